@@ -1,0 +1,539 @@
+//! beego's `app.conf` dialect, parsed the way `core/config/ini.go` does.
+//!
+//! Neither the `config` crate's INI format nor `rust-ini` can express this
+//! dialect (case-folded keys, `include`, `${ENV||default}`, greedy quote
+//! trimming), so the parser is written by hand and the result is handed to
+//! `config` through [`AppConfSource`], a [`config::Source`](::config::Source).
+//!
+//! Rules, each copied from beego unless marked as a deliberate difference:
+//!
+//! * a UTF-8 BOM at the start of a file is skipped; every line is trimmed and
+//!   blank lines are skipped;
+//! * only whole lines starting with `#` or `;` are comments: `a = file # x`
+//!   yields `file # x`;
+//! * `[name]` starts a section; section names and keys are lower-cased; keys
+//!   before any section belong to `default`;
+//! * `key = value` splits on the first `=`; a duplicate key keeps the last value;
+//! * a value starting with `"` loses **all** leading and trailing `"`; single
+//!   quotes are kept; there are no escapes;
+//! * a whole value `${VAR}` or `${VAR||default}` is replaced by the environment
+//!   variable (or the default when it is unset or empty);
+//! * `include "file"` / `include file` reads another file relative to the
+//!   including file's directory and merges it at that point. Difference: the
+//!   file name keeps its case (beego lower-cases it), and a cycle is an
+//!   [`Error::IncludeCycle`] instead of a stack overflow;
+//! * any other line is an [`Error::Syntax`] naming the file and line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ::config::{Map, Source, Value, ValueKind};
+
+use super::error::Error;
+
+/// The section that holds keys written before any `[section]` line.
+pub const DEFAULT_SECTION: &str = "default";
+
+/// How deep `include`s may nest; guards against runaway chains that a cycle
+/// check cannot see (e.g. thousands of distinct generated files).
+pub const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// Longest line excerpt kept in an [`Error::Syntax`], so that a stray secret
+/// or a binary file does not end up whole in a log line.
+const MAX_ERROR_TEXT: usize = 80;
+
+/// Where an inline text is said to come from in errors and warnings.
+const INLINE_ORIGIN: &str = "<inline app.conf>";
+
+/// One `key = value` of a parsed file, with where it was written.
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::config::AppConf;
+///
+/// let conf = AppConf::parse_str("\n\nappname = demo\n", ".").unwrap();
+/// let entry = conf.entry("appname").unwrap();
+/// assert_eq!((entry.value.as_str(), entry.line), ("demo", 3));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Entry {
+    /// The value after quote trimming and `${ENV}` expansion.
+    pub value: String,
+    /// The file the line is in (an included file for included keys).
+    pub file: PathBuf,
+    /// 1-based line number in [`Entry::file`].
+    pub line: usize,
+}
+
+type Sections = BTreeMap<String, BTreeMap<String, Entry>>;
+
+/// A parsed `app.conf`: sections of case-folded keys.
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::config::AppConf;
+///
+/// let conf = AppConf::parse_str("AppName = demo\n[Dev]\nHttpPort = 9000\n", ".").unwrap();
+/// assert_eq!(conf.get("appname"), Some("demo"));
+/// assert_eq!(conf.get("DEV::httpport"), Some("9000"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppConf {
+    sections: Sections,
+}
+
+impl AppConf {
+    /// Reads and parses a file; includes are resolved relative to its directory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::config::AppConf;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("app.conf");
+    /// std::fs::write(&path, "sessionon = true\n").unwrap();
+    /// assert_eq!(AppConf::parse_file(&path).unwrap().get("sessionon"), Some("true"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the file or an included file cannot be read,
+    /// [`Error::Syntax`] for a malformed line, [`Error::IncludeCycle`] and
+    /// [`Error::IncludeTooDeep`] for bad include structures.
+    pub fn parse_file(path: impl AsRef<Path>) -> Result<AppConf, Error> {
+        let mut stack = Vec::new();
+        let sections = parse_path(path.as_ref(), &mut stack)?;
+        Ok(AppConf { sections })
+    }
+
+    /// Parses text as if it were a file in `base_dir` (which anchors relative includes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::config::AppConf;
+    ///
+    /// let conf = AppConf::parse_str("a = file # not a comment", ".").unwrap();
+    /// assert_eq!(conf.get("a"), Some("file # not a comment"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`AppConf::parse_file`], for the text and the files it includes.
+    pub fn parse_str(text: &str, base_dir: impl AsRef<Path>) -> Result<AppConf, Error> {
+        let mut stack = Vec::new();
+        let sections = parse_bytes(
+            text.as_bytes(),
+            Path::new(INLINE_ORIGIN),
+            base_dir.as_ref(),
+            &mut stack,
+        )?;
+        Ok(AppConf { sections })
+    }
+
+    /// Looks a key up with beego's syntax: `key` (default section) or `section::key`.
+    ///
+    /// Matching is case-insensitive. No run-mode fallback happens here; see
+    /// [`BConfig`](super::BConfig) for that.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::config::AppConf;
+    ///
+    /// let conf = AppConf::parse_str("[prod]\nrunmode = dev\n", ".").unwrap();
+    /// assert_eq!(conf.get("prod::RunMode"), Some("dev"));
+    /// assert_eq!(conf.get("runmode"), None);
+    /// ```
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.entry(key).map(|e| e.value.as_str())
+    }
+
+    /// Like [`AppConf::get`], with the file and line the value came from.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::config::AppConf;
+    ///
+    /// let conf = AppConf::parse_str("k = v", ".").unwrap();
+    /// assert_eq!(conf.entry("k").map(|e| e.line), Some(1));
+    /// ```
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        let lower = key.to_lowercase();
+        // beego splits on every "::" and uses the first two parts.
+        let mut parts = lower.split("::");
+        let first = parts.next().unwrap_or_default();
+        let (section, key) = match parts.next() {
+            Some(k) => (first, k),
+            None => (DEFAULT_SECTION, first),
+        };
+        self.sections.get(section)?.get(key)
+    }
+
+    /// The names of all sections, including `default` when it has keys.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::config::AppConf;
+    ///
+    /// let conf = AppConf::parse_str("a = 1\n[Dev]\n", ".").unwrap();
+    /// assert_eq!(conf.section_names().collect::<Vec<_>>(), ["default", "dev"]);
+    /// ```
+    pub fn section_names(&self) -> impl Iterator<Item = &str> {
+        self.sections.keys().map(String::as_str)
+    }
+
+    /// The keys and values of one section (name matched case-insensitively).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::config::AppConf;
+    ///
+    /// let conf = AppConf::parse_str("[dev]\nhttpport = 1\n", ".").unwrap();
+    /// let dev: Vec<_> = conf.section("DEV").collect();
+    /// assert_eq!(dev, [("httpport", "1")]);
+    /// ```
+    pub fn section(&self, name: &str) -> impl Iterator<Item = (&str, &str)> {
+        self.sections
+            .get(&name.to_lowercase())
+            .into_iter()
+            .flat_map(|s| s.iter().map(|(k, e)| (k.as_str(), e.value.as_str())))
+    }
+
+    /// A [`config::Source`](::config::Source) over one section, for layering with the `config` crate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::config::AppConf;
+    ///
+    /// let conf = AppConf::parse_str("appname = a\n[dev]\nappname = b\n", ".").unwrap();
+    /// let merged = ::config::Config::builder()
+    ///     .add_source(conf.source("default"))
+    ///     .add_source(conf.source("dev"))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(merged.get_string("appname").unwrap(), "b");
+    /// ```
+    pub fn source(&self, section: &str) -> AppConfSource {
+        let entries = self
+            .sections
+            .get(&section.to_lowercase())
+            .map(|s| {
+                s.iter()
+                    .map(|(k, e)| SourceEntry {
+                        key: k.clone(),
+                        value: e.value.clone(),
+                        origin: format!("{}:{}", e.file.display(), e.line),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        AppConfSource { entries }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct SourceEntry {
+    key: String,
+    value: String,
+    origin: String,
+}
+
+/// One section of an [`AppConf`] as a [`config::Source`](::config::Source).
+///
+/// Every value is a string whose origin is `file:line`. Only keys made of
+/// ASCII lower-case letters, digits, `_` and `-` are emitted: `config` reads
+/// other characters as path syntax (`a.b`, `a[9999999]`), which could nest
+/// tables or allocate huge arrays from one line of a file.
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::config::AppConf;
+/// use ::config::Source;
+///
+/// let conf = AppConf::parse_str("ok = 1\nno[99] = 2\n", ".").unwrap();
+/// let map = conf.source("default").collect().unwrap();
+/// assert!(map.contains_key("ok") && map.len() == 1);
+/// ```
+#[derive(Debug, Clone)]
+pub struct AppConfSource {
+    entries: Vec<SourceEntry>,
+}
+
+impl AppConfSource {
+    /// Keeps only the entries for which `keep(key, value, origin)` is true.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::config::AppConf;
+    /// use ::config::Source;
+    ///
+    /// let conf = AppConf::parse_str("a = 1\nb =\n", ".").unwrap();
+    /// let src = conf.source("default").filter(|_, v, _| !v.is_empty());
+    /// assert_eq!(src.collect().unwrap().len(), 1);
+    /// ```
+    pub fn filter(mut self, mut keep: impl FnMut(&str, &str, &str) -> bool) -> Self {
+        self.entries
+            .retain(|e| keep(e.key.as_str(), e.value.as_str(), e.origin.as_str()));
+        self
+    }
+}
+
+impl Source for AppConfSource {
+    fn clone_into_box(&self) -> Box<dyn Source + Send + Sync> {
+        Box::new(self.clone())
+    }
+
+    fn collect(&self) -> Result<Map<String, Value>, ::config::ConfigError> {
+        Ok(self
+            .entries
+            .iter()
+            .filter(|e| is_plain_key(&e.key))
+            .map(|e| {
+                let value = Value::new(Some(&e.origin), ValueKind::String(e.value.clone()));
+                (e.key.clone(), value)
+            })
+            .collect())
+    }
+}
+
+fn is_plain_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// Parses beego's boolean words (`ParseBool` in `core/config/config.go`).
+///
+/// Accepted: `1 t T true TRUE True YES yes Yes Y y ON on On` and
+/// `0 f F false FALSE False NO no No N n OFF off Off`. Everything else,
+/// including `1.0`, `yES` and the empty string, is `None`.
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::config::parse_bool;
+///
+/// assert_eq!(parse_bool("Yes"), Some(true));
+/// assert_eq!(parse_bool("off"), Some(false));
+/// assert_eq!(parse_bool("yES"), None);
+/// ```
+pub fn parse_bool(value: &str) -> Option<bool> {
+    match value {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" | "YES" | "yes" | "Yes" | "Y" | "y" | "ON"
+        | "on" | "On" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" | "NO" | "no" | "No" | "N" | "n" | "OFF"
+        | "off" | "Off" => Some(false),
+        _ => None,
+    }
+}
+
+/// beego's `ExpandValueEnv`: replaces a whole value `${VAR}` or `${VAR||default}`.
+///
+/// The name ends at the first `||` or `}`; an unset or empty variable gives
+/// the default (or `""`). Anything that is not exactly `${…}` (such as
+/// `pre${HOME}`) is returned unchanged.
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::config::expand_value_env;
+///
+/// assert_eq!(expand_value_env("${ACTIX_BEE_DOC_UNSET||a||b}"), "a||b");
+/// assert_eq!(expand_value_env("pre${HOME}"), "pre${HOME}");
+/// ```
+pub fn expand_value_env(value: &str) -> String {
+    let b = value.as_bytes();
+    let n = b.len();
+    if n < 3 || b[0] != b'$' || b[1] != b'{' || b[n - 1] != b'}' {
+        return value.to_owned();
+    }
+    let mut name = "";
+    let mut default = "";
+    // Every index used for slicing points at an ASCII byte, so it is a char boundary.
+    let mut i = 2;
+    while i < n {
+        if b[i] == b'|' && b.get(i + 1) == Some(&b'|') {
+            name = value.get(2..i).unwrap_or_default();
+            default = value.get(i + 2..n - 1).unwrap_or_default();
+            break;
+        }
+        if b[i] == b'}' {
+            name = value.get(2..i).unwrap_or_default();
+            break;
+        }
+        i += 1;
+    }
+    match env_var(name) {
+        Some(v) if !v.is_empty() => v,
+        _ => default.to_owned(),
+    }
+}
+
+fn env_var(name: &str) -> Option<String> {
+    // The OS cannot hold such names; std may reject them, so never ask.
+    if name.is_empty() || name.contains(['=', '\0']) {
+        return None;
+    }
+    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+}
+
+fn parse_path(path: &Path, stack: &mut Vec<PathBuf>) -> Result<Sections, Error> {
+    // Canonical paths make `./a.conf` and `a.conf` the same file for the cycle check.
+    let id = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if stack.contains(&id) {
+        let mut chain = stack.clone();
+        chain.push(id);
+        return Err(Error::IncludeCycle { chain });
+    }
+    if stack.len() >= MAX_INCLUDE_DEPTH {
+        return Err(Error::IncludeTooDeep {
+            path: path.to_path_buf(),
+            limit: MAX_INCLUDE_DEPTH,
+        });
+    }
+    let data = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let dir = path.parent().unwrap_or_else(|| Path::new(""));
+    stack.push(id);
+    let parsed = parse_bytes(&data, path, dir, stack);
+    stack.pop();
+    parsed
+}
+
+fn parse_bytes(
+    data: &[u8],
+    file: &Path,
+    dir: &Path,
+    stack: &mut Vec<PathBuf>,
+) -> Result<Sections, Error> {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    let text = match std::str::from_utf8(data) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => {
+            // beego works on raw bytes; replacement characters keep every valid line intact.
+            tracing::warn!(
+                "{}: app.conf is not valid UTF-8; invalid bytes are replaced",
+                file.display()
+            );
+            String::from_utf8_lossy(data)
+        }
+    };
+
+    let mut sections = Sections::new();
+    let mut section = DEFAULT_SECTION.to_owned();
+    for (index, raw) in text.split('\n').enumerate() {
+        let line_no = index + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if line.len() >= 2 && line.starts_with('[') && line.ends_with(']') {
+            // Not trimmed inside the brackets, as in beego: `[ dev ]` is section " dev ".
+            section = line[1..line.len() - 1].to_lowercase();
+            sections.entry(section.clone()).or_default();
+            continue;
+        }
+        sections.entry(section.clone()).or_default();
+
+        let Some((raw_key, raw_value)) = line.split_once('=') else {
+            if let Some(target) = include_target(line) {
+                let path = if Path::new(target).is_absolute() {
+                    PathBuf::from(target)
+                } else {
+                    dir.join(target)
+                };
+                // Included default-section keys land in `default`, whatever section
+                // the include line is in: beego merges the included file's sections as-is.
+                for (sec, entries) in parse_path(&path, stack)? {
+                    sections.entry(sec).or_default().extend(entries);
+                }
+                continue;
+            }
+            return Err(Error::Syntax {
+                path: file.to_path_buf(),
+                line: line_no,
+                text: excerpt(line),
+            });
+        };
+
+        let key = raw_key.trim().to_lowercase();
+        let mut value = raw_value.trim();
+        if value.starts_with('"') {
+            value = value.trim_matches('"');
+        }
+        let entry = Entry {
+            value: expand_value_env(value),
+            file: file.to_path_buf(),
+            line: line_no,
+        };
+        sections
+            .entry(section.clone())
+            .or_default()
+            .insert(key, entry);
+    }
+    Ok(sections)
+}
+
+/// The file named by an `include` line, keeping its case (beego lower-cases it).
+fn include_target(line: &str) -> Option<&str> {
+    let mut fields = line.split_whitespace();
+    let word = fields.next()?;
+    let target = fields.next()?;
+    if fields.next().is_some() || !word.eq_ignore_ascii_case("include") {
+        return None;
+    }
+    Some(target.trim_matches('"'))
+}
+
+fn excerpt(line: &str) -> String {
+    match line.char_indices().nth(MAX_ERROR_TEXT) {
+        Some((cut, _)) => format!("{}...", &line[..cut]),
+        None => line.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_name_stops_at_first_closing_brace() {
+        assert_eq!(expand_value_env("${ACTIX_BEE_UNIT_UNSET}x}"), "");
+    }
+
+    #[test]
+    fn empty_braces_expand_to_empty() {
+        assert_eq!(expand_value_env("${}"), "");
+        assert_eq!(expand_value_env("${||d}"), "d");
+    }
+
+    #[test]
+    fn plain_key_rule() {
+        assert!(is_plain_key("session-on_2"));
+        assert!(!is_plain_key("a.b"));
+        assert!(!is_plain_key(""));
+        assert!(!is_plain_key("a[1]"));
+    }
+
+    #[test]
+    fn excerpt_is_bounded_and_char_safe() {
+        let long = "é".repeat(200);
+        let e = excerpt(&long);
+        assert!(e.ends_with("..."));
+        assert_eq!(e.chars().count(), MAX_ERROR_TEXT + 3);
+    }
+}

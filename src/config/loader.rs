@@ -1,0 +1,455 @@
+//! Layering app.conf, the environment and code overrides with the `config` crate.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ::config::{Config, Environment, Source};
+
+use super::bconfig::BConfig;
+use super::error::Error;
+use super::ini::{AppConf, DEFAULT_SECTION};
+use super::keys::{kind_of, slot, SetError};
+
+/// Keys that beego v1 read and v2 ignores; users migrating still write them.
+const OBSOLETE_KEYS: &[(&str, &str)] = &[("sessionsavepath", "sessionproviderconfig")];
+
+/// Builds a [`BConfig`] from layered sources, lowest priority first:
+///
+/// 1. beego's defaults ([`BConfig::default`]);
+/// 2. the app.conf default section;
+/// 3. the app.conf section named by the run mode (`[dev]` when the run mode is `dev`);
+/// 4. environment variables `<PREFIX>_<KEY>` (prefix `BEEGO`, key case-insensitive),
+///    e.g. `BEEGO_SESSIONON=true`;
+/// 5. values given with [`Loader::with_override`].
+///
+/// Code can still change any field of the returned [`BConfig`] afterwards.
+///
+/// Values are typed with beego's rules in every layer: a value that does not
+/// parse (`sessiongcmaxlifetime = abc`, `sessionon = yES`) is skipped with a
+/// `tracing` warning naming the key, the value and where it came from, so the
+/// layer below it (ultimately beego's default) stays in force. An empty value
+/// of a string key in a file or the environment counts as unset, as in beego.
+///
+/// The run mode is, highest first: an override of `runmode`, `<PREFIX>_RUNMODE`,
+/// `[prod] runmode`, `runmode` in the default section, then `prod`.
+/// Difference from beego: the environment's run mode also picks the overlay
+/// section (beego uses the file's run mode for that and applies
+/// `BEEGO_RUNMODE` only afterwards).
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::config::Loader;
+///
+/// let cfg = Loader::new()
+///     .with_env_vars([("BEEGO_SESSIONON", "true"), ("BEEGO_HTTPPORT", "9000")])
+///     .with_override("httpport", "9100")
+///     .load_str("sessionon = false\nhttpport = 8000\n", ".")?;
+/// assert!(cfg.web_config.session.session_on);
+/// assert_eq!(cfg.listen.http_port, 9100);
+/// # Ok::<(), actix_bee::config::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Loader {
+    env_prefix: String,
+    env: Option<Vec<(String, String)>>,
+    overrides: Vec<(String, String)>,
+}
+
+impl Default for Loader {
+    fn default() -> Self {
+        Loader {
+            env_prefix: "BEEGO".to_owned(),
+            env: None,
+            overrides: Vec::new(),
+        }
+    }
+}
+
+impl Loader {
+    /// A loader with the `BEEGO` prefix, reading the process environment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cfg = actix_bee::config::Loader::new().load_str("", ".")?;
+    /// assert_eq!(cfg.app_name, "beego");
+    /// # Ok::<(), actix_bee::config::Error>(())
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Uses `<prefix>_` instead of `BEEGO_` for environment overrides and the
+    /// run-mode variable (`<prefix>_RUNMODE`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::config::Loader;
+    ///
+    /// let cfg = Loader::new()
+    ///     .with_env_prefix("MYAPP")
+    ///     .with_env_vars([("MYAPP_APPNAME", "x"), ("BEEGO_APPNAME", "ignored")])
+    ///     .load_str("", ".")?;
+    /// assert_eq!(cfg.app_name, "x");
+    /// # Ok::<(), actix_bee::config::Error>(())
+    /// ```
+    pub fn with_env_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.env_prefix = prefix.into();
+        self
+    }
+
+    /// Reads environment overrides from these pairs instead of the process
+    /// environment (`${VAR}` inside app.conf still reads the process environment).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::config::Loader;
+    ///
+    /// let cfg = Loader::new().with_env_vars([("BEEGO_RUNMODE", "dev")]).load_str("", ".")?;
+    /// assert_eq!(cfg.run_mode, "dev");
+    /// # Ok::<(), actix_bee::config::Error>(())
+    /// ```
+    pub fn with_env_vars<I, K, V>(mut self, vars: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.env = Some(
+            vars.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
+        self
+    }
+
+    /// Sets a value in code, above every other layer; `key` is an app.conf key
+    /// (case-insensitive). Unknown keys and unparsable values are skipped with a warning.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::config::Loader;
+    ///
+    /// let cfg = Loader::new().with_override("SessionOn", "on").load_str("sessionon = off", ".")?;
+    /// assert!(cfg.web_config.session.session_on);
+    /// # Ok::<(), actix_bee::config::Error>(())
+    /// ```
+    pub fn with_override(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.overrides
+            .push((key.into().to_lowercase(), value.into()));
+        self
+    }
+
+    /// Loads `conf/app.conf` (or `conf/<RUNMODE>.app.conf` when `<PREFIX>_RUNMODE`
+    /// is set) from the working directory, else from the executable's directory,
+    /// else uses defaults.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let cfg = actix_bee::config::Loader::new().load()?;
+    /// # Ok::<(), actix_bee::config::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the working directory is unknown or the file exists
+    /// but cannot be read; otherwise as [`Loader::load_str`].
+    pub fn load(&self) -> Result<BConfig, Error> {
+        let cwd = std::env::current_dir().map_err(|source| Error::Io {
+            path: PathBuf::from("."),
+            source,
+        })?;
+        let file = self.conf_path(&cwd);
+        if file.exists() {
+            return self.load_from(&file);
+        }
+        // beego falls back to the binary's directory when the working dir has no conf/.
+        if let Some(exe_dir) = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+        {
+            let alt = self.conf_path(&exe_dir);
+            if alt.exists() {
+                return self.load_from(&alt);
+            }
+        }
+        tracing::debug!("{}: no app.conf, using defaults", file.display());
+        self.build(None)
+    }
+
+    /// Like [`Loader::load`], with `work_dir` instead of the working directory
+    /// and no fallback to the executable's directory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join("conf")).unwrap();
+    /// std::fs::write(dir.path().join("conf/app.conf"), "appname = here").unwrap();
+    /// let cfg = actix_bee::config::Loader::new().load_in(dir.path())?;
+    /// assert_eq!(cfg.app_name, "here");
+    /// # Ok::<(), actix_bee::config::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Loader::load_from`].
+    pub fn load_in(&self, work_dir: impl AsRef<Path>) -> Result<BConfig, Error> {
+        self.load_from(self.conf_path(work_dir.as_ref()))
+    }
+
+    /// The file [`Loader::load_in`] reads under `work_dir`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::config::Loader;
+    /// use std::path::Path;
+    ///
+    /// let l = Loader::new().with_env_vars([("BEEGO_RUNMODE", "dev")]);
+    /// assert_eq!(l.conf_path(Path::new("app")), Path::new("app/conf/dev.app.conf"));
+    /// ```
+    pub fn conf_path(&self, work_dir: &Path) -> PathBuf {
+        let env = self.env_vars();
+        let name = match self.env_get(&env, "runmode") {
+            Some(mode) if !mode.is_empty() => format!("{mode}.app.conf"),
+            _ => "app.conf".to_owned(),
+        };
+        work_dir.join("conf").join(name)
+    }
+
+    /// Loads one app.conf file; a missing file means defaults (with a warning).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cfg = actix_bee::config::Loader::new().load_from("missing/app.conf")?;
+    /// assert_eq!(cfg.listen.http_port, 8080);
+    /// # Ok::<(), actix_bee::config::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the file exists but cannot be read, then as [`Loader::load_str`].
+    pub fn load_from(&self, path: impl AsRef<Path>) -> Result<BConfig, Error> {
+        let path = path.as_ref();
+        match AppConf::parse_file(path) {
+            Ok(conf) => self.build(Some(&conf)),
+            Err(Error::Io { path: p, source })
+                if p == path && source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                tracing::warn!("{}: app.conf not found, using defaults", path.display());
+                self.build(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Loads app.conf text; relative includes resolve against `base_dir`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cfg = actix_bee::config::Loader::new().load_str("sessionname = sid", ".")?;
+    /// assert_eq!(cfg.web_config.session.session_name, "sid");
+    /// # Ok::<(), actix_bee::config::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Syntax`], [`Error::Io`], [`Error::IncludeCycle`] or
+    /// [`Error::IncludeTooDeep`] from parsing; [`Error::InvalidValue`] for a bad
+    /// `sessioncookiesamesite` or `sessionhashfunc`; [`Error::SessionConfigJson`]
+    /// when `sessionconfig` is not a JSON object; [`Error::Layer`] if `config` fails.
+    pub fn load_str(&self, text: &str, base_dir: impl AsRef<Path>) -> Result<BConfig, Error> {
+        let conf = AppConf::parse_str(text, base_dir)?;
+        self.build(Some(&conf))
+    }
+
+    fn build(&self, conf: Option<&AppConf>) -> Result<BConfig, Error> {
+        let env = self.env_vars();
+        let run_mode = self.resolve_run_mode(conf, &env);
+
+        let mut builder = Config::builder();
+        if let Some(conf) = conf {
+            builder = builder
+                .add_source(conf.source(DEFAULT_SECTION).filter(keep_layer_value))
+                .add_source(
+                    conf.source(&run_mode.to_lowercase())
+                        .filter(keep_layer_value),
+                );
+        }
+
+        let prefix = format!("{}_", self.env_prefix).to_lowercase();
+        let env_layer: ::config::Map<String, String> = env
+            .into_iter()
+            .filter(|(name, value)| {
+                let key = name.to_lowercase();
+                let key = key.strip_prefix(&prefix).unwrap_or_default();
+                // Empty variables are unset, as `export BEEGO_X=` usually means.
+                key != "runmode"
+                    && !value.is_empty()
+                    && keep_layer_value(key, value, &format!("environment variable {name}"))
+            })
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix(&self.env_prefix)
+                .prefix_separator("_")
+                .source(Some(env_layer)),
+        );
+
+        for (key, value) in &self.overrides {
+            if key != "runmode" && keep_override(key, value) {
+                builder = builder
+                    .set_override(key.as_str(), value.as_str())
+                    .map_err(Error::Layer)?;
+            }
+        }
+        builder = builder
+            .set_override("runmode", run_mode.as_str())
+            .map_err(Error::Layer)?;
+
+        let merged = builder.build().map_err(Error::Layer)?;
+        let values: BTreeMap<_, _> = Source::collect(&merged)
+            .map_err(Error::Layer)?
+            .into_iter()
+            .collect();
+
+        let mut out = BConfig::default();
+        for (key, value) in values {
+            let origin = value.origin().unwrap_or("code").to_owned();
+            let Ok(text) = value.into_string() else {
+                continue;
+            };
+            let Some(slot) = slot(&mut out, &key) else {
+                continue;
+            };
+            match slot.set(&text) {
+                Ok(()) => {}
+                // Every layer was filtered already; this only guards the invariant.
+                Err(SetError::Unparsable) => warn_unparsable(&key, &text, &origin),
+                Err(SetError::Invalid(reason)) => {
+                    return Err(Error::InvalidValue {
+                        key,
+                        value: text,
+                        origin,
+                        reason,
+                    })
+                }
+                Err(SetError::Json(e)) => return Err(Error::SessionConfigJson(e)),
+            }
+        }
+        Ok(out)
+    }
+
+    fn resolve_run_mode(&self, conf: Option<&AppConf>, env: &[(String, String)]) -> String {
+        let from_code = self
+            .overrides
+            .iter()
+            .rev()
+            .find(|(k, v)| k == "runmode" && !v.is_empty())
+            .map(|(_, v)| v.clone());
+        let from_env = self
+            .env_get(env, "runmode")
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        // beego reads `RunMode` while BConfig.RunMode is still "prod", hence `prod::runmode` first.
+        let from_file = conf.and_then(|c| {
+            [c.get("prod::runmode"), c.get("runmode")]
+                .into_iter()
+                .flatten()
+                .find(|v| !v.is_empty())
+                .map(str::to_owned)
+        });
+        from_code
+            .or(from_env)
+            .or(from_file)
+            .unwrap_or_else(|| "prod".to_owned())
+    }
+
+    /// The variables that carry the prefix, from the injected list or the process.
+    fn env_vars(&self) -> Vec<(String, String)> {
+        let prefix = format!("{}_", self.env_prefix).to_lowercase();
+        let has_prefix = |name: &str| name.to_lowercase().starts_with(&prefix);
+        if let Some(vars) = &self.env {
+            return vars
+                .iter()
+                .filter(|(k, _)| has_prefix(k))
+                .cloned()
+                .collect();
+        }
+        std::env::vars_os()
+            .filter_map(|(k, v)| {
+                let k = k.into_string().ok().filter(|k| has_prefix(k))?;
+                match v.into_string() {
+                    Ok(v) => Some((k, v)),
+                    Err(_) => {
+                        tracing::warn!("environment variable {k} is not valid UTF-8; ignored");
+                        None
+                    }
+                }
+            })
+            .collect()
+    }
+
+    fn env_get<'e>(&self, env: &'e [(String, String)], key: &str) -> Option<&'e str> {
+        let wanted = format!("{}_{}", self.env_prefix, key).to_lowercase();
+        env.iter()
+            .rev()
+            .find(|(k, _)| k.to_lowercase() == wanted)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Whether a file or environment value should reach the merge.
+fn keep_layer_value(key: &str, value: &str, origin: &str) -> bool {
+    if let Some((_, instead)) = OBSOLETE_KEYS.iter().find(|(k, _)| *k == key) {
+        tracing::warn!("{origin}: key {key} is ignored since beego v2; use {instead}");
+        return false;
+    }
+    let Some(kind) = kind_of(key) else {
+        return false;
+    };
+    // The run mode is resolved before layering, with its own precedence.
+    if key == "runmode" || (value.is_empty() && kind.empty_is_unset()) {
+        return false;
+    }
+    passes(key, value, origin)
+}
+
+fn keep_override(key: &str, value: &str) -> bool {
+    if kind_of(key).is_none() {
+        tracing::warn!("override of unknown key {key} ignored");
+        return false;
+    }
+    passes(key, value, "code")
+}
+
+fn passes(key: &str, value: &str, origin: &str) -> bool {
+    let mut scratch = BConfig::default();
+    match slot(&mut scratch, key).map(|s| s.set(value)) {
+        Some(Ok(())) => true,
+        // Kept so that the final assignment reports it as a start-up error with its origin.
+        Some(Err(SetError::Invalid(_) | SetError::Json(_))) => true,
+        Some(Err(SetError::Unparsable)) => {
+            warn_unparsable(key, value, origin);
+            false
+        }
+        None => false,
+    }
+}
+
+fn warn_unparsable(key: &str, value: &str, origin: &str) {
+    let expected = kind_of(key).map(|k| k.describe()).unwrap_or("value");
+    tracing::warn!(
+        key,
+        value,
+        origin,
+        "{origin}: value {value:?} of key {key} is not a valid {expected}; keeping the default"
+    );
+}

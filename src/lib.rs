@@ -1,0 +1,27 @@
+//! # actix-bee
+//!
+//! beego's session module, and the beego way of using it, for actix-web.
+//!
+//! - [`config`]: `conf/app.conf` in beego's INI dialect, loaded into [`config::BConfig`].
+//! - [`session`]: the core, usable without the web layer ([`session::Manager`],
+//!   the [`session::Provider`] and [`session::Store`] traits, the engines).
+//!
+//! ```
+//! # actix_rt::System::new().block_on(async {
+//! use actix_bee::session::{Manager, ManagerConfig, RequestIds};
+//!
+//! let manager = Manager::new("memory", ManagerConfig::default()).await.unwrap();
+//! let session = manager.session_start(&RequestIds::default()).await.unwrap();
+//! session.set("asta", &1i64).await.unwrap();
+//! let response = manager.session_release(&session).await.unwrap();
+//! assert!(response.cookie.unwrap().http_only);
+//! # });
+//! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod config;
+pub mod session;

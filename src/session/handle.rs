@@ -1,0 +1,385 @@
+//! `Session`: one request's view of its session, shared by the handler, the
+//! controller and the middleware.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use super::error::Result;
+use super::id::SessionId;
+use super::manager::{IdSource, Manager, ResponseParts};
+use super::store::Store;
+
+/// Attempts at minting an id that the engine does not hold yet.
+const MAX_MINT_ATTEMPTS: usize = 4;
+
+/// What the response must say about the id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Issue {
+    Nothing,
+    /// Hand the current id (or the engine's cookie value) to the client.
+    Current,
+    /// Remove the client's cookie.
+    Removal,
+}
+
+struct State {
+    /// The store, once the session is loaded or first written.
+    store: Option<Arc<dyn Store>>,
+    /// The store's id, or the id a fresh session will get.
+    id: Option<SessionId>,
+    source: IdSource,
+    issue: Issue,
+}
+
+/// The session of one request.
+///
+/// Lazy: a fresh session touches the engine only when first written, and a
+/// request that never writes sends no cookie. Cheap to clone, `Send + Sync`.
+///
+/// # Examples
+///
+/// ```
+/// # actix_rt::System::new().block_on(async {
+/// use actix_bee::session::{Manager, RequestIds};
+///
+/// let manager = Manager::new("memory", Default::default()).await.unwrap();
+/// let session = manager.session_start(&RequestIds::default()).await.unwrap();
+/// assert_eq!(session.get::<i64>("asta").await.unwrap(), None);
+/// // Reading alone creates nothing and sends nothing.
+/// assert!(manager.session_release(&session).await.unwrap().cookie.is_none());
+/// session.set("asta", &1i64).await.unwrap();
+/// assert!(manager.session_release(&session).await.unwrap().cookie.is_some());
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Session(Arc<Shared>);
+
+struct Shared {
+    manager: Manager,
+    secure: bool,
+    had_cookie: bool,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    pub(crate) fn fresh(manager: Manager, secure: bool, had_cookie: bool) -> Session {
+        Self::build(manager, None, IdSource::None, secure, had_cookie)
+    }
+
+    pub(crate) fn loaded(
+        manager: Manager,
+        store: Arc<dyn Store>,
+        source: IdSource,
+        secure: bool,
+        had_cookie: bool,
+    ) -> Session {
+        Self::build(manager, Some(store), source, secure, had_cookie)
+    }
+
+    fn build(
+        manager: Manager,
+        store: Option<Arc<dyn Store>>,
+        source: IdSource,
+        secure: bool,
+        had_cookie: bool,
+    ) -> Session {
+        let id = store.as_ref().map(|s| s.session_id());
+        Session(Arc::new(Shared {
+            manager,
+            secure,
+            had_cookie,
+            state: Mutex::new(State {
+                store,
+                id,
+                source,
+                issue: Issue::Nothing,
+            }),
+        }))
+    }
+
+    /// The manager this session belongs to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// # use actix_bee::session::{Manager, RequestIds};
+    /// let m = Manager::new("memory", Default::default()).await.unwrap();
+    /// let s = m.session_start(&RequestIds::default()).await.unwrap();
+    /// assert_eq!(s.manager().config().cookie_name, "beegosessionID");
+    /// # });
+    /// ```
+    pub fn manager(&self) -> &Manager {
+        &self.0.manager
+    }
+
+    /// Gets `key` as `T` (`GetSession`); `Ok(None)` when absent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`](super::Error::Decode) when the value has another type.
+    ///
+    /// # Examples
+    ///
+    /// See [`Session`].
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        let store = self.0.state.lock().await.store.clone();
+        match store {
+            Some(store) => store.get(key).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Sets `key` (`SetSession`); saved when the request ends.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Encode`](super::Error::Encode), or engine errors when this
+    /// first write creates the session.
+    ///
+    /// # Examples
+    ///
+    /// See [`Session`].
+    pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<()> {
+        let store = self.start().await?;
+        store.set(key, value).await
+    }
+
+    /// Removes `key` (`DelSession`).
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// # use actix_bee::session::{Manager, RequestIds};
+    /// # let m = Manager::new("memory", Default::default()).await.unwrap();
+    /// let s = m.session_start(&RequestIds::default()).await.unwrap();
+    /// s.set("k", &1).await.unwrap();
+    /// s.delete("k").await.unwrap();
+    /// assert_eq!(s.get::<i32>("k").await.unwrap(), None);
+    /// # });
+    /// ```
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        let store = self.0.state.lock().await.store.clone();
+        match store {
+            Some(store) => store.delete(key).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Removes every key (`Flush`); the session itself stays.
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// # use actix_bee::session::{Manager, RequestIds};
+    /// # let m = Manager::new("memory", Default::default()).await.unwrap();
+    /// let s = m.session_start(&RequestIds::default()).await.unwrap();
+    /// s.set("k", &1).await.unwrap();
+    /// s.flush().await.unwrap();
+    /// assert_eq!(s.get::<i32>("k").await.unwrap(), None);
+    /// # });
+    /// ```
+    pub async fn flush(&self) -> Result<()> {
+        let store = self.0.state.lock().await.store.clone();
+        match store {
+            Some(store) => store.flush().await,
+            None => Ok(()),
+        }
+    }
+
+    /// The session id (`SessionID`); a fresh session gets its id here.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Rng`](super::Error::Rng) if the CSPRNG fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// # use actix_bee::session::{Manager, RequestIds};
+    /// # let m = Manager::new("memory", Default::default()).await.unwrap();
+    /// let s = m.session_start(&RequestIds::default()).await.unwrap();
+    /// assert_eq!(s.session_id().await.unwrap(), s.session_id().await.unwrap());
+    /// # });
+    /// ```
+    pub async fn session_id(&self) -> Result<SessionId> {
+        let mut state = self.0.state.lock().await;
+        match &state.id {
+            Some(id) => Ok(id.clone()),
+            None => {
+                let id = self.0.manager.new_session_id()?;
+                state.id = Some(id.clone());
+                Ok(id)
+            }
+        }
+    }
+
+    /// The store, created in the engine's view if the session is fresh
+    /// (`StartSession`). Writes through it are saved at the end of the request.
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// # use actix_bee::session::{Manager, RequestIds};
+    /// # let m = Manager::new("memory", Default::default()).await.unwrap();
+    /// let s = m.session_start(&RequestIds::default()).await.unwrap();
+    /// let store = s.start().await.unwrap();
+    /// store.set("k", "v").await.unwrap();
+    /// assert_eq!(s.get::<String>("k").await.unwrap().as_deref(), Some("v"));
+    /// # });
+    /// ```
+    pub async fn start(&self) -> Result<Arc<dyn Store>> {
+        let mut state = self.0.state.lock().await;
+        if let Some(store) = &state.store {
+            return Ok(store.clone());
+        }
+        let provider = self.0.manager.provider();
+        let mut candidate = state.id.clone();
+        for _ in 0..MAX_MINT_ATTEMPTS {
+            let id = match candidate.take() {
+                Some(id) => id,
+                None => self.0.manager.new_session_id()?,
+            };
+            let store = provider.session_read(&id).await?;
+            if store.meta().is_new {
+                state.id = Some(id);
+                state.store = Some(store.clone());
+                state.issue = Issue::Current;
+                return Ok(store);
+            }
+            tracing::warn!("session: a freshly minted id already exists; minting another");
+        }
+        Err(super::error::Error::IdCollision)
+    }
+
+    /// Moves the session to a new id, keeping its data; the old id is dead
+    /// afterwards and one cookie with the new id is sent.
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    ///
+    /// # Examples
+    ///
+    /// See [`Manager::session_regenerate_id`].
+    pub async fn regenerate_id(&self) -> Result<()> {
+        let mut state = self.0.state.lock().await;
+        let new_id = self.0.manager.new_session_id()?;
+        let Some(store) = state.store.clone() else {
+            // Nothing stored yet: the fresh session simply gets another id.
+            state.id = Some(new_id);
+            return Ok(());
+        };
+        // The old store's changes go first, as beego's controller does, so
+        // the engine moves the complete session.
+        store.session_release().await?;
+        let old_id = store.session_id();
+        let moved = self
+            .0
+            .manager
+            .provider()
+            .session_regenerate(&old_id, &new_id)
+            .await?;
+        tracing::debug!(old = %old_id, new = %new_id, "session: id regenerated");
+        state.id = Some(moved.session_id());
+        state.store = Some(moved);
+        state.issue = Issue::Current;
+        Ok(())
+    }
+
+    /// Destroys the session: the engine forgets it now, and the response
+    /// removes the cookie. Later writes start a new session.
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    ///
+    /// # Examples
+    ///
+    /// See [`Manager::session_destroy`].
+    pub async fn destroy(&self) -> Result<()> {
+        let mut state = self.0.state.lock().await;
+        if let Some(store) = state.store.take() {
+            if !store.meta().is_new {
+                self.0
+                    .manager
+                    .provider()
+                    .session_destroy(&store.session_id())
+                    .await?;
+                tracing::debug!(session = %store.session_id(), "session: destroyed");
+            }
+        }
+        state.id = None;
+        state.issue = if self.0.had_cookie {
+            Issue::Removal
+        } else {
+            Issue::Nothing
+        };
+        Ok(())
+    }
+
+    /// Saves the changes and says what the response must carry.
+    pub(crate) async fn release(&self) -> Result<ResponseParts> {
+        let mut state = self.0.state.lock().await;
+        let mut value = state.id.as_ref().map(|id| id.as_str().to_owned());
+        if let Some(store) = state.store.clone() {
+            let released = store.session_release().await?;
+            if let Some(sealed) = released.cookie_value {
+                value = Some(sealed);
+                state.issue = Issue::Current;
+            }
+        }
+        let manager = &self.0.manager;
+        let cfg = manager.config();
+        let mut parts = ResponseParts {
+            no_referrer: state.source == IdSource::Query,
+            ..ResponseParts::default()
+        };
+        match (state.issue, value) {
+            (Issue::Current, Some(value)) => {
+                if cfg.enable_sid_in_http_header {
+                    parts.header = Some((cfg.session_name_in_http_header.clone(), value.clone()));
+                }
+                if cfg.enable_set_cookie {
+                    parts.cookie = Some(manager.cookie(value, self.0.secure));
+                }
+                parts.no_store = true;
+            }
+            (Issue::Removal, _) => {
+                if cfg.enable_set_cookie {
+                    parts.cookie = Some(manager.removal_cookie(self.0.secure));
+                }
+                parts.no_store = true;
+            }
+            _ => {}
+        }
+        // A second release in the same request re-sends nothing.
+        state.issue = Issue::Nothing;
+        Ok(parts)
+    }
+}

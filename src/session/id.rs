@@ -1,0 +1,384 @@
+//! Session ids: minted from the OS CSPRNG, and parsed before any engine sees one.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use hmac::{Hmac, Mac};
+use sha2::Digest;
+
+use super::error::{Error, Result};
+
+/// A session id that was minted here or passed validation.
+///
+/// Engines only ever receive this type, never raw request input. `Debug` and
+/// `Display` print a short SHA-256 fingerprint, so logging an id never leaks
+/// it; [`SessionId::as_str`] gives the real value for the cookie.
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::session::IdGenerator;
+///
+/// let ids = IdGenerator::default();
+/// let id = ids.generate().unwrap();
+/// assert_eq!(id.as_str().len(), 40); // hex HMAC-SHA1 by default
+/// assert!(!format!("{id:?}").contains(id.as_str()));
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(Arc<str>);
+
+impl SessionId {
+    /// The id as it travels in the cookie, header or query.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::IdGenerator;
+    ///
+    /// let id = IdGenerator::default().generate().unwrap();
+    /// assert!(id.as_str().chars().all(|c| c.is_ascii_hexdigit()));
+    /// ```
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A short keyless fingerprint (SHA-256 prefix) for logs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::IdGenerator;
+    ///
+    /// let id = IdGenerator::default().generate().unwrap();
+    /// assert_eq!(id.fingerprint().len(), 12);
+    /// ```
+    pub fn fingerprint(&self) -> String {
+        let digest = sha2::Sha256::digest(self.0.as_bytes());
+        hex::encode(&digest[..6])
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionId({})", self.fingerprint())
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.fingerprint())
+    }
+}
+
+/// How the id is derived from CSPRNG bytes (`sessionhashfunc`).
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::session::HashFunc;
+///
+/// assert_eq!("SHA1".parse::<HashFunc>().unwrap(), HashFunc::Sha1);
+/// assert!("md5".parse::<HashFunc>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum HashFunc {
+    /// Hex HMAC-SHA1 of the random bytes under the hash key: 40 hex chars.
+    #[default]
+    Sha1,
+    /// Plain hex of the random bytes, as beego v2 does: 2 × length chars.
+    None,
+}
+
+impl FromStr for HashFunc {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "sha1" | "" => Ok(HashFunc::Sha1),
+            "none" | "hex" => Ok(HashFunc::None),
+            other => Err(format!(
+                "unknown session id hash function {other:?} (use sha1 or none)"
+            )),
+        }
+    }
+}
+
+/// What shape the ids of an engine have.
+///
+/// Server-side engines use random ids; the cookie engine carries its sealed
+/// state in the id, so only its charset and length are checked before the
+/// engine authenticates it.
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::session::IdFormat;
+///
+/// assert_eq!(IdFormat::default(), IdFormat::Random);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum IdFormat {
+    /// Ids minted by [`IdGenerator`].
+    #[default]
+    Random,
+    /// An opaque base64url token of at most `max_len` bytes.
+    Sealed {
+        /// Longest accepted token.
+        max_len: usize,
+    },
+}
+
+/// Smallest number of random bytes per id (128 bits).
+pub const MIN_ID_BYTES: usize = 16;
+/// Largest number of random bytes per id.
+pub const MAX_ID_BYTES: usize = 64;
+
+/// Mints and parses session ids.
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::session::{HashFunc, IdGenerator};
+///
+/// let ids = IdGenerator::new("pfx_", HashFunc::None, b"", 16).unwrap();
+/// let id = ids.generate().unwrap();
+/// assert!(id.as_str().starts_with("pfx_"));
+/// assert_eq!(id.as_str().len(), 4 + 32);
+/// assert_eq!(ids.parse(id.as_str()), Some(id));
+/// assert_eq!(ids.parse("pfx_../../etc/passwd"), None);
+/// ```
+#[derive(Clone)]
+pub struct IdGenerator {
+    prefix: String,
+    hash: HashFunc,
+    key: Vec<u8>,
+    random_bytes: usize,
+}
+
+impl fmt::Debug for IdGenerator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdGenerator")
+            .field("prefix", &self.prefix)
+            .field("hash", &self.hash)
+            .field("random_bytes", &self.random_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for IdGenerator {
+    fn default() -> Self {
+        IdGenerator {
+            prefix: String::new(),
+            hash: HashFunc::Sha1,
+            key: Vec::new(),
+            random_bytes: MIN_ID_BYTES,
+        }
+    }
+}
+
+impl IdGenerator {
+    /// Builds a generator.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when `random_bytes` is below 16 or above 64, or the
+    /// prefix has characters other than ASCII letters, digits, `-` and `_`
+    /// (the prefix ends up in file paths and cookie values).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::{HashFunc, IdGenerator};
+    ///
+    /// assert!(IdGenerator::new("", HashFunc::Sha1, b"key", 8).is_err());
+    /// assert!(IdGenerator::new("a/b", HashFunc::Sha1, b"key", 16).is_err());
+    /// ```
+    pub fn new(prefix: &str, hash: HashFunc, key: &[u8], random_bytes: usize) -> Result<Self> {
+        if !(MIN_ID_BYTES..=MAX_ID_BYTES).contains(&random_bytes) {
+            return Err(Error::Config(format!(
+                "session id length must be {MIN_ID_BYTES} to {MAX_ID_BYTES} bytes, not {random_bytes}"
+            )));
+        }
+        if prefix.len() > 32
+            || !prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(Error::Config(
+                "session id prefix may hold at most 32 ASCII letters, digits, '-' and '_'".into(),
+            ));
+        }
+        Ok(IdGenerator {
+            prefix: prefix.to_owned(),
+            hash,
+            key: key.to_vec(),
+            random_bytes,
+        })
+    }
+
+    /// Length in characters of every id this generator mints, prefix included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::IdGenerator;
+    ///
+    /// assert_eq!(IdGenerator::default().id_len(), 40);
+    /// ```
+    pub fn id_len(&self) -> usize {
+        self.prefix.len() + self.hex_len()
+    }
+
+    fn hex_len(&self) -> usize {
+        match self.hash {
+            HashFunc::Sha1 => 40,
+            HashFunc::None => self.random_bytes * 2,
+        }
+    }
+
+    /// Mints a fresh id from the OS CSPRNG.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Rng`] if the hash key is unusable (it never is for HMAC).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::IdGenerator;
+    ///
+    /// let ids = IdGenerator::default();
+    /// assert_ne!(ids.generate().unwrap(), ids.generate().unwrap());
+    /// ```
+    pub fn generate(&self) -> Result<SessionId> {
+        let mut bytes = [0u8; MAX_ID_BYTES];
+        let random = &mut bytes[..self.random_bytes];
+        // ThreadRng is a ChaCha CSPRNG seeded and reseeded from the OS.
+        rand::fill(random);
+        let hex = match self.hash {
+            HashFunc::None => hex::encode(random),
+            HashFunc::Sha1 => {
+                let mut mac =
+                    Hmac::<sha1::Sha1>::new_from_slice(&self.key).map_err(|_| Error::Rng)?;
+                mac.update(random);
+                hex::encode(mac.finalize().into_bytes())
+            }
+        };
+        let mut id = String::with_capacity(self.id_len());
+        id.push_str(&self.prefix);
+        id.push_str(&hex);
+        Ok(SessionId(id.into()))
+    }
+
+    /// Validates raw input as an id of this generator's shape.
+    ///
+    /// Exact length, the configured prefix, then lowercase hex only; no
+    /// percent-decoding. Anything else is `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::IdGenerator;
+    ///
+    /// let ids = IdGenerator::default();
+    /// assert!(ids.parse("").is_none());
+    /// assert!(ids.parse(&"A".repeat(40)).is_none());
+    /// assert!(ids.parse(&"a".repeat(40)).is_some());
+    /// ```
+    pub fn parse(&self, raw: &str) -> Option<SessionId> {
+        let rest = raw.strip_prefix(self.prefix.as_str())?;
+        if rest.len() != self.hex_len()
+            || !rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return None;
+        }
+        Some(SessionId(raw.into()))
+    }
+
+    /// Validates raw input for an engine whose ids have the given format.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::{IdFormat, IdGenerator};
+    ///
+    /// let ids = IdGenerator::default();
+    /// let sealed = IdFormat::Sealed { max_len: 8 };
+    /// assert!(ids.parse_for("abc-_09", sealed).is_some());
+    /// assert!(ids.parse_for("abc=", sealed).is_none());
+    /// assert!(ids.parse_for("abcdefghi", sealed).is_none());
+    /// ```
+    pub fn parse_for(&self, raw: &str, format: IdFormat) -> Option<SessionId> {
+        match format {
+            IdFormat::Random => self.parse(raw),
+            IdFormat::Sealed { max_len } => {
+                let ok = !raw.is_empty()
+                    && raw.len() <= max_len
+                    && raw
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                ok.then(|| SessionId(raw.into()))
+            }
+        }
+    }
+
+    /// Wraps an opaque token produced by an engine (the cookie engine's
+    /// sealed state) as the id that travels to the client.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::IdGenerator;
+    ///
+    /// let id = IdGenerator::sealed("c2VhbGVk");
+    /// assert_eq!(id.as_str(), "c2VhbGVk");
+    /// ```
+    pub fn sealed(token: &str) -> SessionId {
+        SessionId(token.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_hex_of_the_configured_length() {
+        let none = IdGenerator::new("", HashFunc::None, b"", 16).unwrap();
+        let id = none.generate().unwrap();
+        assert_eq!(id.as_str().len(), 32);
+        let long = IdGenerator::new("x_", HashFunc::None, b"", 32).unwrap();
+        assert_eq!(long.generate().unwrap().as_str().len(), 2 + 64);
+    }
+
+    #[test]
+    fn parse_rejects_hostile_input() {
+        let ids = IdGenerator::default();
+        let good = ids.generate().unwrap();
+        for bad in [
+            "",
+            "a",
+            "../../x",
+            "..\\x",
+            "%2e%2e%2f",
+            "%zz",
+            "\0",
+            "\r\n",
+            "' OR 1=1--",
+            "*",
+            " ",
+            "é",
+            &"a".repeat(10_000),
+            &format!("{} ", good.as_str()),
+            &good.as_str().to_uppercase(),
+        ] {
+            assert!(ids.parse(bad).is_none(), "{bad:?} accepted");
+        }
+        assert_eq!(ids.parse(good.as_str()), Some(good));
+    }
+}

@@ -1,0 +1,514 @@
+//! `Manager`: finds the request's session, and turns its fate into response
+//! instructions the web layer applies.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use super::error::Result;
+use super::gc::GcTask;
+use super::handle::Session;
+use super::id::{HashFunc, IdFormat, IdGenerator, SessionId};
+use super::manager_config::{ManagerConfig, SameSite};
+use super::provider::Provider;
+use super::record::{now_ms, Lifetimes};
+use super::registry::provider_by_name;
+use super::store::Store;
+
+/// Where a request carried its session id.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(actix_bee::session::IdSource::default(), actix_bee::session::IdSource::None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum IdSource {
+    /// No id came in.
+    #[default]
+    None,
+    /// The session cookie.
+    Cookie,
+    /// The URL query (opt-in).
+    Query,
+    /// A request header (opt-in).
+    Header,
+}
+
+/// The id candidates of one request, as the web layer found them.
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::session::RequestIds;
+///
+/// let ids = RequestIds { cookie: Some("abc"), ..Default::default() };
+/// assert!(ids.query.is_none() && !ids.https);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestIds<'a> {
+    /// The session cookie's value.
+    pub cookie: Option<&'a str>,
+    /// The query parameter named like the cookie (only read when enabled).
+    pub query: Option<&'a str>,
+    /// The session header (only read when enabled).
+    pub header: Option<&'a str>,
+    /// True when the request arrived over TLS (directly, or through a
+    /// trusted proxy), so the cookie gets `Secure`.
+    pub https: bool,
+}
+
+/// A cookie for the web layer to send.
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::session::{CookieSpec, SameSite};
+///
+/// let c = CookieSpec { name: "sid".into(), value: "v".into(), path: "/", domain: None,
+///     max_age: None, http_only: true, secure: false, same_site: SameSite::Lax };
+/// assert!(!c.is_removal());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieSpec {
+    /// Cookie name.
+    pub name: String,
+    /// Cookie value; empty for a removal cookie.
+    pub value: String,
+    /// Always `/`, as beego.
+    pub path: &'static str,
+    /// `Domain`, when configured.
+    pub domain: Option<String>,
+    /// `Max-Age` in seconds (with a matching `Expires`); `Some(0)` removes.
+    pub max_age: Option<i64>,
+    /// `HttpOnly`.
+    pub http_only: bool,
+    /// `Secure`.
+    pub secure: bool,
+    /// `SameSite`.
+    pub same_site: SameSite,
+}
+
+impl CookieSpec {
+    /// True for the deletion cookie.
+    ///
+    /// # Examples
+    ///
+    /// See [`CookieSpec`].
+    pub fn is_removal(&self) -> bool {
+        self.max_age == Some(0)
+    }
+}
+
+/// What the web layer must add to the response of a request.
+///
+/// # Examples
+///
+/// ```
+/// let parts = actix_bee::session::ResponseParts::default();
+/// assert!(parts.cookie.is_none() && !parts.no_store);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseParts {
+    /// A session cookie to set or remove.
+    pub cookie: Option<CookieSpec>,
+    /// A header carrying a new id (header mode): name and value.
+    pub header: Option<(String, String)>,
+    /// Add `Cache-Control: no-store` (the response hands out or removes an id).
+    pub no_store: bool,
+    /// Add `Referrer-Policy: no-referrer` (the id came in the URL).
+    pub no_referrer: bool,
+}
+
+pub(crate) struct Inner {
+    pub(crate) provider: Arc<dyn Provider>,
+    pub(crate) config: ManagerConfig,
+    pub(crate) lifetimes: Lifetimes,
+    pub(crate) id_format: IdFormat,
+    ids: RwLock<Arc<IdGenerator>>,
+    secure: AtomicBool,
+}
+
+/// The session manager: beego's `session.Manager`.
+///
+/// Cheap to clone; clones share the engine.
+///
+/// # Examples
+///
+/// ```
+/// # actix_rt::System::new().block_on(async {
+/// use actix_bee::session::{Manager, ManagerConfig, RequestIds};
+///
+/// let manager = Manager::new("memory", ManagerConfig::default()).await.unwrap();
+/// let session = manager.session_start(&RequestIds::default()).await.unwrap();
+/// session.set("username", "astaxie").await.unwrap();
+/// let parts = manager.session_release(&session).await.unwrap();
+/// let cookie = parts.cookie.unwrap();
+/// assert_eq!(cookie.name, "beegosessionID");
+///
+/// // The next request carries the cookie.
+/// let ids = RequestIds { cookie: Some(&cookie.value), ..Default::default() };
+/// let again = manager.session_start(&ids).await.unwrap();
+/// assert_eq!(again.get::<String>("username").await.unwrap().as_deref(), Some("astaxie"));
+/// assert_eq!(manager.get_active_session().await.unwrap(), 1);
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Manager(pub(crate) Arc<Inner>);
+
+impl std::fmt::Debug for Manager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Manager")
+            .field("cookie_name", &self.0.config.cookie_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Manager {
+    /// Builds a manager over the engine registered as `provider_name`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownProvider`] for an unknown name, [`Error::Config`] for
+    /// invalid settings, and whatever the engine's `session_init` returns
+    /// (a bad provider config, a backend that is down).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::{Manager, ManagerConfig};
+    ///
+    /// let err = Manager::new("nosuch", ManagerConfig::default()).await.unwrap_err();
+    /// assert!(err.to_string().contains("unknown provider"));
+    /// # });
+    /// ```
+    pub async fn new(provider_name: &str, config: ManagerConfig) -> Result<Manager> {
+        let provider = provider_by_name(provider_name)?;
+        Self::with_provider(provider, config).await
+    }
+
+    /// Builds a manager over an engine instance (no registration needed).
+    ///
+    /// # Errors
+    ///
+    /// As [`Manager::new`], less the unknown name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::{memory::MemoryProvider, Manager, ManagerConfig};
+    ///
+    /// let m = Manager::with_provider(Box::new(MemoryProvider::default()), ManagerConfig::default())
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(m.config().gc_lifetime, 3600);
+    /// # });
+    /// ```
+    pub async fn with_provider(
+        mut provider: Box<dyn Provider>,
+        config: ManagerConfig,
+    ) -> Result<Manager> {
+        config.validate()?;
+        config.warn_about_weak_settings();
+        let ids = config.id_generator()?;
+        let lifetimes = config.lifetimes();
+        provider
+            .session_init(lifetimes.idle, &config.provider_config)
+            .await?;
+        let id_format = provider.id_format();
+        Ok(Manager(Arc::new(Inner {
+            provider: Arc::from(provider),
+            secure: AtomicBool::new(config.always_secure()),
+            config,
+            lifetimes,
+            id_format,
+            ids: RwLock::new(Arc::new(ids)),
+        })))
+    }
+
+    /// The settings.
+    ///
+    /// # Examples
+    ///
+    /// See [`Manager::with_provider`].
+    pub fn config(&self) -> &ManagerConfig {
+        &self.0.config
+    }
+
+    /// The engine.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// let m = actix_bee::session::Manager::new("memory", Default::default()).await.unwrap();
+    /// assert_eq!(m.provider().session_all().await.unwrap(), 0);
+    /// # });
+    /// ```
+    pub fn provider(&self) -> &Arc<dyn Provider> {
+        &self.0.provider
+    }
+
+    /// The id generator in use.
+    pub(crate) fn ids(&self) -> Arc<IdGenerator> {
+        self.0.ids.read().clone()
+    }
+
+    /// Changes how new ids are minted (`SetHashFunc`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] as [`IdGenerator::new`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::{HashFunc, Manager};
+    ///
+    /// let m = Manager::new("memory", Default::default()).await.unwrap();
+    /// m.set_hash_func(HashFunc::None, "").unwrap();
+    /// assert_eq!(m.new_session_id().unwrap().as_str().len(), 32);
+    /// # });
+    /// ```
+    pub fn set_hash_func(&self, hash: HashFunc, key: &str) -> Result<()> {
+        let cfg = &self.0.config;
+        let ids = IdGenerator::new(
+            &cfg.session_id_prefix,
+            hash,
+            key.as_bytes(),
+            cfg.session_id_length,
+        )?;
+        *self.0.ids.write() = Arc::new(ids);
+        Ok(())
+    }
+
+    /// Forces `Secure` on every session cookie, or lets it follow the
+    /// request (`SetSecure`). A `__Host-`/`__Secure-` name keeps it on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// let m = actix_bee::session::Manager::new("memory", Default::default()).await.unwrap();
+    /// m.set_secure(true);
+    /// # });
+    /// ```
+    pub fn set_secure(&self, secure: bool) {
+        let forced = self.0.config.always_secure() && !self.0.config.secure;
+        self.0.secure.store(secure || forced, Ordering::Relaxed);
+    }
+
+    /// Mints an id with the current generator.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Rng`] if the CSPRNG fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// let m = actix_bee::session::Manager::new("memory", Default::default()).await.unwrap();
+    /// assert_eq!(m.new_session_id().unwrap().as_str().len(), 40);
+    /// # });
+    /// ```
+    pub fn new_session_id(&self) -> Result<SessionId> {
+        self.ids().generate()
+    }
+
+    /// Finds the request's session (beego's `SessionStart`).
+    ///
+    /// Looks in the cookie, then the query, then the header (each only when
+    /// enabled). An invalid, unknown or expired id gets a fresh session;
+    /// nothing is created in the engine until the handler writes.
+    ///
+    /// # Errors
+    ///
+    /// Engine errors (the backend is down).
+    ///
+    /// # Examples
+    ///
+    /// See [`Manager`].
+    pub async fn session_start(&self, req: &RequestIds<'_>) -> Result<Session> {
+        let cfg = &self.0.config;
+        let candidate = [
+            (req.cookie, IdSource::Cookie, true),
+            (req.query, IdSource::Query, cfg.enable_sid_in_url_query),
+            (req.header, IdSource::Header, cfg.enable_sid_in_http_header),
+        ]
+        .into_iter()
+        .find_map(|(value, source, enabled)| {
+            value
+                .filter(|v| enabled && !v.is_empty())
+                .map(|v| (v, source))
+        });
+        let secure = req.https || self.0.secure.load(Ordering::Relaxed);
+        let had_cookie = req.cookie.is_some_and(|c| !c.is_empty());
+        let Some((raw, source)) = candidate else {
+            return Ok(Session::fresh(self.clone(), secure, had_cookie));
+        };
+        let Some(sid) = self.ids().parse_for(raw, self.0.id_format) else {
+            tracing::debug!(source = ?source, len = raw.len(), "session: invalid id ignored");
+            return Ok(Session::fresh(self.clone(), secure, had_cookie));
+        };
+        let store = self.0.provider.session_read(&sid).await?;
+        if let Some(store) = self.check_lifetime(&sid, store).await? {
+            return Ok(Session::loaded(
+                self.clone(),
+                store,
+                source,
+                secure,
+                had_cookie,
+            ));
+        }
+        Ok(Session::fresh(self.clone(), secure, had_cookie))
+    }
+
+    /// Drops a store that is new (unknown id) or past its absolute lifetime.
+    async fn check_lifetime(
+        &self,
+        sid: &SessionId,
+        store: Arc<dyn Store>,
+    ) -> Result<Option<Arc<dyn Store>>> {
+        let meta = store.meta();
+        if meta.is_new {
+            tracing::debug!(session = %sid, "session: unknown id, minting a fresh one");
+            return Ok(None);
+        }
+        if let Some(created) = meta.created_ms {
+            if self.0.lifetimes.absolute_expired(created, now_ms()) {
+                tracing::debug!(session = %sid, "session: absolute lifetime over");
+                self.0.provider.session_destroy(sid).await?;
+                return Ok(None);
+            }
+        }
+        Ok(Some(store))
+    }
+
+    /// Destroys the request's session (beego's `SessionDestroy`), whichever
+    /// channel its id came from. Same as [`Session::destroy`].
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::{Manager, RequestIds};
+    ///
+    /// let m = Manager::new("memory", Default::default()).await.unwrap();
+    /// let s = m.session_start(&RequestIds::default()).await.unwrap();
+    /// s.set("k", &1).await.unwrap();
+    /// m.session_release(&s).await.unwrap();
+    /// m.session_destroy(&s).await.unwrap();
+    /// assert_eq!(m.get_active_session().await.unwrap(), 0);
+    /// # });
+    /// ```
+    pub async fn session_destroy(&self, session: &Session) -> Result<()> {
+        session.destroy().await
+    }
+
+    /// Gives the request's session a new id, keeping its data (beego's
+    /// `SessionRegenerateID`). Same as [`Session::regenerate_id`].
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::{Manager, RequestIds};
+    ///
+    /// let m = Manager::new("memory", Default::default()).await.unwrap();
+    /// let s = m.session_start(&RequestIds::default()).await.unwrap();
+    /// s.set("k", &1).await.unwrap();
+    /// let before = s.session_id().await.unwrap();
+    /// m.session_regenerate_id(&s).await.unwrap();
+    /// assert_ne!(before, s.session_id().await.unwrap());
+    /// assert_eq!(s.get::<i32>("k").await.unwrap(), Some(1));
+    /// # });
+    /// ```
+    pub async fn session_regenerate_id(&self, session: &Session) -> Result<()> {
+        session.regenerate_id().await
+    }
+
+    /// Saves the request's changes and says what the response must carry.
+    /// Call it before the response head is written.
+    ///
+    /// # Errors
+    ///
+    /// Engine errors, [`Error::TooLarge`] from the cookie engine.
+    ///
+    /// # Examples
+    ///
+    /// See [`Manager`].
+    pub async fn session_release(&self, session: &Session) -> Result<ResponseParts> {
+        session.release().await
+    }
+
+    /// Number of live sessions (`GetActiveSession`).
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    ///
+    /// # Examples
+    ///
+    /// See [`Manager`].
+    pub async fn get_active_session(&self) -> Result<usize> {
+        self.0.provider.session_all().await
+    }
+
+    /// Starts the GC task: the engine's GC every `gc_lifetime` seconds on the
+    /// current actix/tokio runtime, until [`GcTask::stop`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when called outside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// let m = actix_bee::session::Manager::new("memory", Default::default()).await.unwrap();
+    /// let gc = m.gc().unwrap();
+    /// gc.stop();
+    /// # });
+    /// ```
+    pub fn gc(&self) -> Result<GcTask> {
+        GcTask::spawn(self.clone())
+    }
+
+    /// Builds the cookie that hands `value` to the client.
+    pub(crate) fn cookie(&self, value: String, secure: bool) -> CookieSpec {
+        let cfg = &self.0.config;
+        CookieSpec {
+            name: cfg.cookie_name.clone(),
+            value,
+            path: "/",
+            domain: (!cfg.domain.is_empty()).then(|| cfg.domain.clone()),
+            max_age: (cfg.cookie_life_time > 0).then_some(cfg.cookie_life_time),
+            http_only: !cfg.disable_http_only,
+            secure: secure || self.0.secure.load(Ordering::Relaxed),
+            same_site: cfg.cookie_same_site,
+        }
+    }
+
+    /// The deletion cookie: the same attributes, an empty value, `Max-Age=0`.
+    pub(crate) fn removal_cookie(&self, secure: bool) -> CookieSpec {
+        CookieSpec {
+            max_age: Some(0),
+            ..self.cookie(String::new(), secure)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The `Provider` trait: one session engine.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::error::Result;
+use super::id::{IdFormat, SessionId};
+use super::store::Store;
+
+/// A session engine: the spec's `Provider` interface.
+///
+/// Object-safe, so the [`Manager`](super::Manager) holds it as
+/// `Arc<dyn Provider>` and picks it by name at run time. Every id an engine
+/// receives is a validated [`SessionId`].
+///
+/// Contract, checked by the conformance suite (`session::testing`):
+/// - `session_read` returns the stored session, or an empty store whose
+///   [`meta`](Store::meta) says `is_new` when there is none (or it expired).
+///   It creates nothing: creation happens when that store is released with
+///   changes.
+/// - Expired sessions (idle lifetime) read as absent, whether or not GC ran.
+/// - `session_regenerate` stores the data under the new id before it removes
+///   the old id, and returns a loaded store for the new id.
+///
+/// # Examples
+///
+/// A complete engine is in `examples/custom_provider.rs`; the memory engine:
+///
+/// ```
+/// # actix_rt::System::new().block_on(async {
+/// use std::time::Duration;
+/// use actix_bee::session::{IdGenerator, Provider};
+/// use actix_bee::session::memory::MemoryProvider;
+///
+/// let mut provider = MemoryProvider::default();
+/// provider.session_init(Duration::from_secs(3600), "").await.unwrap();
+/// let id = IdGenerator::default().generate().unwrap();
+/// assert!(!provider.session_exist(&id).await.unwrap());
+/// assert_eq!(provider.session_all().await.unwrap(), 0);
+/// # });
+/// ```
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// Configures the engine: the idle lifetime and the engine's own
+    /// `sessionproviderconfig` string.
+    async fn session_init(&mut self, max_lifetime: Duration, config: &str) -> Result<()>;
+    /// Loads a session, or gives an empty new store for `sid`.
+    async fn session_read(&self, sid: &SessionId) -> Result<Arc<dyn Store>>;
+    /// True when a live (unexpired) session is stored under `sid`.
+    async fn session_exist(&self, sid: &SessionId) -> Result<bool>;
+    /// Moves the session from `old` to `new`, keeping its data.
+    async fn session_regenerate(&self, old: &SessionId, new: &SessionId) -> Result<Arc<dyn Store>>;
+    /// Removes the session.
+    async fn session_destroy(&self, sid: &SessionId) -> Result<()>;
+    /// Number of live sessions.
+    async fn session_all(&self) -> Result<usize>;
+    /// Removes expired sessions.
+    async fn session_gc(&self) -> Result<()>;
+    /// The shape of this engine's ids; only the cookie engine overrides it.
+    fn id_format(&self) -> IdFormat {
+        IdFormat::Random
+    }
+}

@@ -1,0 +1,478 @@
+//! The `Store` trait (one session during one request) and `MapStore`, the
+//! change-tracking store that most engines reuse.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use parking_lot::Mutex;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::codec::{decode_value, encode_value};
+use super::error::Result;
+use super::id::SessionId;
+use super::record::{now_ms, Changes, Lifetimes, SessionRecord, Values};
+
+/// What a release asks the web layer to do, besides what the manager does.
+///
+/// Engines never touch a response; the cookie engine returns its sealed
+/// state here and the web layer writes it as the session cookie.
+///
+/// # Examples
+///
+/// ```
+/// let r = actix_bee::session::Released::default();
+/// assert!(!r.written && r.cookie_value.is_none());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Released {
+    /// True when the backend was written.
+    pub written: bool,
+    /// A new value for the session cookie (cookie engine only).
+    pub cookie_value: Option<String>,
+}
+
+impl Released {
+    /// A release that wrote (or did not write) the backend.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(actix_bee::session::Released::wrote(true).written);
+    /// ```
+    pub fn wrote(written: bool) -> Self {
+        Released {
+            written,
+            cookie_value: None,
+        }
+    }
+
+    /// A release that asks for the session cookie to be set to `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = actix_bee::session::Released::cookie("sealed".into());
+    /// assert_eq!(r.cookie_value.as_deref(), Some("sealed"));
+    /// ```
+    pub fn cookie(value: String) -> Self {
+        Released {
+            written: true,
+            cookie_value: Some(value),
+        }
+    }
+}
+
+/// Facts about a loaded session that the manager checks.
+///
+/// # Examples
+///
+/// ```
+/// let m = actix_bee::session::StoreMeta::new_session();
+/// assert!(m.is_new);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreMeta {
+    /// True when the engine holds no session under this id (yet).
+    pub is_new: bool,
+    /// Creation time in ms since the epoch, when the engine knows it.
+    pub created_ms: Option<u64>,
+}
+
+impl StoreMeta {
+    /// Meta of a session that is not in the engine.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(actix_bee::session::StoreMeta::new_session().created_ms, None);
+    /// ```
+    pub fn new_session() -> Self {
+        StoreMeta {
+            is_new: true,
+            created_ms: None,
+        }
+    }
+
+    /// Meta of a session loaded from the engine.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = actix_bee::session::StoreMeta::loaded(Some(5));
+    /// assert!(!m.is_new);
+    /// ```
+    pub fn loaded(created_ms: Option<u64>) -> Self {
+        StoreMeta {
+            is_new: false,
+            created_ms,
+        }
+    }
+}
+
+/// One session during one request: the spec's `Store` interface.
+///
+/// Values cross this trait encoded; the typed `set`/`get` are on
+/// `dyn Store` (see below), so the trait stays object-safe and engines are
+/// held as `Arc<dyn Store>`.
+///
+/// `session_release` writes only what changed, and only when something
+/// changed. For a session that exists in the engine it never recreates one
+/// that another request destroyed; for a new session it creates it.
+/// `session_release_if_present` never creates.
+///
+/// # Examples
+///
+/// ```
+/// # actix_rt::System::new().block_on(async {
+/// use std::sync::Arc;
+/// use actix_bee::session::{IdGenerator, Store};
+/// use actix_bee::session::memory::MemoryProvider;
+/// use actix_bee::session::Provider;
+///
+/// let provider = MemoryProvider::default();
+/// let id = IdGenerator::default().generate().unwrap();
+/// let store: Arc<dyn Store> = provider.session_read(&id).await.unwrap();
+/// store.set("asta", &1i64).await.unwrap();
+/// assert_eq!(store.get::<i64>("asta").await.unwrap(), Some(1));
+/// store.session_release().await.unwrap();
+/// assert!(provider.session_exist(&id).await.unwrap());
+/// # });
+/// ```
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Sets an encoded value.
+    async fn set_value(&self, key: &str, value: Vec<u8>) -> Result<()>;
+    /// Gets an encoded value.
+    async fn get_value(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Deletes a key.
+    async fn delete(&self, key: &str) -> Result<()>;
+    /// Deletes every key.
+    async fn flush(&self) -> Result<()>;
+    /// The id this store belongs to.
+    fn session_id(&self) -> SessionId;
+    /// Facts the manager checks (new or loaded, creation time).
+    fn meta(&self) -> StoreMeta;
+    /// Saves this request's changes (creating a new session).
+    async fn session_release(&self) -> Result<Released>;
+    /// Saves this request's changes only if the session is still in the engine.
+    async fn session_release_if_present(&self) -> Result<Released>;
+}
+
+impl dyn Store {
+    /// Sets `key` to a serde value.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Encode`](super::Error::Encode) when the value cannot be
+    /// encoded; engine errors otherwise.
+    ///
+    /// # Examples
+    ///
+    /// See [`Store`].
+    pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<()> {
+        let bytes = encode_value(key, value)?;
+        self.set_value(key, bytes).await
+    }
+
+    /// Gets `key` as `T`; `Ok(None)` when absent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`](super::Error::Decode) when the stored value has
+    /// another type.
+    ///
+    /// # Examples
+    ///
+    /// See [`Store`].
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        match self.get_value(key).await? {
+            Some(bytes) => decode_value(key, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// What a release asks an engine to do.
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::session::WriteMode;
+/// assert_ne!(WriteMode::Create, WriteMode::Update);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WriteMode {
+    /// Insert the session if absent; [`Error::IdCollision`](super::Error::IdCollision) if present.
+    Create,
+    /// Merge the changes into the stored session, only if it is still there.
+    Update,
+    /// Nothing changed: refresh the idle expiry, only if it is still there.
+    Touch,
+}
+
+/// One write that [`MapStore`] hands to its engine.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Write<'a> {
+    /// The session.
+    pub sid: &'a SessionId,
+    /// Create, update or touch.
+    pub mode: WriteMode,
+    /// This request's changes.
+    pub changes: &'a Changes,
+    /// The session as this request sees it after its changes, for engines
+    /// that cannot merge (the cookie engine) and for `Create`.
+    pub merged: &'a SessionRecord,
+    /// The time of the write, ms since the epoch.
+    pub now_ms: u64,
+}
+
+/// The engine side of [`MapStore`]: applies one write atomically.
+///
+/// # Examples
+///
+/// See `examples/custom_provider.rs`.
+#[async_trait]
+pub trait SessionWriter: Send + Sync + 'static {
+    /// Applies the write. For `Update` and `Touch` on a session that is gone
+    /// (destroyed, expired), it writes nothing and returns `written: false`.
+    async fn write(&self, write: Write<'_>) -> Result<Released>;
+}
+
+struct MapState {
+    values: Values,
+    changes: Changes,
+    is_new: bool,
+    touched: bool,
+}
+
+/// The change-tracking store that engines return from `session_read`.
+///
+/// Reads and writes stay in the request; `session_release` hands the net
+/// changes to the engine's [`SessionWriter`].
+///
+/// # Examples
+///
+/// ```
+/// # actix_rt::System::new().block_on(async {
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use actix_bee::session::{
+///     IdGenerator, Lifetimes, MapStore, Released, SessionRecord, SessionWriter, Store, Write,
+/// };
+///
+/// struct Discard;
+/// #[async_trait::async_trait]
+/// impl SessionWriter for Discard {
+///     async fn write(&self, w: Write<'_>) -> actix_bee::session::Result<Released> {
+///         Ok(Released::wrote(!w.changes.is_empty()))
+///     }
+/// }
+///
+/// let id = IdGenerator::default().generate().unwrap();
+/// let life = Lifetimes::new(Duration::from_secs(60), None);
+/// let store: Arc<dyn Store> = Arc::new(MapStore::new_session(id, life, Arc::new(Discard)));
+/// assert!(!store.session_release().await.unwrap().written);
+/// store.set("k", "v").await.unwrap();
+/// assert!(store.session_release().await.unwrap().written);
+/// # });
+/// ```
+pub struct MapStore {
+    sid: SessionId,
+    created_ms: u64,
+    accessed_ms: u64,
+    lifetimes: Lifetimes,
+    state: Mutex<MapState>,
+    writer: Arc<dyn SessionWriter>,
+}
+
+impl std::fmt::Debug for MapStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MapStore")
+            .field("sid", &self.sid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MapStore {
+    /// A store for a session the engine does not hold yet.
+    ///
+    /// # Examples
+    ///
+    /// See [`MapStore`].
+    pub fn new_session(
+        sid: SessionId,
+        lifetimes: Lifetimes,
+        writer: Arc<dyn SessionWriter>,
+    ) -> Self {
+        let now = now_ms();
+        Self::build(sid, SessionRecord::new(now), true, lifetimes, writer)
+    }
+
+    /// A store over a session loaded from the engine.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use actix_bee::session::{IdGenerator, Lifetimes, MapStore, SessionRecord, Store};
+    /// # struct W;
+    /// # #[async_trait::async_trait]
+    /// # impl actix_bee::session::SessionWriter for W {
+    /// #     async fn write(&self, _: actix_bee::session::Write<'_>) -> actix_bee::session::Result<actix_bee::session::Released> {
+    /// #         Ok(Default::default())
+    /// #     }
+    /// # }
+    /// let mut record = SessionRecord::new(actix_bee::session::now_ms());
+    /// record.values.insert("k".into(), actix_bee::session::codec::encode_value("k", &5u8).unwrap());
+    /// let id = IdGenerator::default().generate().unwrap();
+    /// let life = Lifetimes::new(Duration::from_secs(60), None);
+    /// let store: Arc<dyn Store> = Arc::new(MapStore::loaded(id, record, life, Arc::new(W)));
+    /// assert_eq!(store.get::<u8>("k").await.unwrap(), Some(5));
+    /// # });
+    /// ```
+    pub fn loaded(
+        sid: SessionId,
+        record: SessionRecord,
+        lifetimes: Lifetimes,
+        writer: Arc<dyn SessionWriter>,
+    ) -> Self {
+        Self::build(sid, record, false, lifetimes, writer)
+    }
+
+    fn build(
+        sid: SessionId,
+        record: SessionRecord,
+        is_new: bool,
+        lifetimes: Lifetimes,
+        writer: Arc<dyn SessionWriter>,
+    ) -> Self {
+        MapStore {
+            sid,
+            created_ms: record.created_ms,
+            accessed_ms: record.accessed_ms,
+            lifetimes,
+            state: Mutex::new(MapState {
+                values: record.values,
+                changes: Changes::default(),
+                is_new,
+                touched: false,
+            }),
+            writer,
+        }
+    }
+
+    async fn release(&self, create: bool) -> Result<Released> {
+        let now = now_ms();
+        let (mode, changes, merged) = {
+            let mut state = self.state.lock();
+            let mode = match (state.is_new, state.changes.is_empty()) {
+                (true, true) => return Ok(Released::default()),
+                (true, false) if create => WriteMode::Create,
+                (true, false) => return Ok(Released::default()),
+                (false, false) => WriteMode::Update,
+                (false, true) => {
+                    if state.touched || !self.lifetimes.touch_due(self.accessed_ms, now) {
+                        return Ok(Released::default());
+                    }
+                    WriteMode::Touch
+                }
+            };
+            let merged = SessionRecord {
+                created_ms: self.created_ms,
+                accessed_ms: now,
+                values: state.values.clone(),
+            };
+            // Taken out so that a write racing a later `set` in the same
+            // request never loses that set; restored on failure.
+            (mode, std::mem::take(&mut state.changes), merged)
+        };
+        let result = self
+            .writer
+            .write(Write {
+                sid: &self.sid,
+                mode,
+                changes: &changes,
+                merged: &merged,
+                now_ms: now,
+            })
+            .await;
+        let mut state = self.state.lock();
+        match &result {
+            Ok(_) => {
+                state.touched = true;
+                if mode == WriteMode::Create {
+                    state.is_new = false;
+                }
+            }
+            Err(_) => {
+                let later = std::mem::replace(&mut state.changes, changes);
+                // Re-apply what happened while the write was in flight.
+                if later.flushed() {
+                    state.changes.flush();
+                }
+                for key in later.deletes() {
+                    state.changes.delete(key);
+                }
+                for (key, value) in later.sets() {
+                    state.changes.set(key, value.clone());
+                }
+            }
+        }
+        result
+    }
+}
+
+#[async_trait]
+impl Store for MapStore {
+    async fn set_value(&self, key: &str, value: Vec<u8>) -> Result<()> {
+        let mut state = self.state.lock();
+        state.changes.set(key, value.clone());
+        state.values.insert(key.to_owned(), value);
+        Ok(())
+    }
+
+    async fn get_value(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.state.lock().values.get(key).cloned())
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        let mut state = self.state.lock();
+        state.changes.delete(key);
+        state.values.remove(key);
+        Ok(())
+    }
+
+    async fn flush(&self) -> Result<()> {
+        let mut state = self.state.lock();
+        state.changes.flush();
+        state.values.clear();
+        Ok(())
+    }
+
+    fn session_id(&self) -> SessionId {
+        self.sid.clone()
+    }
+
+    fn meta(&self) -> StoreMeta {
+        if self.state.lock().is_new {
+            StoreMeta::new_session()
+        } else {
+            StoreMeta::loaded(Some(self.created_ms))
+        }
+    }
+
+    async fn session_release(&self) -> Result<Released> {
+        self.release(true).await
+    }
+
+    async fn session_release_if_present(&self) -> Result<Released> {
+        self.release(false).await
+    }
+}
