@@ -114,13 +114,12 @@ impl SessionWriter for MemoryWriter {
 /// ```
 pub struct MemoryProvider {
     shared: Arc<Shared>,
+    writer: Arc<MemoryWriter>,
 }
 
 impl Default for MemoryProvider {
     fn default() -> Self {
-        MemoryProvider {
-            shared: Arc::new(Shared::new(Duration::from_secs(3600))),
-        }
+        Self::with_idle(Duration::from_secs(3600))
     }
 }
 
@@ -131,8 +130,16 @@ impl std::fmt::Debug for MemoryProvider {
 }
 
 impl MemoryProvider {
+    fn with_idle(idle: Duration) -> Self {
+        let shared = Arc::new(Shared::new(idle));
+        MemoryProvider {
+            writer: Arc::new(MemoryWriter(shared.clone())),
+            shared,
+        }
+    }
+
     fn store(&self, sid: SessionId, record: Option<SessionRecord>) -> Arc<dyn Store> {
-        let writer = Arc::new(MemoryWriter(self.shared.clone()));
+        let writer = self.writer.clone();
         let lifetimes = self.shared.lifetimes;
         match record {
             Some(record) => Arc::new(MapStore::loaded(sid, record, lifetimes, writer)),
@@ -144,7 +151,7 @@ impl MemoryProvider {
 #[async_trait]
 impl Provider for MemoryProvider {
     async fn session_init(&mut self, max_lifetime: Duration, _config: &str) -> Result<()> {
-        self.shared = Arc::new(Shared::new(max_lifetime));
+        *self = Self::with_idle(max_lifetime);
         Ok(())
     }
 
