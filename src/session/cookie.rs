@@ -258,10 +258,8 @@ impl SessionWriter for CookieWriter {
 /// # actix_rt::System::new().block_on(async {
 /// use actix_bee::session::{Manager, ManagerConfig, RequestIds};
 ///
-/// let config = ManagerConfig {
-///     provider_config: r#"{"securityKey": "a secret of at least thirty-two bytes!!"}"#.into(),
-///     ..ManagerConfig::default()
-/// };
+/// let mut config = ManagerConfig::default();
+/// config.provider_config = r#"{"securityKey": "a secret of at least thirty-two bytes!!"}"#.into();
 /// let manager = Manager::new("cookie", config).await.unwrap();
 /// let session = manager.session_start(&RequestIds::default()).await.unwrap();
 /// session.set("uid", &7).await.unwrap();

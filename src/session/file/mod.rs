@@ -216,10 +216,8 @@ impl SessionWriter for FileWriter {
 /// use actix_bee::session::{Manager, ManagerConfig};
 ///
 /// let dir = tempfile::tempdir().unwrap();
-/// let config = ManagerConfig {
-///     provider_config: dir.path().join("sessions").display().to_string(),
-///     ..ManagerConfig::default()
-/// };
+/// let mut config = ManagerConfig::default();
+/// config.provider_config = dir.path().join("sessions").display().to_string();
 /// let manager = Manager::new("file", config).await.unwrap();
 /// assert_eq!(manager.get_active_session().await.unwrap(), 0);
 /// # });
