@@ -269,14 +269,9 @@ impl SessionWriter for CookieWriter {
 /// assert_eq!(again.get::<i32>("uid").await.unwrap(), Some(7));
 /// # });
 /// ```
+#[derive(Default)]
 pub struct CookieProvider {
     shared: Option<Arc<Shared>>,
-}
-
-impl Default for CookieProvider {
-    fn default() -> Self {
-        CookieProvider { shared: None }
-    }
 }
 
 impl std::fmt::Debug for CookieProvider {

@@ -222,14 +222,9 @@ impl SessionWriter for FileWriter {
 /// assert_eq!(manager.get_active_session().await.unwrap(), 0);
 /// # });
 /// ```
+#[derive(Default)]
 pub struct FileProvider {
     shared: Option<Arc<Shared>>,
-}
-
-impl Default for FileProvider {
-    fn default() -> Self {
-        FileProvider { shared: None }
-    }
 }
 
 impl std::fmt::Debug for FileProvider {
