@@ -33,6 +33,14 @@ mod store;
 #[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
 pub mod memory;
 
+#[cfg(feature = "cookie")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cookie")))]
+pub mod cookie;
+
+#[cfg(feature = "file")]
+#[cfg_attr(docsrs, doc(cfg(feature = "file")))]
+pub mod file;
+
 #[cfg(feature = "test-suite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-suite")))]
 pub mod testing;

@@ -1,0 +1,361 @@
+//! The file engine: the provider conformance suite, hostile ids, modes,
+//! symlinks, corrupt files and writers in two processes.
+
+use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_bee::session::file::FileProvider;
+use actix_bee::session::{IdGenerator, Provider, SessionId};
+
+/// Temporary directories that live as long as the test process.
+fn scratch() -> PathBuf {
+    let dir = tempfile::tempdir().expect("tempdir");
+    dir.keep()
+}
+
+async fn file() -> (Box<dyn Provider>, String) {
+    let dir = scratch().join("sessions");
+    (Box::new(FileProvider::default()), dir.display().to_string())
+}
+
+actix_bee::conformance_tests!(file);
+
+async fn provider_at(dir: &Path) -> Arc<dyn Provider> {
+    let mut p = FileProvider::default();
+    p.session_init(Duration::from_secs(3600), &dir.display().to_string())
+        .await
+        .expect("session_init");
+    Arc::new(p)
+}
+
+fn session_path(dir: &Path, sid: &SessionId) -> PathBuf {
+    let s = sid.as_str();
+    dir.join(&s[0..1]).join(&s[1..2]).join(s)
+}
+
+async fn create(provider: &Arc<dyn Provider>, key: &str, value: i64) -> SessionId {
+    let sid = IdGenerator::default().generate().unwrap();
+    let store = provider.session_read(&sid).await.unwrap();
+    store.set(key, &value).await.unwrap();
+    assert!(store.session_release().await.unwrap().written);
+    sid
+}
+
+#[actix_rt::test]
+async fn hostile_ids_never_leave_the_directory() {
+    let base = scratch();
+    let dir = base.join("a").join("b").join("sessions");
+    let victim = base.join("a").join("victim");
+    std::fs::create_dir_all(base.join("a")).unwrap();
+    std::fs::write(&victim, b"precious").unwrap();
+    let provider = provider_at(&dir).await;
+    let good = create(&provider, "k", 1).await;
+    let hostile = [
+        "../../victim",
+        "..\\victim",
+        "..",
+        "../..",
+        "a",
+        "",
+        "./x",
+        "/etc/passwd",
+        "ab/../../../victim",
+        "a\0b",
+        "%2e%2e%2f",
+        "x\ny",
+        "é\u{301}",
+    ];
+    for raw in hostile {
+        let sid = IdGenerator::sealed(raw);
+        // Errors are allowed; panics and touching the victim are not.
+        let _ = provider.session_read(&sid).await;
+        assert!(!provider.session_exist(&sid).await.unwrap_or(false));
+        let _ = provider.session_destroy(&sid).await;
+        let _ = provider.session_regenerate(&sid, &good).await;
+        let fresh = IdGenerator::default().generate().unwrap();
+        let _ = provider.session_regenerate(&good, &sid).await;
+        let _ = provider.session_regenerate(&sid, &fresh).await;
+        assert!(!provider.session_exist(&fresh).await.unwrap());
+        // A store for a hostile id cannot write either.
+        if let Ok(store) = provider.session_read(&sid).await {
+            store.set("k", &1).await.unwrap();
+            assert!(store.session_release().await.is_err());
+        }
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious", "{raw:?}");
+    }
+    provider.session_gc().await.unwrap();
+    assert_eq!(provider.session_all().await.unwrap(), 1);
+    assert!(provider.session_exist(&good).await.unwrap());
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    let entries: Vec<_> = std::fs::read_dir(base.join("a")).unwrap().collect();
+    assert_eq!(
+        entries.len(),
+        2,
+        "only `b` and the victim are beside the tree"
+    );
+}
+
+#[test]
+fn modes_are_0700_and_0600_under_umask_000() {
+    // umask is process-wide: run the check in a child process whose shell
+    // sets umask 000 before exec'ing this test binary.
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("umask 000 && exec \"$0\" --exact child_modes --nocapture --test-threads=1")
+        .arg(&exe)
+        .env("ACTIX_BEE_FILE_CHILD", "modes")
+        .output()
+        .expect("spawn the test binary under umask 000");
+    let log =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "child failed:\n{log}");
+    assert!(
+        log.contains("umask=0"),
+        "the child did not run under umask 000:\n{log}"
+    );
+}
+
+/// Checks the modes of a fresh tree; run by `modes_are_...` under umask 000
+/// and on its own under the ambient umask.
+#[actix_rt::test]
+async fn child_modes() {
+    let umask = Command::new("sh").arg("-c").arg("umask").output().unwrap();
+    println!(
+        "umask={}",
+        u32::from_str_radix(String::from_utf8_lossy(&umask.stdout).trim(), 8).unwrap()
+    );
+    let dir = scratch().join("sessions");
+    let provider = provider_at(&dir).await;
+    let sid = create(&provider, "k", 1).await;
+    let mode = |p: &Path| std::fs::symlink_metadata(p).unwrap().mode() & 0o777;
+    let file = session_path(&dir, &sid);
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(file.parent().unwrap()), 0o700);
+    assert_eq!(mode(file.parent().unwrap().parent().unwrap()), 0o700);
+    assert_eq!(mode(&file), 0o600);
+    let lock = file.with_file_name(format!("{}.lock", sid.as_str()));
+    assert_eq!(mode(&lock), 0o600);
+    // An update rewrites through a new temporary file: still 0600.
+    let store = provider.session_read(&sid).await.unwrap();
+    store.set("k", &2).await.unwrap();
+    store.session_release().await.unwrap();
+    assert_eq!(mode(&file), 0o600);
+}
+
+#[actix_rt::test]
+async fn symlinked_session_file_is_refused() {
+    let base = scratch();
+    let dir = base.join("sessions");
+    let target = base.join("target");
+    std::fs::write(&target, b"precious").unwrap();
+    let provider = provider_at(&dir).await;
+    // A session that exists, whose file is then swapped for a symlink.
+    let sid = create(&provider, "k", 1).await;
+    let path = session_path(&dir, &sid);
+    std::fs::remove_file(&path).unwrap();
+    symlink(&target, &path).unwrap();
+    assert!(provider.session_read(&sid).await.is_err());
+    assert!(provider.session_exist(&sid).await.is_err());
+    let store = provider
+        .session_regenerate(&sid, &IdGenerator::default().generate().unwrap())
+        .await;
+    assert!(store.is_err());
+    // A fresh id whose path was planted in advance.
+    let planted = IdGenerator::default().generate().unwrap();
+    let path = session_path(&dir, &planted);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    symlink(&target, &path).unwrap();
+    let store = provider.session_read(&planted).await;
+    assert!(store.is_err(), "a planted symlink was read");
+    provider.session_gc().await.unwrap();
+    provider.session_destroy(&planted).await.unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), b"precious");
+    assert!(
+        std::fs::symlink_metadata(&path).is_err(),
+        "destroy unlinks the link itself"
+    );
+}
+
+#[actix_rt::test]
+async fn symlinked_shard_directory_is_refused() {
+    let base = scratch();
+    let dir = base.join("sessions");
+    let outside = base.join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let provider = provider_at(&dir).await;
+    let sid = IdGenerator::default().generate().unwrap();
+    let s = sid.as_str();
+    symlink(&outside, dir.join(&s[0..1])).unwrap();
+    let store = provider.session_read(&sid).await;
+    assert!(store.is_err(), "a symlinked shard was followed");
+    // Writing through a store made before the link was planted fails too.
+    let other = IdGenerator::default().generate().unwrap();
+    let store = provider.session_read(&other).await.unwrap();
+    if other.as_str().as_bytes()[0] != s.as_bytes()[0] {
+        std::fs::remove_file(dir.join(&s[0..1])).unwrap();
+        symlink(&outside, dir.join(&other.as_str()[0..1])).unwrap();
+    }
+    store.set("k", &1).await.unwrap();
+    assert!(store.session_release().await.is_err());
+    provider.session_gc().await.unwrap();
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+}
+
+#[actix_rt::test]
+async fn corrupt_file_reads_as_absent_and_is_replaced() {
+    let dir = scratch().join("sessions");
+    let provider = provider_at(&dir).await;
+    let sid = create(&provider, "k", 1).await;
+    let path = session_path(&dir, &sid);
+    std::fs::write(&path, b"\x01\xff garbage").unwrap();
+    let store = provider.session_read(&sid).await.unwrap();
+    assert!(
+        store.meta().is_new,
+        "a corrupt file must read as no session"
+    );
+    assert!(!provider.session_exist(&sid).await.unwrap());
+    // The next write replaces it (a create over a dead file).
+    store.set("k", &2).await.unwrap();
+    assert!(store.session_release().await.unwrap().written);
+    let back = provider.session_read(&sid).await.unwrap();
+    assert_eq!(back.get::<i64>("k").await.unwrap(), Some(2));
+}
+
+#[actix_rt::test]
+async fn gc_removes_empty_directories() {
+    let dir = scratch().join("sessions");
+    let mut p = FileProvider::default();
+    p.session_init(Duration::from_secs(1), &dir.display().to_string())
+        .await
+        .unwrap();
+    let provider: Arc<dyn Provider> = Arc::new(p);
+    for i in 0..5 {
+        create(&provider, "i", i).await;
+    }
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    provider.session_gc().await.unwrap();
+    assert_eq!(provider.session_all().await.unwrap(), 0);
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "empty shards left"
+    );
+}
+
+const KEYS_PER_WRITER: usize = 25;
+
+/// One writer: read, set one key, release, for each of its keys.
+async fn write_keys(dir: &Path, sid: &SessionId, tag: &str) {
+    let provider = provider_at(dir).await;
+    for i in 0..KEYS_PER_WRITER {
+        let store = provider.session_read(sid).await.unwrap();
+        assert!(!store.meta().is_new, "the shared session vanished");
+        store.set(&format!("{tag}-{i}"), &i).await.unwrap();
+        assert!(store.session_release().await.unwrap().written);
+    }
+}
+
+fn child_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// A second process's writer. Run alone it writes into its own session.
+#[actix_rt::test]
+async fn child_writer() {
+    let (dir, sid, tag) = match (
+        child_env("ACTIX_BEE_FILE_CHILD_DIR"),
+        child_env("ACTIX_BEE_FILE_CHILD_SID"),
+        child_env("ACTIX_BEE_FILE_CHILD_TAG"),
+    ) {
+        (Some(d), Some(s), Some(t)) => (PathBuf::from(d), IdGenerator::sealed(&s), t),
+        _ => {
+            let dir = scratch().join("sessions");
+            let provider = provider_at(&dir).await;
+            let sid = create(&provider, "base", 0).await;
+            (dir, sid, "solo".to_string())
+        }
+    };
+    write_keys(&dir, &sid, &tag).await;
+    let provider = provider_at(&dir).await;
+    let store = provider.session_read(&sid).await.unwrap();
+    for i in 0..KEYS_PER_WRITER {
+        assert_eq!(
+            store.get::<usize>(&format!("{tag}-{i}")).await.unwrap(),
+            Some(i)
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn writers_in_two_processes_and_threads_lose_nothing() {
+    let dir = scratch().join("sessions");
+    let provider = provider_at(&dir).await;
+    let sid = create(&provider, "base", 0).await;
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = ["p1", "p2"]
+        .iter()
+        .map(|tag| {
+            Command::new(&exe)
+                .args(["--exact", "child_writer", "--nocapture", "--test-threads=1"])
+                .env("ACTIX_BEE_FILE_CHILD_DIR", &dir)
+                .env("ACTIX_BEE_FILE_CHILD_SID", sid.as_str())
+                .env("ACTIX_BEE_FILE_CHILD_TAG", tag)
+                .spawn()
+                .expect("spawn a second process")
+        })
+        .collect();
+    // Meanwhile, two more engine instances on the same directory in this
+    // process, on their own threads.
+    let threads: Vec<_> = ["t1", "t2"]
+        .into_iter()
+        .map(|tag| {
+            let (dir, sid) = (dir.clone(), sid.clone());
+            std::thread::spawn(move || {
+                actix_rt::System::new().block_on(write_keys(&dir, &sid, tag));
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("writer thread");
+    }
+    for mut c in children {
+        assert!(c.wait().unwrap().success(), "a child writer failed");
+    }
+    let store = provider.session_read(&sid).await.unwrap();
+    for tag in ["p1", "p2", "t1", "t2"] {
+        for i in 0..KEYS_PER_WRITER {
+            assert_eq!(
+                store.get::<usize>(&format!("{tag}-{i}")).await.unwrap(),
+                Some(i),
+                "key {tag}-{i} lost"
+            );
+        }
+    }
+    assert_eq!(store.get::<i64>("base").await.unwrap(), Some(0));
+}
+
+#[actix_rt::test]
+async fn bad_config_is_refused() {
+    let mut p = FileProvider::default();
+    assert!(p.session_init(Duration::from_secs(60), "").await.is_err());
+    let file = scratch().join("plain");
+    std::fs::write(&file, b"x").unwrap();
+    let mut p = FileProvider::default();
+    assert!(p
+        .session_init(Duration::from_secs(60), &file.display().to_string())
+        .await
+        .is_err());
+}
+
+#[actix_rt::test]
+async fn existing_loose_directory_is_tightened() {
+    let dir = scratch().join("loose");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    provider_at(&dir).await;
+    assert_eq!(std::fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+}
