@@ -1,8 +1,6 @@
 //! The `cookie` engine: the whole session lives in the client's cookie,
 //! sealed with AES-256-GCM.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +10,6 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use async_trait::async_trait;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use parking_lot::Mutex;
 
 use super::error::{Error, Result};
 use super::id::{IdFormat, SessionId};
@@ -38,13 +35,6 @@ struct Opened {
     old_key: bool,
 }
 
-/// The latest state a store of this engine released, kept only while that
-/// store lives, so that a regenerate in the same request moves it.
-struct Pending {
-    owner: u64,
-    record: SessionRecord,
-}
-
 struct Shared {
     /// The key ring: the first seals, all open.
     ciphers: Vec<Aes256Gcm>,
@@ -53,8 +43,6 @@ struct Shared {
     /// Longest sealed value that fits the cookie with its name.
     max_value: usize,
     lifetimes: Lifetimes,
-    pending: Mutex<HashMap<SessionId, Pending>>,
-    next_owner: AtomicU64,
 }
 
 impl Shared {
@@ -162,20 +150,6 @@ fn payload_copy<'a>(p: &Payload<'a, 'a>) -> Payload<'a, 'a> {
 struct CookieWriter {
     shared: Arc<Shared>,
     session_id: [u8; SESSION_ID_LEN],
-    owner: u64,
-    sid: SessionId,
-}
-
-impl Drop for CookieWriter {
-    fn drop(&mut self) {
-        let mut pending = self.shared.pending.lock();
-        if pending
-            .get(&self.sid)
-            .is_some_and(|p| p.owner == self.owner)
-        {
-            pending.remove(&self.sid);
-        }
-    }
 }
 
 #[async_trait]
@@ -189,13 +163,6 @@ impl SessionWriter for CookieWriter {
             values: w.merged.values.clone(),
         };
         let token = self.shared.seal(&self.session_id, &record)?;
-        self.shared.pending.lock().insert(
-            self.sid.clone(),
-            Pending {
-                owner: self.owner,
-                record,
-            },
-        );
         Ok(Released::cookie(token))
     }
 }
@@ -403,8 +370,6 @@ impl CookieProvider {
         let writer = Arc::new(CookieWriter {
             shared: shared.clone(),
             session_id,
-            owner: shared.next_owner.fetch_add(1, Ordering::Relaxed),
-            sid: sid.clone(),
         });
         let lifetimes = shared.lifetimes;
         Ok(match record {
@@ -456,8 +421,6 @@ impl Provider for CookieProvider {
             aad,
             max_value,
             lifetimes: Lifetimes::new(max_lifetime, None),
-            pending: Mutex::new(HashMap::new()),
-            next_owner: AtomicU64::new(0),
         }));
         Ok(())
     }
@@ -486,10 +449,9 @@ impl Provider for CookieProvider {
 
     async fn session_regenerate(&self, old: &SessionId, new: &SessionId) -> Result<Arc<dyn Store>> {
         let shared = self.shared()?;
-        // What this request released last, else what the client sent.
-        let pending = shared.pending.lock().remove(old).map(|p| p.record);
-        let record = pending.or_else(|| shared.open(old.as_str(), now_ms()).map(|o| o.record));
-        match record {
+        // `old` is the latest sealed state: the manager passes what this
+        // request's release sealed, else what the client sent.
+        match shared.open(old.as_str(), now_ms()).map(|o| o.record) {
             // A new per-session id, and exactly one new cookie on release.
             Some(record) => self.store(new.clone(), Some(reseal_on_release(record)), None),
             None => self.store(new.clone(), None, None),
@@ -498,8 +460,7 @@ impl Provider for CookieProvider {
 
     /// Nothing to remove server-side: the web layer removes the cookie, and
     /// a copy of it stays valid until it expires.
-    async fn session_destroy(&self, sid: &SessionId) -> Result<()> {
-        self.shared()?.pending.lock().remove(sid);
+    async fn session_destroy(&self, _sid: &SessionId) -> Result<()> {
         Ok(())
     }
 

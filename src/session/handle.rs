@@ -8,7 +8,7 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 
 use super::error::Result;
-use super::id::SessionId;
+use super::id::{IdGenerator, SessionId};
 use super::manager::{IdSource, Manager, ResponseParts};
 use super::store::Store;
 
@@ -297,8 +297,13 @@ impl Session {
         };
         // The old store's changes go first, as beego's controller does, so
         // the engine moves the complete session.
-        store.session_release().await?;
-        let old_id = store.session_id();
+        let released = store.session_release().await?;
+        // A client-side engine's release seals a new state; that token, not
+        // the one the request came with, is what moves.
+        let old_id = match released.cookie_value {
+            Some(sealed) => IdGenerator::sealed(&sealed),
+            None => store.session_id(),
+        };
         let moved = self
             .0
             .manager
