@@ -33,6 +33,14 @@ mod store;
 #[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
 pub mod memory;
 
+#[cfg(feature = "memcache")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memcache")))]
+pub mod memcache;
+
+#[cfg(feature = "couchbase")]
+#[cfg_attr(docsrs, doc(cfg(feature = "couchbase")))]
+pub mod couchbase;
+
 #[cfg(feature = "test-suite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-suite")))]
 pub mod testing;
