@@ -29,10 +29,8 @@ async fn every_config_form_initialises_without_connecting() {
             .unwrap_or_else(|e| panic!("{good}: {e}"));
     }
     // Through the registry and the manager too.
-    let cfg = ManagerConfig {
-        provider_config: "http://sessions:bucketpass@127.0.0.1:8091".into(),
-        ..ManagerConfig::default()
-    };
+    let mut cfg = ManagerConfig::default();
+    cfg.provider_config = "http://sessions:bucketpass@127.0.0.1:8091".into();
     Manager::new("couchbase", cfg).await.unwrap();
 }
 

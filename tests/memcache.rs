@@ -129,19 +129,26 @@ async fn evicted_id_regenerates_to_an_empty_session() {
     assert!(!p.session_exist(&old).await.unwrap());
 }
 
-/// A request that loaded the session before a logout cannot write it back,
-/// through either release.
+/// Besides the suite's case: a read-only request (a touch) after a logout
+/// cannot write the session back either.
 #[actix_rt::test]
-async fn no_resurrection_after_destroy() {
-    let (p, _) = provider(Duration::from_secs(60)).await;
+async fn no_resurrection_by_a_touch_or_a_write() {
+    // Idle 4 s: a read-only release touches once 1 s has passed.
+    let (p, _) = provider(Duration::from_secs(4)).await;
     let sid = create(&p, "k", 1).await;
     let slow = p.session_read(&sid).await.unwrap();
     let touch_only = p.session_read(&sid).await.unwrap();
     p.session_destroy(&sid).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     slow.set("late", &2).await.unwrap();
     assert!(!slow.session_release().await.unwrap().written);
-    assert!(!touch_only.session_release_if_present().await.unwrap().written);
+    assert!(!touch_only.session_release().await.unwrap().written);
     assert!(!p.session_exist(&sid).await.unwrap());
+    // The same touch on a live session does write.
+    let live = create(&p, "k", 1).await;
+    let reader = p.session_read(&live).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(reader.session_release().await.unwrap().written);
 }
 
 /// Two requests that both saw a fresh id: the second create is a

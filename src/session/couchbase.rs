@@ -106,11 +106,13 @@ impl Shared {
         let connected = self
             .conn
             .get_or_try_init(|| async {
+                // Boxed SDK futures below: their nesting overflows rustc's
+                // layout query depth otherwise.
                 let auth = PasswordAuthenticator::new(cfg.username.clone(), cfg.password.clone());
                 let opts = ClusterOptions::new(auth.into())
                     .kv_options(KvOptions::new().connect_timeout(cfg.connect_timeout));
                 let connect = async {
-                    Cluster::connect(&cfg.conn_str, opts).await.map_err(|e| {
+                    Box::pin(Cluster::connect(&cfg.conn_str, opts)).await.map_err(|e| {
                         match e.kind() {
                             ErrorKind::InvalidArgument(_) => Error::Config(format!(
                                 "couchbase: the SDK refused the connection string: {}",
@@ -171,7 +173,7 @@ impl Shared {
     async fn fetch(&self, key: &str) -> Result<Option<(SessionRecord, u64)>> {
         let coll = self.collection().await?;
         let got = self.timed(self.cfg.timeout, async {
-            match coll.get(key, None).await {
+            match Box::pin(coll.get(key, None)).await {
                 Ok(doc) => Ok(Some(doc)),
                 Err(e) if matches!(e.kind(), ErrorKind::DocumentNotFound) => Ok(None),
                 Err(e) => Err(backend(&e)),
@@ -210,7 +212,7 @@ impl Shared {
             couchbase::transcoding::raw_binary::encode(bytes).map_err(|e| backend(&e))?;
         let opts = ReplaceOptions::new().cas(cas).expiry(self.expiry());
         self.timed(self.cfg.timeout, async {
-            match coll.replace_raw(key, value, flags, opts).await {
+            match Box::pin(coll.replace_raw(key, value, flags, opts)).await {
                 Ok(_) => Ok(true),
                 Err(e)
                     if matches!(
@@ -236,7 +238,7 @@ impl Shared {
             let opts = InsertOptions::new().expiry(self.expiry());
             let inserted = self
                 .timed(self.cfg.timeout, async {
-                    match coll.insert_raw(&key, value, flags, opts).await {
+                    match Box::pin(coll.insert_raw(&key, value, flags, opts)).await {
                         Ok(_) => Ok(true),
                         Err(e) if matches!(e.kind(), ErrorKind::DocumentExists) => Ok(false),
                         Err(e) => Err(Self::write_error(&e, bytes.len())),
@@ -285,7 +287,7 @@ impl Shared {
     async fn remove(&self, key: &str) -> Result<()> {
         let coll = self.collection().await?;
         self.timed(self.cfg.timeout, async {
-            match coll.remove(key, None).await {
+            match Box::pin(coll.remove(key, None)).await {
                 Ok(_) => Ok(()),
                 Err(e) if matches!(e.kind(), ErrorKind::DocumentNotFound) => Ok(()),
                 Err(e) => Err(backend(&e)),
@@ -320,10 +322,8 @@ impl SessionWriter for CouchbaseWriter {
 /// # actix_rt::System::new().block_on(async {
 /// use actix_bee::session::{Manager, ManagerConfig};
 ///
-/// let cfg = ManagerConfig {
-///     provider_config: "http://sessions:bucketpass@127.0.0.1:8091".into(),
-///     ..ManagerConfig::default()
-/// };
+/// let mut cfg = ManagerConfig::default();
+/// cfg.provider_config = "http://sessions:bucketpass@127.0.0.1:8091".into();
 /// let manager = Manager::new("couchbase", cfg).await.unwrap();
 /// # });
 /// ```

@@ -285,10 +285,8 @@ impl SessionWriter for MemcacheWriter {
 /// # actix_rt::System::new().block_on(async {
 /// use actix_bee::session::{Manager, ManagerConfig};
 ///
-/// let cfg = ManagerConfig {
-///     provider_config: "127.0.0.1:11211,prefix=shop:s:".into(),
-///     ..ManagerConfig::default()
-/// };
+/// let mut cfg = ManagerConfig::default();
+/// cfg.provider_config = "127.0.0.1:11211,prefix=shop:s:".into();
 /// let manager = Manager::new("memcache", cfg).await.unwrap();
 /// # });
 /// ```
