@@ -96,9 +96,6 @@ async fn session_all_is_an_honest_error() {
     p.session_init(Duration::from_secs(60), "http://b:p@127.0.0.1:8091")
         .await
         .unwrap();
-    assert!(matches!(
-        p.session_all().await,
-        Err(Error::Backend { .. })
-    ));
+    assert!(matches!(p.session_all().await, Err(Error::Backend { .. })));
     p.session_gc().await.unwrap();
 }

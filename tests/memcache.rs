@@ -84,7 +84,10 @@ async fn thirty_one_day_lifetime_still_finds_the_session() {
     let raw: Option<Vec<u8>> = raw_client()
         .get(&format!("{prefix}{}", sid.as_str()))
         .unwrap();
-    assert!(raw.is_some(), "memcached dropped a 31-day session after 1 s");
+    assert!(
+        raw.is_some(),
+        "memcached dropped a 31-day session after 1 s"
+    );
     let store = p.session_read(&sid).await.unwrap();
     assert_eq!(store.get::<i64>("k").await.unwrap(), Some(31));
     // Writes (CAS path) keep the absolute form too.

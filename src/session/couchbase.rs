@@ -112,15 +112,15 @@ impl Shared {
                 let opts = ClusterOptions::new(auth.into())
                     .kv_options(KvOptions::new().connect_timeout(cfg.connect_timeout));
                 let connect = async {
-                    Box::pin(Cluster::connect(&cfg.conn_str, opts)).await.map_err(|e| {
-                        match e.kind() {
+                    Box::pin(Cluster::connect(&cfg.conn_str, opts))
+                        .await
+                        .map_err(|e| match e.kind() {
                             ErrorKind::InvalidArgument(_) => Error::Config(format!(
                                 "couchbase: the SDK refused the connection string: {}",
                                 e.kind()
                             )),
                             _ => backend(&e),
-                        }
-                    })
+                        })
                 };
                 let cluster = self.timed(cfg.connect_timeout, connect).await?;
                 let bucket = cluster.bucket(cfg.bucket.clone());
@@ -260,7 +260,10 @@ impl Shared {
                 Some(_) => return Err(Error::IdCollision),
             }
         }
-        Err(Error::backend(BACKEND, "create: too many concurrent writers"))
+        Err(Error::backend(
+            BACKEND,
+            "create: too many concurrent writers",
+        ))
     }
 
     async fn update(&self, sid: &SessionId, changes: &Changes, now: u64) -> Result<bool> {
@@ -347,7 +350,11 @@ impl CouchbaseProvider {
             .ok_or_else(|| Error::Config("couchbase: session_init was not called".into()))
     }
 
-    fn store(shared: &Arc<Shared>, sid: SessionId, record: Option<SessionRecord>) -> Arc<dyn Store> {
+    fn store(
+        shared: &Arc<Shared>,
+        sid: SessionId,
+        record: Option<SessionRecord>,
+    ) -> Arc<dyn Store> {
         let writer = Arc::new(CouchbaseWriter(shared.clone()));
         let lifetimes = shared.lifetimes;
         match record {

@@ -180,7 +180,10 @@ impl Shared {
             }
             backoff(attempt);
         }
-        Err(Error::backend(BACKEND, "create: too many concurrent writers"))
+        Err(Error::backend(
+            BACKEND,
+            "create: too many concurrent writers",
+        ))
     }
 
     /// Applies `changes` (none for a touch) to the stored session with CAS,
@@ -310,7 +313,12 @@ impl MemcacheProvider {
             .ok_or_else(|| Error::Config("memcache: session_init was not called".into()))
     }
 
-    fn store(&self, shared: &Arc<Shared>, sid: SessionId, record: Option<SessionRecord>) -> Arc<dyn Store> {
+    fn store(
+        &self,
+        shared: &Arc<Shared>,
+        sid: SessionId,
+        record: Option<SessionRecord>,
+    ) -> Arc<dyn Store> {
         let writer = Arc::new(MemcacheWriter(shared.clone()));
         let lifetimes = shared.lifetimes;
         match record {

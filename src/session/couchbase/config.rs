@@ -150,7 +150,11 @@ fn connection_string(parts: &Parts<'_>, options: &mut Options) -> Result<String>
         }
     };
     let hosts = if matches!(parts.scheme, "http" | "https") {
-        let default_port = if parts.scheme == "http" { "8091" } else { "18091" };
+        let default_port = if parts.scheme == "http" {
+            "8091"
+        } else {
+            "18091"
+        };
         let mut out = Vec::new();
         for host in parts.hosts.split([',', ';']).filter(|h| !h.is_empty()) {
             let (name, port) = match host.rsplit_once(':') {
@@ -243,7 +247,9 @@ fn check_name(what: &str, name: &str) -> Result<()> {
 
 fn check_prefix(prefix: &str) -> Result<()> {
     if !prefix.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(config_error("prefix must be printable ASCII without spaces"));
+        return Err(config_error(
+            "prefix must be printable ASCII without spaces",
+        ));
     }
     if prefix.len() + LONGEST_PLAIN_ID > MAX_KEY_BYTES {
         return Err(config_error(format!(
@@ -305,9 +311,14 @@ pub(crate) fn parse(config: &str) -> Result<CouchbaseConfig> {
     let bucket = bucket
         .filter(|b| !b.is_empty())
         .or_else(|| username.clone())
-        .ok_or_else(|| config_error("no bucket: give url,pool,bucket or http://bucket:password@host:8091"))?;
+        .ok_or_else(|| {
+            config_error("no bucket: give url,pool,bucket or http://bucket:password@host:8091")
+        })?;
     check_name("bucket", &bucket)?;
-    for (what, name) in [("scope", &options.scope), ("collection", &options.collection)] {
+    for (what, name) in [
+        ("scope", &options.scope),
+        ("collection", &options.collection),
+    ] {
         if let Some(name) = name {
             check_name(what, name)?;
         }
@@ -339,7 +350,10 @@ mod tests {
     fn beego_documented_form() {
         let c = parse("http://sessions:s3cr%40t@db.example:8091").unwrap();
         assert_eq!(c.conn_str, "couchbase://db.example");
-        assert_eq!((c.username.as_str(), c.password.as_str()), ("sessions", "s3cr@t"));
+        assert_eq!(
+            (c.username.as_str(), c.password.as_str()),
+            ("sessions", "s3cr@t")
+        );
         assert_eq!(c.bucket, "sessions");
         assert_eq!(c.prefix, DEFAULT_PREFIX);
         let c = parse("https://b:p@h1").unwrap();
@@ -361,8 +375,9 @@ mod tests {
         assert_eq!(c.prefix, "app:");
         assert_eq!(c.timeout, Duration::from_millis(1500));
         assert_eq!(c.collection.as_deref(), Some("c"));
-        let c = parse(r#"{"save_path":"couchbase://h","bucket":"b","username":"u","password":"p"}"#)
-            .unwrap();
+        let c =
+            parse(r#"{"save_path":"couchbase://h","bucket":"b","username":"u","password":"p"}"#)
+                .unwrap();
         assert_eq!(c.password, "p");
     }
 

@@ -146,11 +146,9 @@ pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
                 }
                 "connect_timeout" => connect_timeout = seconds("connect_timeout", value)?,
                 "timeout" => io_timeout = seconds("timeout", value)?,
-                other => {
-                    return Err(config_error(format!(
-                        "unknown option {other:?} (known: prefix, pool_size, connect_timeout, timeout)"
-                    )))
-                }
+                other => return Err(config_error(format!(
+                    "unknown option {other:?} (known: prefix, pool_size, connect_timeout, timeout)"
+                ))),
             },
             _ => servers.push(server_url(entry, servers.len() + 1)?),
         }

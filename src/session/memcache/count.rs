@@ -84,7 +84,9 @@ fn dump_once(
                 .map_err(|e| Error::backend("memcache", e))?;
             read_dump(stream, prefix, keys)
         }
-        _ => Err(backend("session_all supports TCP and unix-socket servers only")),
+        _ => Err(backend(
+            "session_all supports TCP and unix-socket servers only",
+        )),
     }
 }
 
