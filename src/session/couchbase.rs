@@ -63,15 +63,14 @@ use tokio::sync::OnceCell;
 
 use super::error::{Error, Result};
 use super::id::SessionId;
+use super::kv_shared::{cas_backoff, map_store, session_key, CAS_ATTEMPTS};
 use super::provider::Provider;
 use super::record::{now_ms, Changes, Lifetimes, SessionRecord};
-use super::store::{MapStore, Released, SessionWriter, Store, Write, WriteMode};
+use super::store::{Released, SessionWriter, Store, Write, WriteMode};
 
 const BACKEND: &str = "couchbase";
 /// Couchbase's document size limit.
 const DOC_LIMIT: usize = 20 * 1024 * 1024;
-/// CAS attempts before an update gives up.
-const CAS_ATTEMPTS: u32 = 200;
 
 /// The SDK's error, reduced to its kind: its context can name the
 /// document key, which holds the session id.
@@ -140,15 +139,7 @@ impl Shared {
     }
 
     fn key(&self, sid: &SessionId) -> Result<String> {
-        let key = format!("{}{}", self.cfg.prefix, sid.as_str());
-        if key.len() > config::MAX_KEY_BYTES {
-            return Err(Error::TooLarge {
-                what: "couchbase key",
-                size: key.len(),
-                limit: config::MAX_KEY_BYTES,
-            });
-        }
-        Ok(key)
+        session_key(&self.cfg.prefix, sid, "couchbase key")
     }
 
     /// Document expiry: a second of slack over the idle lifetime, which
@@ -278,8 +269,7 @@ impl Shared {
             if self.replace(&key, &bytes, cas).await? {
                 return Ok(true);
             }
-            let cap = u64::from(attempt.min(10)) + 1;
-            tokio::time::sleep(Duration::from_micros(rand::random_range(0..cap * 500))).await;
+            tokio::time::sleep(cas_backoff(attempt)).await;
         }
         Err(Error::backend(
             BACKEND,
@@ -356,11 +346,7 @@ impl CouchbaseProvider {
         record: Option<SessionRecord>,
     ) -> Arc<dyn Store> {
         let writer = Arc::new(CouchbaseWriter(shared.clone()));
-        let lifetimes = shared.lifetimes;
-        match record {
-            Some(record) => Arc::new(MapStore::loaded(sid, record, lifetimes, writer)),
-            None => Arc::new(MapStore::new_session(sid, lifetimes, writer)),
-        }
+        map_store(sid, record, shared.lifetimes, writer)
     }
 
     async fn load(&self, sid: &SessionId) -> Result<Option<SessionRecord>> {

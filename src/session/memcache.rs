@@ -53,18 +53,16 @@ use memcache::{CommandError, MemcacheError};
 
 use super::error::{Error, Result};
 use super::id::SessionId;
+use super::kv_shared::{cas_backoff, map_store, session_key, CAS_ATTEMPTS};
 use super::provider::Provider;
 use super::record::{now_ms, Changes, Lifetimes, SessionRecord};
-use super::store::{MapStore, Released, SessionWriter, Store, Write, WriteMode};
+use super::store::{Released, SessionWriter, Store, Write, WriteMode};
 
 const BACKEND: &str = "memcache";
 /// memcached reads an expiration above 30 days as a unix time.
 const RELATIVE_EXPIRY_LIMIT: u64 = 60 * 60 * 24 * 30;
 /// memcached's default item size limit (`-I`).
 const ITEM_LIMIT: usize = 1024 * 1024;
-/// CAS attempts before an update gives up: enough for dozens of requests
-/// writing one session at the same instant.
-const CAS_ATTEMPTS: u32 = 200;
 /// How many keys `session_all` reads per round trip.
 const COUNT_BATCH: usize = 200;
 
@@ -88,15 +86,7 @@ struct Shared {
 
 impl Shared {
     fn key(&self, sid: &SessionId) -> Result<String> {
-        let key = format!("{}{}", self.cfg.prefix, sid.as_str());
-        if key.len() > config::MAX_KEY_BYTES {
-            return Err(Error::TooLarge {
-                what: "memcache key",
-                size: key.len(),
-                limit: config::MAX_KEY_BYTES,
-            });
-        }
-        Ok(key)
+        session_key(&self.cfg.prefix, sid, "memcache key")
     }
 
     /// memcached's expiration for a write at `now_ms`.
@@ -178,7 +168,7 @@ impl Shared {
             if swapped {
                 return Ok(());
             }
-            backoff(attempt);
+            std::thread::sleep(cas_backoff(attempt));
         }
         Err(Error::backend(
             BACKEND,
@@ -207,7 +197,7 @@ impl Shared {
             if swapped {
                 return Ok(true);
             }
-            backoff(attempt);
+            std::thread::sleep(cas_backoff(attempt));
         }
         Err(Error::backend(
             BACKEND,
@@ -240,12 +230,6 @@ impl Shared {
         }
         Ok(live)
     }
-}
-
-/// Spreads out writers that lost a CAS race.
-fn backoff(attempt: u32) {
-    let cap = u64::from(attempt.min(10)) + 1;
-    std::thread::sleep(Duration::from_micros(rand::random_range(0..cap * 500)));
 }
 
 /// Runs a client call on the blocking pool: the memcache client does
@@ -314,17 +298,12 @@ impl MemcacheProvider {
     }
 
     fn store(
-        &self,
         shared: &Arc<Shared>,
         sid: SessionId,
         record: Option<SessionRecord>,
     ) -> Arc<dyn Store> {
         let writer = Arc::new(MemcacheWriter(shared.clone()));
-        let lifetimes = shared.lifetimes;
-        match record {
-            Some(record) => Arc::new(MapStore::loaded(sid, record, lifetimes, writer)),
-            None => Arc::new(MapStore::new_session(sid, lifetimes, writer)),
-        }
+        map_store(sid, record, shared.lifetimes, writer)
     }
 
     async fn load(&self, sid: &SessionId) -> Result<Option<SessionRecord>> {
@@ -369,7 +348,7 @@ impl Provider for MemcacheProvider {
 
     async fn session_read(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
         let record = self.load(sid).await?;
-        Ok(self.store(self.shared()?, sid.clone(), record))
+        Ok(Self::store(self.shared()?, sid.clone(), record))
     }
 
     async fn session_exist(&self, sid: &SessionId) -> Result<bool> {
@@ -393,7 +372,7 @@ impl Provider for MemcacheProvider {
             Ok(Some(record))
         })
         .await?;
-        Ok(self.store(shared, new.clone(), moved))
+        Ok(Self::store(shared, new.clone(), moved))
     }
 
     async fn session_destroy(&self, sid: &SessionId) -> Result<()> {

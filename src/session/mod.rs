@@ -33,6 +33,9 @@ mod store;
 #[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
 pub mod memory;
 
+#[cfg(any(feature = "memcache", feature = "couchbase"))]
+mod kv_shared;
+
 #[cfg(feature = "memcache")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memcache")))]
 pub mod memcache;

@@ -7,14 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::session::error::{Error, Result};
-
-/// The document key prefix when none is configured.
-pub(crate) const DEFAULT_PREFIX: &str = "actixbee:s:";
-/// Couchbase's document key limit.
-pub(crate) const MAX_KEY_BYTES: usize = 250;
-/// Longest id [`IdGenerator`](crate::session::IdGenerator) mints without a
-/// `sessionidprefix`.
-const LONGEST_PLAIN_ID: usize = 128;
+use crate::session::kv_shared::{check_prefix, timeout_secs, DEFAULT_PREFIX};
 
 /// The parsed config.
 #[derive(Clone, PartialEq)]
@@ -201,23 +194,12 @@ struct Options {
 }
 
 fn seconds(name: &str, value: f64) -> Result<Duration> {
-    if value.is_finite() && value > 0.0 && value <= 3600.0 {
-        Ok(Duration::from_secs_f64(value))
-    } else {
-        Err(config_error(format!(
-            "{name} must be a number of seconds in (0, 3600]"
-        )))
-    }
+    timeout_secs("couchbase", name, &value.to_string())
 }
 
 impl Options {
     fn take(&mut self, name: &str, value: &str) -> Result<bool> {
-        let secs = |name: &str| {
-            value
-                .parse::<f64>()
-                .map_err(|_| config_error(format!("{name} must be a number of seconds")))
-                .and_then(|v| seconds(name, v))
-        };
+        let secs = |name: &str| timeout_secs("couchbase", name, value);
         match name {
             "prefix" => self.prefix = Some(percent_decode(value)?),
             "scope" => self.scope = Some(value.to_owned()),
@@ -243,22 +225,6 @@ fn check_name(what: &str, name: &str) -> Result<()> {
             "{what} must be 1 to 100 of A-Z a-z 0-9 - _ . %"
         )))
     }
-}
-
-fn check_prefix(prefix: &str) -> Result<()> {
-    if !prefix.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(config_error(
-            "prefix must be printable ASCII without spaces",
-        ));
-    }
-    if prefix.len() + LONGEST_PLAIN_ID > MAX_KEY_BYTES {
-        return Err(config_error(format!(
-            "prefix is {} bytes; at most {} are allowed",
-            prefix.len(),
-            MAX_KEY_BYTES - LONGEST_PLAIN_ID
-        )));
-    }
-    Ok(())
 }
 
 /// Parses every accepted form; see the module docs of the engine.
@@ -327,7 +293,12 @@ pub(crate) fn parse(config: &str) -> Result<CouchbaseConfig> {
         return Err(config_error("scope and collection go together"));
     }
     let prefix = options.prefix.unwrap_or_else(|| DEFAULT_PREFIX.to_owned());
-    check_prefix(&prefix)?;
+    check_prefix(
+        "couchbase",
+        &prefix,
+        |b| b.is_ascii_graphic(),
+        "printable ASCII without spaces",
+    )?;
     let username = username.unwrap_or_else(|| bucket.clone());
     Ok(CouchbaseConfig {
         conn_str,

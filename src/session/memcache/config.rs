@@ -8,15 +8,7 @@ use std::time::Duration;
 use memcache::Url;
 
 use crate::session::error::{Error, Result};
-
-/// The key prefix when none is configured. A fixed library prefix keeps
-/// application cache keys from ever aliasing a session (CVE-2011-4136).
-pub(crate) const DEFAULT_PREFIX: &str = "actixbee:s:";
-/// memcached's key limit.
-pub(crate) const MAX_KEY_BYTES: usize = 250;
-/// Longest id [`IdGenerator`](crate::session::IdGenerator) mints without a
-/// `sessionidprefix`: 64 random bytes, hex encoded.
-const LONGEST_PLAIN_ID: usize = 128;
+use crate::session::kv_shared::{check_prefix, timeout_secs, DEFAULT_PREFIX};
 
 /// The parsed config.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,15 +23,6 @@ pub(crate) struct MemcacheConfig {
 
 fn config_error(msg: impl Into<String>) -> Error {
     Error::Config(format!("memcache: {}", msg.into()))
-}
-
-fn seconds(name: &str, raw: &str) -> Result<Duration> {
-    raw.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| config_error(format!("{name} must be a number of seconds in (0, 3600]")))
 }
 
 /// `host:port`, `[v6]:port`, or a `memcache[+tcp|+unix]://` URL.
@@ -99,25 +82,10 @@ fn server_url(entry: &str, index: usize) -> Result<Url> {
     Ok(url)
 }
 
-fn check_prefix(prefix: &str) -> Result<()> {
-    // memcached keys are printable ASCII without spaces; ':' '.' '-' '_'
-    // cover every common namespace style.
-    let ok = prefix
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b":._-/".contains(&b));
-    if !ok {
-        return Err(config_error(
-            "prefix may only hold ASCII letters, digits and : . _ - /",
-        ));
-    }
-    if prefix.len() + LONGEST_PLAIN_ID > MAX_KEY_BYTES {
-        return Err(config_error(format!(
-            "prefix is {} bytes; keys must stay within {MAX_KEY_BYTES} bytes, so at most {} are allowed",
-            prefix.len(),
-            MAX_KEY_BYTES - LONGEST_PLAIN_ID
-        )));
-    }
-    Ok(())
+/// memcached keys are printable ASCII without spaces; these cover every
+/// common namespace style.
+fn prefix_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b":._-/".contains(&b)
 }
 
 /// Parses beego's form (`127.0.0.1:11211`, or addresses separated by `;`
@@ -144,11 +112,15 @@ pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
                         .filter(|n| (1..=1024).contains(n))
                         .ok_or_else(|| config_error("pool_size must be 1 to 1024"))?;
                 }
-                "connect_timeout" => connect_timeout = seconds("connect_timeout", value)?,
-                "timeout" => io_timeout = seconds("timeout", value)?,
-                other => return Err(config_error(format!(
+                "connect_timeout" => {
+                    connect_timeout = timeout_secs("memcache", "connect_timeout", value)?;
+                }
+                "timeout" => io_timeout = timeout_secs("memcache", "timeout", value)?,
+                other => {
+                    return Err(config_error(format!(
                     "unknown option {other:?} (known: prefix, pool_size, connect_timeout, timeout)"
-                ))),
+                )))
+                }
             },
             _ => servers.push(server_url(entry, servers.len() + 1)?),
         }
@@ -158,7 +130,12 @@ pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
             "no server address (expected e.g. 127.0.0.1:11211)",
         ));
     }
-    check_prefix(&prefix)?;
+    check_prefix(
+        "memcache",
+        &prefix,
+        prefix_byte,
+        "ASCII letters, digits and : . _ - /",
+    )?;
     for url in &mut servers {
         // The crate applies `timeout` as the socket read/write timeout of
         // every connection; without it a stalled server blocks a thread.

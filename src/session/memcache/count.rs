@@ -60,10 +60,11 @@ fn dump_once(
         #[cfg(unix)]
         "memcache+unix" => {
             let stream = std::os::unix::net::UnixStream::connect(server.path())
-                .map_err(|e| Error::backend("memcache", e))?;
-            stream
-                .set_read_timeout(Some(io_timeout))
-                .and_then(|()| stream.set_write_timeout(Some(io_timeout)))
+                .and_then(|s| {
+                    s.set_read_timeout(Some(io_timeout))?;
+                    s.set_write_timeout(Some(io_timeout))?;
+                    Ok(s)
+                })
                 .map_err(|e| Error::backend("memcache", e))?;
             read_dump(stream, prefix, keys)
         }
@@ -77,10 +78,11 @@ fn dump_once(
                 .next()
                 .ok_or_else(|| backend("memcache host did not resolve"))?;
             let stream = TcpStream::connect_timeout(&addr, connect_timeout)
-                .map_err(|e| Error::backend("memcache", e))?;
-            stream
-                .set_read_timeout(Some(io_timeout))
-                .and_then(|()| stream.set_write_timeout(Some(io_timeout)))
+                .and_then(|s| {
+                    s.set_read_timeout(Some(io_timeout))?;
+                    s.set_write_timeout(Some(io_timeout))?;
+                    Ok(s)
+                })
                 .map_err(|e| Error::backend("memcache", e))?;
             read_dump(stream, prefix, keys)
         }
