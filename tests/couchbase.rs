@@ -85,6 +85,7 @@ async fn closed_port_is_a_backend_error() {
             chain.push_str(&format!(": {s}"));
             source = s.source();
         }
+        eprintln!("closed port: {chain}");
         assert!(!chain.contains("hunter2"), "{chain}");
         assert!(!chain.contains(sid.as_str()), "{chain}");
     }

@@ -71,6 +71,7 @@ use super::store::{Released, SessionWriter, Store, Write, WriteMode};
 const BACKEND: &str = "couchbase";
 /// Couchbase's document size limit.
 const DOC_LIMIT: usize = 20 * 1024 * 1024;
+const OP_TIMEOUT: &str = "operation timed out";
 
 /// The SDK's error, reduced to its kind: its context can name the
 /// document key, which holds the session id.
@@ -91,13 +92,14 @@ struct Shared {
 }
 
 impl Shared {
-    async fn timed<T, F>(&self, limit: Duration, fut: F) -> Result<T>
+    /// Bounds an SDK call: its retry strategy would otherwise keep going.
+    async fn timed<T, F>(limit: Duration, what: &'static str, fut: F) -> Result<T>
     where
         F: Future<Output = Result<T>>,
     {
         tokio::time::timeout(limit, fut)
             .await
-            .map_err(|_| Error::backend(BACKEND, "operation timed out"))?
+            .map_err(|_| Error::backend(BACKEND, what))?
     }
 
     async fn collection(&self) -> Result<&Collection> {
@@ -121,7 +123,12 @@ impl Shared {
                             _ => backend(&e),
                         })
                 };
-                let cluster = self.timed(cfg.connect_timeout, connect).await?;
+                let cluster = Self::timed(
+                    cfg.connect_timeout,
+                    "no connection to the cluster within connect_timeout",
+                    connect,
+                )
+                .await?;
                 let bucket = cluster.bucket(cfg.bucket.clone());
                 let collection = match (&cfg.scope, &cfg.collection) {
                     (Some(scope), Some(collection)) => {
@@ -163,7 +170,7 @@ impl Shared {
     /// The stored record (live or not) with its CAS.
     async fn fetch(&self, key: &str) -> Result<Option<(SessionRecord, u64)>> {
         let coll = self.collection().await?;
-        let got = self.timed(self.cfg.timeout, async {
+        let got = Self::timed(self.cfg.timeout, OP_TIMEOUT, async {
             match Box::pin(coll.get(key, None)).await {
                 Ok(doc) => Ok(Some(doc)),
                 Err(e) if matches!(e.kind(), ErrorKind::DocumentNotFound) => Ok(None),
@@ -202,7 +209,7 @@ impl Shared {
         let (value, flags) =
             couchbase::transcoding::raw_binary::encode(bytes).map_err(|e| backend(&e))?;
         let opts = ReplaceOptions::new().cas(cas).expiry(self.expiry());
-        self.timed(self.cfg.timeout, async {
+        Self::timed(self.cfg.timeout, OP_TIMEOUT, async {
             match Box::pin(coll.replace_raw(key, value, flags, opts)).await {
                 Ok(_) => Ok(true),
                 Err(e)
@@ -227,15 +234,14 @@ impl Shared {
         for _ in 0..CAS_ATTEMPTS {
             let coll = self.collection().await?;
             let opts = InsertOptions::new().expiry(self.expiry());
-            let inserted = self
-                .timed(self.cfg.timeout, async {
-                    match Box::pin(coll.insert_raw(&key, value, flags, opts)).await {
-                        Ok(_) => Ok(true),
-                        Err(e) if matches!(e.kind(), ErrorKind::DocumentExists) => Ok(false),
-                        Err(e) => Err(Self::write_error(&e, bytes.len())),
-                    }
-                })
-                .await?;
+            let inserted = Self::timed(self.cfg.timeout, OP_TIMEOUT, async {
+                match Box::pin(coll.insert_raw(&key, value, flags, opts)).await {
+                    Ok(_) => Ok(true),
+                    Err(e) if matches!(e.kind(), ErrorKind::DocumentExists) => Ok(false),
+                    Err(e) => Err(Self::write_error(&e, bytes.len())),
+                }
+            })
+            .await?;
             if inserted {
                 return Ok(());
             }
@@ -279,7 +285,7 @@ impl Shared {
 
     async fn remove(&self, key: &str) -> Result<()> {
         let coll = self.collection().await?;
-        self.timed(self.cfg.timeout, async {
+        Self::timed(self.cfg.timeout, OP_TIMEOUT, async {
             match Box::pin(coll.remove(key, None)).await {
                 Ok(_) => Ok(()),
                 Err(e) if matches!(e.kind(), ErrorKind::DocumentNotFound) => Ok(()),
