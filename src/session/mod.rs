@@ -41,6 +41,17 @@ pub mod cookie;
 #[cfg_attr(docsrs, doc(cfg(feature = "file")))]
 pub mod file;
 
+#[cfg(any(feature = "memcache", feature = "couchbase"))]
+mod kv_shared;
+
+#[cfg(feature = "memcache")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memcache")))]
+pub mod memcache;
+
+#[cfg(feature = "couchbase")]
+#[cfg_attr(docsrs, doc(cfg(feature = "couchbase")))]
+pub mod couchbase;
+
 #[cfg(feature = "test-suite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-suite")))]
 pub mod testing;

@@ -1,0 +1,228 @@
+//! The memcache engine against a real memcached (`ACTIX_BEE_MEMCACHE_ADDR`,
+//! default 127.0.0.1:11311, started by `scripts/test-servers.sh start`).
+
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_bee::session::memcache::MemcacheProvider;
+use actix_bee::session::{Error, IdGenerator, Provider, SessionId};
+
+fn addr() -> String {
+    std::env::var("ACTIX_BEE_MEMCACHE_ADDR").unwrap_or_else(|_| "127.0.0.1:11311".into())
+}
+
+/// Fails the test, with a hint, when memcached is not reachable.
+fn require_server() -> String {
+    let addr = addr();
+    if let Err(e) = TcpStream::connect(&addr) {
+        panic!(
+            "memcached is not reachable at {addr} ({e}); start it with `scripts/test-servers.sh start` \
+             or set ACTIX_BEE_MEMCACHE_ADDR"
+        );
+    }
+    addr
+}
+
+/// A prefix no other test (or run) shares, so counts are exact.
+fn unique_prefix() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "abt:{}:{}:{}:",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        actix_bee::session::now_ms()
+    )
+}
+
+async fn memcache() -> (Box<dyn Provider>, String) {
+    let addr = require_server();
+    (
+        Box::new(MemcacheProvider::default()),
+        format!("{addr},prefix={}", unique_prefix()),
+    )
+}
+
+actix_bee::conformance_tests!(memcache);
+
+async fn provider(idle: Duration) -> (Arc<dyn Provider>, String) {
+    let addr = require_server();
+    let prefix = unique_prefix();
+    let mut p = MemcacheProvider::default();
+    p.session_init(idle, &format!("{addr},prefix={prefix}"))
+        .await
+        .expect("session_init");
+    (Arc::new(p), prefix)
+}
+
+fn raw_client() -> memcache::Client {
+    memcache::Client::connect(format!("memcache://{}?timeout=3", require_server()))
+        .expect("raw memcache client")
+}
+
+fn new_id() -> SessionId {
+    IdGenerator::default().generate().unwrap()
+}
+
+async fn create(p: &Arc<dyn Provider>, key: &str, value: i64) -> SessionId {
+    let sid = new_id();
+    let store = p.session_read(&sid).await.unwrap();
+    store.set(key, &value).await.unwrap();
+    assert!(store.session_release().await.unwrap().written);
+    sid
+}
+
+/// memcached reads an expiration over 30 days as a unix time: a 31-day
+/// lifetime sent as seconds would mean 1970 and expire at once.
+#[actix_rt::test]
+async fn thirty_one_day_lifetime_still_finds_the_session() {
+    let (p, prefix) = provider(Duration::from_secs(31 * 24 * 3600)).await;
+    let sid = create(&p, "k", 31).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Straight from memcached, so the record check cannot mask an expiry.
+    let raw: Option<Vec<u8>> = raw_client()
+        .get(&format!("{prefix}{}", sid.as_str()))
+        .unwrap();
+    assert!(
+        raw.is_some(),
+        "memcached dropped a 31-day session after 1 s"
+    );
+    let store = p.session_read(&sid).await.unwrap();
+    assert_eq!(store.get::<i64>("k").await.unwrap(), Some(31));
+    // Writes (CAS path) keep the absolute form too.
+    store.set("k", &32).await.unwrap();
+    store.session_release().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let store = p.session_read(&sid).await.unwrap();
+    assert_eq!(store.get::<i64>("k").await.unwrap(), Some(32));
+}
+
+/// Sessions live under the configured prefix, as one item each.
+#[actix_rt::test]
+async fn keys_carry_the_prefix() {
+    let (p, prefix) = provider(Duration::from_secs(60)).await;
+    let sid = create(&p, "k", 1).await;
+    let raw: Option<Vec<u8>> = raw_client()
+        .get(&format!("{prefix}{}", sid.as_str()))
+        .unwrap();
+    assert!(raw.is_some());
+    let bare: Option<Vec<u8>> = raw_client().get(sid.as_str()).unwrap();
+    assert!(bare.is_none());
+}
+
+/// beego dereferences a nil item here and panics; an evicted old id gives
+/// an empty new session instead.
+#[actix_rt::test]
+async fn evicted_id_regenerates_to_an_empty_session() {
+    let (p, prefix) = provider(Duration::from_secs(60)).await;
+    let old = create(&p, "k", 1).await;
+    // Eviction, as memcached does it: the item is simply gone.
+    assert!(raw_client()
+        .delete(&format!("{prefix}{}", old.as_str()))
+        .unwrap());
+    let new = new_id();
+    let store = p.session_regenerate(&old, &new).await.unwrap();
+    assert_eq!(store.session_id(), new);
+    assert!(store.meta().is_new);
+    assert_eq!(store.get::<i64>("k").await.unwrap(), None);
+    store.set("after", &2).await.unwrap();
+    assert!(store.session_release().await.unwrap().written);
+    assert!(p.session_exist(&new).await.unwrap());
+    assert!(!p.session_exist(&old).await.unwrap());
+}
+
+/// Besides the suite's case: a read-only request (a touch) after a logout
+/// cannot write the session back either.
+#[actix_rt::test]
+async fn no_resurrection_by_a_touch_or_a_write() {
+    // Idle 4 s: a read-only release touches once 1 s has passed.
+    let (p, _) = provider(Duration::from_secs(4)).await;
+    let sid = create(&p, "k", 1).await;
+    let slow = p.session_read(&sid).await.unwrap();
+    let touch_only = p.session_read(&sid).await.unwrap();
+    p.session_destroy(&sid).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    slow.set("late", &2).await.unwrap();
+    assert!(!slow.session_release().await.unwrap().written);
+    assert!(!touch_only.session_release().await.unwrap().written);
+    assert!(!p.session_exist(&sid).await.unwrap());
+    // The same touch on a live session does write.
+    let live = create(&p, "k", 1).await;
+    let reader = p.session_read(&live).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(reader.session_release().await.unwrap().written);
+}
+
+/// Two requests that both saw a fresh id: the second create is a
+/// collision, never an overwrite.
+#[actix_rt::test]
+async fn create_on_a_taken_id_is_a_collision() {
+    let (p, _) = provider(Duration::from_secs(60)).await;
+    let sid = new_id();
+    let first = p.session_read(&sid).await.unwrap();
+    let second = p.session_read(&sid).await.unwrap();
+    first.set("who", "first").await.unwrap();
+    first.session_release().await.unwrap();
+    second.set("who", "second").await.unwrap();
+    assert!(matches!(
+        second.session_release().await,
+        Err(Error::IdCollision)
+    ));
+    let back = p.session_read(&sid).await.unwrap();
+    assert_eq!(
+        back.get::<String>("who").await.unwrap().as_deref(),
+        Some("first")
+    );
+}
+
+/// Garbage under a session key is `Error::Corrupt`, not a panic.
+#[actix_rt::test]
+async fn corrupt_item_is_an_error() {
+    let (p, prefix) = provider(Duration::from_secs(60)).await;
+    let sid = new_id();
+    raw_client()
+        .set(&format!("{prefix}{}", sid.as_str()), "not a record", 60)
+        .unwrap();
+    assert!(matches!(p.session_read(&sid).await, Err(Error::Corrupt(_))));
+}
+
+/// A closed port gives `Error::Backend` (a 503), no panic, on every call.
+#[actix_rt::test]
+async fn closed_port_is_a_backend_error() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let mut p = MemcacheProvider::default();
+    p.session_init(
+        Duration::from_secs(60),
+        &format!("127.0.0.1:{port},connect_timeout=0.5,timeout=0.5"),
+    )
+    .await
+    .expect("session_init is lazy and does not connect");
+    let sid = new_id();
+    for err in [
+        p.session_read(&sid).await.err(),
+        p.session_exist(&sid).await.err(),
+        p.session_destroy(&sid).await.err(),
+        p.session_regenerate(&sid, &new_id()).await.err(),
+        p.session_all().await.err(),
+    ] {
+        let err = err.expect("a closed port must fail");
+        assert!(matches!(err, Error::Backend { .. }), "{err:?}");
+        assert!(err.is_transient());
+    }
+}
+
+/// Bad configs fail at init with `Error::Config`, and never echo a password.
+#[actix_rt::test]
+async fn bad_config_is_a_config_error() {
+    for bad in ["", "localhost", "memcache://u:hunter2@h:1?protocol=ascii"] {
+        let mut p = MemcacheProvider::default();
+        match p.session_init(Duration::from_secs(60), bad).await {
+            Err(Error::Config(msg)) => assert!(!msg.contains("hunter2"), "{msg}"),
+            other => panic!("{bad:?}: {other:?}"),
+        }
+    }
+}
