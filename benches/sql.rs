@@ -20,7 +20,11 @@ fn engines() -> Vec<(&'static str, Box<dyn Provider>, String)> {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     vec![
         ("mysql", Box::new(MysqlProvider::default()), mysql),
-        ("postgresql", Box::new(PostgresqlProvider::default()), postgres),
+        (
+            "postgresql",
+            Box::new(PostgresqlProvider::default()),
+            postgres,
+        ),
     ]
 }
 
@@ -91,7 +95,8 @@ fn drop_table(name: &str, url: &str, table: &str) {
         if name == "mysql" {
             use mysql::prelude::Queryable;
             let mut conn = mysql::Conn::new(mysql::Opts::from_url(&url).unwrap()).unwrap();
-            conn.query_drop(format!("DROP TABLE IF EXISTS `{table}`")).unwrap();
+            conn.query_drop(format!("DROP TABLE IF EXISTS `{table}`"))
+                .unwrap();
         } else {
             let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
             client

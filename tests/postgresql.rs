@@ -140,7 +140,9 @@ async fn conninfo_string_works() {
     if let Some(pw) = config.get_password() {
         conninfo.push_str(&format!(
             " password='{}'",
-            String::from_utf8_lossy(pw).replace('\\', "\\\\").replace('\'', "\\'")
+            String::from_utf8_lossy(pw)
+                .replace('\\', "\\\\")
+                .replace('\'', "\\'")
         ));
     }
     let mut provider = PostgresqlProvider::default();

@@ -286,7 +286,9 @@ fn parse_go_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions)> {
             builder = builder.ip_or_hostname(Some(host)).tcp_port(port);
         }
         "unix" => {
-            let path = address.filter(|a| !a.is_empty()).unwrap_or("/tmp/mysql.sock");
+            let path = address
+                .filter(|a| !a.is_empty())
+                .unwrap_or("/tmp/mysql.sock");
             builder = builder.socket(Some(path));
         }
         _ => return Err(config_err("the protocol must be tcp or unix")),

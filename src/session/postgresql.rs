@@ -100,7 +100,10 @@ fn index_name(table: &str) -> String {
 /// instances starting together do not race on `CREATE TABLE IF NOT EXISTS`.
 fn ddl(table: &str) -> String {
     let body = include_str!("../../sql/postgresql.sql")
-        .replace("\"session_expiry_idx\"", &format!("\"{}\"", index_name(table)))
+        .replace(
+            "\"session_expiry_idx\"",
+            &format!("\"{}\"", index_name(table)),
+        )
         .replace("\"session\"", &format!("\"{table}\""));
     format!("SELECT pg_advisory_xact_lock(hashtext('actix_bee_session_ddl'));\n{body}")
 }
@@ -182,7 +185,13 @@ fn redact(dsn: &str) -> String {
         };
         let params: Vec<(String, String)> = parse_query(query)
             .into_iter()
-            .map(|(k, v)| if k == "password" { (k, "***".into()) } else { (k, v) })
+            .map(|(k, v)| {
+                if k == "password" {
+                    (k, "***".into())
+                } else {
+                    (k, v)
+                }
+            })
             .collect();
         return join_query(&redact_userinfo(base), &params);
     }
@@ -412,7 +421,10 @@ mod tests {
                 .unwrap();
         assert_eq!(c.get_user(), Some("a b"));
         assert_eq!(c.get_dbname(), Some("d"));
-        assert_eq!((o.table.as_str(), o.pool_size, o.create_table), ("t2", 3, false));
+        assert_eq!(
+            (o.table.as_str(), o.pool_size, o.create_table),
+            ("t2", 3, false)
+        );
         assert!(conninfo_pairs("host='unterminated").is_err());
         assert!(conninfo_pairs("hostonly").is_err());
     }

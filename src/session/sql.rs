@@ -249,6 +249,8 @@ pub(crate) trait Backend: Send + Sync + 'static {
 }
 
 /// The SQL dialects.
+// A build with one engine uses one variant.
+#[cfg_attr(not(all(feature = "mysql", feature = "postgresql")), allow(dead_code))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
     /// MySQL and MariaDB.
@@ -456,9 +458,7 @@ impl Shared {
                 // A touch moves only the expiry column; the access time it
                 // implies drives the next touch.
                 let touched = row.expiry_ms.saturating_sub(ms(self.lifetimes.idle_ms()));
-                record.accessed_ms = record
-                    .accessed_ms
-                    .max(u64::try_from(touched).unwrap_or(0));
+                record.accessed_ms = record.accessed_ms.max(u64::try_from(touched).unwrap_or(0));
                 Some(record)
             }
             Err(e) => {
@@ -522,7 +522,11 @@ impl Shared {
         lock: bool,
     ) -> Result<Option<SessionRecord>> {
         let s = &self.statements;
-        let sql = if lock { &s.select_for_update } else { &s.select };
+        let sql = if lock {
+            &s.select_for_update
+        } else {
+            &s.select
+        };
         let row = conn.query_row(sql, &[Param::Str(sid.as_str())])?;
         Ok(row
             .filter(|row| row.expiry_ms >= now)
@@ -667,7 +671,9 @@ impl SqlSessions {
         let key = sid.clone();
         let record = self
             .shared
-            .call(false, move |shared, conn| shared.load(conn, &key, now, false))
+            .call(false, move |shared, conn| {
+                shared.load(conn, &key, now, false)
+            })
             .await?;
         Ok(self.store(sid.clone(), record))
     }
@@ -900,10 +906,7 @@ mod tests {
             redact_userinfo("root:pw@tcp(127.0.0.1:3306)/test"),
             "root:***@tcp(127.0.0.1:3306)/test"
         );
-        assert_eq!(
-            redact_userinfo("postgres://u@h/db"),
-            "postgres://u@h/db"
-        );
+        assert_eq!(redact_userinfo("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_userinfo("u@/db"), "u@/db");
     }
 
@@ -913,7 +916,9 @@ mod tests {
         assert!(my.select.contains("FROM `t_1` WHERE session_key = ?"));
         assert!(my.delete_expired.ends_with("LIMIT 1000"));
         let pg = Statements::new(Dialect::Postgres, "t_1");
-        assert!(pg.replace_expired.contains("session_key = $3 AND session_expiry < $4"));
+        assert!(pg
+            .replace_expired
+            .contains("session_key = $3 AND session_expiry < $4"));
         assert!(pg.insert.ends_with("ON CONFLICT (session_key) DO NOTHING"));
         assert!(pg.delete_expired.contains("FROM \"t_1\""));
     }

@@ -248,7 +248,11 @@ pub async fn collisions_and_expired_rows<E: Engine>() {
     let err = provider.session_regenerate(&a, &b).await.err().unwrap();
     assert!(matches!(err, Error::IdCollision), "{err}");
     let store = provider.session_read(&a).await.unwrap();
-    assert_eq!(store.get::<i64>("who").await.unwrap(), Some(1), "old id lost");
+    assert_eq!(
+        store.get::<i64>("who").await.unwrap(),
+        Some(1),
+        "old id lost"
+    );
     let store = provider.session_read(&b).await.unwrap();
     assert_eq!(store.get::<i64>("who").await.unwrap(), Some(2));
 
@@ -297,7 +301,10 @@ pub async fn gc_deletes_in_batches<E: Engine>() {
         E::quote(&table)
     ))
     .await;
-    let count = format!("SELECT CAST(COUNT(*) AS CHAR(20)) FROM {}", E::quote(&table));
+    let count = format!(
+        "SELECT CAST(COUNT(*) AS CHAR(20)) FROM {}",
+        E::quote(&table)
+    );
     let count = if is_mysql::<E>() {
         count
     } else {
