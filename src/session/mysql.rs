@@ -306,7 +306,7 @@ fn parse_go_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions)> {
             "timeout" if !explicit_timeout => options.connect_timeout = duration()?,
             "readTimeout" => builder = builder.read_timeout(Some(duration()?)),
             "writeTimeout" => builder = builder.write_timeout(Some(duration()?)),
-            "tls" if !parse_bool(value).is_some_and(|on| !on) => {
+            "tls" if parse_bool(value) != Some(false) => {
                 return Err(config_err("tls is not supported by this build"))
             }
             _ => tracing::debug!(param = %key, "session: mysql DSN parameter ignored"),
