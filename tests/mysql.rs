@@ -31,17 +31,6 @@ impl Engine for Mysql {
 
     type P = MysqlProvider;
 
-    fn config(table: &str, extra: &str) -> String {
-        let url = Self::url();
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let extra = if extra.is_empty() {
-            String::new()
-        } else {
-            format!("&{extra}")
-        };
-        format!("{url}{sep}table={table}&pool_size=8{extra}")
-    }
-
     fn closed_port_config() -> String {
         "mysql://root:hunter2@127.0.0.1:1/test?connect_timeout=1".into()
     }

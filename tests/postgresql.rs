@@ -32,17 +32,6 @@ impl Engine for Postgres {
 
     type P = PostgresqlProvider;
 
-    fn config(table: &str, extra: &str) -> String {
-        let url = Self::url();
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let extra = if extra.is_empty() {
-            String::new()
-        } else {
-            format!("&{extra}")
-        };
-        format!("{url}{sep}table={table}&pool_size=8{extra}")
-    }
-
     fn closed_port_config() -> String {
         "postgres://postgres:hunter2@127.0.0.1:1/test?connect_timeout=1".into()
     }

@@ -360,17 +360,9 @@ fn parse_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions)> {
 /// println!("{} live sessions", manager.get_active_session().await.unwrap());
 /// # });
 /// ```
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct MysqlProvider {
     sessions: Option<SqlSessions>,
-}
-
-impl std::fmt::Debug for MysqlProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MysqlProvider")
-            .field("sessions", &self.sessions)
-            .finish()
-    }
 }
 
 impl MysqlProvider {

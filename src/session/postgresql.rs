@@ -354,17 +354,9 @@ impl Drop for PostgresBackend {
 /// println!("{} live sessions", manager.get_active_session().await.unwrap());
 /// # });
 /// ```
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct PostgresqlProvider {
     sessions: Option<SqlSessions>,
-}
-
-impl std::fmt::Debug for PostgresqlProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresqlProvider")
-            .field("sessions", &self.sessions)
-            .finish()
-    }
 }
 
 impl PostgresqlProvider {

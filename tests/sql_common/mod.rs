@@ -25,8 +25,17 @@ pub trait Engine: Send + Sync + 'static {
     fn provider() -> Box<dyn Provider> {
         Box::new(Self::P::default())
     }
-    /// The config string for `table` plus extra engine parameters.
-    fn config(table: &str, extra: &str) -> String;
+    /// The config string: the URL, `table`, and extra engine parameters.
+    fn config(table: &str, extra: &str) -> String {
+        let url = Self::url();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let extra = if extra.is_empty() {
+            String::new()
+        } else {
+            format!("&{extra}")
+        };
+        format!("{url}{sep}table={table}&pool_size=8{extra}")
+    }
     /// The same server with the port replaced by a closed one and a password added.
     fn closed_port_config() -> String;
     /// Runs raw SQL on a connection of the test's own.
@@ -238,6 +247,16 @@ fn sep(config: &str) -> &'static str {
     }
 }
 
+/// Moves a row's expiry into the past, behind the engine's back.
+async fn expire<E: Engine>(table: &str, sid: &SessionId) {
+    E::exec(format!(
+        "UPDATE {} SET session_expiry = 1 WHERE session_key = '{}'",
+        E::quote(table),
+        sid.as_str()
+    ))
+    .await;
+}
+
 /// Regenerating onto a live id is a collision and changes nothing; a
 /// create over an expired row replaces it.
 pub async fn collisions_and_expired_rows<E: Engine>() {
@@ -256,12 +275,7 @@ pub async fn collisions_and_expired_rows<E: Engine>() {
     let store = provider.session_read(&b).await.unwrap();
     assert_eq!(store.get::<i64>("who").await.unwrap(), Some(2));
 
-    E::exec(format!(
-        "UPDATE {} SET session_expiry = 1 WHERE session_key = '{}'",
-        E::quote(&table),
-        b.as_str()
-    ))
-    .await;
+    expire::<E>(&table, &b).await;
     let store = provider.session_read(&b).await.unwrap();
     assert!(store.meta().is_new, "an expired row read as live");
     store.set("who", &3).await.unwrap();
@@ -270,12 +284,7 @@ pub async fn collisions_and_expired_rows<E: Engine>() {
     assert_eq!(store.get::<i64>("who").await.unwrap(), Some(3));
     // A release that loaded the session before it expired does not revive it.
     let slow = provider.session_read(&a).await.unwrap();
-    E::exec(format!(
-        "UPDATE {} SET session_expiry = 1 WHERE session_key = '{}'",
-        E::quote(&table),
-        a.as_str()
-    ))
-    .await;
+    expire::<E>(&table, &a).await;
     slow.set("late", &1).await.unwrap();
     assert!(!slow.session_release().await.unwrap().written);
     assert!(!provider.session_exist(&a).await.unwrap());
