@@ -58,7 +58,8 @@
 //! connects lazily (start-up never waits for the database unless
 //! `create_table` is on) and checks connections on check-out, so killed
 //! connections are replaced. Release merges this request's changes into the
-//! stored row under `SELECT ... FOR UPDATE`; creation is an `INSERT` on the
+//! stored row under `SELECT ... FOR UPDATE` (connections run at READ
+//! COMMITTED, so these locks take no gap locks); creation is an `INSERT` on the
 //! primary key (a live duplicate is [`Error::IdCollision`](super::Error::IdCollision),
 //! an expired one is replaced); regeneration inserts the new id and deletes
 //! the old one in one transaction; GC deletes expired rows 1,000 at a time.
@@ -337,7 +338,13 @@ fn parse_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions)> {
         .tcp_connect_timeout(Some(options.connect_timeout))
         // Row counts then say "matched", not "changed", for touches that
         // happen to write the same expiry.
-        .additional_capabilities(CapabilityFlags::CLIENT_FOUND_ROWS);
+        .additional_capabilities(CapabilityFlags::CLIENT_FOUND_ROWS)
+        // Only single-row locking reads run in transactions; READ COMMITTED
+        // spares them InnoDB's gap locks, and the deadlocks those invite
+        // between concurrent regenerations.
+        .init(vec![
+            "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+        ]);
     Ok((builder, options))
 }
 
