@@ -359,10 +359,8 @@ fn parse_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions)> {
 /// # actix_rt::System::new().block_on(async {
 /// use actix_bee::session::{Manager, ManagerConfig};
 ///
-/// let config = ManagerConfig {
-///     provider_config: "root:@tcp(127.0.0.1:3306)/test?table=session&pool_size=16".into(),
-///     ..ManagerConfig::default()
-/// };
+/// let mut config = ManagerConfig::default();
+/// config.provider_config = "root:@tcp(127.0.0.1:3306)/test?table=session&pool_size=16".into();
 /// let manager = Manager::new("mysql", config).await.unwrap();
 /// println!("{} live sessions", manager.get_active_session().await.unwrap());
 /// # });

@@ -346,10 +346,8 @@ impl Drop for PostgresBackend {
 /// # actix_rt::System::new().block_on(async {
 /// use actix_bee::session::{Manager, ManagerConfig};
 ///
-/// let config = ManagerConfig {
-///     provider_config: "postgres://postgres@127.0.0.1:5432/test?table=session".into(),
-///     ..ManagerConfig::default()
-/// };
+/// let mut config = ManagerConfig::default();
+/// config.provider_config = "postgres://postgres@127.0.0.1:5432/test?table=session".into();
 /// let manager = Manager::new("postgresql", config).await.unwrap();
 /// println!("{} live sessions", manager.get_active_session().await.unwrap());
 /// # });
