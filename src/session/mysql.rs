@@ -46,7 +46,7 @@
 //! It differs from beego's on purpose: the key holds the longest id (a
 //! 32-character prefix and 128 hex characters) and compares exactly;
 //! `MEDIUMBLOB` holds sessions up to 16 MiB (beego's `BLOB` stops at 64 KiB;
-//! larger sessions fail with [`Error::TooLarge`](crate::session::Error::TooLarge));
+//! larger sessions fail with [`Error::TooLarge`]);
 //! `session_expiry` is the instant the session expires, in ms since the
 //! Unix epoch, computed by the application, so the server's time zone never
 //! matters; InnoDB gives the row locks release relies on. A beego table must
@@ -60,10 +60,10 @@
 //! connections are replaced. Release merges this request's changes into the
 //! stored row under `SELECT ... FOR UPDATE` (connections run at READ
 //! COMMITTED, so these locks take no gap locks); creation is an `INSERT` on the
-//! primary key (a live duplicate is [`Error::IdCollision`](crate::session::Error::IdCollision),
+//! primary key (a live duplicate is [`Error::IdCollision`],
 //! an expired one is replaced); regeneration inserts the new id and deletes
 //! the old one in one transaction; GC deletes expired rows 1,000 at a time.
-//! Unreachable servers give [`Error::Backend`](crate::session::Error::Backend)
+//! Unreachable servers give [`Error::Backend`]
 //! within the connect timeout. Corrupt `session_data` reads as no session,
 //! with a warning.
 

@@ -50,10 +50,10 @@
 //! r2d2 pool that connects lazily and validates connections on check-out.
 //! Release merges this request's changes into the stored row under
 //! `SELECT ... FOR UPDATE`; creation is `INSERT ... ON CONFLICT DO NOTHING`
-//! (a live duplicate is [`Error::IdCollision`](crate::session::Error::IdCollision),
+//! (a live duplicate is [`Error::IdCollision`],
 //! an expired one is replaced); regeneration inserts the new id and deletes
 //! the old one in one transaction; GC deletes expired rows 1,000 at a time.
-//! Unreachable servers give [`Error::Backend`](crate::session::Error::Backend)
+//! Unreachable servers give [`Error::Backend`]
 //! within the connect timeout. Corrupt `session_data` reads as no session,
 //! with a warning.
 
