@@ -11,8 +11,8 @@
 //! | `memory` | `memory` (default) | ignored |
 //! | `cookie` | `cookie` (default) | beego's JSON: `securityKey`, `blockKey`, ... |
 //! | `file` | `file` (default) | a directory |
-//! | `mysql` | `mysql` | a DSN |
-//! | `postgresql` | `postgresql` | a URL or conninfo |
+//! | `mysql` | `mysql` | a DSN (go-sql-driver form or `mysql://`) |
+//! | `postgresql` | `postgresql` | a `postgres://` URL or `key=value` conninfo |
 //! | `redis`, `redis_cluster`, `redis_sentinel` | same names | addresses, beego style or JSON |
 //! | `memcache` | `memcache` | addresses |
 //! | `couchbase` | `couchbase` | a URL |
@@ -51,6 +51,17 @@ pub mod memcache;
 #[cfg(feature = "couchbase")]
 #[cfg_attr(docsrs, doc(cfg(feature = "couchbase")))]
 pub mod couchbase;
+
+#[cfg(feature = "mysql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
+pub mod mysql;
+
+#[cfg(feature = "postgresql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgresql")))]
+pub mod postgresql;
+
+#[cfg(any(feature = "mysql", feature = "postgresql"))]
+mod sql;
 
 #[cfg(feature = "test-suite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-suite")))]

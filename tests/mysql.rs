@@ -1,0 +1,190 @@
+//! The `mysql` engine against MariaDB/MySQL on 127.0.0.1 (database `test`;
+//! `ACTIX_BEE_MYSQL_URL`, default `mysql://root@127.0.0.1:3306/test`).
+//! A missing server fails these tests: start it with
+//! `scripts/test-servers.sh start`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod sql_common;
+
+use std::time::Duration;
+
+use actix_bee::session::mysql::MysqlProvider;
+use actix_bee::session::{Error, Provider};
+use mysql::prelude::Queryable;
+use sql_common::{create, drop_table, started, table_name, Engine};
+
+struct Mysql;
+
+fn raw_conn() -> mysql::Conn {
+    let url = Mysql::url();
+    let opts = mysql::Opts::from_url(&url).expect("ACTIX_BEE_MYSQL_URL is not a mysql:// URL");
+    mysql::Conn::new(opts).unwrap_or_else(|e| {
+        panic!("MariaDB/MySQL at {url} is not reachable (scripts/test-servers.sh start): {e}")
+    })
+}
+
+impl Engine for Mysql {
+    fn url() -> String {
+        std::env::var("ACTIX_BEE_MYSQL_URL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+    }
+
+    type P = MysqlProvider;
+
+    fn closed_port_config() -> String {
+        "mysql://root:hunter2@127.0.0.1:1/test?connect_timeout=1".into()
+    }
+
+    async fn exec(sql: String) {
+        tokio::task::spawn_blocking(move || raw_conn().query_drop(sql).unwrap())
+            .await
+            .unwrap();
+    }
+
+    async fn strings(sql: String) -> Vec<String> {
+        tokio::task::spawn_blocking(move || raw_conn().query::<String, _>(sql).unwrap())
+            .await
+            .unwrap()
+    }
+
+    fn quote(table: &str) -> String {
+        format!("`{table}`")
+    }
+
+    fn list_test_tables() -> String {
+        "SELECT table_name FROM information_schema.tables \
+         WHERE table_schema = DATABASE() AND table_name LIKE 'bee\\_t\\_%'"
+            .into()
+    }
+}
+
+async fn mysql() -> (Box<dyn Provider>, String) {
+    sql_common::factory::<Mysql>().await
+}
+
+actix_bee::conformance_tests!(mysql);
+
+#[actix_rt::test]
+async fn table_injection_is_refused() {
+    sql_common::table_injection_is_refused::<Mysql>().await;
+}
+
+#[actix_rt::test]
+async fn large_payload_round_trips() {
+    sql_common::large_payload_round_trips::<Mysql>().await;
+}
+
+#[actix_rt::test]
+async fn corrupt_data_reads_as_absent() {
+    sql_common::corrupt_data_reads_as_absent::<Mysql>().await;
+}
+
+#[actix_rt::test]
+async fn closed_port_is_a_backend_error() {
+    sql_common::closed_port_is_a_backend_error::<Mysql>().await;
+}
+
+#[actix_rt::test]
+async fn collisions_and_expired_rows() {
+    sql_common::collisions_and_expired_rows::<Mysql>().await;
+}
+
+#[actix_rt::test]
+async fn gc_deletes_in_batches() {
+    sql_common::gc_deletes_in_batches::<Mysql>().await;
+}
+
+/// beego's go-sql-driver DSN form works against the server.
+#[actix_rt::test]
+async fn go_sql_driver_dsn_works() {
+    let opts = mysql::Opts::from_url(&Mysql::url()).unwrap();
+    let table = table_name();
+    let dsn = format!(
+        "{}:{}@tcp({}:{})/{}?charset=utf8&parseTime=true&loc=Local&timeout=5s&table={table}",
+        opts.get_user().unwrap_or("root"),
+        opts.get_pass().unwrap_or(""),
+        opts.get_ip_or_hostname(),
+        opts.get_tcp_port(),
+        opts.get_db_name().unwrap_or("test"),
+    );
+    let mut provider = MysqlProvider::default();
+    provider
+        .session_init(Duration::from_secs(60), &dsn)
+        .await
+        .unwrap();
+    let provider: std::sync::Arc<dyn Provider> = std::sync::Arc::new(provider);
+    let sid = create(&provider, "k", 7).await;
+    let store = provider.session_read(&sid).await.unwrap();
+    assert_eq!(store.get::<i64>("k").await.unwrap(), Some(7));
+    drop_table::<Mysql>(&table).await;
+}
+
+/// A session over the MEDIUMBLOB limit is `TooLarge`, not a backend error.
+#[actix_rt::test]
+async fn oversized_session_is_too_large() {
+    let table = table_name();
+    let provider = started::<Mysql>(&table, "").await;
+    let sid = actix_bee::session::IdGenerator::default()
+        .generate()
+        .unwrap();
+    let store = provider.session_read(&sid).await.unwrap();
+    store
+        .set("huge", &serde_bytes::ByteBuf::from(vec![7u8; 17 << 20]))
+        .await
+        .unwrap();
+    let err = store.session_release().await.err().unwrap();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err}");
+    assert!(!provider.session_exist(&sid).await.unwrap());
+    drop_table::<Mysql>(&table).await;
+}
+
+/// The server kills the pool's connection; the next operation still works.
+#[actix_rt::test]
+async fn reconnects_after_the_server_kills_connections() {
+    let table = table_name();
+    let provider = started::<Mysql>(&table, "pool_size=1").await;
+    let sid = create(&provider, "k", 1).await;
+
+    // Hold the row lock so the pool's one connection shows up in the
+    // process list with our table in its statement; note its id.
+    let (locked_tx, locked_rx) = tokio::sync::oneshot::channel();
+    let (key, t) = (sid.as_str().to_owned(), table.clone());
+    let locker = tokio::task::spawn_blocking(move || {
+        let mut conn = raw_conn();
+        conn.query_drop("START TRANSACTION").unwrap();
+        conn.exec_drop(
+            format!("SELECT session_key FROM `{t}` WHERE session_key = ? FOR UPDATE"),
+            (key,),
+        )
+        .unwrap();
+        locked_tx.send(()).unwrap();
+        let mut found = None;
+        for _ in 0..200 {
+            let ids: Vec<u64> = conn
+                .query(format!(
+                    "SELECT ID FROM information_schema.PROCESSLIST \
+                     WHERE INFO LIKE '%`{t}`%FOR UPDATE%' AND ID <> CONNECTION_ID()"
+                ))
+                .unwrap();
+            if let Some(&id) = ids.first() {
+                found = Some(id);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        conn.query_drop("COMMIT").unwrap();
+        found.expect("the pool's connection never showed up in the process list")
+    });
+    locked_rx.await.unwrap();
+    let store = provider.session_read(&sid).await.unwrap();
+    store.set("k", &2).await.unwrap();
+    store.session_release().await.unwrap();
+    let id = locker.await.unwrap();
+
+    Mysql::exec(format!("KILL {id}")).await;
+    let store = provider.session_read(&sid).await.unwrap();
+    assert_eq!(store.get::<i64>("k").await.unwrap(), Some(2));
+    store.set("k", &3).await.unwrap();
+    assert!(store.session_release().await.unwrap().written);
+    drop_table::<Mysql>(&table).await;
+}
