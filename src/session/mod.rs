@@ -33,6 +33,10 @@ mod store;
 #[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
 pub mod memory;
 
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
+
 #[cfg(feature = "test-suite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-suite")))]
 pub mod testing;
