@@ -31,11 +31,18 @@ async fn cluster_conn() -> redis::cluster_async::ClusterConnection {
         .unwrap()
         .get_async_connection()
         .await
-        .unwrap_or_else(|e| panic!("Redis Cluster not reachable ({e}); run scripts/test-servers.sh start"))
+        .unwrap_or_else(|e| {
+            panic!("Redis Cluster not reachable ({e}); run scripts/test-servers.sh start")
+        })
 }
 
 async fn slot(conn: &mut redis::cluster_async::ClusterConnection, key: &str) -> u16 {
-    redis::cmd("CLUSTER").arg("KEYSLOT").arg(key).query_async(conn).await.unwrap()
+    redis::cmd("CLUSTER")
+        .arg("KEYSLOT")
+        .arg(key)
+        .query_async(conn)
+        .await
+        .unwrap()
 }
 
 /// The master owning `slot` in the default 3-master layout (0-5460, 5461-10922, 10923-16383).
@@ -56,7 +63,9 @@ async fn regenerate_across_slots_and_masters() {
         r#"{{"save_path":"{}","poolsize":100,"db_num":0,"key_prefix":"{prefix}"}}"#,
         nodes().replace(',', ";")
     );
-    p.session_init(Duration::from_secs(3600), &config).await.unwrap();
+    p.session_init(Duration::from_secs(3600), &config)
+        .await
+        .unwrap();
     let mut conn = cluster_conn().await;
 
     let gen = IdGenerator::default();
@@ -80,7 +89,10 @@ async fn regenerate_across_slots_and_masters() {
 
     let moved = p.session_regenerate(&old, &new).await.unwrap();
     assert!(!moved.meta().is_new);
-    assert_eq!(moved.get::<String>("user").await.unwrap().as_deref(), Some("astaxie"));
+    assert_eq!(
+        moved.get::<String>("user").await.unwrap().as_deref(),
+        Some("astaxie")
+    );
     assert!(!p.session_exist(&old).await.unwrap(), "old id survived");
     assert!(p.session_exist(&new).await.unwrap());
     let back = p.session_read(&new).await.unwrap();
