@@ -19,6 +19,7 @@ use redis::{
     RedisResult, ServerErrorKind, Value,
 };
 
+use super::pool::Pool;
 use super::{redis_provider, Backend, Engine, Kind, RedisConfig};
 use crate::session::error::{Error, Result};
 
@@ -123,46 +124,57 @@ pub(crate) struct Sentinel;
 
 #[async_trait]
 impl Backend for Sentinel {
-    type Conn = SentinelConn;
+    type Conn = Pool<SentinelConn>;
     const NAME: &'static str = "redis_sentinel";
     const KIND: Kind = Kind::Sentinel;
 
     async fn connect(cfg: &RedisConfig) -> Result<Self::Conn> {
-        let sentinels = cfg
-            .nodes
-            .iter()
-            .map(|(h, p)| ConnectionAddr::Tcp(h.clone(), *p));
-        let mut builder =
-            SentinelClientBuilder::new(sentinels, &cfg.master_name, SentinelServerType::Master)
-                .map_err(|e| Error::Config(format!("redis_sentinel: {:?}", e.kind())))?
-                .set_client_to_redis_db(cfg.db);
-        if let Some(user) = &cfg.username {
-            builder = builder.set_client_to_redis_username(user);
-        }
-        if let Some(password) = &cfg.password {
-            builder = builder.set_client_to_redis_password(password);
-        }
-        if let Some(password) = &cfg.sentinel_password {
-            builder = builder.set_client_to_sentinel_password(password);
-        }
-        let client = builder
-            .build()
-            .map_err(|e| Error::Config(format!("redis_sentinel: {:?}", e.kind())))?;
-        let conn = SentinelConn(Arc::new(Inner {
-            client: tokio::sync::Mutex::new(client),
-            current: RwLock::new(None),
-            generation: AtomicU64::new(0),
-            config: AsyncConnectionConfig::new()
-                .set_connection_timeout(Some(cfg.connect_timeout))
-                .set_response_timeout(Some(cfg.response_timeout)),
-            discover_timeout: cfg.connect_timeout * 2,
-            db: cfg.db,
-        }));
-        conn.get()
-            .await
-            .map_err(|e| Error::backend(Self::NAME, e))?;
-        Ok(conn)
+        let cfg = cfg.clone();
+        // Validate the builder settings once, as a config error.
+        builder(&cfg).map_err(|e| Error::Config(format!("redis_sentinel: {:?}", e.kind())))?;
+        Pool::new(cfg.pool_size, move || {
+            let cfg = cfg.clone();
+            async move { open(&cfg).await }
+        })
+        .await
+        .map_err(|e| Error::backend(Self::NAME, e))
     }
+}
+
+fn builder(cfg: &RedisConfig) -> RedisResult<SentinelClient> {
+    let sentinels = cfg
+        .nodes
+        .iter()
+        .map(|(h, p)| ConnectionAddr::Tcp(h.clone(), *p));
+    let mut builder =
+        SentinelClientBuilder::new(sentinels, &cfg.master_name, SentinelServerType::Master)?
+            .set_client_to_redis_db(cfg.db);
+    if let Some(user) = &cfg.username {
+        builder = builder.set_client_to_redis_username(user);
+    }
+    if let Some(password) = &cfg.password {
+        builder = builder.set_client_to_redis_password(password);
+    }
+    if let Some(password) = &cfg.sentinel_password {
+        builder = builder.set_client_to_sentinel_password(password);
+    }
+    builder.build()
+}
+
+/// One master connection (per runtime thread, see `Pool`), connected now.
+async fn open(cfg: &RedisConfig) -> RedisResult<SentinelConn> {
+    let conn = SentinelConn(Arc::new(Inner {
+        client: tokio::sync::Mutex::new(builder(cfg)?),
+        current: RwLock::new(None),
+        generation: AtomicU64::new(0),
+        config: AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(cfg.connect_timeout))
+            .set_response_timeout(Some(cfg.response_timeout)),
+        discover_timeout: cfg.connect_timeout * 2,
+        db: cfg.db,
+    }));
+    conn.get().await?;
+    Ok(conn)
 }
 
 /// The `redis_sentinel` engine: sessions on the master of a Sentinel setup.
