@@ -357,7 +357,10 @@ fn apply_url(cfg: &mut RedisConfig, kind: Kind, url: &str) -> Result<()> {
             "redis: rediss:// (TLS) is not supported by this build",
         ));
     }
-    let rest = url.strip_prefix("redis://").unwrap_or(url);
+    // A comma list of full URLs (`redis://a:1,redis://b:2`) is one URL
+    // with several hosts.
+    let url = url.replace(",redis://", ",");
+    let rest = url.strip_prefix("redis://").unwrap_or(&url);
     let (rest, query) = match rest.split_once('?') {
         Some((r, q)) => (r, Some(q)),
         None => (rest, None),
@@ -381,9 +384,7 @@ fn apply_url(cfg: &mut RedisConfig, kind: Kind, url: &str) -> Result<()> {
         }
         None => authority,
     };
-    // A comma list of full URLs (`redis://a:1,redis://b:2`) is accepted too.
-    let hosts = hosts.replace("redis://", "");
-    cfg.nodes = parse_addrs(kind, &hosts)?;
+    cfg.nodes = parse_addrs(kind, hosts)?;
     let path = path.trim_matches('/');
     if !path.is_empty() {
         cfg.db = parse_num("the URL's db", path)?;

@@ -47,10 +47,8 @@
 //! # actix_rt::System::new().block_on(async {
 //! use actix_bee::session::{Manager, ManagerConfig};
 //!
-//! let config = ManagerConfig {
-//!     provider_config: "127.0.0.1:6379,100,,0".into(),
-//!     ..ManagerConfig::default()
-//! };
+//! let mut config = ManagerConfig::default();
+//! config.provider_config = r#"{"save_path":"127.0.0.1:6379","key_prefix":"myapp:s:"}"#.into();
 //! let manager = Manager::new("redis", config).await.unwrap();
 //! # });
 //! ```
