@@ -294,13 +294,44 @@ fn cleanup() {
 
 // ---------------------------------------------------------------- connections
 
+const TASKS: usize = 64;
+const CONN_SECS: Duration = Duration::from_secs(5);
+
+/// Runs `TASKS` local tasks, each repeating `op` until the time is up;
+/// returns operations per second.
+async fn ops_per_sec<F, Fut>(op: F) -> f64
+where
+    F: Fn() -> Fut + Clone + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let end = Instant::now() + CONN_SECS;
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|_| {
+            let op = op.clone();
+            tokio::task::spawn_local(async move {
+                let mut n = 0u64;
+                while Instant::now() < end {
+                    op().await;
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    total as f64 / CONN_SECS.as_secs_f64()
+}
+
 /// 64 concurrent "requests", each one pipelined HGETALL+PTTL (the engine's
-/// read), on one current-thread runtime like an actix worker, for 5 s.
+/// read), on one current-thread runtime like an actix worker; and the
+/// engine's own read-only request for reference.
 fn conn() {
+    use actix_bee::session::{IdGenerator, Provider};
     use redis::aio::ConnectionManager;
-    const TASKS: usize = 64;
-    let secs = Duration::from_secs(5);
-    let key = format!("{PREFIX}conn");
+    let key = std::rc::Rc::new(format!("{PREFIX}conn"));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -308,7 +339,7 @@ fn conn() {
     let local = tokio::task::LocalSet::new();
     let client = redis::Client::open(redis_url()).unwrap();
     let _: () = redis::cmd("HSET")
-        .arg(&key)
+        .arg(&*key)
         .arg("v:asta")
         .arg(1)
         .query(&mut client.get_connection().unwrap())
@@ -316,31 +347,19 @@ fn conn() {
 
     let multiplexed = local.block_on(&rt, async {
         let cm = ConnectionManager::new(client.clone()).await.unwrap();
-        let end = Instant::now() + secs;
-        let tasks: Vec<_> = (0..TASKS)
-            .map(|_| {
-                let mut cm = cm.clone();
-                let key = key.clone();
-                tokio::task::spawn_local(async move {
-                    let mut n = 0u64;
-                    while Instant::now() < end {
-                        let _: (Vec<(String, String)>, i64) = redis::pipe()
-                            .hgetall(&key)
-                            .pttl(&key)
-                            .query_async(&mut cm)
-                            .await
-                            .unwrap();
-                        n += 1;
-                    }
-                    n
-                })
-            })
-            .collect();
-        let mut total = 0;
-        for t in tasks {
-            total += t.await.unwrap();
-        }
-        total as f64 / secs.as_secs_f64()
+        let key = key.clone();
+        ops_per_sec(move || {
+            let (mut cm, key) = (cm.clone(), key.clone());
+            async move {
+                let _: (Vec<(String, String)>, i64) = redis::pipe()
+                    .hgetall(&*key)
+                    .pttl(&*key)
+                    .query_async(&mut cm)
+                    .await
+                    .unwrap();
+            }
+        })
+        .await
     });
 
     let pooled = local.block_on(&rt, async {
@@ -348,78 +367,52 @@ fn conn() {
             .max_size(16)
             .build(client.clone())
             .unwrap();
-        let end = Instant::now() + secs;
-        let tasks: Vec<_> = (0..TASKS)
-            .map(|_| {
-                let pool = pool.clone();
-                let key = key.clone();
-                tokio::task::spawn_local(async move {
-                    let mut n = 0u64;
-                    while Instant::now() < end {
-                        let (pool, key) = (pool.clone(), key.clone());
-                        tokio::task::spawn_blocking(move || {
-                            let mut c = pool.get().unwrap();
-                            let _: (Vec<(String, String)>, i64) = redis::pipe()
-                                .hgetall(&key)
-                                .pttl(&key)
-                                .query(&mut *c)
-                                .unwrap();
-                        })
-                        .await
+        let key = (*key).clone();
+        ops_per_sec(move || {
+            let (pool, key) = (pool.clone(), key.clone());
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    let mut c = pool.get().unwrap();
+                    let _: (Vec<(String, String)>, i64) = redis::pipe()
+                        .hgetall(&key)
+                        .pttl(&key)
+                        .query(&mut *c)
                         .unwrap();
-                        n += 1;
-                    }
-                    n
                 })
-            })
-            .collect();
-        let mut total = 0;
-        for t in tasks {
-            total += t.await.unwrap();
-        }
-        total as f64 / secs.as_secs_f64()
-    });
-    let engine = local.block_on(&rt, async {
-        use actix_bee::session::{IdGenerator, Provider};
-        let mut p = actix_bee::session::redis::RedisProvider::default();
-        p.session_init(
-            Duration::from_secs(3600),
-            &format!("{}?key_prefix={PREFIX}conn:", redis_url()),
-        )
+                .await
+                .unwrap();
+            }
+        })
         .await
-        .unwrap();
+    });
+
+    let engine = local.block_on(&rt, async {
+        let mut p = actix_bee::session::redis::RedisProvider::default();
+        let config = format!("{}?key_prefix={PREFIX}conn:", redis_url());
+        p.session_init(Duration::from_secs(3600), &config)
+            .await
+            .unwrap();
         let p = std::rc::Rc::new(p);
         let sid = IdGenerator::default().generate().unwrap();
         let s = p.session_read(&sid).await.unwrap();
         s.set("asta", &1).await.unwrap();
         s.session_release().await.unwrap();
-        let end = Instant::now() + secs;
-        let tasks: Vec<_> = (0..TASKS)
-            .map(|_| {
-                let (p, sid) = (p.clone(), sid.clone());
-                tokio::task::spawn_local(async move {
-                    let mut n = 0u64;
-                    while Instant::now() < end {
-                        let s = p.session_read(&sid).await.unwrap();
-                        s.session_release().await.unwrap();
-                        n += 1;
-                    }
-                    n
-                })
-            })
-            .collect();
-        let mut total = 0;
-        for t in tasks {
-            total += t.await.unwrap();
-        }
-        total as f64 / secs.as_secs_f64()
+        ops_per_sec(move || {
+            let (p, sid) = (p.clone(), sid.clone());
+            async move {
+                let s = p.session_read(&sid).await.unwrap();
+                s.session_release().await.unwrap();
+            }
+        })
+        .await
     });
     let _: i64 = redis::cmd("DEL")
-        .arg(&key)
+        .arg(&*key)
         .query(&mut client.get_connection().unwrap())
         .unwrap();
-    println!("  engine session_read + release (read-only): {engine:.0} ops/s");
-    println!("connection style (64 concurrent HGETALL+PTTL, one current-thread runtime, 5 s):");
-    println!("  multiplexed ConnectionManager: {multiplexed:.0} ops/s");
+    cleanup();
+    println!("connection style ({TASKS} concurrent HGETALL+PTTL, one current-thread runtime, {CONN_SECS:?}):");
+    println!("  multiplexed ConnectionManager:   {multiplexed:.0} ops/s");
     println!("  r2d2 pool (16) + spawn_blocking: {pooled:.0} ops/s");
+    println!("  engine session_read + release (read-only): {engine:.0} ops/s");
 }

@@ -123,25 +123,36 @@ fn peer_config(prefix: &str) -> ManagerConfig {
 /// re-run with an env var) reads and changes, the parent sees the change.
 #[actix_rt::test]
 async fn two_processes_share_sessions() {
-    if let Ok(cookie) = std::env::var(CHILD_ENV) {
-        // Child side.
-        let prefix = std::env::var("ACTIX_BEE_REDIS_PEER_PREFIX").unwrap();
-        let m = Manager::new("redis", peer_config(&prefix)).await.unwrap();
-        let ids = RequestIds {
-            cookie: Some(&cookie),
-            ..Default::default()
-        };
-        let s = m.session_start(&ids).await.unwrap();
-        assert_eq!(
-            s.get::<i64>("asta").await.unwrap(),
-            Some(1),
-            "child: session not shared"
-        );
-        s.set("asta", &2i64).await.unwrap();
-        s.set("pid", &std::process::id()).await.unwrap();
-        assert!(m.session_release(&s).await.unwrap().cookie.is_none());
-        return;
+    match std::env::var(CHILD_ENV) {
+        Ok(cookie) => peer_child(&cookie).await,
+        Err(_) => peer_parent().await,
     }
+}
+
+async fn start_with_cookie(m: &Manager, cookie: &str) -> actix_bee::session::Session {
+    let ids = RequestIds {
+        cookie: Some(cookie),
+        ..Default::default()
+    };
+    m.session_start(&ids).await.unwrap()
+}
+
+/// The child process: reads and changes the parent's session.
+async fn peer_child(cookie: &str) {
+    let prefix = std::env::var("ACTIX_BEE_REDIS_PEER_PREFIX").unwrap();
+    let m = Manager::new("redis", peer_config(&prefix)).await.unwrap();
+    let s = start_with_cookie(&m, cookie).await;
+    assert_eq!(
+        s.get::<i64>("asta").await.unwrap(),
+        Some(1),
+        "child: session not shared"
+    );
+    s.set("asta", &2i64).await.unwrap();
+    s.set("pid", &std::process::id()).await.unwrap();
+    assert!(m.session_release(&s).await.unwrap().cookie.is_none());
+}
+
+async fn peer_parent() {
     let prefix = prefix();
     let m = Manager::new("redis", peer_config(&prefix)).await.unwrap();
     let s = m.session_start(&RequestIds::default()).await.unwrap();
@@ -162,11 +173,7 @@ async fn two_processes_share_sessions() {
         .unwrap();
     assert!(status.success(), "child process failed: {status}");
 
-    let ids = RequestIds {
-        cookie: Some(&cookie),
-        ..Default::default()
-    };
-    let s = m.session_start(&ids).await.unwrap();
+    let s = start_with_cookie(&m, &cookie).await;
     assert_eq!(
         s.get::<i64>("asta").await.unwrap(),
         Some(2),
