@@ -63,6 +63,10 @@ pub mod postgresql;
 #[cfg(any(feature = "mysql", feature = "postgresql"))]
 mod sql;
 
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
+
 #[cfg(feature = "test-suite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-suite")))]
 pub mod testing;

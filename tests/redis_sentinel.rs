@@ -1,0 +1,47 @@
+//! The `redis_sentinel` engine against the test master, replica and three
+//! sentinels. The failover test is its own binary (redis_sentinel_failover)
+//! so that it never runs alongside these.
+
+mod redis_common;
+
+use actix_bee::session::redis::sentinel::RedisSentinelProvider;
+use actix_bee::session::Provider;
+use redis_common::{env_or, prefix};
+
+async fn redis_sentinel_engine() -> (Box<dyn Provider>, String) {
+    let sentinels = env_or(
+        "ACTIX_BEE_SENTINELS",
+        "127.0.0.1:26390,127.0.0.1:26391,127.0.0.1:26392",
+    );
+    let master = env_or("ACTIX_BEE_SENTINEL_MASTER", "mymaster");
+    // The URL shape: the sentinels, then the master name.
+    let config = format!(
+        "redis://{sentinels}/0?master_name={master}&key_prefix={}",
+        prefix()
+    );
+    (Box::new(RedisSentinelProvider::default()), config)
+}
+
+actix_bee::conformance_tests!(redis_sentinel_engine);
+
+#[actix_rt::test]
+async fn beego_old_style_with_master_name_in_field_5() {
+    let sentinels = env_or(
+        "ACTIX_BEE_SENTINELS",
+        "127.0.0.1:26390,127.0.0.1:26391,127.0.0.1:26392",
+    );
+    let master = env_or("ACTIX_BEE_SENTINEL_MASTER", "mymaster");
+    let mut p = RedisSentinelProvider::default();
+    let config = format!("{},100,,0,{master},30s", sentinels.replace(',', ";"));
+    p.session_init(std::time::Duration::from_secs(60), &config)
+        .await
+        .unwrap();
+    // A wrong master name is an init error, not a panic.
+    let mut p = RedisSentinelProvider::default();
+    let config = format!("{},100,,0,no-such-master", sentinels.replace(',', ";"));
+    let err = p
+        .session_init(std::time::Duration::from_secs(60), &config)
+        .await
+        .unwrap_err();
+    assert!(err.is_transient(), "{err}");
+}
