@@ -7,6 +7,7 @@ use std::rc::Rc;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::{Error as ActixError, HttpMessage, HttpResponse, ResponseError};
 use futures_util::future::LocalBoxFuture;
 
@@ -143,7 +144,12 @@ where
                 return Ok(res.map_into_left_body());
             }
             let applied = match manager.session_release(&session).await {
-                Ok(parts) => apply(&parts, res.response_mut()),
+                Ok(parts) => apply(&parts, res.response_mut()).map_err(|what| {
+                    tracing::error!(
+                        "session: the {what} is not a valid HTTP header; check the session name settings"
+                    );
+                    fixed_response(StatusCode::INTERNAL_SERVER_ERROR)
+                }),
                 Err(err) => {
                     log_failure("session: could not save the session", &err);
                     Err(fixed_response(err.status_code()))
@@ -157,22 +163,16 @@ where
     }
 }
 
-/// Adds what the core asked for to the response head.
-fn apply<B>(parts: &ResponseParts, res: &mut HttpResponse<B>) -> Result<(), HttpResponse> {
-    let invalid = |what: &str| {
-        tracing::error!(
-            "session: the {what} is not a valid HTTP header; check the session name settings"
-        );
-        fixed_response(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
-    };
+/// Adds what the core asked for to the response head; on failure, names
+/// what could not be written.
+fn apply<B>(parts: &ResponseParts, res: &mut HttpResponse<B>) -> Result<(), &'static str> {
     if let Some(spec) = &parts.cookie {
         res.add_cookie(&to_actix_cookie(spec))
-            .map_err(|_| invalid("session cookie"))?;
+            .map_err(|_| "session cookie")?;
     }
     if let Some((name, value)) = &parts.header {
-        let name = HeaderName::try_from(name.as_str()).map_err(|_| invalid("id header name"))?;
-        let value =
-            HeaderValue::try_from(value.as_str()).map_err(|_| invalid("id header value"))?;
+        let name = HeaderName::try_from(name.as_str()).map_err(|_| "id header name")?;
+        let value = HeaderValue::try_from(value.as_str()).map_err(|_| "id header value")?;
         res.headers_mut().insert(name, value);
     }
     let headers = res.headers_mut();

@@ -36,7 +36,7 @@ impl Templates {
     /// See [`Templates`].
     pub fn new(views_path: impl AsRef<Path>) -> Templates {
         let mut env = Environment::new();
-        env.set_loader(path_loader(views_path.as_ref().to_path_buf()));
+        env.set_loader(path_loader(views_path.as_ref()));
         env.set_auto_escape_callback(|_| AutoEscape::Html);
         Templates { env }
     }
