@@ -1,0 +1,113 @@
+//! The spec's counter, the beego way: `conf/app.conf` plus controllers.
+//!
+//! ```sh
+//! cargo run --example counter    # serves http://127.0.0.1:8080/ (conf/app.conf)
+//! ```
+//!
+//! - `/`: counts the visits of this session (session key `asta`).
+//! - `/login?username=bob`: remembers the user and regenerates the session id.
+//! - `/logout`: destroys the session.
+//! - `/read`: the count, read only (plain text).
+//!
+//! The engine comes from `sessionprovider`/`sessionproviderconfig` in
+//! `conf/app.conf` (memory by default); pick another with no code change,
+//! with its cargo feature on, e.g. `cargo run --features redis --example counter`.
+
+use actix_bee::config::BConfig;
+use actix_bee::web::{async_trait, App, Context, Controller, HandlerResult};
+
+/// `/`: the counter of the spec.
+pub struct MainController;
+
+#[async_trait(?Send)]
+impl Controller for MainController {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        let num = match ctx.get_session::<i64>("asta").await? {
+            None => {
+                ctx.set_session("asta", &1i64).await?;
+                0
+            }
+            Some(v) => {
+                ctx.set_session("asta", &v.saturating_add(1)).await?;
+                v
+            }
+        };
+        ctx.data.insert("num".into(), num.into());
+        if let Some(user) = ctx.get_session::<String>("username").await? {
+            ctx.data.insert("username".into(), user.into());
+        }
+        ctx.tpl_name = "index.tpl".into();
+        Ok(())
+    }
+}
+
+/// `/login`: stores the user name, then a new session id against fixation.
+pub struct LoginController;
+
+impl LoginController {
+    async fn login(&self, ctx: &mut Context) -> HandlerResult {
+        let user = ctx.input("username").unwrap_or("astaxie").to_owned();
+        ctx.set_session("username", &user).await?;
+        ctx.session_regenerate_id().await?;
+        ctx.data.insert("username".into(), user.into());
+        ctx.tpl_name = "login.tpl".into();
+        Ok(())
+    }
+}
+
+#[async_trait(?Send)]
+impl Controller for LoginController {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        self.login(ctx).await
+    }
+
+    async fn post(&self, ctx: &mut Context) -> HandlerResult {
+        self.login(ctx).await
+    }
+}
+
+/// `/logout`: forgets the session on the server and in the browser.
+pub struct LogoutController;
+
+#[async_trait(?Send)]
+impl Controller for LogoutController {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        ctx.destroy_session().await?;
+        ctx.tpl_name = "logout.tpl".into();
+        Ok(())
+    }
+}
+
+/// `/read`: the count as plain text; never writes (for benchmarks).
+pub struct ReadController;
+
+#[async_trait(?Send)]
+impl Controller for ReadController {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        let num = ctx.get_session::<i64>("asta").await?.unwrap_or(0);
+        ctx.write_body(num.to_string());
+        Ok(())
+    }
+}
+
+/// The counter app over `config`.
+pub fn app(config: BConfig) -> App {
+    let mut app = App::new(config);
+    app.router("/", MainController)
+        .router("/login", LoginController)
+        .router("/logout", LogoutController)
+        .router("/read", ReadController);
+    app
+}
+
+#[actix_web::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let config = BConfig::load()?;
+    app(config).run().await?;
+    Ok(())
+}

@@ -1,0 +1,315 @@
+//! `Context`: what a controller method sees of its request, and what it
+//! answers (beego's `Controller` fields and `Ctx`).
+
+use std::cell::OnceCell;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::web::Bytes;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::error::fixed_response;
+use super::extractor::SessionExt;
+use super::template::Templates;
+use crate::session::{Error, Session};
+
+/// One request as a controller sees it: the request and its inputs, the
+/// template data (`Data`), the template name (`TplName`), the response, and
+/// beego's session methods.
+///
+/// After the method returns, the app answers with the response the method
+/// set ([`Context::write_body`], [`Context::redirect`], ...), else with
+/// `tpl_name` rendered from `data` (when `autorender` is on), else with an
+/// empty 200.
+///
+/// # Examples
+///
+/// ```
+/// # actix_rt::System::new().block_on(async {
+/// use actix_bee::web::Context;
+/// use actix_web::test::TestRequest;
+///
+/// let req = TestRequest::get().uri("/login?username=astaxie").to_http_request();
+/// let mut ctx = Context::new(req, Default::default());
+/// assert_eq!(ctx.input("username"), Some("astaxie"));
+/// ctx.data.insert("num".into(), serde_json::json!(0));
+/// ctx.tpl_name = "index.tpl".into();
+/// // No session middleware ran: the session methods say so.
+/// let err = ctx.set_session("asta", &1).await.unwrap_err();
+/// assert_eq!(err.to_string(), "sessions are off: set sessionon = true");
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct Context {
+    /// Template data (beego's `c.Data`).
+    pub data: Map<String, Value>,
+    /// The template to render under `viewspath` (beego's `c.TplName`).
+    pub tpl_name: String,
+    req: HttpRequest,
+    body: Bytes,
+    query: OnceCell<Vec<(String, String)>>,
+    form: OnceCell<Vec<(String, String)>>,
+    session: Option<Session>,
+    response: Option<HttpResponse>,
+}
+
+impl Context {
+    /// The context of `req`, whose body was `body`.
+    ///
+    /// # Examples
+    ///
+    /// See [`Context`].
+    pub fn new(req: HttpRequest, body: Bytes) -> Context {
+        let session = req.get_session().ok();
+        Context {
+            data: Map::new(),
+            tpl_name: String::new(),
+            req,
+            body,
+            query: OnceCell::new(),
+            form: OnceCell::new(),
+            session,
+            response: None,
+        }
+    }
+
+    /// The request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let req = actix_web::test::TestRequest::get().uri("/x").to_http_request();
+    /// let ctx = actix_bee::web::Context::new(req, Default::default());
+    /// assert_eq!(ctx.request().path(), "/x");
+    /// ```
+    pub fn request(&self) -> &HttpRequest {
+        &self.req
+    }
+
+    /// The raw request body.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let req = actix_web::test::TestRequest::get().to_http_request();
+    /// let ctx = actix_bee::web::Context::new(req, "hi".into());
+    /// assert_eq!(&ctx.body()[..], b"hi");
+    /// ```
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// A form value: the url-encoded body first, then the query string, as
+    /// Go's `FormValue` (beego's `GetString`) looks them up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_web::test::TestRequest;
+    ///
+    /// let req = TestRequest::post()
+    ///     .uri("/?username=query&page=2")
+    ///     .insert_header(("content-type", "application/x-www-form-urlencoded"))
+    ///     .to_http_request();
+    /// let ctx = actix_bee::web::Context::new(req, "username=body".into());
+    /// assert_eq!(ctx.input("username"), Some("body"));
+    /// assert_eq!(ctx.input("page"), Some("2"));
+    /// assert_eq!(ctx.input("none"), None);
+    /// ```
+    pub fn input(&self, key: &str) -> Option<&str> {
+        let form = self.form.get_or_init(|| {
+            let is_form = self.req.content_type() == "application/x-www-form-urlencoded";
+            if is_form {
+                serde_urlencoded::from_bytes(&self.body).unwrap_or_default()
+            } else {
+                Vec::new()
+            }
+        });
+        let query = self.query.get_or_init(|| {
+            serde_urlencoded::from_str(self.req.query_string()).unwrap_or_default()
+        });
+        form.iter()
+            .chain(query.iter())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A path segment captured by the route (`/user/{id}`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let req = actix_web::test::TestRequest::get().param("id", "7").to_http_request();
+    /// let ctx = actix_bee::web::Context::new(req, Default::default());
+    /// assert_eq!(ctx.param("id"), Some("7"));
+    /// ```
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.req.match_info().get(name)
+    }
+
+    /// Answers with `body` as `text/plain` (beego's `Ctx.WriteString`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let req = actix_web::test::TestRequest::get().to_http_request();
+    /// let mut ctx = actix_bee::web::Context::new(req, Default::default());
+    /// ctx.write_body("0");
+    /// ```
+    pub fn write_body(&mut self, body: impl Into<String>) {
+        self.response = Some(
+            HttpResponse::Ok()
+                .content_type("text/plain; charset=utf-8")
+                .body(body.into()),
+        );
+    }
+
+    /// Redirects to `url` with `status` (beego's `c.Redirect(url, 302)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let req = actix_web::test::TestRequest::get().to_http_request();
+    /// let mut ctx = actix_bee::web::Context::new(req, Default::default());
+    /// ctx.redirect("/", actix_web::http::StatusCode::FOUND);
+    /// ```
+    pub fn redirect(&mut self, url: &str, status: StatusCode) {
+        self.response = Some(
+            HttpResponse::build(status)
+                .insert_header((header::LOCATION, url))
+                .finish(),
+        );
+    }
+
+    /// Answers with `response`, whatever `tpl_name` says.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let req = actix_web::test::TestRequest::get().to_http_request();
+    /// let mut ctx = actix_bee::web::Context::new(req, Default::default());
+    /// ctx.set_response(actix_web::HttpResponse::NoContent().finish());
+    /// assert!(ctx.has_response());
+    /// ```
+    pub fn set_response(&mut self, response: HttpResponse) {
+        self.response = Some(response);
+    }
+
+    /// True once a response was set.
+    ///
+    /// # Examples
+    ///
+    /// See [`Context::set_response`].
+    pub fn has_response(&self) -> bool {
+        self.response.is_some()
+    }
+
+    /// The request's session (beego's `StartSession`); save it by letting
+    /// the request end, not by hand.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SessionsOff`] when sessions are off (`sessionon = false`).
+    ///
+    /// # Examples
+    ///
+    /// See [`Context`].
+    pub fn start_session(&self) -> Result<Session, Error> {
+        self.session.clone().ok_or(Error::SessionsOff)
+    }
+
+    fn session(&self) -> Result<&Session, Error> {
+        self.session.as_ref().ok_or(Error::SessionsOff)
+    }
+
+    /// Sets `key` (beego's `SetSession`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SessionsOff`], [`Error::Encode`], engine errors.
+    ///
+    /// # Examples
+    ///
+    /// See [`Context`].
+    pub async fn set_session<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.session()?.set(key, value).await
+    }
+
+    /// Gets `key` as `T` (beego's `GetSession`); `Ok(None)` when absent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SessionsOff`], [`Error::Decode`] when the value has another type.
+    ///
+    /// # Examples
+    ///
+    /// See [`Context`].
+    pub async fn get_session<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        self.session()?.get(key).await
+    }
+
+    /// Removes `key` (beego's `DelSession`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SessionsOff`], engine errors.
+    ///
+    /// # Examples
+    ///
+    /// See [`Context`].
+    pub async fn del_session(&self, key: &str) -> Result<(), Error> {
+        self.session()?.delete(key).await
+    }
+
+    /// Moves the session to a new id, keeping its data (beego's
+    /// `SessionRegenerateID`; call it at login).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SessionsOff`], engine errors.
+    ///
+    /// # Examples
+    ///
+    /// See [`Context`].
+    pub async fn session_regenerate_id(&self) -> Result<(), Error> {
+        self.session()?.regenerate_id().await
+    }
+
+    /// Destroys the session and removes the cookie (beego's `DestroySession`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SessionsOff`], engine errors.
+    ///
+    /// # Examples
+    ///
+    /// See [`Context`].
+    pub async fn destroy_session(&self) -> Result<(), Error> {
+        self.session()?.destroy().await
+    }
+
+    /// The response: the one set, else the template, else an empty 200.
+    pub(crate) fn into_response(self, templates: &Templates, auto_render: bool) -> HttpResponse {
+        if let Some(response) = self.response {
+            return response;
+        }
+        if !auto_render || self.tpl_name.is_empty() {
+            return HttpResponse::Ok().finish();
+        }
+        match templates.render(&self.tpl_name, &self.data) {
+            Ok(html) => HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(html),
+            Err(err) => {
+                tracing::error!(template = %self.tpl_name, error = %err, "could not render the template");
+                fixed_response(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! The web layer: beego's way of using sessions, on actix-web.
+//!
+//! - [`SessionMiddleware`]: starts each request's session before the handler
+//!   and releases it before the response head is written.
+//! - [`Session`](crate::session::Session) is an extractor, and
+//!   [`SessionExt::get_session`] reads it from any request.
+//! - [`Controller`] and [`Context`]: beego's controller methods
+//!   (`set_session`, `get_session`, ...), template data and `tpl_name`.
+//! - [`App`]: `App::new(bconfig)`, `router`, `run`, as `web.Run()` does.
+//!
+//! Nothing in [`crate::session`] depends on this module.
+//!
+//! ```no_run
+//! use actix_bee::config::BConfig;
+//! use actix_bee::web::{async_trait, App, Context, Controller, HandlerResult};
+//!
+//! struct MainController;
+//!
+//! #[async_trait(?Send)]
+//! impl Controller for MainController {
+//!     async fn get(&self, ctx: &mut Context) -> HandlerResult {
+//!         let v = ctx.get_session::<i64>("asta").await?.unwrap_or(0);
+//!         ctx.set_session("asta", &(v + 1)).await?;
+//!         ctx.data.insert("num".into(), v.into());
+//!         ctx.tpl_name = "index.tpl".into();
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # async fn run() -> Result<(), actix_bee::web::StartError> {
+//! let mut app = App::new(BConfig::load()?);
+//! app.router("/", MainController);
+//! app.run().await
+//! # }
+//! ```
+
+mod app;
+mod context;
+mod controller;
+mod error;
+mod extractor;
+mod middleware;
+mod template;
+mod transport;
+
+pub use app::{App, AppState, Listening, StartError};
+pub use async_trait::async_trait;
+pub use context::Context;
+pub use controller::{Controller, HandlerResult};
+pub use extractor::SessionExt;
+pub use middleware::{SessionMiddleware, SessionService};
+pub use template::Templates;
+pub use transport::{request_ids, to_actix_cookie};

@@ -1,0 +1,8 @@
+<!DOCTYPE html>
+<html>
+<head><meta charset="utf-8"><title>logout</title></head>
+<body>
+<p id="bye">Logged out</p>
+<p><a href="/">count</a> | <a href="/login">login</a></p>
+</body>
+</html>

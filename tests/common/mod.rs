@@ -1,0 +1,200 @@
+//! Shared by the web tests: a small app of probe controllers on the memory
+//! engine, and helpers to read `Set-Cookie`.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
+
+use actix_bee::config::BConfig;
+use actix_bee::session::{Error, Manager};
+use actix_bee::web::{async_trait, App, Context, Controller, HandlerResult};
+use actix_web::body::{BoxBody, EitherBody};
+use actix_web::cookie::Cookie;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header;
+use actix_web::{test, HttpResponse};
+use futures_util::stream;
+
+/// `/set?v=x`: sets `k` (default `1`).
+pub struct Set;
+/// `/get`: `k`, or `none`.
+pub struct Get;
+/// `/regen`: regenerates the id.
+pub struct Regen;
+/// `/destroy`: destroys the session.
+pub struct Destroy;
+/// `/fail`: sets `k = failed`, then answers 500.
+pub struct Fail;
+/// `/stream`: sets `k`, then answers with a streaming body.
+pub struct Stream;
+/// `/probe`: calls every session method and writes the first error.
+pub struct Probe;
+/// `/page`: renders `index.tpl` with `num` from `?num=`.
+pub struct Page;
+/// `/missing`: renders a template that does not exist.
+pub struct Missing;
+
+#[async_trait(?Send)]
+impl Controller for Set {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        let v = ctx.input("v").unwrap_or("1").to_owned();
+        ctx.set_session("k", &v).await?;
+        ctx.write_body("ok");
+        Ok(())
+    }
+}
+
+#[async_trait(?Send)]
+impl Controller for Get {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        let v = ctx.get_session::<String>("k").await?;
+        ctx.write_body(v.unwrap_or_else(|| "none".into()));
+        Ok(())
+    }
+}
+
+#[async_trait(?Send)]
+impl Controller for Regen {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        ctx.session_regenerate_id().await?;
+        ctx.write_body("ok");
+        Ok(())
+    }
+}
+
+#[async_trait(?Send)]
+impl Controller for Destroy {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        ctx.destroy_session().await?;
+        ctx.write_body("ok");
+        Ok(())
+    }
+}
+
+#[async_trait(?Send)]
+impl Controller for Fail {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        ctx.set_session("k", "failed").await?;
+        ctx.set_response(HttpResponse::InternalServerError().body("handler failed"));
+        Ok(())
+    }
+}
+
+#[async_trait(?Send)]
+impl Controller for Stream {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        ctx.set_session("k", "streamed").await?;
+        let chunks = ["one ", "two ", "three"]
+            .map(|c| Ok::<_, std::io::Error>(actix_web::web::Bytes::from_static(c.as_bytes())));
+        ctx.set_response(HttpResponse::Ok().streaming(stream::iter(chunks)));
+        Ok(())
+    }
+}
+
+#[async_trait(?Send)]
+impl Controller for Probe {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        let results: Vec<Result<(), Error>> = vec![
+            ctx.set_session("k", "v").await,
+            ctx.get_session::<String>("k").await.map(drop),
+            ctx.del_session("k").await,
+            ctx.session_regenerate_id().await,
+            ctx.destroy_session().await,
+            ctx.start_session().map(drop),
+        ];
+        let errors: Vec<String> = results
+            .into_iter()
+            .filter_map(|r| match r {
+                Err(e @ Error::SessionsOff) => Some(e.to_string()),
+                Err(other) => panic!("unexpected error {other}"),
+                Ok(()) => None,
+            })
+            .collect();
+        ctx.write_body(errors.join("\n"));
+        Ok(())
+    }
+}
+
+#[async_trait(?Send)]
+impl Controller for Page {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        let num = ctx.input("num").unwrap_or("0").to_owned();
+        ctx.data.insert("num".into(), num.into());
+        ctx.tpl_name = "index.tpl".into();
+        Ok(())
+    }
+}
+
+#[async_trait(?Send)]
+impl Controller for Missing {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        ctx.tpl_name = "no-such-template.tpl".into();
+        Ok(())
+    }
+}
+
+/// A configuration with sessions on (memory engine), `edit`ed.
+pub fn config(edit: impl FnOnce(&mut BConfig)) -> BConfig {
+    let mut cfg = BConfig::default();
+    cfg.web_config.session.session_on = true;
+    cfg.web_config.views_path = "templates".into();
+    edit(&mut cfg);
+    cfg
+}
+
+/// The probe app as an `actix_web::test` service, and its session manager.
+pub async fn probe_app(
+    cfg: BConfig,
+) -> (
+    impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<EitherBody<BoxBody>>,
+        Error = actix_web::Error,
+    >,
+    Option<Manager>,
+) {
+    let mut app = App::new(cfg);
+    app.router("/set", Set)
+        .router("/get", Get)
+        .router("/regen", Regen)
+        .router("/destroy", Destroy)
+        .router("/fail", Fail)
+        .router("/stream", Stream)
+        .router("/probe", Probe)
+        .router("/page", Page)
+        .router("/missing", Missing);
+    let state = app.build().await.unwrap();
+    let manager = state.manager().cloned();
+    (test::init_service(state.app()).await, manager)
+}
+
+/// Every `Set-Cookie` of `res`, parsed.
+pub fn set_cookies<B>(res: &ServiceResponse<B>) -> Vec<Cookie<'static>> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .map(|v| Cookie::parse(v.to_str().unwrap().to_owned()).unwrap())
+        .collect()
+}
+
+/// Every `Set-Cookie` of `res`, as sent.
+pub fn set_cookie_lines<B>(res: &ServiceResponse<B>) -> Vec<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The one session cookie's value that `res` sets.
+pub fn session_cookie<B>(res: &ServiceResponse<B>) -> String {
+    let cookies = set_cookies(res);
+    assert_eq!(cookies.len(), 1, "expected one Set-Cookie: {cookies:?}");
+    cookies[0].value().to_owned()
+}
+
+/// The body of `res` as text.
+pub async fn body(res: ServiceResponse<EitherBody<BoxBody>>) -> String {
+    String::from_utf8(test::read_body(res).await.to_vec()).unwrap()
+}
+
+/// True for a well-formed minted id (sha1 hash function: 40 hex digits).
+pub fn is_minted_id(v: &str) -> bool {
+    v.len() == 40 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}

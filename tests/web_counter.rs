@@ -1,0 +1,108 @@
+//! The counter example (examples/counter.rs) with its conf/app.conf and
+//! templates, at the HTTP level.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+#[path = "../examples/counter.rs"]
+#[allow(dead_code)]
+mod counter;
+
+use actix_bee::config::BConfig;
+use actix_web::http::header;
+use actix_web::test::{self, TestRequest};
+
+use common::{body, set_cookies};
+
+fn conf() -> BConfig {
+    BConfig::load_from(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/app.conf")).unwrap()
+}
+
+fn get(uri: &str, id: Option<&str>) -> actix_http::Request {
+    let mut req = TestRequest::get().uri(uri);
+    if let Some(id) = id {
+        req = req.insert_header((header::COOKIE, format!("beegosessionID={id}")));
+    }
+    req.to_request()
+}
+
+fn num(html: &str) -> i64 {
+    let start = html.find("<p id=\"num\">").unwrap() + "<p id=\"num\">".len();
+    let end = html[start..].find("</p>").unwrap() + start;
+    html[start..end].parse().unwrap()
+}
+
+#[test]
+fn app_conf_matches_the_counter() {
+    let cfg = conf();
+    assert_eq!(cfg.web_config.views_path, "templates");
+    assert!(cfg.web_config.session.session_on);
+    assert_eq!(cfg.web_config.session.session_provider, "memory");
+    assert_eq!(
+        (cfg.listen.http_addr.as_str(), cfg.listen.http_port),
+        ("127.0.0.1", 8080)
+    );
+}
+
+#[actix_web::test]
+async fn counts_logs_in_and_out() {
+    let state = counter::app(conf()).build().await.unwrap();
+    let manager = state.manager().unwrap().clone();
+    let app = test::init_service(state.app()).await;
+
+    // Reading creates nothing.
+    let res = test::call_service(&app, get("/read", None)).await;
+    assert!(set_cookies(&res).is_empty());
+    assert_eq!(body(res).await, "0");
+    assert_eq!(manager.get_active_session().await.unwrap(), 0);
+
+    let res = test::call_service(&app, get("/", None)).await;
+    let id = set_cookies(&res)[0].value().to_owned();
+    assert_eq!(num(&body(res).await), 0);
+    for want in [1, 2] {
+        let res = test::call_service(&app, get("/", Some(&id))).await;
+        assert!(
+            set_cookies(&res).is_empty(),
+            "an existing session keeps its cookie"
+        );
+        assert_eq!(num(&body(res).await), want);
+    }
+    let res = test::call_service(&app, get("/read", Some(&id))).await;
+    assert_eq!(body(res).await, "3");
+
+    let res = test::call_service(&app, get("/login?username=%3Cb%3Ebob", Some(&id))).await;
+    let cookies = set_cookies(&res);
+    assert_eq!(cookies.len(), 1);
+    let new_id = cookies[0].value().to_owned();
+    assert_ne!(new_id, id);
+    assert!(body(res).await.contains("Logged in as &lt;b&gt;bob"));
+    let res = test::call_service(&app, get("/", Some(&new_id))).await;
+    let html = body(res).await;
+    assert_eq!(num(&html), 3);
+    assert!(html.contains("Hello, &lt;b&gt;bob"));
+    // The old id is dead.
+    let res = test::call_service(&app, get("/read", Some(&id))).await;
+    assert_eq!(body(res).await, "0");
+
+    let res = test::call_service(&app, get("/logout", Some(&new_id))).await;
+    assert_eq!(set_cookies(&res)[0].value(), "");
+    assert_eq!(manager.get_active_session().await.unwrap(), 0);
+    let res = test::call_service(&app, get("/", Some(&new_id))).await;
+    assert_eq!(num(&body(res).await), 0);
+}
+
+#[actix_web::test]
+async fn login_defaults_to_astaxie_and_accepts_a_form() {
+    let state = counter::app(conf()).build().await.unwrap();
+    let app = test::init_service(state.app()).await;
+    let res = test::call_service(&app, get("/login", None)).await;
+    assert!(body(res).await.contains("Logged in as astaxie"));
+    let req = TestRequest::post()
+        .uri("/login")
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .set_payload("username=carol")
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert!(body(res).await.contains("Logged in as carol"));
+}
