@@ -15,8 +15,7 @@ use actix_web::test::{self, TestRequest};
 use actix_web::web;
 
 use common::{
-    all_sources, body, config, is_minted_id, probe_app, read, session_cookie, set_cookie_lines,
-    set_cookies, TestApp,
+    body, config, is_minted_id, probe_app, read, session_cookie, set_cookie_lines, set_cookies,
 };
 
 fn with_cookie(uri: &str, id: &str) -> actix_http::Request {

@@ -9,7 +9,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::test::{self, TestRequest};
 
 use common::{
-    all_sources, body, config, is_minted_id, probe_app, read, session_cookie, set_cookie_lines,
+    all_sources, config, is_minted_id, probe_app, read, session_cookie, set_cookie_lines,
     set_cookies, TestApp,
 };
 
