@@ -5,6 +5,8 @@
 //! - [`config`]: `conf/app.conf` in beego's INI dialect, loaded into [`config::BConfig`].
 //! - [`session`]: the core, usable without the web layer ([`session::Manager`],
 //!   the [`session::Provider`] and [`session::Store`] traits, the engines).
+//! - [`web`]: the beego way on actix-web: [`web::App`], [`web::Controller`],
+//!   templates, and [`web::SessionMiddleware`] for any actix-web app.
 //!
 //! ```
 //! # actix_rt::System::new().block_on(async {

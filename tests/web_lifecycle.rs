@@ -15,7 +15,7 @@ use actix_web::test::{self, TestRequest};
 use actix_web::web;
 
 use common::{
-    body, config, is_minted_id, probe_app, session_cookie, set_cookie_lines, set_cookies,
+    body, config, is_minted_id, probe_app, read, session_cookie, set_cookie_lines, set_cookies,
 };
 
 fn with_cookie(uri: &str, id: &str) -> actix_http::Request {
@@ -75,14 +75,8 @@ async fn regenerate_sends_exactly_one_cookie_with_the_new_id() {
         assert!(lines[0].contains(part), "{} lacks {part}", lines[0]);
     }
     let new = cookie.value().to_owned();
-    assert_eq!(
-        body(test::call_service(&app, with_cookie("/get", &new)).await).await,
-        "kept"
-    );
-    assert_eq!(
-        body(test::call_service(&app, with_cookie("/get", &old)).await).await,
-        "none"
-    );
+    assert_eq!(read(&app, with_cookie("/get", &new)).await, "kept");
+    assert_eq!(read(&app, with_cookie("/get", &old)).await, "none");
     assert_eq!(manager.unwrap().get_active_session().await.unwrap(), 1);
 }
 
@@ -119,23 +113,14 @@ async fn header_mode_regenerate_and_destroy_act_on_the_header_id() {
         .to_owned();
     assert!(is_minted_id(&new));
     assert_ne!(new, old);
-    assert_eq!(
-        body(test::call_service(&app, by_header("/get", &old)).await).await,
-        "none"
-    );
-    assert_eq!(
-        body(test::call_service(&app, by_header("/get", &new)).await).await,
-        "h"
-    );
+    assert_eq!(read(&app, by_header("/get", &old)).await, "none");
+    assert_eq!(read(&app, by_header("/get", &new)).await, "h");
     assert_eq!(manager.get_active_session().await.unwrap(), 1);
 
     let res = test::call_service(&app, by_header("/destroy", &new)).await;
     assert!(res.status().is_success());
     assert_eq!(manager.get_active_session().await.unwrap(), 0);
-    assert_eq!(
-        body(test::call_service(&app, by_header("/get", &new)).await).await,
-        "none"
-    );
+    assert_eq!(read(&app, by_header("/get", &new)).await, "none");
 }
 
 #[actix_web::test]
@@ -149,10 +134,7 @@ async fn destroy_removes_the_server_record() {
     let res = test::call_service(&app, with_cookie("/destroy", &id)).await;
     assert_eq!(session_cookie(&res), "");
     assert_eq!(manager.get_active_session().await.unwrap(), 0);
-    assert_eq!(
-        body(test::call_service(&app, with_cookie("/get", &id)).await).await,
-        "none"
-    );
+    assert_eq!(read(&app, with_cookie("/get", &id)).await, "none");
 }
 
 #[actix_web::test]
@@ -170,10 +152,7 @@ async fn a_5xx_response_saves_nothing() {
     let res = test::call_service(&app, with_cookie("/fail", &id)).await;
     assert_eq!(res.status(), 500);
     assert!(set_cookies(&res).is_empty());
-    assert_eq!(
-        body(test::call_service(&app, with_cookie("/get", &id)).await).await,
-        "before"
-    );
+    assert_eq!(read(&app, with_cookie("/get", &id)).await, "before");
 }
 
 #[actix_web::test]
@@ -183,10 +162,7 @@ async fn a_streaming_response_carries_the_cookie() {
     let id = session_cookie(&res);
     assert_eq!(body(res).await, "one two three");
     assert_eq!(manager.unwrap().get_active_session().await.unwrap(), 1);
-    assert_eq!(
-        body(test::call_service(&app, with_cookie("/get", &id)).await).await,
-        "streamed"
-    );
+    assert_eq!(read(&app, with_cookie("/get", &id)).await, "streamed");
 }
 
 /// On a real socket: the head the client reads already has the cookie,

@@ -9,36 +9,21 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::test::{self, TestRequest};
 
 use common::{
-    body, config, is_minted_id, probe_app, session_cookie, set_cookie_lines, set_cookies,
+    all_sources, config, is_minted_id, probe_app, read, session_cookie, set_cookie_lines,
+    set_cookies, TestApp,
 };
 
 /// Creates a session holding `k = v` and returns its id.
-async fn create<S>(app: &S, v: &str) -> String
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<
-            actix_web::body::EitherBody<actix_web::body::BoxBody>,
-        >,
-        Error = actix_web::Error,
-    >,
-{
-    let res = test::call_service(
-        app,
-        TestRequest::get().uri(&format!("/set?v={v}")).to_request(),
-    )
-    .await;
+async fn create(app: &impl TestApp, v: &str) -> String {
+    let req = TestRequest::get().uri(&format!("/set?v={v}")).to_request();
+    let res = test::call_service(app, req).await;
     assert!(res.status().is_success());
     session_cookie(&res)
 }
 
 #[actix_web::test]
 async fn lookup_order_is_cookie_then_query_then_header() {
-    let (app, _) = probe_app(config(|c| {
-        c.web_config.session.session_enable_sid_in_url_query = true;
-        c.web_config.session.session_enable_sid_in_http_header = true;
-    }))
-    .await;
+    let (app, _) = probe_app(config(all_sources)).await;
     let a = create(&app, "a").await;
     let b = create(&app, "b").await;
     let c = create(&app, "c").await;
@@ -56,12 +41,11 @@ async fn lookup_order_is_cookie_then_query_then_header() {
         }
         req.to_request()
     };
-    let read = |req| async { body(test::call_service(&app, req).await).await };
-    assert_eq!(read(get(Some(&a), Some(&b), Some(&c))).await, "a");
-    assert_eq!(read(get(None, Some(&b), Some(&c))).await, "b");
-    assert_eq!(read(get(None, None, Some(&c))).await, "c");
+    assert_eq!(read(&app, get(Some(&a), Some(&b), Some(&c))).await, "a");
+    assert_eq!(read(&app, get(None, Some(&b), Some(&c))).await, "b");
+    assert_eq!(read(&app, get(None, None, Some(&c))).await, "c");
     // An invalid cookie is the one source read: no fallback to the query.
-    assert_eq!(read(get(Some("junk"), Some(&b), None)).await, "none");
+    assert_eq!(read(&app, get(Some("junk"), Some(&b), None)).await, "none");
 }
 
 #[actix_web::test]
@@ -71,12 +55,12 @@ async fn query_and_header_are_off_by_default() {
     let req = TestRequest::get()
         .uri(&format!("/get?beegosessionID={a}"))
         .to_request();
-    assert_eq!(body(test::call_service(&app, req).await).await, "none");
+    assert_eq!(read(&app, req).await, "none");
     let req = TestRequest::get()
         .uri("/get")
         .insert_header(("Beegosessionid", a.clone()))
         .to_request();
-    assert_eq!(body(test::call_service(&app, req).await).await, "none");
+    assert_eq!(read(&app, req).await, "none");
 }
 
 #[actix_web::test]
@@ -105,7 +89,7 @@ async fn a_query_id_is_never_copied_into_set_cookie() {
         .uri("/get")
         .insert_header((header::COOKIE, format!("beegosessionID={a}")))
         .to_request();
-    assert_eq!(body(test::call_service(&app, req).await).await, "q");
+    assert_eq!(read(&app, req).await, "q");
 }
 
 #[actix_web::test]
@@ -129,11 +113,7 @@ async fn cookie_names_match_exactly_and_the_first_wins() {
             .uri("/get")
             .insert_header((header::COOKIE, cookie.clone()))
             .to_request();
-        assert_eq!(
-            body(test::call_service(&app, req).await).await,
-            want,
-            "{cookie}"
-        );
+        assert_eq!(read(&app, req).await, want, "{cookie}");
     }
 }
 
@@ -326,11 +306,7 @@ async fn hostile_cookie_values_get_a_fresh_session() {
 
 #[actix_web::test]
 async fn hostile_query_and_header_values_get_a_fresh_session() {
-    let (app, _) = probe_app(config(|c| {
-        c.web_config.session.session_enable_sid_in_url_query = true;
-        c.web_config.session.session_enable_sid_in_http_header = true;
-    }))
-    .await;
+    let (app, _) = probe_app(config(all_sources)).await;
     let big = "a".repeat(10 * 1024);
     for hostile in HOSTILE.iter().copied().chain([big.as_str()]) {
         let encoded: String = hostile

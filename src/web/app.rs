@@ -197,7 +197,10 @@ impl App {
     /// let app = actix_bee::web::App::new(Default::default());
     /// let listening = app.listen("127.0.0.1:0").await.unwrap();
     /// assert_ne!(listening.addrs()[0].port(), 0);
-    /// listening.handle().stop(true).await;
+    /// let handle = listening.handle();
+    /// let server = actix_rt::spawn(listening.run());
+    /// handle.stop(true).await;
+    /// server.await.unwrap().unwrap();
     /// # });
     /// ```
     pub async fn listen(self, addr: impl ToSocketAddrs) -> Result<Listening, StartError> {
@@ -405,7 +408,8 @@ impl Listening {
         &self.addrs
     }
 
-    /// A handle that stops the server.
+    /// A handle that stops the server; the stop completes while
+    /// [`Listening::run`] is being awaited.
     ///
     /// # Examples
     ///
@@ -422,7 +426,10 @@ impl Listening {
     /// # actix_rt::System::new().block_on(async {
     /// let listening = actix_bee::web::App::new(Default::default()).listen("127.0.0.1:0").await.unwrap();
     /// assert!(listening.state().manager().is_none());
-    /// # listening.handle().stop(true).await;
+    /// # let handle = listening.handle();
+    /// # let server = actix_rt::spawn(listening.run());
+    /// # handle.stop(true).await;
+    /// # server.await.unwrap().unwrap();
     /// # });
     /// ```
     pub fn state(&self) -> &AppState {

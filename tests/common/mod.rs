@@ -131,6 +131,36 @@ impl Controller for Missing {
     }
 }
 
+/// The services [`probe_app`] returns.
+pub trait TestApp:
+    Service<
+    actix_http::Request,
+    Response = ServiceResponse<EitherBody<BoxBody>>,
+    Error = actix_web::Error,
+>
+{
+}
+
+impl<T> TestApp for T where
+    T: Service<
+        actix_http::Request,
+        Response = ServiceResponse<EitherBody<BoxBody>>,
+        Error = actix_web::Error,
+    >
+{
+}
+
+/// Turns on the query and header id sources.
+pub fn all_sources(cfg: &mut BConfig) {
+    cfg.web_config.session.session_enable_sid_in_url_query = true;
+    cfg.web_config.session.session_enable_sid_in_http_header = true;
+}
+
+/// Sends `req` and returns the body as text.
+pub async fn read(app: &impl TestApp, req: actix_http::Request) -> String {
+    body(test::call_service(app, req).await).await
+}
+
 /// A configuration with sessions on (memory engine), `edit`ed.
 pub fn config(edit: impl FnOnce(&mut BConfig)) -> BConfig {
     let mut cfg = BConfig::default();
@@ -141,16 +171,7 @@ pub fn config(edit: impl FnOnce(&mut BConfig)) -> BConfig {
 }
 
 /// The probe app as an `actix_web::test` service, and its session manager.
-pub async fn probe_app(
-    cfg: BConfig,
-) -> (
-    impl Service<
-        actix_http::Request,
-        Response = ServiceResponse<EitherBody<BoxBody>>,
-        Error = actix_web::Error,
-    >,
-    Option<Manager>,
-) {
+pub async fn probe_app(cfg: BConfig) -> (impl TestApp, Option<Manager>) {
     let mut app = App::new(cfg);
     app.router("/set", Set)
         .router("/get", Get)
