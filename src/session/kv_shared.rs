@@ -56,20 +56,6 @@ pub(crate) fn check_prefix(
     Ok(())
 }
 
-/// A timeout option in seconds, in (0, 3600].
-pub(crate) fn timeout_secs(engine: &str, name: &str, raw: &str) -> Result<Duration> {
-    raw.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| {
-            Error::Config(format!(
-                "{engine}: {name} must be a number of seconds in (0, 3600]"
-            ))
-        })
-}
-
 /// A random pause that spreads out writers which lost a CAS race.
 pub(crate) fn cas_backoff(attempt: u32) -> Duration {
     let cap = u64::from(attempt.min(10)) + 1;
@@ -100,13 +86,6 @@ mod tests {
         assert!(check_prefix("x", "a b", ok, "letters").is_err());
         assert!(check_prefix("x", &"p".repeat(122), ok, "letters").is_ok());
         assert!(check_prefix("x", &"p".repeat(123), ok, "letters").is_err());
-        assert_eq!(
-            timeout_secs("x", "t", " 0.5 ").unwrap(),
-            Duration::from_millis(500)
-        );
-        for bad in ["0", "-1", "inf", "NaN", "3601", "x"] {
-            assert!(matches!(timeout_secs("x", "t", bad), Err(Error::Config(_))));
-        }
         assert!(cas_backoff(1000) < Duration::from_millis(6));
     }
 }

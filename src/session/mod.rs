@@ -41,6 +41,14 @@ pub mod cookie;
 #[cfg_attr(docsrs, doc(cfg(feature = "file")))]
 pub mod file;
 
+#[cfg(any(
+    feature = "memcache",
+    feature = "couchbase",
+    feature = "mysql",
+    feature = "postgresql"
+))]
+mod engine_options;
+
 #[cfg(any(feature = "memcache", feature = "couchbase"))]
 mod kv_shared;
 

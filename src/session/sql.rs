@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::engine_options::timeout_secs;
 use super::error::{Error, Result};
 use super::id::SessionId;
 use super::record::{now_ms, Lifetimes, SessionRecord};
@@ -76,16 +77,7 @@ impl EngineOptions {
                         })?;
                 }
                 "connect_timeout" => {
-                    options.connect_timeout = value
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
-                        .map(Duration::from_secs_f64)
-                        .ok_or_else(|| {
-                            Error::Config(format!(
-                                "{backend}: connect_timeout must be a number of seconds above 0"
-                            ))
-                        })?;
+                    options.connect_timeout = timeout_secs(backend, "connect_timeout", &value)?;
                 }
                 "create_table" => {
                     options.create_table = parse_bool(&value).ok_or_else(|| {

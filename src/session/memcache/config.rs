@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use memcache::Url;
 
+use crate::session::engine_options::timeout_secs;
 use crate::session::error::{Error, Result};
-use crate::session::kv_shared::{check_prefix, timeout_secs, DEFAULT_PREFIX};
+use crate::session::kv_shared::{check_prefix, DEFAULT_PREFIX};
 
 /// The parsed config.
 #[derive(Debug, Clone, PartialEq)]
