@@ -6,7 +6,7 @@
 //! engine plus its `sessionproviderconfig` string, isolated from every other
 //! call (its own directory, table or key prefix), so counts are exact.
 //!
-//! ```ignore
+//! ```text
 //! async fn memory() -> (Box<dyn Provider>, String) {
 //!     (Box::new(MemoryProvider::default()), String::new())
 //! }
