@@ -45,7 +45,8 @@ pub mod file;
     feature = "memcache",
     feature = "couchbase",
     feature = "mysql",
-    feature = "postgresql"
+    feature = "postgresql",
+    feature = "redis"
 ))]
 mod engine_options;
 

@@ -73,6 +73,7 @@ use mysql::consts::CapabilityFlags;
 use mysql::prelude::Queryable;
 use mysql::{Opts, OptsBuilder, TxOpts, Value};
 
+use super::engine_options::go_duration;
 use super::error::{Error, Result};
 use super::sql::{
     build_pool, join_query, parse_bool, parse_query, redact_userinfo, sql_provider, Backend, Conn,
@@ -191,37 +192,6 @@ impl Backend for MysqlBackend {
         job(&mut MyConn(&mut tx))?;
         tx.commit().map_err(backend_err)
     }
-}
-
-/// A Go duration (`300ms`, `5s`, `1m30s`).
-fn go_duration(text: &str) -> Option<Duration> {
-    let mut total = 0f64;
-    let mut rest = text;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let split = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let number: f64 = rest.get(..split)?.parse().ok()?;
-        rest = rest.get(split..)?;
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match rest.get(..unit_len)? {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        total += number * scale;
-        rest = rest.get(unit_len..)?;
-    }
-    (total.is_finite() && total > 0.0).then(|| Duration::from_secs_f64(total))
 }
 
 /// `host`, `host:port`, `[v6]` or `[v6]:port`.
@@ -452,14 +422,6 @@ mod tests {
                 "{dsn} accepted"
             );
         }
-    }
-
-    #[test]
-    fn go_durations() {
-        assert_eq!(go_duration("1m30s"), Some(Duration::from_secs(90)));
-        assert_eq!(go_duration("250ms"), Some(Duration::from_millis(250)));
-        assert_eq!(go_duration("5"), None);
-        assert_eq!(go_duration(""), None);
     }
 
     #[test]

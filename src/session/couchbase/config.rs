@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::session::engine_options::timeout_secs;
+use crate::session::engine_options::{self, timeout_secs};
 use crate::session::error::{Error, Result};
 use crate::session::kv_shared::{check_prefix, DEFAULT_PREFIX};
 
@@ -78,21 +78,8 @@ struct Parts<'a> {
 }
 
 fn percent_decode(raw: &str) -> Result<String> {
-    let bad = || config_error("bad percent-encoding in the credentials");
-    let mut out = Vec::with_capacity(raw.len());
-    let mut rest = raw.as_bytes();
-    while let Some((&b, tail)) = rest.split_first() {
-        if b == b'%' {
-            let hex = tail.get(..2).ok_or_else(bad)?;
-            let hex = std::str::from_utf8(hex).map_err(|_| bad())?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
-            rest = tail.get(2..).unwrap_or_default();
-        } else {
-            out.push(b);
-            rest = tail;
-        }
-    }
-    String::from_utf8(out).map_err(|_| bad())
+    engine_options::percent_decode(raw)
+        .ok_or_else(|| config_error("bad percent-encoding in the credentials"))
 }
 
 fn split_url(raw: &str) -> Result<Parts<'_>> {

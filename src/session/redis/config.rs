@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::session::engine_options::{self, go_duration};
 use crate::session::error::{Error, Result};
 
 /// Which engine a config string is for: the shapes differ slightly.
@@ -282,34 +283,7 @@ pub(crate) fn parse_duration(name: &str, s: &str) -> Result<Duration> {
     if let Ok(secs) = s.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        let (num, tail) = rest.split_at(digits);
-        let value: f64 = num.parse().map_err(|_| bad())?;
-        let unit_len = tail
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(tail.len());
-        let (unit, next) = tail.split_at(unit_len);
-        let scale = match unit {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        total += Duration::try_from_secs_f64(value * scale).map_err(|_| bad())?;
-        rest = next;
-    }
-    Ok(total)
+    go_duration(s).ok_or_else(bad)
 }
 
 /// `host:port`, `[v6]:port` or `host`, separated by `;` (beego) or `,`.
@@ -414,22 +388,8 @@ fn apply_url(cfg: &mut RedisConfig, kind: Kind, url: &str) -> Result<()> {
 }
 
 fn percent_decode(s: &str) -> Result<String> {
-    let bad = || config_err("redis: bad percent-encoding in the URL");
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3).ok_or_else(bad)?;
-            let hex = std::str::from_utf8(hex).map_err(|_| bad())?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| bad())
+    engine_options::percent_decode(s)
+        .ok_or_else(|| config_err("redis: bad percent-encoding in the URL"))
 }
 
 #[cfg(test)]
