@@ -32,12 +32,11 @@ const SERVERS: &[&str] = &[
     "bee-redis",
 ];
 
-const PREFIX: &str = "actix-bee-http-bench:";
+#[path = "support/redis_keys.rs"]
+mod redis_keys;
+use redis_keys::redis_url;
 
-fn redis_url() -> String {
-    std::env::var("ACTIX_BEE_REDIS_PRIVATE_URL")
-        .unwrap_or_else(|_| "redis://127.0.0.1:6399/".into())
-}
+const PREFIX: &str = "actix-bee-http-bench:";
 
 fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -307,7 +306,7 @@ fn measure(servers: &[&str]) {
         results.push(row);
     }
     std::fs::remove_file(&script).ok();
-    cleanup();
+    redis_keys::delete_prefixed(PREFIX);
 
     let find = |name: &str| servers.iter().position(|s| *s == name);
     println!(
@@ -349,28 +348,5 @@ fn measure(servers: &[&str]) {
             ratio(find("bare")),
             ratio(peer)
         );
-    }
-}
-
-/// Removes the Redis keys the redis servers wrote.
-fn cleanup() {
-    let Ok(client) = redis::Client::open(redis_url()) else {
-        return;
-    };
-    let Ok(mut c) = client.get_connection() else {
-        return;
-    };
-    let keys: Vec<String> = redis::cmd("SCAN")
-        .cursor_arg(0)
-        .arg("MATCH")
-        .arg(format!("{PREFIX}*"))
-        .arg("COUNT")
-        .arg(10_000)
-        .clone()
-        .iter(&mut c)
-        .map(|it| it.filter_map(Result::ok).collect())
-        .unwrap_or_default();
-    for chunk in keys.chunks(500) {
-        let _: redis::RedisResult<i64> = redis::cmd("DEL").arg(chunk).query(&mut c);
     }
 }

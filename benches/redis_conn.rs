@@ -11,34 +11,14 @@
 
 use std::time::{Duration, Instant};
 
-const PREFIX: &str = "actix-bee-bench:";
+#[path = "support/redis_keys.rs"]
+mod redis_keys;
+use redis_keys::redis_url;
 
-fn redis_url() -> String {
-    std::env::var("ACTIX_BEE_REDIS_PRIVATE_URL")
-        .unwrap_or_else(|_| "redis://127.0.0.1:6399/".into())
-}
+const PREFIX: &str = "actix-bee-bench:";
 
 fn main() {
     conn();
-}
-
-fn cleanup() {
-    let client = redis::Client::open(redis_url()).unwrap();
-    let mut c = client.get_connection().unwrap();
-    let keys: Vec<String> = redis::cmd("SCAN")
-        .cursor_arg(0)
-        .arg("MATCH")
-        .arg(format!("{PREFIX}*"))
-        .arg("COUNT")
-        .arg(10_000)
-        .clone()
-        .iter(&mut c)
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    for chunk in keys.chunks(500) {
-        let _: i64 = redis::cmd("DEL").arg(chunk).query(&mut c).unwrap();
-    }
 }
 
 // ---------------------------------------------------------------- connections
@@ -159,7 +139,7 @@ fn conn() {
         .arg(&*key)
         .query(&mut client.get_connection().unwrap())
         .unwrap();
-    cleanup();
+    redis_keys::delete_prefixed(PREFIX);
     println!("connection style ({TASKS} concurrent HGETALL+PTTL, one current-thread runtime, {CONN_SECS:?}):");
     println!("  multiplexed ConnectionManager:   {multiplexed:.0} ops/s");
     println!("  r2d2 pool (16) + spawn_blocking: {pooled:.0} ops/s");
