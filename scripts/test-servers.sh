@@ -103,6 +103,7 @@ install_missing_packages() {
     memcached:memcached
     chromium:chromium
     chromedriver:chromium-driver
+    go:golang-go
   )
   local -a missing=()
   local pair bin pkg
@@ -578,6 +579,7 @@ cmd_status() {
   report "memcached $HOST:$MEMCACHED_PORT" memcached_ping "$MEMCACHED_PORT"
   report "chromium ($CHROMIUM_BIN)" test -x "$CHROMIUM_BIN"
   report "chromedriver ($CHROMEDRIVER_BIN)" test -x "$CHROMEDRIVER_BIN"
+  report "go (gob interop tests)" command -v go
   return "$down"
 }
 

@@ -28,3 +28,9 @@
 pub mod config;
 pub mod session;
 pub mod web;
+
+/// The README's Rust snippets, compiled with the doctests so that the code a
+/// reader pastes never drifts from the crate.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

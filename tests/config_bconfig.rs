@@ -443,9 +443,23 @@ fn unparsable_values_keep_defaults_and_warn() {
 
 #[test]
 fn non_beego_boolean_words_are_rejected() {
-    for word in ["1.0", "yES", "enabled"] {
-        let cfg = load(&format!("sessionautosetcookie = {word}"));
-        assert!(cfg.web_config.session.session_auto_set_cookie, "{word}");
+    // Keys that default to false: a word wrongly read as true would show.
+    for word in ["1.0", "yES", "enabled", "Y E S", "true!"] {
+        let cfg = load(&format!(
+            "sessionon = {word}\nsessiondisablehttponly = {word}"
+        ));
+        assert!(!cfg.web_config.session.session_on, "{word}");
+        assert!(!cfg.web_config.session.session_disable_http_only, "{word}");
+    }
+    // And the words beego does accept are read.
+    for word in ["1", "t", "T", "TRUE", "Yes", "y", "ON", "on"] {
+        assert!(
+            load(&format!("sessionon = {word}"))
+                .web_config
+                .session
+                .session_on,
+            "{word}"
+        );
     }
     assert!(
         !load("sessionautosetcookie = Off")
@@ -544,12 +558,15 @@ fn obsolete_key_warns() {
 }
 
 #[test]
-fn fields_can_be_changed_after_loading() {
-    let mut cfg = load("sessionon = false");
-    cfg.web_config.session.session_on = true;
-    cfg.listen.http_port = 1;
-    assert!(cfg.web_config.session.session_on);
-    assert_eq!(cfg.listen.http_port, 1);
+fn fields_changed_after_loading_reach_the_manager_config() {
+    // beego code sets `web.BConfig.WebConfig.Session.X` after loading; what
+    // the Manager is built from must follow the change, not the file.
+    let mut cfg = load("sessionname = from_file\nsessiongcmaxlifetime = 100");
+    cfg.web_config.session.session_name = "from_code".into();
+    cfg.web_config.session.session_gc_max_lifetime = 7;
+    let m = cfg.session_manager_config().unwrap();
+    assert_eq!(m.cookie_name, "from_code");
+    assert_eq!(m.gc_lifetime, 7);
 }
 
 fn load_err(text: &str) -> Error {

@@ -5,7 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use actix_bee::config::{expand_value_env, parse_bool, AppConf, Error};
+use actix_bee::config::{
+    expand_value_env, parse_bool, AppConf, Error, MAX_CONF_BYTES, MAX_INCLUDED_FILES,
+};
 use proptest::prelude::*;
 
 fn fixtures() -> PathBuf {
@@ -195,6 +197,61 @@ fn include_chain_too_deep_is_an_error() {
         matches!(err, Error::IncludeTooDeep { limit: 32, .. }),
         "{err:?}"
     );
+}
+
+/// Each file includes the next one twice, 32 deep: 2^31 parses without a
+/// budget. The budget stops it after MAX_INCLUDED_FILES reads, at once.
+#[test]
+fn an_include_tree_that_doubles_is_stopped_by_the_file_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..31 {
+        let next = format!("include f{n}.conf\ninclude f{n}.conf\n", n = i + 1);
+        std::fs::write(dir.path().join(format!("f{i}.conf")), next).unwrap();
+    }
+    std::fs::write(dir.path().join("f31.conf"), "a = 1\n").unwrap();
+    let err = AppConf::parse_file(dir.path().join("f0.conf")).unwrap_err();
+    assert!(matches!(err, Error::TooMuchConfig { .. }), "{err:?}");
+    assert!(err.is_syntax());
+    assert!(
+        err.to_string().contains(&MAX_INCLUDED_FILES.to_string()),
+        "{err}"
+    );
+    // A tree within the budget (each file twice, 6 deep: 127 reads) loads.
+    std::fs::write(dir.path().join("f6.conf"), "a = 1\n").unwrap();
+    let conf = AppConf::parse_file(dir.path().join("f0.conf")).unwrap();
+    assert_eq!(conf.get("a"), Some("1"));
+}
+
+#[test]
+fn include_of_a_device_or_a_directory_is_refused_unread() {
+    for target in ["/dev/zero", "/dev/urandom", "/"] {
+        let err = AppConf::parse_str(&format!("include {target}\n"), ".").unwrap_err();
+        assert!(matches!(err, Error::NotAFile { .. }), "{target}: {err:?}");
+    }
+    let err = AppConf::parse_file("/dev/zero").unwrap_err();
+    assert!(matches!(err, Error::NotAFile { .. }), "{err:?}");
+}
+
+#[test]
+fn includes_past_the_byte_budget_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // Three files of 2 MiB of comments: 6 MiB in all, over the 4 MiB budget.
+    let big = "# padding padding padding padding padding padding padding padding\n"
+        .repeat(2 * 1024 * 1024 / 66 + 1);
+    for name in ["a.conf", "b.conf", "c.conf"] {
+        std::fs::write(dir.path().join(name), &big).unwrap();
+    }
+    let main = dir.path().join("main.conf");
+    std::fs::write(&main, "include a.conf\ninclude b.conf\ninclude c.conf\n").unwrap();
+    let err = AppConf::parse_file(&main).unwrap_err();
+    assert!(matches!(err, Error::TooMuchConfig { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains(&MAX_CONF_BYTES.to_string()),
+        "{err}"
+    );
+    // One of them alone is fine.
+    std::fs::write(&main, "include a.conf\nk = v\n").unwrap();
+    assert_eq!(AppConf::parse_file(&main).unwrap().get("k"), Some("v"));
 }
 
 #[test]

@@ -324,12 +324,36 @@ async fn missing_or_short_keys_are_startup_errors() {
     p.session_init(testing::LONG, r#"{"devMode": true}"#)
         .await
         .unwrap();
-    // Hex of 64 bytes is used as the key itself.
-    let mut p = CookieProvider::default();
-    let hex_key = "ab".repeat(64);
-    p.session_init(testing::LONG, &config(&[&hex_key]))
-        .await
-        .unwrap();
+}
+
+/// Hex or base64 of 64 bytes is the key itself, not text to derive from:
+/// the same 64 bytes written either way open each other's cookies.
+#[actix_rt::test]
+async fn encoded_64_byte_keys_are_used_as_the_key_itself() {
+    use base64::Engine as _;
+    let raw: Vec<u8> = (0u8..64).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
+    let as_hex = hex::encode(&raw);
+    let as_base64 = base64::engine::general_purpose::STANDARD.encode(&raw);
+    let by_hex = provider(&[&as_hex], testing::LONG).await;
+    let by_base64 = provider(&[&as_base64], testing::LONG).await;
+    let token = seal(&by_hex, 7).await;
+    assert_eq!(
+        open(&by_base64, &token)
+            .await
+            .get::<i64>("k")
+            .await
+            .unwrap(),
+        Some(7),
+        "hex and base64 of one key disagree: one of them was derived from its text"
+    );
+    let token = seal(&by_base64, 8).await;
+    assert_eq!(
+        open(&by_hex, &token).await.get::<i64>("k").await.unwrap(),
+        Some(8)
+    );
+    // A different 64-byte key does not open them.
+    let other = provider(&[&"cd".repeat(64)], testing::LONG).await;
+    assert!(open(&other, &token).await.meta().is_new);
 }
 
 #[actix_rt::test]

@@ -6,8 +6,11 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
+mod deadline;
+
 use actix_bee::session::couchbase::CouchbaseProvider;
 use actix_bee::session::{Error, IdGenerator, Manager, ManagerConfig, Provider};
+use deadline::within;
 
 fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -68,11 +71,16 @@ async fn closed_port_is_a_backend_error() {
     .await
     .unwrap();
     let sid = IdGenerator::default().generate().unwrap();
+    let new = IdGenerator::default().generate().unwrap();
+    // Timeouts of 2 s bound each call; past 10 s the test fails, not hangs.
+    let limit = Duration::from_secs(10);
     for err in [
-        p.session_read(&sid).await.err(),
-        p.session_exist(&sid).await.err(),
-        p.session_destroy(&sid).await.err(),
-        p.session_regenerate(&sid, &IdGenerator::default().generate().unwrap())
+        within(limit, "read", p.session_read(&sid)).await.err(),
+        within(limit, "exist", p.session_exist(&sid)).await.err(),
+        within(limit, "destroy", p.session_destroy(&sid))
+            .await
+            .err(),
+        within(limit, "regenerate", p.session_regenerate(&sid, &new))
             .await
             .err(),
     ] {

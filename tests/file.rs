@@ -10,10 +10,19 @@ use std::time::Duration;
 use actix_bee::session::file::FileProvider;
 use actix_bee::session::{IdGenerator, Provider, SessionId};
 
-/// Temporary directories that live as long as the test process.
+thread_local! {
+    /// The test's temporary directories, removed when its thread ends
+    /// (every test runs on a thread of its own).
+    static SCRATCH: std::cell::RefCell<Vec<tempfile::TempDir>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A temporary directory that lives until the current test ends.
 fn scratch() -> PathBuf {
     let dir = tempfile::tempdir().expect("tempdir");
-    dir.keep()
+    let path = dir.path().to_path_buf();
+    SCRATCH.with(|keep| keep.borrow_mut().push(dir));
+    path
 }
 
 async fn file() -> (Box<dyn Provider>, String) {
@@ -188,19 +197,28 @@ async fn symlinked_shard_directory_is_refused() {
     std::fs::create_dir(&outside).unwrap();
     let provider = provider_at(&dir).await;
     let sid = IdGenerator::default().generate().unwrap();
-    let s = sid.as_str();
-    symlink(&outside, dir.join(&s[0..1])).unwrap();
-    let store = provider.session_read(&sid).await;
-    assert!(store.is_err(), "a symlinked shard was followed");
-    // Writing through a store made before the link was planted fails too.
-    let other = IdGenerator::default().generate().unwrap();
-    let store = provider.session_read(&other).await.unwrap();
-    if other.as_str().as_bytes()[0] != s.as_bytes()[0] {
-        std::fs::remove_file(dir.join(&s[0..1])).unwrap();
-        symlink(&outside, dir.join(&other.as_str()[0..1])).unwrap();
-    }
-    store.set("k", &1).await.unwrap();
-    assert!(store.session_release().await.is_err());
+    // A second id in another shard, drawn until it is: with one shard per
+    // first hex digit, two random ids share it 1 time in 16.
+    let other = loop {
+        let candidate = IdGenerator::default().generate().unwrap();
+        if candidate.as_str()[0..1] != sid.as_str()[0..1] {
+            break candidate;
+        }
+    };
+    // A store made before any link is planted.
+    let pending = provider.session_read(&other).await.unwrap();
+    symlink(&outside, dir.join(&sid.as_str()[0..1])).unwrap();
+    assert!(
+        provider.session_read(&sid).await.is_err(),
+        "a symlinked shard was followed on read"
+    );
+    // Writing through the earlier store, once its shard is a link, fails too.
+    symlink(&outside, dir.join(&other.as_str()[0..1])).unwrap();
+    pending.set("k", &1).await.unwrap();
+    assert!(
+        pending.session_release().await.is_err(),
+        "a symlinked shard was followed on write"
+    );
     provider.session_gc().await.unwrap();
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
 }
@@ -304,6 +322,8 @@ async fn writers_in_two_processes_and_threads_lose_nothing() {
                 .env("ACTIX_BEE_FILE_CHILD_DIR", &dir)
                 .env("ACTIX_BEE_FILE_CHILD_SID", sid.as_str())
                 .env("ACTIX_BEE_FILE_CHILD_TAG", tag)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
                 .spawn()
                 .expect("spawn a second process")
         })
@@ -322,8 +342,15 @@ async fn writers_in_two_processes_and_threads_lose_nothing() {
     for t in threads {
         t.join().expect("writer thread");
     }
-    for mut c in children {
-        assert!(c.wait().unwrap().success(), "a child writer failed");
+    for c in children {
+        // The child's own test output stays out of ours unless it failed.
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a child writer failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let store = provider.session_read(&sid).await.unwrap();
     for tag in ["p1", "p2", "t1", "t2"] {

@@ -6,8 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod deadline;
+
 use actix_bee::session::memcache::MemcacheProvider;
 use actix_bee::session::{Error, IdGenerator, Provider, SessionId};
+use deadline::within;
 
 fn addr() -> String {
     std::env::var("ACTIX_BEE_MEMCACHE_ADDR").unwrap_or_else(|_| "127.0.0.1:11311".into())
@@ -202,12 +205,19 @@ async fn closed_port_is_a_backend_error() {
     .await
     .expect("session_init is lazy and does not connect");
     let sid = new_id();
+    // Timeouts of 0.5 s: each call is bounded by them (refused at once, in
+    // fact); a few seconds is the limit, so a hang fails the test.
+    let limit = Duration::from_secs(5);
     for err in [
-        p.session_read(&sid).await.err(),
-        p.session_exist(&sid).await.err(),
-        p.session_destroy(&sid).await.err(),
-        p.session_regenerate(&sid, &new_id()).await.err(),
-        p.session_all().await.err(),
+        within(limit, "read", p.session_read(&sid)).await.err(),
+        within(limit, "exist", p.session_exist(&sid)).await.err(),
+        within(limit, "destroy", p.session_destroy(&sid))
+            .await
+            .err(),
+        within(limit, "regenerate", p.session_regenerate(&sid, &new_id()))
+            .await
+            .err(),
+        within(limit, "all", p.session_all()).await.err(),
     ] {
         let err = err.expect("a closed port must fail");
         assert!(matches!(err, Error::Backend { .. }), "{err:?}");

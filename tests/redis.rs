@@ -160,7 +160,8 @@ async fn peer_parent() {
     let cookie = m.session_release(&s).await.unwrap().cookie.unwrap().value;
 
     let exe = std::env::current_exe().unwrap();
-    let status = std::process::Command::new(exe)
+    // The child's own test output stays out of ours unless it failed.
+    let out = std::process::Command::new(exe)
         .args([
             "--exact",
             "two_processes_share_sessions",
@@ -169,9 +170,15 @@ async fn peer_parent() {
         ])
         .env(CHILD_ENV, &cookie)
         .env("ACTIX_BEE_REDIS_PEER_PREFIX", &prefix)
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success(), "child process failed: {status}");
+    assert!(
+        out.status.success(),
+        "child process failed: {}\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let s = start_with_cookie(&m, &cookie).await;
     assert_eq!(

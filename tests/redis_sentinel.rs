@@ -36,6 +36,26 @@ async fn beego_old_style_with_master_name_in_field_5() {
     p.session_init(std::time::Duration::from_secs(60), &config)
         .await
         .unwrap();
+    // The master named in field 5 really serves: a session round-trips.
+    let sid = actix_bee::session::IdGenerator::default()
+        .generate()
+        .unwrap();
+    let store = p.session_read(&sid).await.unwrap();
+    store.set("k", &5i64).await.unwrap();
+    assert!(store.session_release().await.unwrap().written);
+    let back = p.session_read(&sid).await.unwrap();
+    assert_eq!(back.get::<i64>("k").await.unwrap(), Some(5));
+    p.session_destroy(&sid).await.unwrap();
+    // Field 6 is read as the idle timeout (beego reads it one field early):
+    // a value that is no duration there is a config error.
+    let mut bad = RedisSentinelProvider::default();
+    let config = format!("{},100,,0,{master},30parsecs", sentinels.replace(',', ";"));
+    let err = bad
+        .session_init(std::time::Duration::from_secs(60), &config)
+        .await
+        .unwrap_err();
+    assert!(!err.is_transient(), "{err}");
+    assert!(err.to_string().contains("idle_timeout"), "{err}");
     // A wrong master name is an init error, not a panic.
     let mut p = RedisSentinelProvider::default();
     let config = format!("{},100,,0,no-such-master", sentinels.replace(',', ";"));

@@ -58,6 +58,25 @@ pub enum Error {
         limit: usize,
     },
 
+    /// An app.conf or an included file is not a regular file (a device, a
+    /// FIFO, a directory): refused before anything is read from it.
+    #[error("{} is not a regular file; app.conf and its includes must be", path.display())]
+    NotAFile {
+        /// The path named.
+        path: PathBuf,
+    },
+
+    /// An app.conf and its includes read more than the parser allows
+    /// ([`MAX_INCLUDED_FILES`](super::MAX_INCLUDED_FILES) files or
+    /// [`MAX_CONF_BYTES`](super::MAX_CONF_BYTES) bytes in all).
+    #[error("app.conf reads too much at {}: {what}", path.display())]
+    TooMuchConfig {
+        /// The file being read when the budget ran out.
+        path: PathBuf,
+        /// Which budget ran out.
+        what: String,
+    },
+
     /// The `config` crate failed while layering the sources.
     #[error("layering the configuration sources failed")]
     Layer(#[source] ::config::ConfigError),
@@ -93,7 +112,11 @@ impl Error {
     pub fn is_syntax(&self) -> bool {
         matches!(
             self,
-            Error::Syntax { .. } | Error::IncludeCycle { .. } | Error::IncludeTooDeep { .. }
+            Error::Syntax { .. }
+                | Error::IncludeCycle { .. }
+                | Error::IncludeTooDeep { .. }
+                | Error::TooMuchConfig { .. }
+                | Error::NotAFile { .. }
         )
     }
 }

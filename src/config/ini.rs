@@ -21,7 +21,9 @@
 //! * `include "file"` / `include file` reads another file relative to the
 //!   including file's directory and merges it at that point. Difference: the
 //!   file name keeps its case (beego lower-cases it), and a cycle is an
-//!   [`Error::IncludeCycle`] instead of a stack overflow;
+//!   [`Error::IncludeCycle`] instead of a stack overflow, and the whole
+//!   tree reads at most [`MAX_INCLUDED_FILES`] regular files and
+//!   [`MAX_CONF_BYTES`] bytes (beego reads `include /dev/zero` for ever);
 //! * any other line is an [`Error::Syntax`] naming the file and line.
 
 use std::collections::BTreeMap;
@@ -37,6 +39,14 @@ pub const DEFAULT_SECTION: &str = "default";
 /// How deep `include`s may nest; guards against runaway chains that a cycle
 /// check cannot see (e.g. thousands of distinct generated files).
 pub const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// How many files one app.conf may read, itself and every include counted
+/// each time it is included: a tree that includes each file twice, 32 deep,
+/// would otherwise parse 2^31 times.
+pub const MAX_INCLUDED_FILES: usize = 256;
+
+/// How many bytes one app.conf and its includes may read in all.
+pub const MAX_CONF_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Longest line excerpt kept in an [`Error::Syntax`], so that a stray secret
 /// or a binary file does not end up whole in a log line.
@@ -102,11 +112,13 @@ impl AppConf {
     /// # Errors
     ///
     /// [`Error::Io`] if the file or an included file cannot be read,
-    /// [`Error::Syntax`] for a malformed line, [`Error::IncludeCycle`] and
-    /// [`Error::IncludeTooDeep`] for bad include structures.
+    /// [`Error::NotAFile`] for anything but a regular file,
+    /// [`Error::Syntax`] for a malformed line, [`Error::IncludeCycle`],
+    /// [`Error::IncludeTooDeep`] and [`Error::TooMuchConfig`] for bad include
+    /// structures.
     pub fn parse_file(path: impl AsRef<Path>) -> Result<AppConf, Error> {
-        let mut stack = Vec::new();
-        let sections = parse_path(path.as_ref(), &mut stack)?;
+        let mut walk = Walk::default();
+        let sections = parse_path(path.as_ref(), &mut walk)?;
         Ok(AppConf { sections })
     }
 
@@ -125,12 +137,12 @@ impl AppConf {
     ///
     /// As [`AppConf::parse_file`], for the text and the files it includes.
     pub fn parse_str(text: &str, base_dir: impl AsRef<Path>) -> Result<AppConf, Error> {
-        let mut stack = Vec::new();
+        let mut walk = Walk::default();
         let sections = parse_bytes(
             text.as_bytes(),
             Path::new(INLINE_ORIGIN),
             base_dir.as_ref(),
-            &mut stack,
+            &mut walk,
         )?;
         Ok(AppConf { sections })
     }
@@ -389,37 +401,74 @@ fn env_var(name: &str) -> Option<String> {
     std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
 }
 
-fn parse_path(path: &Path, stack: &mut Vec<PathBuf>) -> Result<Sections, Error> {
+/// One parse's way through its includes: the chain being read (for cycles)
+/// and what has been read so far (for the budget).
+#[derive(Default)]
+struct Walk {
+    stack: Vec<PathBuf>,
+    files: usize,
+    bytes: u64,
+}
+
+fn parse_path(path: &Path, walk: &mut Walk) -> Result<Sections, Error> {
     // Canonical paths make `./a.conf` and `a.conf` the same file for the cycle check.
     let id = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    if stack.contains(&id) {
-        let mut chain = stack.clone();
+    if walk.stack.contains(&id) {
+        let mut chain = walk.stack.clone();
         chain.push(id);
         return Err(Error::IncludeCycle { chain });
     }
-    if stack.len() >= MAX_INCLUDE_DEPTH {
+    if walk.stack.len() >= MAX_INCLUDE_DEPTH {
         return Err(Error::IncludeTooDeep {
             path: path.to_path_buf(),
             limit: MAX_INCLUDE_DEPTH,
         });
     }
-    let data = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    walk.files += 1;
+    if walk.files > MAX_INCLUDED_FILES {
+        return Err(Error::TooMuchConfig {
+            path: path.to_path_buf(),
+            what: format!("more than {MAX_INCLUDED_FILES} files read (includes counted each time)"),
+        });
+    }
+    let data = read_regular_file(path, MAX_CONF_BYTES.saturating_sub(walk.bytes))?;
+    walk.bytes += data.len() as u64;
     let dir = path.parent().unwrap_or_else(|| Path::new(""));
-    stack.push(id);
-    let parsed = parse_bytes(&data, path, dir, stack);
-    stack.pop();
+    walk.stack.push(id);
+    let parsed = parse_bytes(&data, path, dir, walk);
+    walk.stack.pop();
     parsed
 }
 
-fn parse_bytes(
-    data: &[u8],
-    file: &Path,
-    dir: &Path,
-    stack: &mut Vec<PathBuf>,
-) -> Result<Sections, Error> {
+/// Reads a regular file of at most `limit` bytes: a device (`/dev/zero`), a
+/// FIFO or a directory is refused before it is read, and a file that grows
+/// past the limit while being read stops the read there.
+fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
+    use std::io::Read as _;
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    if !file.metadata().map_err(io)?.is_file() {
+        return Err(Error::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut data = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut data)
+        .map_err(io)?;
+    if data.len() as u64 > limit {
+        return Err(Error::TooMuchConfig {
+            path: path.to_path_buf(),
+            what: format!("more than {MAX_CONF_BYTES} bytes read in all"),
+        });
+    }
+    Ok(data)
+}
+
+fn parse_bytes(data: &[u8], file: &Path, dir: &Path, walk: &mut Walk) -> Result<Sections, Error> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let text = match std::str::from_utf8(data) {
         Ok(t) => std::borrow::Cow::Borrowed(t),
@@ -458,7 +507,7 @@ fn parse_bytes(
                 };
                 // Included default-section keys land in `default`, whatever section
                 // the include line is in: beego merges the included file's sections as-is.
-                for (sec, entries) in parse_path(&path, stack)? {
+                for (sec, entries) in parse_path(&path, walk)? {
                     sections.entry(sec).or_default().extend(entries);
                 }
                 continue;

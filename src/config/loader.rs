@@ -169,16 +169,22 @@ impl Loader {
             return self.load_from(&file);
         }
         // beego falls back to the binary's directory when the working dir has no conf/.
-        if let Some(exe_dir) = std::env::current_exe()
+        let exe_dir = std::env::current_exe()
             .ok()
-            .and_then(|p| p.parent().map(Path::to_path_buf))
-        {
-            let alt = self.conf_path(&exe_dir);
+            .and_then(|p| p.parent().map(Path::to_path_buf));
+        if let Some(exe_dir) = &exe_dir {
+            let alt = self.conf_path(exe_dir);
             if alt.exists() {
                 return self.load_from(&alt);
             }
         }
-        tracing::debug!("{}: no app.conf, using defaults", file.display());
+        // Said loudly: the defaults listen on every interface (0.0.0.0:8080).
+        tracing::warn!(
+            "no {} in {} (nor beside the binary, in {}): using beego's defaults",
+            file.strip_prefix(&cwd).unwrap_or(&file).display(),
+            cwd.display(),
+            exe_dir.as_deref().unwrap_or(Path::new("?")).display(),
+        );
         self.build(None)
     }
 

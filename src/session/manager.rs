@@ -172,7 +172,7 @@ impl Manager {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownProvider`] for an unknown name, [`Error::Config`] for
+    /// [`Error::UnknownProvider`](super::Error::UnknownProvider) for an unknown name, [`Error::Config`](super::Error::Config) for
     /// invalid settings, and whatever the engine's `session_init` returns
     /// (a bad provider config, a backend that is down).
     ///
@@ -263,7 +263,7 @@ impl Manager {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] as [`IdGenerator::new`].
+    /// [`Error::Config`](super::Error::Config) as [`IdGenerator::new`].
     ///
     /// # Examples
     ///
@@ -308,7 +308,7 @@ impl Manager {
     ///
     /// # Errors
     ///
-    /// [`Error::Rng`] if the CSPRNG fails.
+    /// [`Error::Rng`](super::Error::Rng) if the CSPRNG fails.
     ///
     /// # Examples
     ///
@@ -447,7 +447,7 @@ impl Manager {
     ///
     /// # Errors
     ///
-    /// Engine errors, [`Error::TooLarge`] from the cookie engine.
+    /// Engine errors, [`Error::TooLarge`](super::Error::TooLarge) from the cookie engine.
     ///
     /// # Examples
     ///
@@ -474,7 +474,7 @@ impl Manager {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when called outside a runtime.
+    /// [`Error::Config`](super::Error::Config) when called outside a runtime.
     ///
     /// # Examples
     ///

@@ -12,7 +12,7 @@ use actix_web::{Error as ActixError, HttpRequest, HttpResponse, HttpServer};
 use super::context::Context;
 use super::controller::{dispatch, Controller};
 use super::middleware::SessionMiddleware;
-use super::template::Templates;
+use super::template::{RenderMode, Templates};
 use crate::config::BConfig;
 use crate::session::{GcTask, Manager};
 
@@ -180,7 +180,10 @@ impl App {
             manager,
             templates: Arc::new(Templates::new(&self.config.web_config.views_path)),
             routes: self.routes.clone().into(),
-            auto_render: self.config.web_config.auto_render,
+            render: RenderMode {
+                auto_render: self.config.web_config.auto_render,
+                show_errors: self.config.run_mode == "dev",
+            },
         })
     }
 
@@ -269,7 +272,7 @@ pub struct AppState {
     manager: Option<Manager>,
     templates: Arc<Templates>,
     routes: Routes,
-    auto_render: bool,
+    render: RenderMode,
 }
 
 impl std::fmt::Debug for AppState {
@@ -353,7 +356,7 @@ impl AppState {
     ) -> Result<HttpResponse, ActixError> {
         let mut ctx = Context::new(req, body);
         dispatch(controller, &mut ctx).await?;
-        Ok(ctx.into_response(&self.templates, self.auto_render))
+        Ok(ctx.into_response(&self.templates, &self.render))
     }
 
     /// The whole actix-web app: the session middleware around the routes.

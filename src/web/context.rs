@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::error::fixed_response;
 use super::extractor::SessionExt;
-use super::template::Templates;
+use super::template::{RenderMode, Templates};
 use crate::session::{Error, Session};
 
 /// One request as a controller sees it: the request and its inputs, the
@@ -295,11 +295,11 @@ impl Context {
     }
 
     /// The response: the one set, else the template, else an empty 200.
-    pub(crate) fn into_response(self, templates: &Templates, auto_render: bool) -> HttpResponse {
+    pub(crate) fn into_response(self, templates: &Templates, render: &RenderMode) -> HttpResponse {
         if let Some(response) = self.response {
             return response;
         }
-        if !auto_render || self.tpl_name.is_empty() {
+        if !render.auto_render || self.tpl_name.is_empty() {
             return HttpResponse::Ok().finish();
         }
         match templates.render(&self.tpl_name, &self.data) {
@@ -307,8 +307,20 @@ impl Context {
                 .content_type("text/html; charset=utf-8")
                 .body(html),
             Err(err) => {
-                tracing::error!(template = %self.tpl_name, error = %err, "could not render the template");
-                fixed_response(StatusCode::INTERNAL_SERVER_ERROR)
+                // minijinja's alternate form carries the cause and the line.
+                let detail = format!("template {:?}: {err:#}", self.tpl_name);
+                tracing::error!("could not render {detail}");
+                if render.show_errors {
+                    // As beego does in its dev run mode: the cause on the page.
+                    HttpResponse::InternalServerError()
+                        .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
+                        .insert_header((header::CACHE_CONTROL, "no-store"))
+                        .body(format!(
+                            "Internal Server Error\n\ncould not render {detail}\n"
+                        ))
+                } else {
+                    fixed_response(StatusCode::INTERNAL_SERVER_ERROR)
+                }
             }
         }
     }

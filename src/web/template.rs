@@ -55,3 +55,13 @@ impl Templates {
         self.env.get_template(name)?.render(data)
     }
 }
+
+/// How the app turns a controller's `tpl_name` into a response.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RenderMode {
+    /// `autorender`: render `tpl_name` when the controller wrote no body.
+    pub auto_render: bool,
+    /// Put a render error's cause on the error page (beego's dev run mode);
+    /// otherwise the page says only "Internal Server Error".
+    pub show_errors: bool,
+}

@@ -217,5 +217,5 @@ pub async fn body(res: ServiceResponse<EitherBody<BoxBody>>) -> String {
 
 /// True for a well-formed minted id (sha1 hash function: 40 hex digits).
 pub fn is_minted_id(v: &str) -> bool {
-    v.len() == 40 && v.bytes().all(|b| b.is_ascii_hexdigit())
+    v.len() == 40 && v.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::deadline::within;
+
 use actix_bee::session::{
     Error, IdGenerator, Manager, ManagerConfig, Provider, RequestIds, SessionId,
 };
@@ -213,7 +215,12 @@ pub async fn closed_port_is_a_backend_error<E: Engine>() {
         )
         .await
         .unwrap();
-    let err = provider.session_read(&new_id()).await.err().unwrap();
+    // connect_timeout=1: bounded by it; past 10 s the test fails, not hangs.
+    let limit = Duration::from_secs(10);
+    let err = within(limit, "read", provider.session_read(&new_id()))
+        .await
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::Backend { .. }), "{err}");
     assert!(err.is_transient());
     let mut chain = format!("{err} {err:?}");
@@ -228,10 +235,13 @@ pub async fn closed_port_is_a_backend_error<E: Engine>() {
     assert!(debug.contains("***"), "{debug}");
     // With create_table, start-up itself reports the backend error.
     let mut provider = E::provider();
-    let err = provider
-        .session_init(Duration::from_secs(60), &config)
-        .await
-        .expect_err("start-up against a closed port succeeded");
+    let err = within(
+        limit,
+        "start-up",
+        provider.session_init(Duration::from_secs(60), &config),
+    )
+    .await
+    .expect_err("start-up against a closed port succeeded");
     assert!(err.is_transient(), "{err}");
 }
 

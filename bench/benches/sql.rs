@@ -1,7 +1,7 @@
 //! The SQL engines' hot paths against the test servers (see
 //! `scripts/test-servers.sh`): read, release with one change, regenerate.
 //!
-//! `cargo bench --features mysql,postgresql --bench sql -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p actix-bee-bench --bench sql -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! engine's own read-only request. (HTTP figures: `benches/http.rs`.)
 //!
 //! ```text
-//! cargo bench --bench redis_conn --features redis
+//! cargo bench -p actix-bee-bench --bench redis_conn
 //! ```
 //!
 //! Env: `ACTIX_BEE_REDIS_PRIVATE_URL` (default `redis://127.0.0.1:6399/`).

@@ -1,7 +1,7 @@
 //! Nanoseconds per operation of the memory engine: read, get, set, release
 //! with a change, regenerate.
 //!
-//! `cargo bench --bench memory`
+//! `cargo bench -p actix-bee-bench --bench memory`
 
 use std::sync::Arc;
 use std::time::Duration;

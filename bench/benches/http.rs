@@ -2,8 +2,8 @@
 //! actix-web and actix-session, measured in one run, with ratios.
 //!
 //! ```text
-//! cargo bench --bench http --all-features                   # every server
-//! cargo bench --bench http --all-features -- bare bee-memory as-cookie
+//! cargo bench -p actix-bee-bench --bench http                   # every server
+//! cargo bench -p actix-bee-bench --bench http -- bare bee-memory as-cookie
 //! ```
 //!
 //! Method (performance-anchors.md): each server runs pinned to core 0
