@@ -26,5 +26,6 @@
 )]
 
 pub mod config;
+pub mod gob;
 pub mod session;
 pub mod web;
