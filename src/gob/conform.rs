@@ -147,7 +147,7 @@ fn fit(new: &Value, ty: &GoType, old: Option<&Value>, depth: usize) -> Option<Va
             for (nk, nv) in entries {
                 let ov = old_entries
                     .iter()
-                    .find(|(ok, _)| ok.concrete() == nk.concrete())
+                    .find(|(ok, _)| same_key(ok.concrete(), nk.concrete()))
                     .map(|(_, v)| v);
                 out.push((fit(nk, k, None, d)?, fit(nv, e, ov, d)?));
             }
@@ -215,4 +215,19 @@ fn fit_items(
         .enumerate()
         .map(|(i, v)| fit(v, elem, old_items.get(i), depth))
         .collect()
+}
+
+/// Whether two map keys are equal, for keys of basic types only: the old
+/// entry is just a guide, and comparing compound keys would compare their
+/// types, which hostile input can make exponentially costly.
+fn same_key(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::Int(_, x), Value::Int(_, y)) => x == y,
+        (Value::Uint(_, x), Value::Uint(_, y)) => x == y,
+        (Value::Float32(x), Value::Float32(y)) => x == y,
+        (Value::Float64(x), Value::Float64(y)) => x == y,
+        _ => false,
+    }
 }

@@ -4,6 +4,7 @@
 //! sent as messages of their own before the value's message: Go's decoder
 //! accepts that layout, and it keeps the value's bytes in one piece.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::error::{Error, Result};
@@ -14,8 +15,6 @@ use super::{MAX_DEPTH, MAX_NAME_LEN, MAX_TYPES};
 
 /// The first id this encoder gives to a type (Go reserves the ids below).
 const FIRST_ID: i64 = 65;
-/// Steps allowed for comparing types while assigning ids.
-const COMPARE_BUDGET: usize = 1 << 20;
 
 /// Encodes `value` as one gob message stream, as Go's
 /// `gob.NewEncoder(w).Encode(v)` would for the same Go value.
@@ -78,13 +77,29 @@ pub fn encode_map(entries: &[(Value, Value)]) -> Result<Vec<u8>> {
     Ok(enc.finish(&body.buf))
 }
 
+/// A type definition's identity once its parts have ids: two types with
+/// equal keys are the same Go type (hash-consing), so no deep comparison
+/// of type graphs is ever needed.
+#[derive(PartialEq, Eq, Hash)]
+enum TypeKey {
+    Array(usize, i64),
+    Slice(i64),
+    Struct(String, Vec<(String, i64)>),
+    Map(i64, i64),
+    Opaque(String, OpaqueKind),
+}
+
 #[derive(Default)]
 struct Encoder {
-    /// Types defined so far, with their ids.
-    types: Vec<(GoType, i64)>,
+    /// Ids of the types defined so far.
+    ids: HashMap<TypeKey, i64>,
+    /// Ids of shared type parts already seen, by address; the `Arc` is kept
+    /// so the address cannot be reused. This keeps walks over type DAGs
+    /// (which may be exponentially large as trees) linear.
+    seen: HashMap<*const GoType, (Arc<GoType>, i64)>,
+    seen_structs: HashMap<*const StructType, (Arc<StructType>, i64)>,
     /// The definition messages, in order.
     defs: Vec<Vec<u8>>,
-    budget_used: usize,
 }
 
 impl Encoder {
@@ -98,132 +113,124 @@ impl Encoder {
         out.buf
     }
 
-    /// The wire id of `ty`, defining it (and its parts) on first use.
-    fn type_id(&mut self, ty: &GoType, depth: usize) -> Result<i64> {
-        let builtin = match ty {
-            GoType::Bool => 1,
-            GoType::Int(_) => 2,
-            GoType::Uint(_) => 3,
-            GoType::Float32 | GoType::Float64 => 4,
-            GoType::Bytes => 5,
-            GoType::String => 6,
-            GoType::Complex64 | GoType::Complex128 => 7,
-            GoType::Interface => 8,
-            _ => 0,
-        };
-        if builtin != 0 {
-            return Ok(builtin);
+    /// The id of a shared part of a type.
+    fn part_id(&mut self, part: &Arc<GoType>, depth: usize) -> Result<i64> {
+        if let Some((_, id)) = self.seen.get(&Arc::as_ptr(part)) {
+            return Ok(*id);
         }
+        let id = self.type_id(part, depth)?;
+        self.seen.insert(Arc::as_ptr(part), (part.clone(), id));
+        Ok(id)
+    }
+
+    /// The wire id of `ty`, defining it (and its parts, first) on first use.
+    fn type_id(&mut self, ty: &GoType, depth: usize) -> Result<i64> {
         if depth > MAX_DEPTH {
             return Err(Error::TooDeep(MAX_DEPTH));
         }
-        let mut budget = COMPARE_BUDGET.saturating_sub(self.budget_used);
-        let start = budget;
-        let mut known = None;
-        for (t, id) in &self.types {
-            if t.same_as(ty, &mut budget)? {
-                known = Some(*id);
-                break;
+        let d = depth + 1;
+        let key = match ty {
+            GoType::Bool => return Ok(1),
+            GoType::Int(_) => return Ok(2),
+            GoType::Uint(_) => return Ok(3),
+            GoType::Float32 | GoType::Float64 => return Ok(4),
+            GoType::Bytes => return Ok(5),
+            GoType::String => return Ok(6),
+            GoType::Complex64 | GoType::Complex128 => return Ok(7),
+            GoType::Interface => return Ok(8),
+            GoType::Array(n, e) => TypeKey::Array(*n, self.part_id(e, d)?),
+            GoType::Slice(e) => TypeKey::Slice(self.part_id(e, d)?),
+            GoType::Map(k, e) => TypeKey::Map(self.part_id(k, d)?, self.part_id(e, d)?),
+            GoType::Struct(st) => {
+                if let Some((_, id)) = self.seen_structs.get(&Arc::as_ptr(st)) {
+                    return Ok(*id);
+                }
+                let mut fields = Vec::with_capacity(st.fields.len());
+                for (name, t) in &st.fields {
+                    fields.push((name.clone(), self.type_id(t, d)?));
+                }
+                let id = self.define(ty, TypeKey::Struct(st.name.clone(), fields))?;
+                self.seen_structs.insert(Arc::as_ptr(st), (st.clone(), id));
+                return Ok(id);
             }
+            GoType::Opaque(o) => TypeKey::Opaque(o.name.clone(), o.kind),
+        };
+        self.define(ty, key)
+    }
+
+    /// The id for `key`, sending its definition (a wireType) if it is new.
+    fn define(&mut self, ty: &GoType, key: TypeKey) -> Result<i64> {
+        if let Some(id) = self.ids.get(&key) {
+            return Ok(*id);
         }
-        self.budget_used += start - budget;
-        if let Some(id) = known {
-            return Ok(id);
-        }
-        if self.types.len() >= MAX_TYPES {
+        if self.defs.len() >= MAX_TYPES {
             return Err(Error::TooManyTypes(MAX_TYPES));
         }
-        let d = depth + 1;
-        // Parts first, so that every id is defined before it is used.
+        let id = FIRST_ID + self.defs.len() as i64;
         let mut def = Writer::default();
+        def.int(-id);
         let mut wire = FieldWriter::new();
-        match ty {
-            GoType::Array(n, e) => {
-                let elem = self.type_id(e, d)?;
-                let id = self.next_id();
+        // Field numbers of wireType: ArrayT 0, SliceT 1, StructT 2, MapT 3,
+        // GobEncoderT 4, BinaryMarshalerT 5, TextMarshalerT 6.
+        match &key {
+            TypeKey::Array(n, elem) => {
                 wire.field(&mut def, 0);
-                let mut f = common(&mut def, ty, id)?;
+                let mut f = common(&mut def, ty, id);
                 f.field(&mut def, 1);
-                def.int(elem);
+                def.int(*elem);
                 if *n > 0 {
                     f.field(&mut def, 2);
-                    def.int(i64::try_from(*n).map_err(|_| Error::TooComplex)?);
+                    def.int(i64::try_from(*n).map_err(|_| Error::Unsupported("array length"))?);
                 }
                 f.end(&mut def);
-                self.types.push((ty.clone(), id));
             }
-            GoType::Slice(e) => {
-                let elem = self.type_id(e, d)?;
-                let id = self.next_id();
+            TypeKey::Slice(elem) => {
                 wire.field(&mut def, 1);
-                let mut f = common(&mut def, ty, id)?;
+                let mut f = common(&mut def, ty, id);
                 f.field(&mut def, 1);
-                def.int(elem);
+                def.int(*elem);
                 f.end(&mut def);
-                self.types.push((ty.clone(), id));
             }
-            GoType::Struct(st) => {
-                let mut ids = Vec::with_capacity(st.fields.len());
-                for (_, t) in &st.fields {
-                    ids.push(self.type_id(t, d)?);
-                }
-                let id = self.next_id();
+            TypeKey::Struct(_, fields) => {
                 wire.field(&mut def, 2);
-                let mut f = common(&mut def, ty, id)?;
-                if !ids.is_empty() {
+                let mut f = common(&mut def, ty, id);
+                if !fields.is_empty() {
                     f.field(&mut def, 1);
-                    def.uint(ids.len() as u64);
-                    for ((name, _), fid) in st.fields.iter().zip(ids) {
+                    def.uint(fields.len() as u64);
+                    for (name, fid) in fields {
                         let mut ft = FieldWriter::new();
                         ft.field(&mut def, 0);
                         def.bytes(name.as_bytes());
                         ft.field(&mut def, 1);
-                        def.int(fid);
+                        def.int(*fid);
                         ft.end(&mut def);
                     }
                 }
                 f.end(&mut def);
-                self.types.push((ty.clone(), id));
             }
-            GoType::Map(k, e) => {
-                let key = self.type_id(k, d)?;
-                let elem = self.type_id(e, d)?;
-                let id = self.next_id();
+            TypeKey::Map(k, e) => {
                 wire.field(&mut def, 3);
-                let mut f = common(&mut def, ty, id)?;
+                let mut f = common(&mut def, ty, id);
                 f.field(&mut def, 1);
-                def.int(key);
+                def.int(*k);
                 f.field(&mut def, 2);
-                def.int(elem);
+                def.int(*e);
                 f.end(&mut def);
-                self.types.push((ty.clone(), id));
             }
-            GoType::Opaque(o) => {
-                let id = self.next_id();
-                wire.field(
-                    &mut def,
-                    match o.kind {
-                        OpaqueKind::GobEncoder => 4,
-                        OpaqueKind::BinaryMarshaler => 5,
-                        OpaqueKind::TextMarshaler => 6,
-                    },
-                );
-                common(&mut def, ty, id)?.end(&mut def);
-                self.types.push((ty.clone(), id));
+            TypeKey::Opaque(_, kind) => {
+                let field = match kind {
+                    OpaqueKind::GobEncoder => 4,
+                    OpaqueKind::BinaryMarshaler => 5,
+                    OpaqueKind::TextMarshaler => 6,
+                };
+                wire.field(&mut def, field);
+                common(&mut def, ty, id).end(&mut def);
             }
-            _ => return Err(Error::Unsupported("basic type without an id")),
         }
         wire.end(&mut def);
-        let id = self.types.last().map_or(0, |(_, id)| *id);
-        let mut msg = Writer::default();
-        msg.int(-id);
-        msg.buf.extend_from_slice(&def.buf);
-        self.defs.push(msg.buf);
+        self.defs.push(def.buf);
+        self.ids.insert(key, id);
         Ok(id)
-    }
-
-    fn next_id(&self) -> i64 {
-        FIRST_ID + self.types.len() as i64
     }
 
     /// A value as sent by `Encode` or inside an interface: structs as they
@@ -370,14 +377,15 @@ impl Encoder {
 }
 
 /// Starts a structType/sliceType/... and writes its CommonType (field 0):
-/// the name (bare for named types, as Go sends it) and the id.
-fn common(def: &mut Writer, ty: &GoType, id: i64) -> Result<FieldWriter> {
+/// the bare name for named types (`User` for `main.User`), none for
+/// unnamed ones, as Go does; then the id.
+fn common(def: &mut Writer, ty: &GoType, id: i64) -> FieldWriter {
     let mut f = FieldWriter::new();
     f.field(def, 0);
-    let full = ty.go_name().unwrap_or_default();
     let name = match ty {
-        GoType::Struct(_) | GoType::Opaque(_) => full.rsplit('.').next().unwrap_or_default(),
-        _ => &full,
+        GoType::Struct(s) => s.name.rsplit('.').next().unwrap_or_default(),
+        GoType::Opaque(o) => o.name.rsplit('.').next().unwrap_or_default(),
+        _ => "",
     };
     let mut c = FieldWriter::new();
     if !name.is_empty() {
@@ -387,7 +395,7 @@ fn common(def: &mut Writer, ty: &GoType, id: i64) -> Result<FieldWriter> {
     c.field(def, 1);
     def.int(id);
     c.end(def);
-    Ok(f)
+    f
 }
 
 fn out_of_range(v: impl std::fmt::Display, ty: &GoType) -> Error {

@@ -154,7 +154,7 @@ fn bad_type_definitions_are_errors() {
 }
 
 /// A chain of `levels` map types, each `map[prev]prev`: its Go name (and a
-/// naive comparison) doubles with every level.
+/// naive walk or comparison) doubles with every level.
 fn map_chain(first: i64, levels: i64) -> Vec<u8> {
     let mut out = map_def(first, 2, 2);
     for i in 1..levels {
@@ -191,7 +191,11 @@ fn exponential_type_graphs_stay_cheap() {
     input.extend(message(&body.buf));
     let entries = decode_map(&input).unwrap();
     assert_eq!(entries.len(), 2);
-    assert_eq!(encode_map(&entries), Err(Error::TooComplex));
+    // Equal types are recognised without comparing the graphs (and
+    // without comparing the values: derived `==` walks types as trees).
+    let bytes = encode_map(&entries).unwrap();
+    assert_eq!(decode_map(&bytes).unwrap().len(), 2);
+    assert!(bytes.len() < input.len());
 }
 
 #[test]

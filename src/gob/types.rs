@@ -242,38 +242,6 @@ impl GoType {
         }
         Ok(())
     }
-
-    /// Structural equality that gives up (with [`Error::TooComplex`]) after
-    /// `budget` steps: derived `==` on two separately built but equal type
-    /// DAGs can take exponential time.
-    pub(crate) fn same_as(&self, other: &GoType, budget: &mut usize) -> Result<bool> {
-        *budget = budget.checked_sub(1).ok_or(Error::TooComplex)?;
-        Ok(match (self, other) {
-            (GoType::Slice(a), GoType::Slice(b)) => Arc::ptr_eq(a, b) || a.same_as(b, budget)?,
-            (GoType::Array(n, a), GoType::Array(m, b)) => {
-                n == m && (Arc::ptr_eq(a, b) || a.same_as(b, budget)?)
-            }
-            (GoType::Map(ak, av), GoType::Map(bk, bv)) => {
-                (Arc::ptr_eq(ak, bk) || ak.same_as(bk, budget)?)
-                    && (Arc::ptr_eq(av, bv) || av.same_as(bv, budget)?)
-            }
-            (GoType::Struct(a), GoType::Struct(b)) => {
-                if Arc::ptr_eq(a, b) {
-                    return Ok(true);
-                }
-                if a.name != b.name || a.fields.len() != b.fields.len() {
-                    return Ok(false);
-                }
-                for ((an, at), (bn, bt)) in a.fields.iter().zip(&b.fields) {
-                    if an != bn || !at.same_as(bt, budget)? {
-                        return Ok(false);
-                    }
-                }
-                true
-            }
-            (a, b) => a == b,
-        })
-    }
 }
 
 impl fmt::Display for GoType {
@@ -476,8 +444,6 @@ mod tests {
             t = GoType::map(t.clone(), t);
         }
         assert_eq!(t.go_name(), Err(Error::TooComplex));
-        let mut budget = 10_000;
-        let u = t.clone();
-        assert!(t.same_as(&u, &mut budget).is_ok());
+        assert_eq!(t.to_string(), "<complex type>");
     }
 }
