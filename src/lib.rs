@@ -26,6 +26,7 @@
 )]
 
 pub mod config;
+pub mod gob;
 pub mod session;
 pub mod web;
 

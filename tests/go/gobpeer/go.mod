@@ -1,0 +1,3 @@
+module gobpeer
+
+go 1.19
