@@ -442,6 +442,41 @@ fn unparsable_values_keep_defaults_and_warn() {
 }
 
 #[test]
+fn beego_keys_without_effect_are_warned_about_at_startup() {
+    let (cfg, logs) = capture_logs(|| {
+        load("enablexsrf = true\nxsrfkey = s3cr3t-xsrf\nenablehttps = true\nhttpscertfile = /etc/c.pem\nenableadmin = true\nhttpport = 9000\nsessionon = true\n")
+    });
+    assert!(
+        cfg.web_config.enable_xsrf,
+        "the value is still read into BConfig"
+    );
+    for needle in [
+        "enablexsrf is not implemented",
+        "XSRF",
+        "xsrfkey is not implemented",
+        "enablehttps is not implemented",
+        "httpscertfile is not implemented",
+        "terminate TLS",
+        "enableadmin is not implemented",
+    ] {
+        assert!(logs.contains(needle), "missing {needle:?} in {logs}");
+    }
+    assert!(
+        !logs.contains("s3cr3t-xsrf"),
+        "a secret reached the log: {logs}"
+    );
+    // Keys that act, and keys left at beego's default, say nothing.
+    for quiet in ["httpport", "sessionon", "enablexsrf = false"] {
+        assert!(
+            !logs.contains(&format!("{quiet} is not implemented")),
+            "{logs}"
+        );
+    }
+    let (_, logs) = capture_logs(|| load("enablexsrf = false\nenablehttp = true\n"));
+    assert!(!logs.contains("not implemented"), "defaults warned: {logs}");
+}
+
+#[test]
 fn non_beego_boolean_words_are_rejected() {
     // Keys that default to false: a word wrongly read as true would show.
     for word in ["1.0", "yES", "enabled", "Y E S", "true!"] {

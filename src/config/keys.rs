@@ -157,6 +157,37 @@ pub(crate) fn slot<'a>(c: &'a mut BConfig, key: &str) -> Option<Slot<'a>> {
     })
 }
 
+/// What a beego key that actix-bee reads but does not act on leaves undone,
+/// for the start-up warning; `None` for the keys that take effect.
+///
+/// The session keys, the listen address and port, `servertimeout`,
+/// `viewspath`, `autorender`, `runmode` and `appname` act; `enablehttps`
+/// marks the session cookie `Secure` but serves no HTTPS. Everything else is
+/// parsed (so that `BConfig` matches beego's) and has no effect.
+pub(crate) fn not_implemented(key: &str) -> Option<&'static str> {
+    const TLS: &str = "actix-bee serves plain HTTP only: terminate TLS in front of the app";
+    Some(match key {
+        "appname" | "runmode" | "httpaddr" | "httpport" | "servertimeout" | "viewspath"
+        | "autorender" => return None,
+        k if k.starts_with("session") => return None,
+        "enablexsrf" | "xsrfkey" | "xsrfexpire" => {
+            "no XSRF token is set or checked: protect state-changing forms yourself"
+        }
+        "enablehttps" => {
+            "it marks the session cookie Secure, but no HTTPS listener is started; \
+             terminate TLS in front of the app"
+        }
+        "httpscertfile" | "httpskeyfile" | "httpsaddr" | "httpsport" | "enablemutualhttps"
+        | "trustcafile" | "clientauth" | "autotls" | "domains" | "tlscachedir" => TLS,
+        "enablehttp" => "the app always listens on httpaddr:httpport",
+        "enableadmin" | "adminaddr" | "adminport" => "no admin server is started",
+        "maxmemory" | "maxuploadsize" | "copyrequestbody" => {
+            "request bodies follow actix-web's own limits"
+        }
+        _ => "it has no effect in actix-bee",
+    })
+}
+
 /// The kind of a known key, or `None` for keys BConfig does not read.
 pub(crate) fn kind_of(key: &str) -> Option<Kind> {
     slot(&mut BConfig::default(), key).map(|s| s.kind())

@@ -8,7 +8,7 @@ use ::config::{Config, Environment, Source};
 use super::bconfig::BConfig;
 use super::error::Error;
 use super::ini::{AppConf, DEFAULT_SECTION};
-use super::keys::{kind_of, slot, SetError};
+use super::keys::{kind_of, not_implemented, slot, SetError};
 
 /// Keys that beego v1 read and v2 ignores; users migrating still write them.
 const OBSOLETE_KEYS: &[(&str, &str)] = &[("sessionsavepath", "sessionproviderconfig")];
@@ -336,7 +336,7 @@ impl Loader {
                 continue;
             };
             match slot.set(&text) {
-                Ok(()) => {}
+                Ok(()) => warn_if_not_implemented(&key, &text, &origin),
                 // Every layer was filtered already; this only guards the invariant.
                 Err(SetError::Unparsable) => warn_unparsable(&key, &text, &origin),
                 Err(SetError::Invalid(reason)) => {
@@ -447,6 +447,22 @@ fn passes(key: &str, value: &str, origin: &str) -> bool {
             false
         }
         None => false,
+    }
+}
+
+/// A beego key set away from its default that actix-bee does not act on is
+/// said once at start-up, with what is left undone, rather than ignored.
+fn warn_if_not_implemented(key: &str, value: &str, origin: &str) {
+    let Some(undone) = not_implemented(key) else {
+        return;
+    };
+    let mut set = BConfig::default();
+    let differs = match slot(&mut set, key).map(|s| s.set(value)) {
+        Some(Ok(())) => set != BConfig::default(),
+        _ => false,
+    };
+    if differs {
+        tracing::warn!(key, origin, "{origin}: {key} is not implemented: {undone}");
     }
 }
 
