@@ -24,10 +24,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_bee::session::cookie::CookieProvider;
+use actix_bee::session::engine::{IdFormat, Released, StoreMeta};
 use actix_bee::session::testing::{self, Made};
 use actix_bee::session::{
-    Error, IdFormat, IdGenerator, Manager, ManagerConfig, Provider, Released, RequestIds,
-    SessionId, Store, StoreMeta,
+    Error, IdGenerator, Manager, ManagerConfig, Provider, RequestIds, SessionId, Store,
 };
 use async_trait::async_trait;
 use parking_lot::Mutex;
@@ -313,12 +313,12 @@ async fn missing_or_short_keys_are_startup_errors() {
     ] {
         let mut p = CookieProvider::default();
         let err = p.session_init(testing::LONG, &cfg).await.unwrap_err();
-        assert!(matches!(err, Error::Config(_)), "{cfg}: {err}");
+        assert!(matches!(err, Error::Config { .. }), "{cfg}: {err}");
     }
     let err = Manager::new("cookie", ManagerConfig::default())
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Config(_)));
+    assert!(matches!(err, Error::Config { .. }));
     // Explicit development mode: a random key, with a warning.
     let mut p = CookieProvider::default();
     p.session_init(testing::LONG, r#"{"devMode": true}"#)

@@ -75,8 +75,8 @@ async fn large_payload_round_trips() {
 }
 
 #[actix_rt::test]
-async fn corrupt_data_reads_as_absent() {
-    sql_common::corrupt_data_reads_as_absent::<Mysql>().await;
+async fn corrupt_data_is_reported() {
+    sql_common::corrupt_data_is_reported::<Mysql>().await;
 }
 
 #[actix_rt::test]

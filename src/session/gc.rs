@@ -27,8 +27,7 @@ pub struct GcTask {
 
 impl GcTask {
     pub(crate) fn spawn(manager: Manager) -> Result<GcTask> {
-        let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|_| Error::Config("GC needs a running actix/tokio runtime".into()))?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
         // validate() refuses a zero period, so this never spins.
         let secs = u64::try_from(manager.config().gc_lifetime.max(1)).unwrap_or(1);
         let period = Duration::from_secs(secs);

@@ -6,7 +6,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::error::{Error, Result};
+use crate::session::error::{Error, Result};
 
 /// Encodes one session value.
 ///
@@ -18,7 +18,7 @@ use super::error::{Error, Result};
 /// # Examples
 ///
 /// ```
-/// use actix_bee::session::codec::{decode_value, encode_value};
+/// use actix_bee::session::engine::codec::{decode_value, encode_value};
 ///
 /// let bytes = encode_value("n", &u64::MAX).unwrap();
 /// assert_eq!(decode_value::<u64>("n", &bytes).unwrap(), u64::MAX);
@@ -26,7 +26,7 @@ use super::error::{Error, Result};
 pub fn encode_value<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Vec<u8>> {
     rmp_serde::to_vec_named(value).map_err(|source| Error::Encode {
         key: key.to_owned(),
-        source,
+        source: source.into(),
     })
 }
 
@@ -39,7 +39,7 @@ pub fn encode_value<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Vec<u
 /// # Examples
 ///
 /// ```
-/// use actix_bee::session::codec::{decode_value, encode_value};
+/// use actix_bee::session::engine::codec::{decode_value, encode_value};
 ///
 /// let bytes = encode_value("name", "astaxie").unwrap();
 /// assert!(decode_value::<i64>("name", &bytes).is_err());
@@ -47,6 +47,6 @@ pub fn encode_value<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Vec<u
 pub fn decode_value<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T> {
     rmp_serde::from_slice(bytes).map_err(|source| Error::Decode {
         key: key.to_owned(),
-        source,
+        source: source.into(),
     })
 }

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use memcache::Url;
 
-use crate::session::engine_options::timeout_secs;
+use crate::session::engines::shared::kv::{check_prefix, DEFAULT_PREFIX};
+use crate::session::engines::shared::options::{self, split_hosts};
 use crate::session::error::{Error, Result};
-use crate::session::kv_shared::{check_prefix, DEFAULT_PREFIX};
 
 /// The parsed config.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,8 +23,10 @@ pub(crate) struct MemcacheConfig {
 }
 
 fn config_error(msg: impl Into<String>) -> Error {
-    Error::Config(format!("memcache: {}", msg.into()))
+    Error::config(NAME, msg)
 }
+
+const NAME: &str = "memcache";
 
 /// `host:port`, `[v6]:port`, or a `memcache[+tcp|+unix]://` URL.
 fn server_url(entry: &str, index: usize) -> Result<Url> {
@@ -98,25 +100,17 @@ pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
     let mut pool_size = 16u32;
     let mut connect_timeout = Duration::from_secs(3);
     let mut io_timeout = Duration::from_secs(3);
-    for entry in config.split([';', ',']).map(str::trim) {
-        if entry.is_empty() {
-            continue;
-        }
+    for entry in split_hosts(config) {
         match entry.split_once('=') {
             Some((name, value)) if !entry.contains("://") => match name.trim() {
                 "prefix" => prefix = value.trim().to_owned(),
                 "pool_size" | "poolsize" => {
-                    pool_size = value
-                        .trim()
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|n| (1..=1024).contains(n))
-                        .ok_or_else(|| config_error("pool_size must be 1 to 1024"))?;
+                    pool_size = options::pool_size(NAME, "pool_size", value)?
                 }
                 "connect_timeout" => {
-                    connect_timeout = timeout_secs("memcache", "connect_timeout", value)?;
+                    connect_timeout = options::timeout(NAME, "connect_timeout", value)?;
                 }
-                "timeout" => io_timeout = timeout_secs("memcache", "timeout", value)?,
+                "timeout" => io_timeout = options::timeout(NAME, "timeout", value)?,
                 other => {
                     return Err(config_error(format!(
                     "unknown option {other:?} (known: prefix, pool_size, connect_timeout, timeout)"
@@ -132,7 +126,7 @@ pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
         ));
     }
     check_prefix(
-        "memcache",
+        NAME,
         &prefix,
         prefix_byte,
         "ASCII letters, digits and : . _ - /",
@@ -214,15 +208,18 @@ mod tests {
             "h:1,bogus=1",
         ] {
             match parse(bad) {
-                Err(Error::Config(msg)) => {
-                    assert!(!msg.contains("secretpw"), "{msg}");
-                    assert!(msg.starts_with("memcache: "), "{msg}");
+                Err(
+                    e @ Error::Config {
+                        engine: "memcache", ..
+                    },
+                ) => {
+                    assert!(!e.to_string().contains("secretpw"), "{e}");
                 }
                 other => panic!("{bad:?} gave {other:?}"),
             }
         }
         let long = format!("h:1,prefix={}", "p".repeat(123));
-        assert!(matches!(parse(&long), Err(Error::Config(_))));
+        assert!(parse(&long).unwrap_err().is_config());
         assert!(parse(&format!("h:1,prefix={}", "p".repeat(122))).is_ok());
     }
 }

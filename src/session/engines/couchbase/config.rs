@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::session::engine_options::{self, timeout_secs};
+use crate::session::engines::shared::kv::{check_prefix, DEFAULT_PREFIX};
+use crate::session::engines::shared::options;
 use crate::session::error::{Error, Result};
-use crate::session::kv_shared::{check_prefix, DEFAULT_PREFIX};
 
 /// The parsed config.
 #[derive(Clone, PartialEq)]
@@ -37,8 +37,10 @@ impl std::fmt::Debug for CouchbaseConfig {
 }
 
 fn config_error(msg: impl Into<String>) -> Error {
-    Error::Config(format!("couchbase: {}", msg.into()))
+    Error::config(NAME, msg)
 }
+
+const NAME: &str = "couchbase";
 
 /// beego's JSON form, plus this engine's options.
 #[derive(Deserialize)]
@@ -61,10 +63,11 @@ struct JsonConfig {
     collection: Option<String>,
     #[serde(default)]
     prefix: Option<String>,
+    /// A duration: a number of seconds or a string such as `"2.5s"`.
     #[serde(default)]
-    connect_timeout: Option<f64>,
+    connect_timeout: Option<serde_json::Value>,
     #[serde(default)]
-    timeout: Option<f64>,
+    timeout: Option<serde_json::Value>,
 }
 
 /// The pieces of one URL-like string.
@@ -78,7 +81,7 @@ struct Parts<'a> {
 }
 
 fn percent_decode(raw: &str) -> Result<String> {
-    engine_options::percent_decode(raw)
+    options::percent_decode(raw)
         .ok_or_else(|| config_error("bad percent-encoding in the credentials"))
 }
 
@@ -181,13 +184,18 @@ struct Options {
     timeout: Option<Duration>,
 }
 
-fn seconds(name: &str, value: f64) -> Result<Duration> {
-    timeout_secs("couchbase", name, &value.to_string())
+/// A JSON timeout: a number of seconds or a duration string.
+fn json_timeout(name: &str, value: &serde_json::Value) -> Result<Duration> {
+    match value {
+        serde_json::Value::Number(n) => options::timeout(NAME, name, &n.to_string()),
+        serde_json::Value::String(s) => options::timeout(NAME, name, s),
+        _ => Err(config_error(format!("{name} must be a duration"))),
+    }
 }
 
 impl Options {
     fn take(&mut self, name: &str, value: &str) -> Result<bool> {
-        let secs = |name: &str| timeout_secs("couchbase", name, value);
+        let secs = |name: &str| options::timeout(NAME, name, value);
         match name {
             "prefix" => self.prefix = Some(percent_decode(value)?),
             "scope" => self.scope = Some(value.to_owned()),
@@ -235,9 +243,12 @@ pub(crate) fn parse(config: &str) -> Result<CouchbaseConfig> {
         options.collection = json.collection;
         options.connect_timeout = json
             .connect_timeout
-            .map(|v| seconds("connect_timeout", v))
+            .map(|v| json_timeout("connect_timeout", &v))
             .transpose()?;
-        options.timeout = json.timeout.map(|v| seconds("timeout", v)).transpose()?;
+        options.timeout = json
+            .timeout
+            .map(|v| json_timeout("timeout", &v))
+            .transpose()?;
         (json.save_path, json.bucket, json.username, json.password)
     } else if config.starts_with("couchbase://") || config.starts_with("couchbases://") {
         // Hosts in a connection string are comma separated: no splitting.
@@ -377,15 +388,25 @@ mod tests {
             r#"{"pool":"secretpw"}"#,
         ] {
             match parse(bad) {
-                Err(Error::Config(msg)) => {
+                Err(e @ Error::Config { .. }) => {
+                    let msg = e.to_string();
                     assert!(!msg.contains("secretpw"), "{bad}: {msg}");
-                    assert!(msg.starts_with("couchbase: "), "{msg}");
+                    assert!(
+                        matches!(
+                            e,
+                            Error::Config {
+                                engine: "couchbase",
+                                ..
+                            }
+                        ),
+                        "{msg}"
+                    );
                 }
                 other => panic!("{bad:?} gave {:?}", other.map(|_| ())),
             }
         }
         let long = format!("couchbase://h/b?prefix={}", "p".repeat(123));
-        assert!(matches!(parse(&long), Err(Error::Config(_))));
+        assert!(parse(&long).unwrap_err().is_config());
     }
 
     #[test]

@@ -1,20 +1,17 @@
 //! What the key-value engines (memcache, couchbase) share: key naming,
 //! prefix and timeout checks, CAS back-off, and the store they return.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use super::error::{Error, Result};
-use super::id::SessionId;
-use super::record::{Lifetimes, SessionRecord};
-use super::store::{MapStore, SessionWriter, Store};
+use crate::session::error::{Error, Result};
+use crate::session::id::SessionId;
 
 /// The key prefix when none is configured. A fixed library prefix keeps an
 /// application's cache keys from ever aliasing a session (CVE-2011-4136).
 pub(crate) const DEFAULT_PREFIX: &str = "actixbee:s:";
 /// memcached's and Couchbase's key limit.
 pub(crate) const MAX_KEY_BYTES: usize = 250;
-/// Longest id [`IdGenerator`](super::IdGenerator) mints without a
+/// Longest id [`IdGenerator`](crate::session::IdGenerator) mints without a
 /// `sessionidprefix`: 64 random bytes, hex encoded.
 const LONGEST_PLAIN_ID: usize = 128;
 /// CAS attempts before an update gives up: enough for dozens of requests
@@ -36,22 +33,26 @@ pub(crate) fn session_key(prefix: &str, sid: &SessionId, what: &'static str) -> 
 
 /// Checks a configured prefix: allowed bytes, and room for the longest id.
 pub(crate) fn check_prefix(
-    engine: &str,
+    engine: &'static str,
     prefix: &str,
     allowed: fn(u8) -> bool,
     allowed_text: &str,
 ) -> Result<()> {
     if !prefix.bytes().all(allowed) {
-        return Err(Error::Config(format!(
-            "{engine}: prefix may only hold {allowed_text}"
-        )));
+        return Err(Error::config(
+            engine,
+            format!("prefix may only hold {allowed_text}"),
+        ));
     }
     if prefix.len() + LONGEST_PLAIN_ID > MAX_KEY_BYTES {
-        return Err(Error::Config(format!(
-            "{engine}: prefix is {} bytes; keys must stay within {MAX_KEY_BYTES} bytes, so at most {} are allowed",
-            prefix.len(),
-            MAX_KEY_BYTES - LONGEST_PLAIN_ID
-        )));
+        return Err(Error::config(
+            engine,
+            format!(
+                "prefix is {} bytes; keys must stay within {MAX_KEY_BYTES} bytes, so at most {} are allowed",
+                prefix.len(),
+                MAX_KEY_BYTES - LONGEST_PLAIN_ID
+            ),
+        ));
     }
     Ok(())
 }
@@ -60,19 +61,6 @@ pub(crate) fn check_prefix(
 pub(crate) fn cas_backoff(attempt: u32) -> Duration {
     let cap = u64::from(attempt.min(10)) + 1;
     Duration::from_micros(rand::random_range(0..cap * 500))
-}
-
-/// The store `session_read` and `session_regenerate` return.
-pub(crate) fn map_store(
-    sid: SessionId,
-    record: Option<SessionRecord>,
-    lifetimes: Lifetimes,
-    writer: Arc<dyn SessionWriter>,
-) -> Arc<dyn Store> {
-    match record {
-        Some(record) => Arc::new(MapStore::loaded(sid, record, lifetimes, writer)),
-        None => Arc::new(MapStore::new_session(sid, lifetimes, writer)),
-    }
 }
 
 #[cfg(test)]

@@ -10,13 +10,12 @@ use redis::aio::ConnectionLike;
 use redis::{Pipeline, RedisError, Script, Value};
 
 use crate::session::error::{Error, Result};
-use crate::session::record::{Lifetimes, SessionRecord, Values};
-use crate::session::store::Write;
+use crate::session::format::Format;
+use crate::session::record::{Lifetimes, SessionRecord};
+use crate::session::store::{Write, WriteMode};
 
-/// Field prefix of user values.
-const VALUE: &[u8] = b"v:";
-/// Field holding the creation time (ms since the epoch).
-const CREATED: &str = "m:created";
+/// A session's hash fields as stored.
+pub(crate) type Fields = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Insert if absent: `KEYS[1]` the session, `ARGV[1]` the TTL in ms, then
 /// field/value pairs. Returns 0 when the key exists (a collision).
@@ -29,16 +28,17 @@ return 1",
     )
 });
 
-/// Merge into a live session only: `ARGV[1]` TTL ms, `ARGV[2]` "1" to drop
-/// every user field first, `ARGV[3]` the number of fields to delete, those
-/// fields, then field/value pairs. Returns 0 when the session is gone, so a
-/// destroyed or expired session is never brought back.
+/// Merge into a live session only: `ARGV[1]` TTL ms, `ARGV[2]` the value
+/// field prefix when every user field goes first (a flush), else empty,
+/// `ARGV[3]` the number of fields to delete, those fields, then field/value
+/// pairs. Returns 0 when the session is gone, so a destroyed or expired
+/// session is never brought back.
 static UPDATE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if ARGV[2] == '1' then
+if ARGV[2] ~= '' then
   for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
-    if string.sub(f, 1, 2) == 'v:' then redis.call('HDEL', KEYS[1], f) end
+    if string.sub(f, 1, #ARGV[2]) == ARGV[2] then redis.call('HDEL', KEYS[1], f) end
   end
 end
 local n = tonumber(ARGV[3])
@@ -49,12 +49,18 @@ return 1",
     )
 });
 
-fn value_field(key: &str) -> Vec<u8> {
-    let mut f = Vec::with_capacity(VALUE.len() + key.len());
-    f.extend_from_slice(VALUE);
-    f.extend_from_slice(key.as_bytes());
-    f
-}
+/// Regenerate on one node, atomically: `KEYS[1]` the old session,
+/// `KEYS[2]` the new one, `ARGV[1]` the TTL in ms. Returns 0 when the old
+/// session is gone, -1 when the new id is taken, else the moved fields.
+static MOVE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return redis.call('HGETALL', KEYS[2])",
+    )
+});
 
 /// The storage commands over any async connection `C`.
 #[derive(Clone)]
@@ -62,6 +68,7 @@ pub(crate) struct Commands<C> {
     pub conn: C,
     pub prefix: String,
     pub lifetimes: Lifetimes,
+    pub format: Format,
     pub backend: &'static str,
 }
 
@@ -83,11 +90,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Commands<C> {
 
     /// The session and its fields as stored, in one round trip (HGETALL and
     /// PTTL pipelined); `None` when absent or expired.
-    pub async fn load(
-        &self,
-        key: &str,
-        now: u64,
-    ) -> Result<Option<(SessionRecord, Vec<(Vec<u8>, Vec<u8>)>)>> {
+    pub async fn load(&self, key: &str, now: u64) -> Result<Option<(SessionRecord, Fields)>> {
         let mut pipe = Pipeline::with_capacity(2);
         pipe.cmd("HGETALL").arg(key).cmd("PTTL").arg(key);
         let mut conn = self.conn.clone();
@@ -97,26 +100,30 @@ impl<C: ConnectionLike + Clone + Send + Sync> Commands<C> {
         if fields.is_empty() || pttl == -2 {
             return Ok(None);
         }
-        let mut record = SessionRecord::new(now);
-        let mut created = None;
-        for (field, value) in &fields {
-            if let Some(k) = field.strip_prefix(VALUE) {
-                let k = std::str::from_utf8(k).map_err(Error::corrupt)?;
-                record.values.insert(k.to_owned(), value.clone());
-            } else if field == CREATED.as_bytes() {
-                created = std::str::from_utf8(value)
-                    .ok()
-                    .and_then(|s| s.parse::<u64>().ok());
-            }
-        }
-        record.created_ms =
-            created.ok_or_else(|| Error::corrupt("session hash without a valid creation time"))?;
-        // The idle lifetime is the TTL, so the last access is when the TTL was
-        // last set: now minus the time the TTL has run down.
+        let record = self.format.from_fields(&fields, self.accessed(pttl, now))?;
+        Ok(Some((record, fields)))
+    }
+
+    /// The last access: the idle lifetime is the TTL, so it is when the TTL
+    /// was last set, now minus the time the TTL has run down.
+    fn accessed(&self, pttl: i64, now: u64) -> u64 {
         let ttl = self.ttl_ms();
         let left = u64::try_from(pttl).unwrap_or(ttl).min(ttl);
-        record.accessed_ms = now.saturating_sub(ttl - left);
-        Ok(Some((record, fields)))
+        now.saturating_sub(ttl - left)
+    }
+
+    /// Renames `old` to `new` in one script (one node only: both keys must
+    /// be on it). `None` when `old` is gone.
+    pub async fn rename(&self, old: &str, new: &str, now: u64) -> Result<Option<SessionRecord>> {
+        let mut inv = MOVE.key(old);
+        inv.key(new).arg(self.ttl_ms());
+        let mut conn = self.conn.clone();
+        let reply: Value = inv.invoke_async(&mut conn).await.map_err(|e| self.err(e))?;
+        match reply {
+            Value::Int(0) => Ok(None),
+            Value::Int(_) => Err(Error::IdCollision),
+            hash => Ok(Some(self.format.from_fields(&hash_pairs(hash)?, now)?)),
+        }
     }
 
     pub async fn exists(&self, key: &str) -> Result<bool> {
@@ -159,26 +166,22 @@ impl<C: ConnectionLike + Clone + Send + Sync> Commands<C> {
     }
 
     /// Creates a session from a record.
-    pub async fn create(&self, key: &str, created_ms: u64, values: &Values) -> Result<()> {
-        let created = created_ms.to_string();
-        let fields: Vec<(Vec<u8>, &[u8])> = values
-            .iter()
-            .map(|(k, v)| (value_field(k), v.as_slice()))
-            .collect();
-        let iter = std::iter::once((CREATED.as_bytes(), created.as_bytes()))
-            .chain(fields.iter().map(|(f, v)| (f.as_slice(), *v)));
-        self.create_raw(key, iter).await
+    pub async fn create(&self, key: &str, record: &SessionRecord) -> Result<()> {
+        let fields = self.format.to_fields(record);
+        self.create_raw(
+            key,
+            fields.iter().map(|(f, v)| (f.as_slice(), v.as_slice())),
+        )
+        .await
     }
 
     /// Applies one release of `MapStore`.
     pub async fn write(&self, w: &Write<'_>) -> Result<bool> {
-        use crate::session::store::WriteMode;
         let key = self.key(w.sid.as_str());
         let mut conn = self.conn.clone();
         match w.mode {
             WriteMode::Create => {
-                self.create(&key, w.merged.created_ms, &w.merged.values)
-                    .await?;
+                self.create(&key, w.merged).await?;
                 Ok(true)
             }
             WriteMode::Touch => {
@@ -194,13 +197,17 @@ impl<C: ConnectionLike + Clone + Send + Sync> Commands<C> {
                 let changes = w.changes;
                 let mut inv = UPDATE.key(&key);
                 inv.arg(self.ttl_ms())
-                    .arg(if changes.flushed() { "1" } else { "0" })
+                    .arg(if changes.flushed() {
+                        self.format.value_prefix()
+                    } else {
+                        b""
+                    })
                     .arg(changes.deletes().len());
                 for k in changes.deletes() {
-                    inv.arg(value_field(k));
+                    inv.arg(self.format.value_field(k));
                 }
                 for (k, v) in changes.sets() {
-                    inv.arg(value_field(k)).arg(v.as_slice());
+                    inv.arg(self.format.value_field(k)).arg(v.as_slice());
                 }
                 let n: i64 = inv.invoke_async(&mut conn).await.map_err(|e| self.err(e))?;
                 Ok(n == 1)
@@ -210,7 +217,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Commands<C> {
 }
 
 /// HGETALL's reply as pairs, from RESP2 (flat array) or RESP3 (map).
-fn hash_pairs(v: Value) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+fn hash_pairs(v: Value) -> Result<Fields> {
     fn bytes(v: Value) -> Result<Vec<u8>> {
         match v {
             Value::BulkString(b) => Ok(b),

@@ -25,8 +25,11 @@
 //! - Update and touch are `gets` + `cas`, retried on conflict: concurrent
 //!   requests writing different keys lose nothing, and a destroyed session
 //!   is never written back (a `cas` on a missing key fails).
-//! - Regenerate reads the old id, `add`s the new one, then deletes the old;
-//!   an evicted or unknown old id gives an empty new session (beego panics).
+//! - Regenerate reads the old id, `add`s the new one, then deletes the old
+//!   (the skeleton's move); an evicted or unknown old id gives an empty new
+//!   session (beego panics).
+//! - Corrupt items are reported as [`Error::Corrupt`]; the manager starts a
+//!   fresh session.
 //! - Expiry: the record's access time is checked on every read; memcached's
 //!   TTL (idle lifetime + 1 s slack) only reclaims memory. Lifetimes over
 //!   30 days are sent as absolute unix times, because memcached reads any
@@ -46,17 +49,17 @@ mod count;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use memcache::{CommandError, MemcacheError};
 
-use super::error::{Error, Result};
-use super::id::SessionId;
-use super::kv_shared::{cas_backoff, map_store, session_key, CAS_ATTEMPTS};
-use super::provider::Provider;
-use super::record::{now_ms, Changes, Lifetimes, SessionRecord};
-use super::store::{Released, SessionWriter, Store, Write, WriteMode};
+use super::shared::blocking::blocking;
+use super::shared::kv::{cas_backoff, session_key, CAS_ATTEMPTS};
+use super::shared::skeleton::{engine_provider, Cx, RecordStore};
+use crate::session::error::{Error, Result};
+use crate::session::id::SessionId;
+use crate::session::record::{Changes, SessionRecord};
+use crate::session::store::{Released, Write, WriteMode};
 
 const BACKEND: &str = "memcache";
 /// memcached reads an expiration above 30 days as a unix time.
@@ -81,7 +84,7 @@ fn fnv1a(key: &str) -> u64 {
 struct Shared {
     client: memcache::Client,
     cfg: config::MemcacheConfig,
-    lifetimes: Lifetimes,
+    cx: Cx,
 }
 
 impl Shared {
@@ -93,7 +96,7 @@ impl Shared {
     fn expiration(&self, now_ms: u64) -> u32 {
         // +1 s: memcached's clock ticks once a second, so an item can
         // vanish up to a second early; the record check is the exact one.
-        let ttl = self.lifetimes.idle_ms().div_ceil(1000).max(1) + 1;
+        let ttl = self.cx.lifetimes.idle_ms().div_ceil(1000).max(1) + 1;
         let exp = if ttl > RELATIVE_EXPIRY_LIMIT {
             now_ms / 1000 + ttl
         } else {
@@ -108,15 +111,15 @@ impl Shared {
         let Some((bytes, _flags, cas)) = item else {
             return Ok(None);
         };
-        let record = SessionRecord::decode(&bytes)?;
-        if record.is_expired(&self.lifetimes, now) {
+        let record = self.cx.format.decode(&bytes)?;
+        if record.is_expired(&self.cx.lifetimes, now) {
             return Ok(None);
         }
         Ok(Some((record, cas.unwrap_or(0))))
     }
 
-    fn encode(record: &SessionRecord) -> Result<Vec<u8>> {
-        let bytes = record.encode()?;
+    fn encode(&self, record: &SessionRecord) -> Result<Vec<u8>> {
+        let bytes = self.cx.format.encode(record)?;
         if bytes.len() > ITEM_LIMIT {
             return Err(Error::TooLarge {
                 what: "session",
@@ -142,7 +145,7 @@ impl Shared {
     /// an expired one is replaced.
     fn create(&self, sid: &SessionId, record: &SessionRecord, now: u64) -> Result<()> {
         let key = self.key(sid)?;
-        let bytes = Self::encode(record)?;
+        let bytes = self.encode(record)?;
         let exp = self.expiration(now);
         for attempt in 0..CAS_ATTEMPTS {
             match self.client.add(&key, bytes.as_slice(), exp) {
@@ -155,8 +158,11 @@ impl Shared {
             let Some((old, _, cas)) = item else {
                 continue; // Gone meanwhile: `add` again.
             };
-            let expired = SessionRecord::decode(&old)
-                .map(|r| r.is_expired(&self.lifetimes, now))
+            let expired = self
+                .cx
+                .format
+                .decode(&old)
+                .map(|r| r.is_expired(&self.cx.lifetimes, now))
                 .unwrap_or(false);
             if !expired {
                 return Err(Error::IdCollision);
@@ -189,7 +195,7 @@ impl Shared {
             // A touch must move the access time too: expiry is checked
             // against it on read, not only by memcached's TTL.
             record.accessed_ms = record.accessed_ms.max(now);
-            let bytes = Self::encode(&record)?;
+            let bytes = self.encode(&record)?;
             let swapped = self
                 .client
                 .cas(&key, bytes.as_slice(), exp, cas)
@@ -224,7 +230,10 @@ impl Shared {
             live += found
                 .values()
                 .filter(|bytes| {
-                    SessionRecord::decode(bytes).is_ok_and(|r| !r.is_expired(&self.lifetimes, now))
+                    self.cx
+                        .format
+                        .decode(bytes)
+                        .is_ok_and(|r| !r.is_expired(&self.cx.lifetimes, now))
                 })
                 .count();
         }
@@ -232,97 +241,57 @@ impl Shared {
     }
 }
 
-/// Runs a client call on the blocking pool: the memcache client does
-/// socket I/O synchronously and must not stall an async worker.
-async fn blocking<T, F>(shared: &Arc<Shared>, f: F) -> Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce(&Shared) -> Result<T> + Send + 'static,
-{
-    let shared = shared.clone();
-    tokio::task::spawn_blocking(move || f(&shared))
-        .await
-        .map_err(|e| Error::backend(BACKEND, e))?
-}
+/// The records of the memcache engine.
+#[derive(Clone)]
+pub(crate) struct Memcache(Arc<Shared>);
 
-struct MemcacheWriter(Arc<Shared>);
-
-#[async_trait]
-impl SessionWriter for MemcacheWriter {
-    async fn write(&self, w: Write<'_>) -> Result<Released> {
-        let sid = w.sid.clone();
-        let now = w.now_ms;
-        if w.mode == WriteMode::Create {
-            let mut record = w.merged.clone();
-            record.accessed_ms = now;
-            blocking(&self.0, move |s| s.create(&sid, &record, now)).await?;
-            return Ok(Released::wrote(true));
-        }
-        let changes = w.changes.clone();
-        let wrote = blocking(&self.0, move |s| s.update(&sid, &changes, now)).await?;
-        Ok(Released::wrote(wrote))
-    }
-}
-
-/// The `memcache` engine. See the [module docs](self) for its config.
-///
-/// # Examples
-///
-/// ```no_run
-/// # actix_rt::System::new().block_on(async {
-/// use actix_bee::session::{Manager, ManagerConfig};
-///
-/// let mut cfg = ManagerConfig::default();
-/// cfg.provider_config = "127.0.0.1:11211,prefix=shop:s:".into();
-/// let manager = Manager::new("memcache", cfg).await.unwrap();
-/// # });
-/// ```
-#[derive(Default)]
-pub struct MemcacheProvider {
-    shared: Option<Arc<Shared>>,
-}
-
-impl std::fmt::Debug for MemcacheProvider {
+impl std::fmt::Debug for Memcache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemcacheProvider")
-            .field("initialised", &self.shared.is_some())
+        f.debug_struct("Memcache")
+            .field("prefix", &self.0.cfg.prefix)
             .finish_non_exhaustive()
     }
 }
 
-impl MemcacheProvider {
-    fn shared(&self) -> Result<&Arc<Shared>> {
-        self.shared
-            .as_ref()
-            .ok_or_else(|| Error::Config("memcache: session_init was not called".into()))
-    }
-
-    fn store(
-        shared: &Arc<Shared>,
-        sid: SessionId,
-        record: Option<SessionRecord>,
-    ) -> Arc<dyn Store> {
-        let writer = Arc::new(MemcacheWriter(shared.clone()));
-        map_store(sid, record, shared.lifetimes, writer)
-    }
-
-    async fn load(&self, sid: &SessionId) -> Result<Option<SessionRecord>> {
-        let shared = self.shared()?;
-        let sid = sid.clone();
-        blocking(shared, move |s| {
-            let key = s.key(&sid)?;
-            Ok(s.load(&key, now_ms())?.map(|(record, _)| record))
-        })
-        .await
+impl Memcache {
+    /// Runs a client call on the blocking pool: the memcache client does
+    /// socket I/O synchronously and must not stall an async worker.
+    async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Shared) -> Result<T> + Send + 'static,
+    {
+        let shared = self.0.clone();
+        blocking(BACKEND, move || f(&shared)).await
     }
 }
 
+engine_provider! {
+    /// The `memcache` engine. See the [module docs](self) for its config.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::{Manager, ManagerConfig};
+    ///
+    /// let mut cfg = ManagerConfig::default();
+    /// cfg.provider_config = "127.0.0.1:11211,prefix=shop:s:".into();
+    /// let manager = Manager::new("memcache", cfg).await.unwrap();
+    /// # });
+    /// ```
+    #[derive(Default)]
+    pub struct MemcacheProvider(Memcache);
+}
+
 #[async_trait]
-impl Provider for MemcacheProvider {
+impl RecordStore for Memcache {
+    const NAME: &'static str = BACKEND;
+
     /// Parses the config and builds lazy connection pools: no connection
     /// is opened here, so a server that is down shows up as
     /// [`Error::Backend`] on first use, not as a start-up failure.
-    async fn session_init(&mut self, max_lifetime: Duration, config: &str) -> Result<()> {
+    async fn open(cx: Cx, config: &str) -> Result<Self> {
         let cfg = config::parse(config)?;
         let mut pools = Vec::with_capacity(cfg.servers.len());
         for url in &cfg.servers {
@@ -338,46 +307,39 @@ impl Provider for MemcacheProvider {
         }
         let mut client = memcache::Client::with_pools(pools).map_err(backend)?;
         client.hash_function = fnv1a;
-        self.shared = Some(Arc::new(Shared {
-            client,
-            cfg,
-            lifetimes: Lifetimes::new(max_lifetime, None),
-        }));
-        Ok(())
+        Ok(Memcache(Arc::new(Shared { client, cfg, cx })))
     }
 
-    async fn session_read(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
-        let record = self.load(sid).await?;
-        Ok(Self::store(self.shared()?, sid.clone(), record))
-    }
-
-    async fn session_exist(&self, sid: &SessionId) -> Result<bool> {
-        Ok(self.load(sid).await?.is_some())
-    }
-
-    async fn session_regenerate(&self, old: &SessionId, new: &SessionId) -> Result<Arc<dyn Store>> {
-        let shared = self.shared()?;
-        let (old_sid, new_sid) = (old.clone(), new.clone());
-        let moved = blocking(shared, move |s| {
-            let now = now_ms();
-            let old_key = s.key(&old_sid)?;
-            let Some((mut record, _)) = s.load(&old_key, now)? else {
-                return Ok(None);
-            };
-            record.accessed_ms = now;
-            // New first, then old: a failure in between leaves the
-            // session reachable, never lost.
-            s.create(&new_sid, &record, now)?;
-            s.client.delete(&old_key).map_err(backend)?;
-            Ok(Some(record))
-        })
-        .await?;
-        Ok(Self::store(shared, new.clone(), moved))
-    }
-
-    async fn session_destroy(&self, sid: &SessionId) -> Result<()> {
+    async fn load(&self, sid: &SessionId, now: u64) -> Result<Option<SessionRecord>> {
         let sid = sid.clone();
-        blocking(self.shared()?, move |s| {
+        self.run(move |s| Ok(s.load(&s.key(&sid)?, now)?.map(|(record, _)| record)))
+            .await
+    }
+
+    async fn write(&self, w: Write<'_>) -> Result<Released> {
+        let sid = w.sid.clone();
+        let now = w.now_ms;
+        if w.mode == WriteMode::Create {
+            self.insert(w.sid, w.merged, now).await?;
+            return Ok(Released::wrote(true));
+        }
+        let changes = w.changes.clone();
+        let wrote = self.run(move |s| s.update(&sid, &changes, now)).await?;
+        Ok(Released::wrote(wrote))
+    }
+
+    async fn insert(&self, sid: &SessionId, record: &SessionRecord, now: u64) -> Result<()> {
+        let sid = sid.clone();
+        let record = SessionRecord {
+            accessed_ms: now,
+            ..record.clone()
+        };
+        self.run(move |s| s.create(&sid, &record, now)).await
+    }
+
+    async fn remove(&self, sid: &SessionId) -> Result<()> {
+        let sid = sid.clone();
+        self.run(move |s| {
             s.client.delete(&s.key(&sid)?).map_err(backend)?;
             Ok(())
         })
@@ -386,12 +348,7 @@ impl Provider for MemcacheProvider {
 
     /// Live sessions under this engine's prefix, found with memcached's LRU
     /// crawler; [`Error::Backend`] where the crawler is unavailable.
-    async fn session_all(&self) -> Result<usize> {
-        blocking(self.shared()?, |s| s.count(now_ms())).await
-    }
-
-    /// A no-op: memcached expires items itself, and reads check expiry.
-    async fn session_gc(&self) -> Result<()> {
-        Ok(())
+    async fn count(&self, now: u64) -> Result<usize> {
+        self.run(move |s| s.count(now)).await
     }
 }

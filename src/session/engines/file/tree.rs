@@ -10,8 +10,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::session::error::{Error, Result};
 use crate::session::id::SessionId;
-use crate::session::record::SessionRecord;
 
+/// The engine name, in errors.
+const NAME: &str = "file";
 const DIR_MODE: u32 = 0o700;
 const FILE_MODE: u32 = 0o600;
 /// Longest id used as a file name: NAME_MAX (255) less room for suffixes.
@@ -81,8 +82,9 @@ impl Tree {
     pub(super) fn open(config: &str) -> Result<Tree> {
         let config = config.trim();
         if config.is_empty() {
-            return Err(Error::Config(
-                "the file engine needs a directory in sessionproviderconfig".into(),
+            return Err(Error::config(
+                NAME,
+                "sessionproviderconfig must name a directory",
             ));
         }
         let uid = rustix::process::geteuid().as_raw();
@@ -92,19 +94,17 @@ impl Tree {
             .recursive(true)
             .mode(DIR_MODE)
             .create(configured)
-            .map_err(|e| {
-                Error::Config(format!("file session: cannot create the directory: {e}"))
-            })?;
+            .map_err(|e| Error::config(NAME, format!("cannot create the directory: {e}")))?;
         // The root itself may be reached through a symlink the admin made;
         // everything below it is checked entry by entry.
         let root = fs::canonicalize(configured)
-            .map_err(|e| Error::Config(format!("file session: bad directory: {e}")))?;
-        let meta = fs::metadata(&root)
-            .map_err(|e| Error::Config(format!("file session: bad directory: {e}")))?;
+            .map_err(|e| Error::config(NAME, format!("bad directory: {e}")))?;
+        let meta =
+            fs::metadata(&root).map_err(|e| Error::config(NAME, format!("bad directory: {e}")))?;
         if !meta.is_dir() || meta.uid() != uid {
-            return Err(Error::Config(
-                "file session: the directory must be a directory owned by this process's user"
-                    .into(),
+            return Err(Error::config(
+                NAME,
+                "the directory must be a directory owned by this process's user",
             ));
         }
         if !existed || meta.mode() & 0o077 != 0 {
@@ -112,7 +112,7 @@ impl Tree {
                 tracing::warn!("file session: the directory was readable by others; setting 0700");
             }
             fs::set_permissions(&root, fs::Permissions::from_mode(DIR_MODE))
-                .map_err(|e| Error::Config(format!("file session: cannot chmod: {e}")))?;
+                .map_err(|e| Error::config(NAME, format!("cannot chmod the directory: {e}")))?;
         }
         Ok(Tree { root, uid })
     }
@@ -213,10 +213,8 @@ impl Tree {
         Ok(Some((file, meta)))
     }
 
-    /// The stored record with `accessed_ms` set to the last access (the
-    /// later of the record's time and the file's mtime, which Touch moves).
-    /// A corrupt file reads as absent, so the next write replaces it.
-    pub(super) fn read(&self, p: &Paths, sid: &SessionId) -> Result<Option<SessionRecord>> {
+    /// The stored bytes and the file's mtime (ms), which Touch moves.
+    pub(super) fn read(&self, p: &Paths) -> Result<Option<(Vec<u8>, u64)>> {
         if !self.shards_ok(p)? {
             return Ok(None);
         }
@@ -226,17 +224,8 @@ impl Tree {
         let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
         file.read_to_end(&mut bytes)
             .map_err(|e| Error::backend("file", e))?;
-        match SessionRecord::decode(&bytes) {
-            Ok(mut record) => {
-                let mtime = meta.modified().map(ms_of).unwrap_or(0);
-                record.accessed_ms = record.accessed_ms.max(mtime);
-                Ok(Some(record))
-            }
-            Err(e) => {
-                tracing::warn!(session = %sid, error = %e, "file session: corrupt session file treated as absent");
-                Ok(None)
-            }
-        }
+        let mtime = meta.modified().map(ms_of).unwrap_or(0);
+        Ok(Some((bytes, mtime)))
     }
 
     /// True when the session file is there (live or not).
@@ -331,6 +320,18 @@ impl Tree {
             return Err(io_error(e));
         }
         Ok(())
+    }
+
+    /// Renames the session file of `from` to `to` (hold both locks) and
+    /// drops `from`'s lock file: the move of a regenerate, in one step.
+    pub(super) fn rename(&self, from: &Paths, to: &Paths) -> Result<()> {
+        self.ensure_shards(to)?;
+        fs::rename(&from.file, &to.file).map_err(io_error)?;
+        match fs::remove_file(&from.lock) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::backend("file", e)),
+        }
     }
 
     /// Moves the session's mtime to `now_ms` (Touch): no rewrite.

@@ -19,11 +19,11 @@
 //! |---|---|---|
 //! | `table` | `session` | the table, a plain identifier (`^[A-Za-z_][A-Za-z0-9_]{0,62}$`), quoted |
 //! | `pool_size` | 16 | most pooled connections |
-//! | `connect_timeout` | 5 | seconds to connect, and to wait for a pooled connection |
+//! | `connect_timeout` | `5s` | time to connect, and to wait for a pooled connection (`5s`, `500ms`, or seconds) |
 //! | `create_table` | `true` | create the table at start-up if missing (`sql/mysql.sql`) |
 //!
 //! Of go-sql-driver's own parameters, `timeout`, `readTimeout` and
-//! `writeTimeout` (Go durations such as `5s` or `500ms`) are honoured;
+//! `writeTimeout` (durations such as `5s` or `500ms`) are honoured;
 //! `tls` other than `false` is refused (this build has no TLS); the others
 //! (`charset`, `parseTime`, `loc`, ...) do not apply and are ignored: the
 //! engine stores bytes and epoch milliseconds. A `mysql://` URL takes the
@@ -64,21 +64,20 @@
 //! an expired one is replaced); regeneration inserts the new id and deletes
 //! the old one in one transaction; GC deletes expired rows 1,000 at a time.
 //! Unreachable servers give [`Error::Backend`]
-//! within the connect timeout. Corrupt `session_data` reads as no session,
-//! with a warning.
-
-use std::time::Duration;
+//! within the connect timeout. Corrupt `session_data` is reported as
+//! [`Error::Corrupt`]; the manager starts a fresh session.
 
 use mysql::consts::CapabilityFlags;
 use mysql::prelude::Queryable;
 use mysql::{Opts, OptsBuilder, TxOpts, Value};
 
-use super::engine_options::go_duration;
-use super::error::{Error, Result};
-use super::sql::{
-    build_pool, join_query, parse_bool, parse_query, redact_userinfo, sql_provider, Backend, Conn,
-    Dialect, EngineOptions, Job, Param, Row, SqlSessions,
-};
+use super::options::{join_query, parse_query, redact_userinfo, EngineOptions};
+use super::pool::{build_pool, Conn, Job, Param, Row, Runner};
+use super::statements::Dialect;
+use super::{Connected, Driver, Sql};
+use crate::session::engines::shared::options;
+use crate::session::engines::shared::skeleton::engine_provider;
+use crate::session::error::{Error, Result};
 
 const NAME: &str = "mysql";
 /// MySQL's `ER_DUP_ENTRY`.
@@ -86,15 +85,15 @@ const DUPLICATE_KEY: u16 = 1062;
 
 /// The table definition, with `` `session` `` replaced by the configured table.
 fn ddl(table: &str) -> String {
-    include_str!("../../sql/mysql.sql").replace("`session`", &format!("`{table}`"))
+    include_str!("../../../../sql/mysql.sql").replace("`session`", &format!("`{table}`"))
 }
 
-fn backend_err(e: impl Into<super::BoxError>) -> Error {
+fn backend_err(e: impl Into<crate::session::error::BoxError>) -> Error {
     Error::backend(NAME, e)
 }
 
-fn config_err(what: impl std::fmt::Display) -> Error {
-    Error::Config(format!("{NAME}: {what}"))
+fn config_err(what: impl Into<String>) -> Error {
+    Error::config(NAME, what)
 }
 
 /// r2d2 for `mysql::Conn` (r2d2_mysql would bring zlib's C code along).
@@ -179,7 +178,7 @@ struct MysqlBackend {
     pool: r2d2::Pool<ConnManager>,
 }
 
-impl Backend for MysqlBackend {
+impl Runner for MysqlBackend {
     fn run(&self, transaction: bool, job: Job<'_>) -> Result<()> {
         let mut conn = self.pool.get().map_err(backend_err)?;
         if !transaction {
@@ -269,15 +268,17 @@ fn parse_go_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions)> {
     let mut options = EngineOptions::take(NAME, &mut params)?;
     let explicit_timeout = query.split('&').any(|p| p.starts_with("connect_timeout="));
     for (key, value) in &params {
-        let duration = || {
-            go_duration(value)
-                .ok_or_else(|| config_err(format!("{key} must be a Go duration such as 5s")))
-        };
         match key.as_str() {
-            "timeout" if !explicit_timeout => options.connect_timeout = duration()?,
-            "readTimeout" => builder = builder.read_timeout(Some(duration()?)),
-            "writeTimeout" => builder = builder.write_timeout(Some(duration()?)),
-            "tls" if parse_bool(value) != Some(false) => {
+            "timeout" if !explicit_timeout => {
+                options.connect_timeout = options::timeout(NAME, key, value)?;
+            }
+            "readTimeout" => {
+                builder = builder.read_timeout(Some(options::timeout(NAME, key, value)?));
+            }
+            "writeTimeout" => {
+                builder = builder.write_timeout(Some(options::timeout(NAME, key, value)?));
+            }
+            "tls" if !matches!(options::boolean(NAME, key, value), Ok(false)) => {
                 return Err(config_err("tls is not supported by this build"))
             }
             _ => tracing::debug!(param = %key, "session: mysql DSN parameter ignored"),
@@ -318,50 +319,50 @@ fn parse_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions)> {
     Ok((builder, options))
 }
 
-/// The `mysql` engine (cargo feature `mysql`).
-///
-/// See the [module documentation](self) for the DSN, its options and the
-/// table.
-///
-/// # Examples
-///
-/// ```no_run
-/// # actix_rt::System::new().block_on(async {
-/// use actix_bee::session::{Manager, ManagerConfig};
-///
-/// let mut config = ManagerConfig::default();
-/// config.provider_config = "root:@tcp(127.0.0.1:3306)/test?table=session&pool_size=16".into();
-/// let manager = Manager::new("mysql", config).await.unwrap();
-/// println!("{} live sessions", manager.get_active_session().await.unwrap());
-/// # });
-/// ```
-#[derive(Debug, Default)]
-pub struct MysqlProvider {
-    sessions: Option<SqlSessions>,
+engine_provider! {
+    /// The `mysql` engine (cargo feature `mysql`).
+    ///
+    /// See the [module documentation](self) for the DSN, its options and the
+    /// table.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::{Manager, ManagerConfig};
+    ///
+    /// let mut config = ManagerConfig::default();
+    /// config.provider_config = "root:@tcp(127.0.0.1:3306)/test?table=session&pool_size=16".into();
+    /// let manager = Manager::new("mysql", config).await.unwrap();
+    /// println!("{} live sessions", manager.get_active_session().await.unwrap());
+    /// # });
+    /// ```
+    #[derive(Default)]
+    pub struct MysqlProvider(Sql<Mysql>);
 }
 
-impl MysqlProvider {
-    async fn connect(max_lifetime: Duration, config: &str) -> Result<SqlSessions> {
+/// The MySQL driver.
+pub(crate) struct Mysql;
+
+impl Driver for Mysql {
+    const DIALECT: Dialect = Dialect::Mysql;
+
+    fn connect(config: &str) -> Result<Connected> {
         let (builder, options) = parse_dsn(config)?;
         let pool = build_pool(NAME, ConnManager(builder.into()), &options);
-        let ddl = options.create_table.then(|| ddl(&options.table));
-        SqlSessions::start(
-            Dialect::Mysql,
-            Box::new(MysqlBackend { pool }),
-            &options,
-            ddl,
-            max_lifetime,
-            redact_userinfo(config.trim()),
-        )
-        .await
+        Ok(Connected {
+            runner: Box::new(MysqlBackend { pool }),
+            ddl: options.create_table.then(|| ddl(&options.table)),
+            options,
+            redacted_dsn: redact_userinfo(config.trim()),
+        })
     }
 }
-
-sql_provider!(MysqlProvider, "mysql");
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn opts(dsn: &str) -> (Opts, EngineOptions) {
         let (b, o) = parse_dsn(dsn).unwrap();
@@ -418,7 +419,7 @@ mod tests {
             "mysql://h/db?nonsense=1",
         ] {
             assert!(
-                matches!(parse_dsn(dsn), Err(Error::Config(_))),
+                matches!(parse_dsn(dsn), Err(Error::Config { .. })),
                 "{dsn} accepted"
             );
         }

@@ -29,7 +29,9 @@
 //!   [`Error::IdCollision`]); update and touch are `get` + `replace` with
 //!   CAS, retried on conflict, and a `replace` never creates, so a
 //!   destroyed session is not written back; regenerate inserts the new id,
-//!   then removes the old one. GC is a no-op (document expiry).
+//!   then removes the old one (the skeleton's move). GC is a no-op
+//!   (document expiry). Corrupt documents are reported as
+//!   [`Error::Corrupt`]; the manager starts a fresh session.
 //! - The cluster is connected on first use, not in `session_init`, so an
 //!   unreachable cluster gives [`Error::Backend`] per request (within
 //!   `connect_timeout`) and the next request tries again.
@@ -49,7 +51,6 @@
 mod config;
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -61,12 +62,12 @@ use couchbase::options::cluster_options::{ClusterOptions, KvOptions};
 use couchbase::options::kv_options::{InsertOptions, ReplaceOptions};
 use tokio::sync::OnceCell;
 
-use super::error::{Error, Result};
-use super::id::SessionId;
-use super::kv_shared::{cas_backoff, map_store, session_key, CAS_ATTEMPTS};
-use super::provider::Provider;
-use super::record::{now_ms, Changes, Lifetimes, SessionRecord};
-use super::store::{Released, SessionWriter, Store, Write, WriteMode};
+use super::shared::kv::{cas_backoff, session_key, CAS_ATTEMPTS};
+use super::shared::skeleton::{engine_provider, Cx, RecordStore};
+use crate::session::error::{Error, Result};
+use crate::session::id::SessionId;
+use crate::session::record::{Changes, SessionRecord};
+use crate::session::store::{Released, Write, WriteMode};
 
 const BACKEND: &str = "couchbase";
 /// Couchbase's document size limit.
@@ -85,13 +86,22 @@ struct Connected {
     collection: Collection,
 }
 
-struct Shared {
+/// The records of the couchbase engine.
+pub(crate) struct Couchbase {
     cfg: config::CouchbaseConfig,
-    lifetimes: Lifetimes,
+    cx: Cx,
     conn: OnceCell<Connected>,
 }
 
-impl Shared {
+impl std::fmt::Debug for Couchbase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Couchbase")
+            .field("config", &self.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Couchbase {
     /// Bounds an SDK call: its retry strategy would otherwise keep going.
     async fn timed<T, F>(limit: Duration, what: &'static str, fut: F) -> Result<T>
     where
@@ -116,10 +126,10 @@ impl Shared {
                     Box::pin(Cluster::connect(&cfg.conn_str, opts))
                         .await
                         .map_err(|e| match e.kind() {
-                            ErrorKind::InvalidArgument(_) => Error::Config(format!(
-                                "couchbase: the SDK refused the connection string: {}",
-                                e.kind()
-                            )),
+                            ErrorKind::InvalidArgument(_) => Error::config(
+                                BACKEND,
+                                format!("the SDK refused the connection string: {}", e.kind()),
+                            ),
                             _ => backend(&e),
                         })
                 };
@@ -152,11 +162,11 @@ impl Shared {
     /// Document expiry: a second of slack over the idle lifetime, which
     /// the record check enforces exactly.
     fn expiry(&self) -> Duration {
-        self.lifetimes.idle + Duration::from_secs(1)
+        self.cx.lifetimes.idle + Duration::from_secs(1)
     }
 
-    fn encode(record: &SessionRecord) -> Result<Vec<u8>> {
-        let bytes = record.encode()?;
+    fn encode(&self, record: &SessionRecord) -> Result<Vec<u8>> {
+        let bytes = self.cx.format.encode(record)?;
         if bytes.len() > DOC_LIMIT {
             return Err(Error::TooLarge {
                 what: "session",
@@ -181,14 +191,14 @@ impl Shared {
             return Ok(None);
         };
         let (bytes, _flags) = doc.content_as_raw();
-        Ok(Some((SessionRecord::decode(bytes)?, doc.cas())))
+        Ok(Some((self.cx.format.decode(bytes)?, doc.cas())))
     }
 
     async fn load(&self, key: &str, now: u64) -> Result<Option<(SessionRecord, u64)>> {
         Ok(self
             .fetch(key)
             .await?
-            .filter(|(record, _)| !record.is_expired(&self.lifetimes, now)))
+            .filter(|(record, _)| !record.is_expired(&self.cx.lifetimes, now)))
     }
 
     fn write_error(e: &couchbase::error::Error, size: usize) -> Error {
@@ -228,7 +238,7 @@ impl Shared {
 
     async fn create(&self, sid: &SessionId, record: &SessionRecord, now: u64) -> Result<()> {
         let key = self.key(sid)?;
-        let bytes = Self::encode(record)?;
+        let bytes = self.encode(record)?;
         let (value, flags) =
             couchbase::transcoding::raw_binary::encode(&bytes).map_err(|e| backend(&e))?;
         for _ in 0..CAS_ATTEMPTS {
@@ -249,7 +259,7 @@ impl Shared {
             // may be replaced; a live one is a collision.
             match self.fetch(&key).await? {
                 None => continue,
-                Some((old, cas)) if old.is_expired(&self.lifetimes, now) => {
+                Some((old, cas)) if old.is_expired(&self.cx.lifetimes, now) => {
                     if self.replace(&key, &bytes, cas).await? {
                         return Ok(());
                     }
@@ -271,7 +281,7 @@ impl Shared {
             };
             changes.apply(&mut record.values);
             record.accessed_ms = record.accessed_ms.max(now);
-            let bytes = Self::encode(&record)?;
+            let bytes = self.encode(&record)?;
             if self.replace(&key, &bytes, cas).await? {
                 return Ok(true);
             }
@@ -283,7 +293,7 @@ impl Shared {
         ))
     }
 
-    async fn remove(&self, key: &str) -> Result<()> {
+    async fn remove_key(&self, key: &str) -> Result<()> {
         let coll = self.collection().await?;
         Self::timed(self.cfg.timeout, OP_TIMEOUT, async {
             match Box::pin(coll.remove(key, None)).await {
@@ -296,124 +306,72 @@ impl Shared {
     }
 }
 
-struct CouchbaseWriter(Arc<Shared>);
+engine_provider! {
+    /// The `couchbase` engine. See the [module docs](self) for its config and
+    /// for what is not tested.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::{Manager, ManagerConfig};
+    ///
+    /// let mut cfg = ManagerConfig::default();
+    /// cfg.provider_config = "http://sessions:bucketpass@127.0.0.1:8091".into();
+    /// let manager = Manager::new("couchbase", cfg).await.unwrap();
+    /// # });
+    /// ```
+    #[derive(Default)]
+    pub struct CouchbaseProvider(Couchbase);
+}
 
 #[async_trait]
-impl SessionWriter for CouchbaseWriter {
+impl RecordStore for Couchbase {
+    const NAME: &'static str = BACKEND;
+
+    /// Parses the config; the cluster is connected on first use.
+    async fn open(cx: Cx, config: &str) -> Result<Self> {
+        Ok(Couchbase {
+            cfg: config::parse(config)?,
+            cx,
+            conn: OnceCell::new(),
+        })
+    }
+
+    async fn load(&self, sid: &SessionId, now: u64) -> Result<Option<SessionRecord>> {
+        let key = self.key(sid)?;
+        Ok(Couchbase::load(self, &key, now)
+            .await?
+            .map(|(record, _)| record))
+    }
+
     async fn write(&self, w: Write<'_>) -> Result<Released> {
         if w.mode == WriteMode::Create {
-            let mut record = w.merged.clone();
-            record.accessed_ms = w.now_ms;
-            self.0.create(w.sid, &record, w.now_ms).await?;
+            self.insert(w.sid, w.merged, w.now_ms).await?;
             return Ok(Released::wrote(true));
         }
-        let wrote = self.0.update(w.sid, w.changes, w.now_ms).await?;
+        let wrote = self.update(w.sid, w.changes, w.now_ms).await?;
         Ok(Released::wrote(wrote))
     }
-}
 
-/// The `couchbase` engine. See the [module docs](self) for its config and
-/// for what is not tested.
-///
-/// # Examples
-///
-/// ```no_run
-/// # actix_rt::System::new().block_on(async {
-/// use actix_bee::session::{Manager, ManagerConfig};
-///
-/// let mut cfg = ManagerConfig::default();
-/// cfg.provider_config = "http://sessions:bucketpass@127.0.0.1:8091".into();
-/// let manager = Manager::new("couchbase", cfg).await.unwrap();
-/// # });
-/// ```
-#[derive(Default)]
-pub struct CouchbaseProvider {
-    shared: Option<Arc<Shared>>,
-}
-
-impl std::fmt::Debug for CouchbaseProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CouchbaseProvider")
-            .field("config", &self.shared.as_ref().map(|s| &s.cfg))
-            .finish_non_exhaustive()
-    }
-}
-
-impl CouchbaseProvider {
-    fn shared(&self) -> Result<&Arc<Shared>> {
-        self.shared
-            .as_ref()
-            .ok_or_else(|| Error::Config("couchbase: session_init was not called".into()))
-    }
-
-    fn store(
-        shared: &Arc<Shared>,
-        sid: SessionId,
-        record: Option<SessionRecord>,
-    ) -> Arc<dyn Store> {
-        let writer = Arc::new(CouchbaseWriter(shared.clone()));
-        map_store(sid, record, shared.lifetimes, writer)
-    }
-
-    async fn load(&self, sid: &SessionId) -> Result<Option<SessionRecord>> {
-        let shared = self.shared()?;
-        let key = shared.key(sid)?;
-        Ok(shared.load(&key, now_ms()).await?.map(|(record, _)| record))
-    }
-}
-
-#[async_trait]
-impl Provider for CouchbaseProvider {
-    /// Parses the config; the cluster is connected on first use.
-    async fn session_init(&mut self, max_lifetime: Duration, config: &str) -> Result<()> {
-        let cfg = config::parse(config)?;
-        self.shared = Some(Arc::new(Shared {
-            cfg,
-            lifetimes: Lifetimes::new(max_lifetime, None),
-            conn: OnceCell::new(),
-        }));
-        Ok(())
-    }
-
-    async fn session_read(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
-        let record = self.load(sid).await?;
-        Ok(Self::store(self.shared()?, sid.clone(), record))
-    }
-
-    async fn session_exist(&self, sid: &SessionId) -> Result<bool> {
-        Ok(self.load(sid).await?.is_some())
-    }
-
-    async fn session_regenerate(&self, old: &SessionId, new: &SessionId) -> Result<Arc<dyn Store>> {
-        let shared = self.shared()?;
-        let now = now_ms();
-        let old_key = shared.key(old)?;
-        let Some((mut record, _)) = shared.load(&old_key, now).await? else {
-            return Ok(Self::store(shared, new.clone(), None));
+    async fn insert(&self, sid: &SessionId, record: &SessionRecord, now: u64) -> Result<()> {
+        let record = SessionRecord {
+            accessed_ms: now,
+            ..record.clone()
         };
-        record.accessed_ms = now;
-        // New first, then old: a failure in between never loses the session.
-        shared.create(new, &record, now).await?;
-        shared.remove(&old_key).await?;
-        Ok(Self::store(shared, new.clone(), Some(record)))
+        self.create(sid, &record, now).await
     }
 
-    async fn session_destroy(&self, sid: &SessionId) -> Result<()> {
-        let shared = self.shared()?;
-        shared.remove(&shared.key(sid)?).await
+    async fn remove(&self, sid: &SessionId) -> Result<()> {
+        let key = self.key(sid)?;
+        Couchbase::remove_key(self, &key).await
     }
 
     /// Always [`Error::Backend`]: see the module docs.
-    async fn session_all(&self) -> Result<usize> {
-        self.shared()?;
+    async fn count(&self, _now: u64) -> Result<usize> {
         Err(Error::backend(
             BACKEND,
             "counting sessions is not supported: it needs the query service and an index",
         ))
-    }
-
-    /// A no-op: documents expire on the server, and reads check expiry.
-    async fn session_gc(&self) -> Result<()> {
-        Ok(())
     }
 }

@@ -20,7 +20,8 @@ use redis::{
 };
 
 use super::pool::Pool;
-use super::{redis_provider, Backend, Engine, Kind, RedisConfig};
+use super::{Redis, RedisConfig, Shape, Topology};
+use crate::session::engines::shared::skeleton::engine_provider;
 use crate::session::error::{Error, Result};
 
 struct Inner {
@@ -123,15 +124,16 @@ impl ConnectionLike for SentinelConn {
 pub(crate) struct Sentinel;
 
 #[async_trait]
-impl Backend for Sentinel {
+impl Topology for Sentinel {
     type Conn = Pool<SentinelConn>;
     const NAME: &'static str = "redis_sentinel";
-    const KIND: Kind = Kind::Sentinel;
+    const SHAPE: Shape = Shape::Sentinel;
+    const ONE_NODE: bool = true;
 
     async fn connect(cfg: &RedisConfig) -> Result<Self::Conn> {
         let cfg = cfg.clone();
         // Validate the builder settings once, as a config error.
-        builder(&cfg).map_err(|e| Error::Config(format!("redis_sentinel: {:?}", e.kind())))?;
+        builder(&cfg).map_err(|e| Error::config(Self::NAME, format!("{:?}", e.kind())))?;
         Pool::new(cfg.pool_size, move || {
             let cfg = cfg.clone();
             async move { open(&cfg).await }
@@ -153,10 +155,10 @@ fn builder(cfg: &RedisConfig) -> RedisResult<SentinelClient> {
         builder = builder.set_client_to_redis_username(user);
     }
     if let Some(password) = &cfg.password {
-        builder = builder.set_client_to_redis_password(password);
+        builder = builder.set_client_to_redis_password(password.expose());
     }
     if let Some(password) = &cfg.sentinel_password {
-        builder = builder.set_client_to_sentinel_password(password);
+        builder = builder.set_client_to_sentinel_password(password.expose());
     }
     builder.build()
 }
@@ -177,31 +179,31 @@ async fn open(cfg: &RedisConfig) -> RedisResult<SentinelConn> {
     Ok(conn)
 }
 
-/// The `redis_sentinel` engine: sessions on the master of a Sentinel setup.
-///
-/// The config's address is the sentinels' list and the master name is
-/// configurable (`master_name`, or field 5 of the comma list); see the
-/// [parent module](super) for the shapes and the layout.
-///
-/// # Examples
-///
-/// ```no_run
-/// # actix_rt::System::new().block_on(async {
-/// use std::time::Duration;
-/// use actix_bee::session::Provider;
-/// use actix_bee::session::redis::sentinel::RedisSentinelProvider;
-///
-/// let mut provider = RedisSentinelProvider::default();
-/// provider
-///     .session_init(
-///         Duration::from_secs(3600),
-///         r#"{"save_path":"127.0.0.1:26390;127.0.0.1:26391","master_name":"mymaster"}"#,
-///     )
-///     .await
-///     .unwrap();
-/// # });
-/// ```
-#[derive(Default)]
-pub struct RedisSentinelProvider(Engine<Sentinel>);
-
-redis_provider!(RedisSentinelProvider);
+engine_provider! {
+    /// The `redis_sentinel` engine: sessions on the master of a Sentinel setup.
+    ///
+    /// The config's address is the sentinels' list and the master name is
+    /// configurable (`master_name`, or field 5 of the comma list); see the
+    /// [parent module](super) for the shapes and the layout.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # actix_rt::System::new().block_on(async {
+    /// use std::time::Duration;
+    /// use actix_bee::session::Provider;
+    /// use actix_bee::session::redis::sentinel::RedisSentinelProvider;
+    ///
+    /// let mut provider = RedisSentinelProvider::default();
+    /// provider
+    ///     .session_init(
+    ///         Duration::from_secs(3600),
+    ///         r#"{"save_path":"127.0.0.1:26390;127.0.0.1:26391","master_name":"mymaster"}"#,
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    /// # });
+    /// ```
+    #[derive(Default)]
+    pub struct RedisSentinelProvider(Redis<Sentinel>);
+}

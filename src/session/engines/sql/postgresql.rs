@@ -17,7 +17,7 @@
 //! |---|---|---|
 //! | `table` | `session` | the table, a plain identifier (`^[A-Za-z_][A-Za-z0-9_]{0,62}$`), quoted (so case-sensitive) |
 //! | `pool_size` | 16 | most pooled connections |
-//! | `connect_timeout` | 5 | seconds to connect, and to wait for a pooled connection |
+//! | `connect_timeout` | `5s` | time to connect, and to wait for a pooled connection (`5s`, `500ms`, or seconds) |
 //! | `create_table` | `true` | create the table at start-up if missing (`sql/postgresql.sql`) |
 //!
 //! Everything else goes to the `postgres` crate (`host`, `port`, `user`,
@@ -54,31 +54,31 @@
 //! an expired one is replaced); regeneration inserts the new id and deletes
 //! the old one in one transaction; GC deletes expired rows 1,000 at a time.
 //! Unreachable servers give [`Error::Backend`]
-//! within the connect timeout. Corrupt `session_data` reads as no session,
-//! with a warning.
+//! within the connect timeout. Corrupt `session_data` is reported as
+//! [`Error::Corrupt`]; the manager starts a fresh session.
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use postgres::types::{ToSql, Type};
 use postgres::{GenericClient, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 use sha1::{Digest, Sha1};
 
-use super::error::{Error, Result};
-use super::sql::{
-    build_pool, join_query, parse_query, redact_userinfo, sql_provider, Backend, Conn, Dialect,
-    EngineOptions, Job, Param, Row, SqlSessions,
-};
+use super::options::{join_query, parse_query, redact_userinfo, EngineOptions};
+use super::pool::{build_pool, Conn, Job, Param, Row, Runner};
+use super::statements::Dialect;
+use super::{Connected, Driver, Sql};
+use crate::session::engines::shared::skeleton::engine_provider;
+use crate::session::error::{Error, Result};
 
 const NAME: &str = "postgresql";
 
-fn backend_err(e: impl Into<super::BoxError>) -> Error {
+fn backend_err(e: impl Into<crate::session::error::BoxError>) -> Error {
     Error::backend(NAME, e)
 }
 
-fn config_err(what: impl std::fmt::Display) -> Error {
-    Error::Config(format!("{NAME}: {what}"))
+fn config_err(what: impl Into<String>) -> Error {
+    Error::config(NAME, what)
 }
 
 /// The GC index's name: `<table>_expiry_idx`, or a hashed form when that
@@ -99,7 +99,7 @@ fn index_name(table: &str) -> String {
 /// The table definition for `table`, behind an advisory lock so that
 /// instances starting together do not race on `CREATE TABLE IF NOT EXISTS`.
 fn ddl(table: &str) -> String {
-    let body = include_str!("../../sql/postgresql.sql")
+    let body = include_str!("../../../../sql/postgresql.sql")
         .replace(
             "\"session_expiry_idx\"",
             &format!("\"{}\"", index_name(table)),
@@ -301,7 +301,7 @@ struct PostgresBackend {
     pool: Option<Pool>,
 }
 
-impl Backend for PostgresBackend {
+impl Runner for PostgresBackend {
     fn run(&self, transaction: bool, job: Job<'_>) -> Result<()> {
         let pool = self
             .pool
@@ -334,52 +334,52 @@ impl Drop for PostgresBackend {
     }
 }
 
-/// The `postgresql` engine (cargo feature `postgresql`; also registered as
-/// `postgres`).
-///
-/// See the [module documentation](self) for the DSN, its options and the
-/// table.
-///
-/// # Examples
-///
-/// ```no_run
-/// # actix_rt::System::new().block_on(async {
-/// use actix_bee::session::{Manager, ManagerConfig};
-///
-/// let mut config = ManagerConfig::default();
-/// config.provider_config = "postgres://postgres@127.0.0.1:5432/test?table=session".into();
-/// let manager = Manager::new("postgresql", config).await.unwrap();
-/// println!("{} live sessions", manager.get_active_session().await.unwrap());
-/// # });
-/// ```
-#[derive(Debug, Default)]
-pub struct PostgresqlProvider {
-    sessions: Option<SqlSessions>,
+engine_provider! {
+    /// The `postgresql` engine (cargo feature `postgresql`; also registered as
+    /// `postgres`).
+    ///
+    /// See the [module documentation](self) for the DSN, its options and the
+    /// table.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::{Manager, ManagerConfig};
+    ///
+    /// let mut config = ManagerConfig::default();
+    /// config.provider_config = "postgres://postgres@127.0.0.1:5432/test?table=session".into();
+    /// let manager = Manager::new("postgresql", config).await.unwrap();
+    /// println!("{} live sessions", manager.get_active_session().await.unwrap());
+    /// # });
+    /// ```
+    #[derive(Default)]
+    pub struct PostgresqlProvider(Sql<Postgres>);
 }
 
-impl PostgresqlProvider {
-    async fn connect(max_lifetime: Duration, config: &str) -> Result<SqlSessions> {
+/// The PostgreSQL driver.
+pub(crate) struct Postgres;
+
+impl Driver for Postgres {
+    const DIALECT: Dialect = Dialect::Postgres;
+
+    fn connect(config: &str) -> Result<Connected> {
         let (pg_config, options) = parse_dsn(config)?;
         let manager = PostgresConnectionManager::new(pg_config, NoTls);
         let pool = build_pool(NAME, manager, &options);
-        let ddl = options.create_table.then(|| ddl(&options.table));
-        SqlSessions::start(
-            Dialect::Postgres,
-            Box::new(PostgresBackend { pool: Some(pool) }),
-            &options,
-            ddl,
-            max_lifetime,
-            redact(config.trim()),
-        )
-        .await
+        Ok(Connected {
+            runner: Box::new(PostgresBackend { pool: Some(pool) }),
+            ddl: options.create_table.then(|| ddl(&options.table)),
+            options,
+            redacted_dsn: redact(config.trim()),
+        })
     }
 }
-
-sql_provider!(PostgresqlProvider, "postgresql");
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn urls_lose_the_engine_options() {
@@ -441,7 +441,7 @@ mod tests {
             "postgres://h/d?pool_size=0",
         ] {
             assert!(
-                matches!(parse_dsn(dsn), Err(Error::Config(_))),
+                matches!(parse_dsn(dsn), Err(Error::Config { .. })),
                 "{dsn} accepted"
             );
         }

@@ -11,17 +11,19 @@ use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::Value;
 
-use super::{commands, connection_info, redis_provider, Backend, Engine, Kind, RedisConfig};
+use super::{commands, connection_info, Redis, RedisConfig, Shape, Topology};
+use crate::session::engines::shared::skeleton::engine_provider;
 use crate::session::error::{Error, Result};
 
 /// The cluster backend: the redis crate's async cluster connection.
 pub(crate) struct Cluster;
 
 #[async_trait]
-impl Backend for Cluster {
+impl Topology for Cluster {
     type Conn = ClusterConnection;
     const NAME: &'static str = "redis_cluster";
-    const KIND: Kind = Kind::Cluster;
+    const SHAPE: Shape = Shape::Cluster;
+    const ONE_NODE: bool = false;
 
     async fn connect(cfg: &RedisConfig) -> Result<Self::Conn> {
         let nodes = cfg
@@ -37,11 +39,11 @@ impl Backend for Cluster {
             builder = builder.username(user);
         }
         if let Some(password) = &cfg.password {
-            builder = builder.password(password);
+            builder = builder.password(password.expose());
         }
         let client = builder
             .build()
-            .map_err(|e| Error::Config(format!("redis_cluster: {:?}", e.kind())))?;
+            .map_err(|e| Error::config(Self::NAME, format!("{:?}", e.kind())))?;
         let mut conn = client
             .get_async_connection()
             .await
@@ -112,27 +114,27 @@ fn bad_reply() -> redis::RedisError {
     ))
 }
 
-/// The `redis_cluster` engine: sessions in a Redis Cluster.
-///
-/// The config's address is a `;`- or `,`-separated list of seed nodes; see
-/// the [parent module](super) for the shapes and the layout.
-///
-/// # Examples
-///
-/// ```no_run
-/// # actix_rt::System::new().block_on(async {
-/// use std::time::Duration;
-/// use actix_bee::session::Provider;
-/// use actix_bee::session::redis::cluster::RedisClusterProvider;
-///
-/// let mut provider = RedisClusterProvider::default();
-/// provider
-///     .session_init(Duration::from_secs(3600), "127.0.0.1:7001;127.0.0.1:7002,1000,,0")
-///     .await
-///     .unwrap();
-/// # });
-/// ```
-#[derive(Default)]
-pub struct RedisClusterProvider(Engine<Cluster>);
-
-redis_provider!(RedisClusterProvider);
+engine_provider! {
+    /// The `redis_cluster` engine: sessions in a Redis Cluster.
+    ///
+    /// The config's address is a `;`- or `,`-separated list of seed nodes; see
+    /// the [parent module](super) for the shapes and the layout.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # actix_rt::System::new().block_on(async {
+    /// use std::time::Duration;
+    /// use actix_bee::session::Provider;
+    /// use actix_bee::session::redis::cluster::RedisClusterProvider;
+    ///
+    /// let mut provider = RedisClusterProvider::default();
+    /// provider
+    ///     .session_init(Duration::from_secs(3600), "127.0.0.1:7001;127.0.0.1:7002,1000,,0")
+    ///     .await
+    ///     .unwrap();
+    /// # });
+    /// ```
+    #[derive(Default)]
+    pub struct RedisClusterProvider(Redis<Cluster>);
+}
