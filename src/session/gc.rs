@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
+use std::sync::Arc;
+
 use super::error::{Error, Result};
-use super::manager::Manager;
+use super::provider::Provider;
 
 /// A running GC task. Dropping the handle leaves the task running, as
 /// beego's `go globalSessions.GC()` does; [`GcTask::stop`] ends it.
@@ -26,17 +28,17 @@ pub struct GcTask {
 }
 
 impl GcTask {
-    pub(crate) fn spawn(manager: Manager) -> Result<GcTask> {
+    /// Runs `provider`'s GC every `period` on the current runtime.
+    pub(crate) fn spawn(provider: Arc<dyn Provider>, period: Duration) -> Result<GcTask> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
-        // validate() refuses a zero period, so this never spins.
-        let secs = u64::try_from(manager.config().gc_lifetime.max(1)).unwrap_or(1);
-        let period = Duration::from_secs(secs);
+        // A zero period would spin.
+        let period = period.max(Duration::from_secs(1));
         let handle = runtime.spawn(async move {
             let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
-                if let Err(e) = manager.provider().session_gc().await {
+                if let Err(e) = provider.session_gc().await {
                     tracing::warn!(error = %e, "session: GC failed");
                 }
             }

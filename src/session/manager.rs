@@ -502,7 +502,12 @@ impl Manager {
     /// # });
     /// ```
     pub fn gc(&self) -> Result<GcTask> {
-        GcTask::spawn(self.clone())
+        // validate() refuses a zero period.
+        let secs = u64::try_from(self.0.config.gc_lifetime.max(1)).unwrap_or(1);
+        GcTask::spawn(
+            self.0.provider.clone(),
+            std::time::Duration::from_secs(secs),
+        )
     }
 
     /// Builds the cookie that hands `value` to the client.
