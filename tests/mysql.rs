@@ -4,6 +4,7 @@
 //! `scripts/test-servers.sh start`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/sql.rs"]
 mod sql_common;
 
 use std::time::Duration;

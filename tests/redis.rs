@@ -1,6 +1,7 @@
 //! The `redis` engine: the conformance suite, its layout, and two processes
 //! sharing one Redis.
 
+#[path = "support/redis.rs"]
 mod redis_common;
 
 use std::time::Duration;
