@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 
-use super::shared::skeleton::{engine_provider, Cx, RecordStore};
+use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::{IdFormat, SessionId};
@@ -392,7 +392,7 @@ impl RecordStore for Sealed {
     /// The state sealed in the token `sid`: a cookie that does not open is
     /// an empty new session (logged at debug), one opened with an older key
     /// reseals on its next release.
-    async fn load(&self, sid: &SessionId, now: u64) -> Result<Option<SessionRecord>> {
+    async fn load(&self, sid: &SessionId, now: u64) -> Found {
         match self.open(sid.as_str(), now)? {
             Some(opened) if opened.old_key => {
                 tracing::debug!(session = %sid, "cookie session: opened with an older key; resealing");
@@ -440,12 +440,7 @@ impl RecordStore for Sealed {
 
     /// `old` is the latest sealed state; the new id gets a new per-session
     /// id and exactly one new cookie on release.
-    async fn move_record(
-        &self,
-        old: &SessionId,
-        _new: &SessionId,
-        now: u64,
-    ) -> Result<Option<SessionRecord>> {
+    async fn move_record(&self, old: &SessionId, _new: &SessionId, now: u64) -> Found {
         Ok(self
             .open(old.as_str(), now)?
             .map(|opened| reseal_on_release(opened.record)))

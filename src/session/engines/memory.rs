@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use parking_lot::{Mutex, RwLock};
 
-use super::shared::skeleton::{engine_provider, Cx, Engine, RecordStore};
+use super::shared::skeleton::{engine_provider, Cx, Engine, Found, RecordStore};
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::SessionId;
@@ -128,7 +128,7 @@ impl RecordStore for Memory {
         Ok(Memory::new(cx))
     }
 
-    async fn load(&self, sid: &SessionId, now: u64) -> Result<Option<SessionRecord>> {
+    async fn load(&self, sid: &SessionId, now: u64) -> Found {
         Ok(self.live(sid, now).map(|entry| {
             let mut record = entry.lock();
             // A map write per read is cheap here, so idle expiry slides exactly.
@@ -168,12 +168,7 @@ impl RecordStore for Memory {
     }
 
     /// Atomic: both shards are locked (in index order) for the whole move.
-    async fn move_record(
-        &self,
-        old: &SessionId,
-        new: &SessionId,
-        now: u64,
-    ) -> Result<Option<SessionRecord>> {
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
         let (a, b) = (self.index(old), self.index(new));
         let low = a.min(b);
         let mut guards = vec![self.shards[low].write()];

@@ -63,7 +63,7 @@ use couchbase::options::kv_options::{InsertOptions, ReplaceOptions};
 use tokio::sync::OnceCell;
 
 use super::shared::kv::{cas_backoff, session_key, CAS_ATTEMPTS};
-use super::shared::skeleton::{engine_provider, Cx, RecordStore};
+use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
 use crate::session::id::SessionId;
 use crate::session::record::{Changes, SessionRecord};
@@ -338,7 +338,7 @@ impl RecordStore for Couchbase {
         })
     }
 
-    async fn load(&self, sid: &SessionId, now: u64) -> Result<Option<SessionRecord>> {
+    async fn load(&self, sid: &SessionId, now: u64) -> Found {
         let key = self.key(sid)?;
         Ok(Couchbase::load(self, &key, now)
             .await?

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 
 use self::tree::{Paths, Tree};
 use super::shared::blocking::blocking;
-use super::shared::skeleton::{engine_provider, Cx, RecordStore};
+use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
 use crate::session::id::SessionId;
 use crate::session::record::{now_ms, Changes, SessionRecord};
@@ -257,7 +257,7 @@ impl RecordStore for Files {
         Ok(Files(Arc::new(Shared { tree, cx })))
     }
 
-    async fn load(&self, sid: &SessionId, now: u64) -> Result<Option<SessionRecord>> {
+    async fn load(&self, sid: &SessionId, now: u64) -> Found {
         let sid = sid.clone();
         self.run(move |s| s.live(&s.tree.paths(&sid)?, now)).await
     }
@@ -296,12 +296,7 @@ impl RecordStore for Files {
         self.run(move |s| s.remove(&sid)).await
     }
 
-    async fn move_record(
-        &self,
-        old: &SessionId,
-        new: &SessionId,
-        now: u64,
-    ) -> Result<Option<SessionRecord>> {
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
         let (old, new) = (old.clone(), new.clone());
         self.run(move |s| s.move_record(&old, &new, now)).await
     }

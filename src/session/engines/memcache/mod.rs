@@ -55,7 +55,7 @@ use memcache::{CommandError, MemcacheError};
 
 use super::shared::blocking::blocking;
 use super::shared::kv::{cas_backoff, session_key, CAS_ATTEMPTS};
-use super::shared::skeleton::{engine_provider, Cx, RecordStore};
+use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
 use crate::session::id::SessionId;
 use crate::session::record::{Changes, SessionRecord};
@@ -310,7 +310,7 @@ impl RecordStore for Memcache {
         Ok(Memcache(Arc::new(Shared { client, cfg, cx })))
     }
 
-    async fn load(&self, sid: &SessionId, now: u64) -> Result<Option<SessionRecord>> {
+    async fn load(&self, sid: &SessionId, now: u64) -> Found {
         let sid = sid.clone();
         self.run(move |s| Ok(s.load(&s.key(&sid)?, now)?.map(|(record, _)| record)))
             .await

@@ -59,7 +59,7 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisConnectionInfo};
 
-use super::shared::skeleton::{engine_provider, Cx, RecordStore};
+use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
 use crate::session::id::SessionId;
 use crate::session::record::SessionRecord;
@@ -162,7 +162,7 @@ impl<T: Topology> RecordStore for Redis<T> {
         })
     }
 
-    async fn load(&self, sid: &SessionId, now: u64) -> Result<Option<SessionRecord>> {
+    async fn load(&self, sid: &SessionId, now: u64) -> Found {
         Ok(self.cmds.load(&self.key(sid), now).await?.map(|(r, _)| r))
     }
 
@@ -182,12 +182,7 @@ impl<T: Topology> RecordStore for Redis<T> {
         self.cmds.delete(&self.key(sid)).await
     }
 
-    async fn move_record(
-        &self,
-        old: &SessionId,
-        new: &SessionId,
-        now: u64,
-    ) -> Result<Option<SessionRecord>> {
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
         let (old_key, new_key) = (self.key(old), self.key(new));
         if T::ONE_NODE {
             return self.cmds.rename(&old_key, &new_key, now).await;

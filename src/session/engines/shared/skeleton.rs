@@ -23,6 +23,9 @@ use crate::session::provider::Provider;
 use crate::session::record::{now_ms, Lifetimes, SessionRecord};
 use crate::session::store::{MapStore, Released, SessionWriter, Store, Write};
 
+/// A record as loaded or moved: `None` when there is none (or it expired).
+pub(crate) type Found = Result<Option<SessionRecord>>;
+
 /// What every call of a record store may need: the lifetimes and the
 /// storage format, fixed at init.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +48,7 @@ pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
 
     /// The live record of `sid`: `None` when absent or expired,
     /// [`Error::Corrupt`] when it does not decode.
-    async fn load(&self, sid: &SessionId, now: u64) -> Result<Option<SessionRecord>>;
+    async fn load(&self, sid: &SessionId, now: u64) -> Found;
 
     /// True when a live record is stored under `sid`.
     async fn exists(&self, sid: &SessionId, now: u64) -> Result<bool> {
@@ -68,12 +71,7 @@ pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
     /// absent), then the old id goes, so a failure in between leaves the
     /// data under one id, never under none and never with new data under
     /// the old id. Engines that can do it atomically override it.
-    async fn move_record(
-        &self,
-        old: &SessionId,
-        new: &SessionId,
-        now: u64,
-    ) -> Result<Option<SessionRecord>> {
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
         let Some(mut record) = self.load(old, now).await? else {
             return Ok(None);
         };

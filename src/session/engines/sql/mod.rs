@@ -25,7 +25,7 @@ use self::options::{EngineOptions, GC_BATCH, MAX_KEY_LEN};
 use self::pool::{Conn, Param, Row, Runner};
 use self::statements::{Dialect, Statements};
 use super::shared::blocking::blocking;
-use super::shared::skeleton::{Cx, RecordStore};
+use super::shared::skeleton::{Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
 use crate::session::id::SessionId;
 use crate::session::record::SessionRecord;
@@ -225,7 +225,7 @@ impl<D: Driver> RecordStore for Sql<D> {
         })
     }
 
-    async fn load(&self, sid: &SessionId, now: u64) -> Result<Option<SessionRecord>> {
+    async fn load(&self, sid: &SessionId, now: u64) -> Found {
         if check_key(sid).is_err() {
             return Ok(None);
         }
@@ -328,12 +328,7 @@ impl<D: Driver> RecordStore for Sql<D> {
     }
 
     /// New id in, old id out, in one transaction.
-    async fn move_record(
-        &self,
-        old: &SessionId,
-        new: &SessionId,
-        now: u64,
-    ) -> Result<Option<SessionRecord>> {
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
         check_key(new)?;
         if check_key(old).is_err() {
             return Ok(None);
