@@ -11,10 +11,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_bee::session::{
-    self, now_ms, Lifetimes, Manager, ManagerConfig, MapStore, Provider, Released, RequestIds,
-    SessionId, SessionRecord, SessionWriter, Store, Write, WriteMode,
+use actix_bee::session::engine::{
+    now_ms, Lifetimes, MapStore, Released, SessionRecord, SessionWriter, Write, WriteMode,
 };
+use actix_bee::session::{self, Manager, ManagerConfig, Provider, RequestIds, SessionId, Store};
 use async_trait::async_trait;
 use parking_lot::Mutex;
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_bee::session::file::FileProvider;
-use actix_bee::session::{IdGenerator, Provider, SessionId};
+use actix_bee::session::{IdGenerator, Manager, ManagerConfig, Provider, RequestIds, SessionId};
 
 thread_local! {
     /// The test's temporary directories, removed when its thread ends
@@ -224,23 +224,29 @@ async fn symlinked_shard_directory_is_refused() {
 }
 
 #[actix_rt::test]
-async fn corrupt_file_reads_as_absent_and_is_replaced() {
+async fn corrupt_file_is_reported_and_the_manager_starts_afresh() {
     let dir = scratch().join("sessions");
     let provider = provider_at(&dir).await;
     let sid = create(&provider, "k", 1).await;
     let path = session_path(&dir, &sid);
     std::fs::write(&path, b"\x01\xff garbage").unwrap();
-    let store = provider.session_read(&sid).await.unwrap();
-    assert!(
-        store.meta().is_new,
-        "a corrupt file must read as no session"
-    );
-    assert!(!provider.session_exist(&sid).await.unwrap());
-    // The next write replaces it (a create over a dead file).
-    store.set("k", &2).await.unwrap();
-    assert!(store.session_release().await.unwrap().written);
-    let back = provider.session_read(&sid).await.unwrap();
-    assert_eq!(back.get::<i64>("k").await.unwrap(), Some(2));
+    let err = provider.session_read(&sid).await.err().unwrap();
+    assert!(err.is_corrupt(), "{err}");
+    // Through the manager: a fresh session under a new id, no error.
+    let mut cfg = ManagerConfig::default();
+    cfg.provider_config = dir.display().to_string();
+    let manager = Manager::with_provider(Box::new(FileProvider::default()), cfg)
+        .await
+        .unwrap();
+    let ids = RequestIds {
+        cookie: Some(sid.as_str()),
+        ..Default::default()
+    };
+    let session = manager.session_start(&ids).await.unwrap();
+    assert_eq!(session.get::<i64>("k").await.unwrap(), None);
+    session.set("k", &2).await.unwrap();
+    let cookie = manager.session_release(&session).await.unwrap().cookie;
+    assert_ne!(cookie.unwrap().value, sid.as_str());
 }
 
 #[actix_rt::test]

@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_bee::session::engine::IdFormat;
 use actix_bee::session::memory::MemoryProvider;
-use actix_bee::session::{IdFormat, Manager, ManagerConfig, Provider, Result, SessionId, Store};
+use actix_bee::session::{Manager, ManagerConfig, Provider, Result, SessionId, Store};
 use async_trait::async_trait;
 
 /// The memory engine, counting the GC calls it gets.
@@ -23,6 +24,9 @@ impl Provider for CountingGc {
     }
     async fn session_read(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
         self.inner.session_read(sid).await
+    }
+    async fn session_new(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
+        self.inner.session_new(sid).await
     }
     async fn session_exist(&self, sid: &SessionId) -> Result<bool> {
         self.inner.session_exist(sid).await

@@ -4,7 +4,9 @@
 //! `scripts/test-servers.sh start`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/deadline.rs"]
 mod deadline;
+#[path = "support/sql.rs"]
 mod sql_common;
 
 use std::time::Duration;
@@ -76,8 +78,8 @@ async fn large_payload_round_trips() {
 }
 
 #[actix_rt::test]
-async fn corrupt_data_reads_as_absent() {
-    sql_common::corrupt_data_reads_as_absent::<Mysql>().await;
+async fn corrupt_data_is_reported() {
+    sql_common::corrupt_data_is_reported::<Mysql>().await;
 }
 
 #[actix_rt::test]

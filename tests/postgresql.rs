@@ -4,7 +4,9 @@
 //! these tests: start it with `scripts/test-servers.sh start`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/deadline.rs"]
 mod deadline;
+#[path = "support/sql.rs"]
 mod sql_common;
 
 use std::str::FromStr;
@@ -84,7 +86,10 @@ async fn table_injection_is_refused() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, actix_bee::session::Error::Config(_)), "{err}");
+    assert!(
+        matches!(err, actix_bee::session::Error::Config { .. }),
+        "{err}"
+    );
 }
 
 #[actix_rt::test]
@@ -93,8 +98,8 @@ async fn large_payload_round_trips() {
 }
 
 #[actix_rt::test]
-async fn corrupt_data_reads_as_absent() {
-    sql_common::corrupt_data_reads_as_absent::<Postgres>().await;
+async fn corrupt_data_is_reported() {
+    sql_common::corrupt_data_is_reported::<Postgres>().await;
 }
 
 #[actix_rt::test]

@@ -1,6 +1,7 @@
 //! The `redis` engine: the conformance suite, its layout, and two processes
 //! sharing one Redis.
 
+#[path = "support/redis.rs"]
 mod redis_common;
 
 use std::time::Duration;
@@ -84,7 +85,7 @@ async fn bad_config_and_unreachable_server() {
         .session_init(Duration::from_secs(60), "127.0.0.1:6399,x,hunter2")
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Config(_)), "{err}");
+    assert!(matches!(err, Error::Config { .. }), "{err}");
     // Nothing listens on port 1: init fails with a backend error, never a panic,
     // and the password is nowhere in the message chain.
     let err = p
@@ -102,11 +103,11 @@ async fn bad_config_and_unreachable_server() {
         source = s.source();
     }
     assert!(!chain.contains("hunter2"), "{chain}");
-    // Used before init: a config error.
+    // Used before init: its own error.
     let sid = IdGenerator::default().generate().unwrap();
     assert!(matches!(
         RedisProvider::default().session_read(&sid).await,
-        Err(Error::Config(_))
+        Err(Error::NotInitialized { engine: "redis" })
     ));
 }
 

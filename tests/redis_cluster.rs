@@ -1,5 +1,6 @@
 //! The `redis_cluster` engine against the 6-node test cluster.
 
+#[path = "support/redis.rs"]
 mod redis_common;
 
 use std::time::Duration;

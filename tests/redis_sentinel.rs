@@ -2,6 +2,7 @@
 //! sentinels. The failover test is its own binary (redis_sentinel_failover)
 //! so that it never runs alongside these.
 
+#[path = "support/redis.rs"]
 mod redis_common;
 
 use actix_bee::session::redis::sentinel::RedisSentinelProvider;

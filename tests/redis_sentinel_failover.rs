@@ -4,6 +4,7 @@
 //! the topology is healthy again (sentinels agree, the new master takes
 //! writes and has an online replica), whichever node is master.
 
+#[path = "support/redis.rs"]
 mod redis_common;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

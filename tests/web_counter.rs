@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+#[path = "support/web.rs"]
 mod common;
 
 #[path = "../examples/counter.rs"]

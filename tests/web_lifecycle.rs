@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+#[path = "support/web.rs"]
 mod common;
 
 use std::io::{Read, Write};

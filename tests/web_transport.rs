@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+#[path = "support/web.rs"]
 mod common;
 
 use actix_web::http::header::{self, HeaderValue};

@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use crate::session::{HashFunc, ManagerConfig, SameSite};
 
-use super::bconfig::{Listen, SessionConfig};
+use super::bconfig::{BConfig, Listen, SessionConfig};
 use super::error::Error;
 
 /// beego's `NewManager` turns a zero id length into this many random bytes.
@@ -199,6 +199,25 @@ fn canonical_header_key(name: &str) -> String {
             out
         })
         .collect()
+}
+
+impl BConfig {
+    /// The session core's settings for this configuration (session keys plus `enablehttps`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cfg = actix_bee::config::BConfig::default();
+    /// assert_eq!(cfg.session_manager_config()?.cookie_name, "beegosessionID");
+    /// # Ok::<(), actix_bee::config::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// See [`SessionConfig::manager_config`].
+    pub fn session_manager_config(&self) -> Result<ManagerConfig, Error> {
+        self.web_config.session.manager_config(&self.listen)
+    }
 }
 
 #[cfg(test)]

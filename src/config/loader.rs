@@ -475,3 +475,63 @@ fn warn_unparsable(key: &str, value: &str, origin: &str) {
         "{origin}: value {value:?} of key {key} is not a valid {expected}; keeping the default"
     );
 }
+
+impl BConfig {
+    /// Loads `conf/app.conf` from the working directory, as beego does at start-up.
+    ///
+    /// With `BEEGO_RUNMODE` set, `conf/<BEEGO_RUNMODE>.app.conf` is read instead;
+    /// when the file is not under the working directory, the executable's
+    /// directory is tried. No file at all means beego's defaults. `BEEGO_*`
+    /// environment variables override the file; see [`Loader`] for the layers.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let cfg = actix_bee::config::BConfig::load()?;
+    /// println!("listening on {}:{}", cfg.listen.http_addr, cfg.listen.http_port);
+    /// # Ok::<(), actix_bee::config::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// See [`Loader::load`].
+    pub fn load() -> Result<BConfig, Error> {
+        Loader::new().load()
+    }
+
+    /// Loads one file (a missing file means defaults), with the usual layering.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cfg = actix_bee::config::BConfig::load_from("no/such/app.conf")?;
+    /// assert_eq!(cfg.app_name, "beego");
+    /// # Ok::<(), actix_bee::config::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// See [`Loader::load_from`].
+    pub fn load_from(path: impl AsRef<Path>) -> Result<BConfig, Error> {
+        Loader::new().load_from(path)
+    }
+
+    /// Parses app.conf text; relative includes resolve against `base_dir`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::config::BConfig;
+    ///
+    /// let cfg = BConfig::from_str_with_base("runmode = dev\nhttpport = 80\n[dev]\nhttpport = 8000\n", ".")?;
+    /// assert_eq!((cfg.run_mode.as_str(), cfg.listen.http_port), ("dev", 8000));
+    /// # Ok::<(), actix_bee::config::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// See [`Loader::load_str`].
+    pub fn from_str_with_base(text: &str, base_dir: impl AsRef<Path>) -> Result<BConfig, Error> {
+        Loader::new().load_str(text, base_dir)
+    }
+}

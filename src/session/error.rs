@@ -2,11 +2,16 @@
 
 use std::error::Error as StdError;
 
-/// A boxed error from a backend client, kept as the source of [`Error`].
+/// A boxed error from a backend client or a codec, kept as the source of
+/// [`Error`].
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// Shorthand for results of the session core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The part named in [`Error::Config`] for settings of the core itself
+/// (the manager, the id generator), rather than of one engine.
+pub const CORE: &str = "session";
 
 /// Everything that can go wrong in the session core and its engines.
 ///
@@ -18,9 +23,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// ```
 /// use actix_bee::session::Error;
 ///
-/// let err = Error::Config("gc lifetime must be positive".into());
-/// assert!(!err.is_transient());
-/// assert!(err.to_string().contains("gc lifetime"));
+/// let err = Error::config("redis", "pool_size must be 1 to 1024");
+/// assert!(err.is_config() && !err.is_transient());
+/// assert_eq!(
+///     err.to_string(),
+///     "session: invalid redis configuration: pool_size must be 1 to 1024"
+/// );
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -35,34 +43,52 @@ pub enum Error {
         /// Which cargo feature would add it, when it is a built-in engine.
         hint: String,
     },
-    /// The configuration is invalid; the message names the setting.
-    #[error("session: invalid configuration: {0}")]
-    Config(String),
+    /// A setting is invalid.
+    #[error("session: invalid {engine} configuration: {reason}")]
+    Config {
+        /// The engine whose settings are wrong, or [`CORE`] for the core's.
+        engine: &'static str,
+        /// What is wrong, naming the setting; never its value when that
+        /// could be a secret.
+        reason: String,
+    },
+    /// An engine was used before `session_init` succeeded.
+    #[error("session: the {engine} engine was used before session_init")]
+    NotInitialized {
+        /// The engine name.
+        engine: &'static str,
+    },
+    /// The GC task was started outside an actix/tokio runtime.
+    #[error("session: GC needs a running actix/tokio runtime")]
+    NoRuntime,
     /// A value could not be serialized.
     #[error("session: could not encode the value of key {key:?}")]
     Encode {
         /// The session key.
         key: String,
-        /// The serializer's error.
+        /// The codec's error.
         #[source]
-        source: rmp_serde::encode::Error,
+        source: BoxError,
     },
     /// A stored value does not have the requested type.
     #[error("session: the value of key {key:?} does not have the requested type")]
     Decode {
         /// The session key.
         key: String,
-        /// The deserializer's error.
+        /// The codec's error.
         #[source]
-        source: rmp_serde::decode::Error,
+        source: BoxError,
     },
     /// Stored session data could not be decoded.
+    ///
+    /// Engines report it from `session_read`; the
+    /// [`Manager`](super::Manager) turns it into a fresh session.
     #[error("session: stored session data is corrupt")]
     Corrupt(#[source] BoxError),
-    /// A value or a whole session is larger than the engine allows.
+    /// A value, a whole session or an id is larger than the engine allows.
     #[error("session: {what} is {size} bytes, over the limit of {limit}")]
     TooLarge {
-        /// What was too large ("value", "session", "cookie").
+        /// What was too large ("value", "session", "cookie", ...).
         what: &'static str,
         /// Its size in bytes.
         size: usize,
@@ -90,6 +116,23 @@ pub enum Error {
 }
 
 impl Error {
+    /// A configuration error of `engine` ([`CORE`] for the core's settings).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::Error;
+    ///
+    /// let err = Error::config("file", "the directory is not ours");
+    /// assert!(matches!(err, Error::Config { engine: "file", .. }));
+    /// ```
+    pub fn config(engine: &'static str, reason: impl Into<String>) -> Self {
+        Error::Config {
+            engine,
+            reason: reason.into(),
+        }
+    }
+
     /// Wraps a backend client error.
     ///
     /// # Examples
@@ -116,7 +159,7 @@ impl Error {
     /// use actix_bee::session::Error;
     ///
     /// let err = Error::corrupt("truncated record");
-    /// assert!(!err.is_transient());
+    /// assert!(err.is_corrupt() && !err.is_transient());
     /// ```
     pub fn corrupt(source: impl Into<BoxError>) -> Self {
         Error::Corrupt(source.into())
@@ -135,5 +178,58 @@ impl Error {
     /// ```
     pub fn is_transient(&self) -> bool {
         matches!(self, Error::Backend { .. })
+    }
+
+    /// True for stored data that does not decode ([`Error::Corrupt`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::Error;
+    ///
+    /// assert!(Error::corrupt("bad").is_corrupt());
+    /// assert!(!Error::Rng.is_corrupt());
+    /// ```
+    pub fn is_corrupt(&self) -> bool {
+        matches!(self, Error::Corrupt(_))
+    }
+
+    /// True for invalid settings ([`Error::Config`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::Error;
+    ///
+    /// assert!(Error::config("memory", "x").is_config());
+    /// ```
+    pub fn is_config(&self) -> bool {
+        matches!(self, Error::Config { .. })
+    }
+
+    /// True for an engine used before `session_init`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::Error;
+    ///
+    /// assert!(Error::NotInitialized { engine: "file" }.is_not_initialized());
+    /// ```
+    pub fn is_not_initialized(&self) -> bool {
+        matches!(self, Error::NotInitialized { .. })
+    }
+
+    /// True for a minted id that already exists ([`Error::IdCollision`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::Error;
+    ///
+    /// assert!(Error::IdCollision.is_id_collision());
+    /// ```
+    pub fn is_id_collision(&self) -> bool {
+        matches!(self, Error::IdCollision)
     }
 }

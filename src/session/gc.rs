@@ -4,11 +4,17 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
+use std::sync::Arc;
+
 use super::error::{Error, Result};
-use super::manager::Manager;
+use super::provider::Provider;
 
 /// A running GC task. Dropping the handle leaves the task running, as
 /// beego's `go globalSessions.GC()` does; [`GcTask::stop`] ends it.
+///
+/// The first run comes one period (`gc_lifetime` seconds) after the start,
+/// then one per period; `tests/gc.rs` checks both, and that nothing runs
+/// after `stop`.
 ///
 /// # Examples
 ///
@@ -16,7 +22,7 @@ use super::manager::Manager;
 /// # actix_rt::System::new().block_on(async {
 /// let m = actix_bee::session::Manager::new("memory", Default::default()).await.unwrap();
 /// let gc = m.gc().unwrap();
-/// assert!(gc.is_running());
+/// // ... serve requests; at shutdown:
 /// gc.stop();
 /// # });
 /// ```
@@ -26,18 +32,17 @@ pub struct GcTask {
 }
 
 impl GcTask {
-    pub(crate) fn spawn(manager: Manager) -> Result<GcTask> {
-        let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|_| Error::Config("GC needs a running actix/tokio runtime".into()))?;
-        // validate() refuses a zero period, so this never spins.
-        let secs = u64::try_from(manager.config().gc_lifetime.max(1)).unwrap_or(1);
-        let period = Duration::from_secs(secs);
+    /// Runs `provider`'s GC every `period` on the current runtime.
+    pub(crate) fn spawn(provider: Arc<dyn Provider>, period: Duration) -> Result<GcTask> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
+        // A zero period would spin.
+        let period = period.max(Duration::from_secs(1));
         let handle = runtime.spawn(async move {
             let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
-                if let Err(e) = manager.provider().session_gc().await {
+                if let Err(e) = provider.session_gc().await {
                     tracing::warn!(error = %e, "session: GC failed");
                 }
             }

@@ -7,10 +7,11 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::Mutex;
 
-use super::error::Result;
+use super::error::{Error, Result};
 use super::id::{IdGenerator, SessionId};
 use super::manager::{IdSource, Manager, ResponseParts};
-use super::store::Store;
+use super::record::Changes;
+use super::store::{Released, Store};
 
 /// Attempts at minting an id that the engine does not hold yet.
 const MAX_MINT_ATTEMPTS: usize = 4;
@@ -32,6 +33,9 @@ struct State {
     id: Option<SessionId>,
     source: IdSource,
     issue: Issue,
+    /// The last state a client-side engine sealed in this request: what a
+    /// regenerate moves, rather than the token the request came with.
+    sealed: Option<String>,
 }
 
 /// The session of one request.
@@ -102,6 +106,7 @@ impl Session {
                 id,
                 source,
                 issue: Issue::Nothing,
+                sealed: None,
             }),
         }))
     }
@@ -258,27 +263,42 @@ impl Session {
         if let Some(store) = &state.store {
             return Ok(store.clone());
         }
+        let candidate = state.id.clone();
+        let store = self.new_store(candidate).await?;
+        state.id = Some(store.session_id());
+        state.store = Some(store.clone());
+        state.issue = Issue::Current;
+        Ok(store)
+    }
+
+    /// An empty store for `candidate` or a freshly minted id, without a
+    /// backend read where the engine allows: creation is an
+    /// insert-if-absent at release, which catches a collision there.
+    async fn new_store(&self, mut candidate: Option<SessionId>) -> Result<Arc<dyn Store>> {
         let provider = self.0.manager.provider();
-        let mut candidate = state.id.clone();
         for _ in 0..MAX_MINT_ATTEMPTS {
             let id = match candidate.take() {
                 Some(id) => id,
                 None => self.0.manager.new_session_id()?,
             };
-            let store = provider.session_read(&id).await?;
-            if store.meta().is_new {
-                state.id = Some(id);
-                state.store = Some(store.clone());
-                state.issue = Issue::Current;
-                return Ok(store);
+            match provider.session_new(&id).await {
+                Err(e) if e.is_id_collision() => {
+                    tracing::warn!("session: a freshly minted id already exists; minting another");
+                }
+                other => return other,
             }
-            tracing::warn!("session: a freshly minted id already exists; minting another");
         }
-        Err(super::error::Error::IdCollision)
+        Err(Error::IdCollision)
     }
 
     /// Moves the session to a new id, keeping its data; the old id is dead
     /// afterwards and one cookie with the new id is sent.
+    ///
+    /// The engine moves the stored session first (atomically where it
+    /// can); this request's unsaved changes then ride on the new id and are
+    /// saved at release. They are never written under the old id: if the
+    /// move fails they are dropped, and the old session stays as it was
+    /// (or is gone).
     ///
     /// # Errors
     ///
@@ -295,12 +315,42 @@ impl Session {
             state.id = Some(new_id);
             return Ok(());
         };
-        // The old store's changes go first, as beego's controller does, so
-        // the engine moves the complete session.
-        let released = store.session_release().await?;
-        // A client-side engine's release seals a new state; that token, not
-        // the one the request came with, is what moves.
-        let old_id = match released.cookie_value {
+        let Some(changes) = store.take_changes() else {
+            // A store that cannot hand its changes over: save them first,
+            // so the engine moves the complete session.
+            let released = store.session_release().await?;
+            if let Some(sealed) = released.cookie_value {
+                state.sealed = Some(sealed);
+            }
+            return self
+                .finish_regenerate(&mut state, &store, new_id, None)
+                .await;
+        };
+        if store.meta().is_new {
+            // Not in the engine yet: nothing to move.
+            let fresh = self.new_store(Some(new_id)).await?;
+            fresh.adopt_changes(changes).await?;
+            tracing::debug!(new = %fresh.session_id(), "session: id regenerated before creation");
+            state.id = Some(fresh.session_id());
+            state.store = Some(fresh);
+            state.issue = Issue::Current;
+            return Ok(());
+        }
+        self.finish_regenerate(&mut state, &store, new_id, Some(changes))
+            .await
+    }
+
+    /// Moves `store`'s session to `new_id` and carries `changes` over.
+    async fn finish_regenerate(
+        &self,
+        state: &mut State,
+        store: &Arc<dyn Store>,
+        new_id: SessionId,
+        changes: Option<Changes>,
+    ) -> Result<()> {
+        // A client-side engine's state is its latest seal, not necessarily
+        // the token the request came with.
+        let old_id = match state.sealed.take() {
             Some(sealed) => IdGenerator::sealed(&sealed),
             None => store.session_id(),
         };
@@ -310,6 +360,9 @@ impl Session {
             .provider()
             .session_regenerate(&old_id, &new_id)
             .await?;
+        if let Some(changes) = changes {
+            moved.adopt_changes(changes).await?;
+        }
         tracing::debug!(old = %old_id, new = %new_id, "session: id regenerated");
         state.id = Some(moved.session_id());
         state.store = Some(moved);
@@ -348,17 +401,47 @@ impl Session {
         Ok(())
     }
 
+    /// Releases `store`; a new session whose id turned out to be taken
+    /// moves its changes to a freshly minted id and tries again.
+    async fn release_store(
+        &self,
+        state: &mut State,
+        mut store: Arc<dyn Store>,
+    ) -> Result<Released> {
+        for _ in 0..MAX_MINT_ATTEMPTS {
+            match store.session_release().await {
+                Err(e) if e.is_id_collision() && store.meta().is_new => {
+                    tracing::warn!(
+                        "session: a new session's id was taken at creation; minting another"
+                    );
+                    let changes = store.take_changes().unwrap_or_default();
+                    let fresh = self.new_store(None).await?;
+                    fresh.adopt_changes(changes).await?;
+                    state.id = Some(fresh.session_id());
+                    state.store = Some(fresh.clone());
+                    state.issue = Issue::Current;
+                    store = fresh;
+                }
+                other => return other,
+            }
+        }
+        Err(Error::IdCollision)
+    }
+
     /// Saves the changes and says what the response must carry.
     pub(crate) async fn release(&self) -> Result<ResponseParts> {
         let mut state = self.0.state.lock().await;
-        let mut value = state.id.as_ref().map(|id| id.as_str().to_owned());
+        let mut sealed = None;
         if let Some(store) = state.store.clone() {
-            let released = store.session_release().await?;
-            if let Some(sealed) = released.cookie_value {
-                value = Some(sealed);
+            let released = self.release_store(&mut state, store).await?;
+            if let Some(token) = released.cookie_value {
+                sealed = Some(token.clone());
+                state.sealed = Some(token);
                 state.issue = Issue::Current;
             }
         }
+        // Read after the release: a collision there may have changed the id.
+        let value = sealed.or_else(|| state.id.as_ref().map(|id| id.as_str().to_owned()));
         let manager = &self.0.manager;
         let cfg = manager.config();
         let mut parts = ResponseParts {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use hmac::{Hmac, Mac};
 use sha2::Digest;
 
-use super::error::{Error, Result};
+use super::error::{Error, Result, CORE};
 
 /// A session id that was minted here or passed validation.
 ///
@@ -114,7 +114,7 @@ impl FromStr for HashFunc {
 /// # Examples
 ///
 /// ```
-/// use actix_bee::session::IdFormat;
+/// use actix_bee::session::engine::IdFormat;
 ///
 /// assert_eq!(IdFormat::default(), IdFormat::Random);
 /// ```
@@ -198,7 +198,7 @@ impl IdGenerator {
     /// ```
     pub fn new(prefix: &str, hash: HashFunc, key: &[u8], random_bytes: usize) -> Result<Self> {
         if !(MIN_ID_BYTES..=MAX_ID_BYTES).contains(&random_bytes) {
-            return Err(Error::Config(format!(
+            return Err(Error::config(CORE, format!(
                 "session id length must be {MIN_ID_BYTES} to {MAX_ID_BYTES} bytes, not {random_bytes}"
             )));
         }
@@ -207,8 +207,9 @@ impl IdGenerator {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            return Err(Error::Config(
-                "session id prefix may hold at most 32 ASCII letters, digits, '-' and '_'".into(),
+            return Err(Error::config(
+                CORE,
+                "session id prefix may hold at most 32 ASCII letters, digits, '-' and '_'",
             ));
         }
         Ok(IdGenerator {
@@ -305,7 +306,8 @@ impl IdGenerator {
     /// # Examples
     ///
     /// ```
-    /// use actix_bee::session::{IdFormat, IdGenerator};
+    /// use actix_bee::session::IdGenerator;
+    /// use actix_bee::session::engine::IdFormat;
     ///
     /// let ids = IdGenerator::default();
     /// let sealed = IdFormat::Sealed { max_len: 8 };

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
+#[cfg(doc)]
+use super::error::Error;
 use super::error::Result;
 use super::gc::GcTask;
 use super::handle::Session;
@@ -326,7 +328,9 @@ impl Manager {
     ///
     /// Looks in the cookie, then the query, then the header (each only when
     /// enabled). An invalid, unknown or expired id gets a fresh session;
-    /// nothing is created in the engine until the handler writes.
+    /// nothing is created in the engine until the handler writes. Stored
+    /// data the engine reports as [`Error::Corrupt`] also gets a fresh
+    /// session, with one warning.
     ///
     /// # Errors
     ///
@@ -357,7 +361,19 @@ impl Manager {
             tracing::debug!(source = ?source, len = raw.len(), "session: invalid id ignored");
             return Ok(Session::fresh(self.clone(), secure, had_cookie));
         };
-        let store = self.0.provider.session_read(&sid).await?;
+        let store = match self.0.provider.session_read(&sid).await {
+            Ok(store) => store,
+            // The one corrupt-data rule: a fresh session, one warning.
+            Err(e) if e.is_corrupt() => {
+                tracing::warn!(
+                    source = ?source,
+                    error = %e,
+                    "session: stored session data is corrupt; starting a fresh session"
+                );
+                return Ok(Session::fresh(self.clone(), secure, had_cookie));
+            }
+            Err(e) => return Err(e),
+        };
         if let Some(store) = self.check_lifetime(&sid, store).await? {
             return Ok(Session::loaded(
                 self.clone(),
@@ -474,7 +490,7 @@ impl Manager {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`](super::Error::Config) when called outside a runtime.
+    /// [`Error::NoRuntime`] when called outside a runtime.
     ///
     /// # Examples
     ///
@@ -486,7 +502,12 @@ impl Manager {
     /// # });
     /// ```
     pub fn gc(&self) -> Result<GcTask> {
-        GcTask::spawn(self.clone())
+        // validate() refuses a zero period.
+        let secs = u64::try_from(self.0.config.gc_lifetime.max(1)).unwrap_or(1);
+        GcTask::spawn(
+            self.0.provider.clone(),
+            std::time::Duration::from_secs(secs),
+        )
     }
 
     /// Builds the cookie that hands `value` to the client.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::error::{Error, Result};
+use super::error::{Error, Result, CORE};
 use super::id::{HashFunc, IdGenerator};
 use super::record::Lifetimes;
 
@@ -186,7 +186,7 @@ impl ManagerConfig {
     pub fn from_json(json: &str) -> Result<Self> {
         let mut cfg = ManagerConfig::default();
         cfg.merge_json(json)
-            .map_err(|e| Error::Config(format!("session config JSON: {e}")))?;
+            .map_err(|e| Error::config(CORE, format!("session config JSON: {e}")))?;
         Ok(cfg)
     }
 
@@ -351,7 +351,7 @@ impl ManagerConfig {
     /// assert!(cfg.validate().is_err());
     /// ```
     pub fn validate(&self) -> Result<()> {
-        let bad = |msg: String| Err(Error::Config(msg));
+        let bad = |msg: String| Err(Error::config(CORE, msg));
         if self.gc_lifetime <= 0 {
             return bad(format!(
                 "gclifetime (sessiongcmaxlifetime) must be positive, not {}",

@@ -6,6 +6,10 @@
 //! responses: the web layer hands in [`RequestIds`] and applies the
 //! [`ResponseParts`] it gets back.
 //!
+//! Applications need the names at this level; engine authors find the
+//! building blocks ([`engine::MapStore`], [`engine::SessionRecord`],
+//! [`engine::Format`], ...) in [`engine`].
+//!
 //! | engine | cargo feature | `sessionproviderconfig` |
 //! |---|---|---|
 //! | `memory` | `memory` (default) | ignored |
@@ -16,9 +20,15 @@
 //! | `redis`, `redis_cluster`, `redis_sentinel` | same names | addresses, beego style or JSON |
 //! | `memcache` | `memcache` | addresses |
 //! | `couchbase` | `couchbase` | a URL |
+//!
+//! Every engine reads durations one way (`5s`, `500ms`, or plain seconds
+//! such as `30` or `0.5`), booleans one way (`true`/`false`, `1`/`0`,
+//! `yes`/`no`, `on`/`off`), and takes a `pool_size` of 1 to 1024.
 
-pub mod codec;
+pub mod engine;
+mod engines;
 mod error;
+mod format;
 mod gc;
 mod handle;
 mod id;
@@ -29,64 +39,19 @@ mod record;
 mod registry;
 mod store;
 
-#[cfg(feature = "memory")]
-#[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
-pub mod memory;
-
-#[cfg(feature = "cookie")]
-#[cfg_attr(docsrs, doc(cfg(feature = "cookie")))]
-pub mod cookie;
-
-#[cfg(feature = "file")]
-#[cfg_attr(docsrs, doc(cfg(feature = "file")))]
-pub mod file;
-
-#[cfg(any(
-    feature = "memcache",
-    feature = "couchbase",
-    feature = "mysql",
-    feature = "postgresql",
-    feature = "redis"
-))]
-mod engine_options;
-
-#[cfg(any(feature = "memcache", feature = "couchbase"))]
-mod kv_shared;
-
-#[cfg(feature = "memcache")]
-#[cfg_attr(docsrs, doc(cfg(feature = "memcache")))]
-pub mod memcache;
-
-#[cfg(feature = "couchbase")]
-#[cfg_attr(docsrs, doc(cfg(feature = "couchbase")))]
-pub mod couchbase;
-
-#[cfg(feature = "mysql")]
-#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
-pub mod mysql;
-
-#[cfg(feature = "postgresql")]
-#[cfg_attr(docsrs, doc(cfg(feature = "postgresql")))]
-pub mod postgresql;
-
-#[cfg(any(feature = "mysql", feature = "postgresql"))]
-mod sql;
-
-#[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub mod redis;
-
 #[cfg(feature = "test-suite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-suite")))]
 pub mod testing;
 
-pub use error::{BoxError, Error, Result};
+// Engines live in a private folder and are re-exported under stable names.
+#[allow(unused_imports)] // a build without engines has none to export
+pub use engines::*;
+pub use error::{Error, Result};
 pub use gc::GcTask;
 pub use handle::Session;
-pub use id::{HashFunc, IdFormat, IdGenerator, SessionId, MAX_ID_BYTES, MIN_ID_BYTES};
+pub use id::{HashFunc, IdGenerator, SessionId, MAX_ID_BYTES, MIN_ID_BYTES};
 pub use manager::{CookieSpec, IdSource, Manager, RequestIds, ResponseParts};
 pub use manager_config::{ManagerConfig, SameSite};
 pub use provider::Provider;
-pub use record::{now_ms, Changes, Lifetimes, SessionRecord, Values};
 pub use registry::{provider_by_name, register, registered_names, ProviderFactory};
-pub use store::{MapStore, Released, SessionWriter, Store, StoreMeta, Write, WriteMode};
+pub use store::Store;

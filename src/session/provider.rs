@@ -19,10 +19,22 @@ use super::store::Store;
 /// - `session_read` returns the stored session, or an empty store whose
 ///   [`meta`](Store::meta) says `is_new` when there is none (or it expired).
 ///   It creates nothing: creation happens when that store is released with
-///   changes.
+///   changes, as an insert-if-absent ([`Error::IdCollision`] when the id is
+///   taken).
+/// - `session_new` gives the empty store of a freshly minted id; engines
+///   whose release inserts only if absent make it without any I/O.
+/// - **Corrupt data**: stored data that does not decode is reported by
+///   `session_read` as [`Error::Corrupt`], never as an absent session and
+///   never as a panic. The [`Manager`](super::Manager) alone decides what
+///   to do: it logs one warning and gives the request a fresh session.
 /// - Expired sessions (idle lifetime) read as absent, whether or not GC ran.
 /// - `session_regenerate` stores the data under the new id before it removes
-///   the old id, and returns a loaded store for the new id.
+///   the old id (atomically where the backend allows), and returns a loaded
+///   store for the new id; an unknown old id gives an empty new store. It
+///   never writes under the old id.
+///
+/// [`Error::IdCollision`]: super::Error::IdCollision
+/// [`Error::Corrupt`]: super::Error::Corrupt
 ///
 /// # Examples
 ///
@@ -48,6 +60,19 @@ pub trait Provider: Send + Sync + 'static {
     async fn session_init(&mut self, max_lifetime: Duration, config: &str) -> Result<()>;
     /// Loads a session, or gives an empty new store for `sid`.
     async fn session_read(&self, sid: &SessionId) -> Result<Arc<dyn Store>>;
+    /// An empty store for a freshly minted `sid`, created at release.
+    ///
+    /// The default reads `sid` and refuses one that exists
+    /// ([`Error::IdCollision`](super::Error::IdCollision)); engines whose
+    /// release creates with an insert-if-absent skip that read.
+    async fn session_new(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
+        let store = self.session_read(sid).await?;
+        if store.meta().is_new {
+            Ok(store)
+        } else {
+            Err(super::error::Error::IdCollision)
+        }
+    }
     /// True when a live (unexpired) session is stored under `sid`.
     async fn session_exist(&self, sid: &SessionId) -> Result<bool>;
     /// Moves the session from `old` to `new`, keeping its data.

@@ -16,7 +16,7 @@ pub type Values = BTreeMap<String, Vec<u8>>;
 /// # Examples
 ///
 /// ```
-/// assert!(actix_bee::session::now_ms() > 1_700_000_000_000);
+/// assert!(actix_bee::session::engine::now_ms() > 1_700_000_000_000);
 /// ```
 pub fn now_ms() -> u64 {
     SystemTime::now()
@@ -33,7 +33,7 @@ pub fn now_ms() -> u64 {
 /// # Examples
 ///
 /// ```
-/// use actix_bee::session::{Changes, Values};
+/// use actix_bee::session::engine::{Changes, Values};
 ///
 /// let mut stored = Values::new();
 /// stored.insert("a".into(), vec![1]);
@@ -57,7 +57,7 @@ impl Changes {
     /// # Examples
     ///
     /// ```
-    /// let mut c = actix_bee::session::Changes::default();
+    /// let mut c = actix_bee::session::engine::Changes::default();
     /// c.set("k", vec![1]);
     /// assert!(!c.is_empty());
     /// ```
@@ -71,7 +71,7 @@ impl Changes {
     /// # Examples
     ///
     /// ```
-    /// let mut c = actix_bee::session::Changes::default();
+    /// let mut c = actix_bee::session::engine::Changes::default();
     /// c.set("k", vec![1]);
     /// c.delete("k");
     /// assert!(c.sets().is_empty());
@@ -89,7 +89,7 @@ impl Changes {
     /// # Examples
     ///
     /// ```
-    /// let mut c = actix_bee::session::Changes::default();
+    /// let mut c = actix_bee::session::engine::Changes::default();
     /// c.set("k", vec![1]);
     /// c.flush();
     /// assert!(c.flushed() && c.sets().is_empty());
@@ -105,7 +105,7 @@ impl Changes {
     /// # Examples
     ///
     /// ```
-    /// assert!(actix_bee::session::Changes::default().is_empty());
+    /// assert!(actix_bee::session::engine::Changes::default().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         !self.flushed && self.set.is_empty() && self.deleted.is_empty()
@@ -116,7 +116,7 @@ impl Changes {
     /// # Examples
     ///
     /// ```
-    /// assert!(!actix_bee::session::Changes::default().flushed());
+    /// assert!(!actix_bee::session::engine::Changes::default().flushed());
     /// ```
     pub fn flushed(&self) -> bool {
         self.flushed
@@ -127,7 +127,7 @@ impl Changes {
     /// # Examples
     ///
     /// ```
-    /// assert!(actix_bee::session::Changes::default().sets().is_empty());
+    /// assert!(actix_bee::session::engine::Changes::default().sets().is_empty());
     /// ```
     pub fn sets(&self) -> &Values {
         &self.set
@@ -138,10 +138,35 @@ impl Changes {
     /// # Examples
     ///
     /// ```
-    /// assert!(actix_bee::session::Changes::default().deletes().is_empty());
+    /// assert!(actix_bee::session::engine::Changes::default().deletes().is_empty());
     /// ```
     pub fn deletes(&self) -> &BTreeSet<String> {
         &self.deleted
+    }
+
+    /// Records `later` as happening after these changes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut first = actix_bee::session::engine::Changes::default();
+    /// first.set("a", vec![1]);
+    /// let mut later = actix_bee::session::engine::Changes::default();
+    /// later.flush();
+    /// later.set("b", vec![2]);
+    /// first.merge(&later);
+    /// assert!(first.flushed() && first.sets().len() == 1);
+    /// ```
+    pub fn merge(&mut self, later: &Changes) {
+        if later.flushed {
+            self.flush();
+        }
+        for key in &later.deleted {
+            self.delete(key);
+        }
+        for (key, value) in &later.set {
+            self.set(key, value.clone());
+        }
     }
 
     /// Applies the changes on top of `values`, which may hold writes that
@@ -150,7 +175,7 @@ impl Changes {
     /// # Examples
     ///
     /// ```
-    /// use actix_bee::session::{Changes, Values};
+    /// use actix_bee::session::engine::{Changes, Values};
     ///
     /// let mut v = Values::new();
     /// v.insert("other".into(), vec![9]);
@@ -179,7 +204,7 @@ impl Changes {
 ///
 /// ```
 /// use std::time::Duration;
-/// use actix_bee::session::Lifetimes;
+/// use actix_bee::session::engine::Lifetimes;
 ///
 /// let l = Lifetimes::new(Duration::from_secs(2), None);
 /// assert!(l.idle_expired(0, 2_001));
@@ -200,7 +225,7 @@ impl Lifetimes {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let l = actix_bee::session::Lifetimes::new(Duration::from_secs(60), None);
+    /// let l = actix_bee::session::engine::Lifetimes::new(Duration::from_secs(60), None);
     /// assert_eq!(l.idle_ms(), 60_000);
     /// ```
     pub fn new(idle: Duration, absolute: Option<Duration>) -> Self {
@@ -213,7 +238,7 @@ impl Lifetimes {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let l = actix_bee::session::Lifetimes::new(Duration::from_secs(1), None);
+    /// let l = actix_bee::session::engine::Lifetimes::new(Duration::from_secs(1), None);
     /// assert_eq!(l.idle_ms(), 1_000);
     /// ```
     pub fn idle_ms(&self) -> u64 {
@@ -226,7 +251,7 @@ impl Lifetimes {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let l = actix_bee::session::Lifetimes::new(Duration::from_secs(1), None);
+    /// let l = actix_bee::session::engine::Lifetimes::new(Duration::from_secs(1), None);
     /// assert!(l.idle_expired(5, 1_006));
     /// ```
     pub fn idle_expired(&self, accessed_ms: u64, now_ms: u64) -> bool {
@@ -239,7 +264,7 @@ impl Lifetimes {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use actix_bee::session::Lifetimes;
+    /// use actix_bee::session::engine::Lifetimes;
     ///
     /// let l = Lifetimes::new(Duration::from_secs(60), Some(Duration::from_secs(5)));
     /// assert!(l.absolute_expired(0, 5_001));
@@ -258,7 +283,7 @@ impl Lifetimes {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let l = actix_bee::session::Lifetimes::new(Duration::from_secs(4), None);
+    /// let l = actix_bee::session::engine::Lifetimes::new(Duration::from_secs(4), None);
     /// assert!(!l.touch_due(0, 999));
     /// assert!(l.touch_due(0, 1_000));
     /// ```
@@ -274,7 +299,7 @@ impl Lifetimes {
 /// # Examples
 ///
 /// ```
-/// use actix_bee::session::SessionRecord;
+/// use actix_bee::session::engine::SessionRecord;
 ///
 /// let mut r = SessionRecord::new(1_000);
 /// r.values.insert("k".into(), vec![1, 2, 3]);
@@ -304,7 +329,7 @@ impl SessionRecord {
     /// # Examples
     ///
     /// ```
-    /// let r = actix_bee::session::SessionRecord::new(7);
+    /// let r = actix_bee::session::engine::SessionRecord::new(7);
     /// assert_eq!((r.created_ms, r.accessed_ms), (7, 7));
     /// ```
     pub fn new(now_ms: u64) -> Self {
@@ -325,7 +350,7 @@ impl SessionRecord {
     /// # Examples
     ///
     /// ```
-    /// let bytes = actix_bee::session::SessionRecord::new(0).encode().unwrap();
+    /// let bytes = actix_bee::session::engine::SessionRecord::new(0).encode().unwrap();
     /// assert_eq!(bytes[0], 1);
     /// ```
     pub fn encode(&self) -> Result<Vec<u8>> {
@@ -343,7 +368,7 @@ impl SessionRecord {
     /// # Examples
     ///
     /// ```
-    /// assert!(actix_bee::session::SessionRecord::decode(b"\x07junk").is_err());
+    /// assert!(actix_bee::session::engine::SessionRecord::decode(b"\x07junk").is_err());
     /// ```
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         match bytes.split_first() {
@@ -358,7 +383,7 @@ impl SessionRecord {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use actix_bee::session::{Lifetimes, SessionRecord};
+    /// use actix_bee::session::engine::{Lifetimes, SessionRecord};
     ///
     /// let l = Lifetimes::new(Duration::from_secs(1), None);
     /// assert!(SessionRecord::new(0).is_expired(&l, 10_000));

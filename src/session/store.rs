@@ -8,7 +8,7 @@ use parking_lot::Mutex;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::codec::{decode_value, encode_value};
+use super::engine::codec::{decode_value, encode_value};
 use super::error::Result;
 use super::id::SessionId;
 use super::record::{now_ms, Changes, Lifetimes, SessionRecord, Values};
@@ -21,7 +21,7 @@ use super::record::{now_ms, Changes, Lifetimes, SessionRecord, Values};
 /// # Examples
 ///
 /// ```
-/// let r = actix_bee::session::Released::default();
+/// let r = actix_bee::session::engine::Released::default();
 /// assert!(!r.written && r.cookie_value.is_none());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,7 +39,7 @@ impl Released {
     /// # Examples
     ///
     /// ```
-    /// assert!(actix_bee::session::Released::wrote(true).written);
+    /// assert!(actix_bee::session::engine::Released::wrote(true).written);
     /// ```
     pub fn wrote(written: bool) -> Self {
         Released {
@@ -53,7 +53,7 @@ impl Released {
     /// # Examples
     ///
     /// ```
-    /// let r = actix_bee::session::Released::cookie("sealed".into());
+    /// let r = actix_bee::session::engine::Released::cookie("sealed".into());
     /// assert_eq!(r.cookie_value.as_deref(), Some("sealed"));
     /// ```
     pub fn cookie(value: String) -> Self {
@@ -69,7 +69,7 @@ impl Released {
 /// # Examples
 ///
 /// ```
-/// let m = actix_bee::session::StoreMeta::new_session();
+/// let m = actix_bee::session::engine::StoreMeta::new_session();
 /// assert!(m.is_new);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +87,7 @@ impl StoreMeta {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(actix_bee::session::StoreMeta::new_session().created_ms, None);
+    /// assert_eq!(actix_bee::session::engine::StoreMeta::new_session().created_ms, None);
     /// ```
     pub fn new_session() -> Self {
         StoreMeta {
@@ -101,7 +101,7 @@ impl StoreMeta {
     /// # Examples
     ///
     /// ```
-    /// let m = actix_bee::session::StoreMeta::loaded(Some(5));
+    /// let m = actix_bee::session::engine::StoreMeta::loaded(Some(5));
     /// assert!(!m.is_new);
     /// ```
     pub fn loaded(created_ms: Option<u64>) -> Self {
@@ -159,6 +159,54 @@ pub trait Store: Send + Sync + 'static {
     async fn session_release(&self) -> Result<Released>;
     /// Saves this request's changes only if the session is still in the engine.
     async fn session_release_if_present(&self) -> Result<Released>;
+    /// Hands over this request's unsaved changes, leaving none behind, so
+    /// that another store (the session under its regenerated id) can carry
+    /// them. `None` for a store that does not track changes.
+    ///
+    /// # Examples
+    ///
+    /// See [`Store::adopt_changes`].
+    fn take_changes(&self) -> Option<Changes> {
+        None
+    }
+    /// Applies changes taken from another store as if this request had made
+    /// them here; the default replays them through `flush`, `delete` and
+    /// `set_value`.
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::engine::Provider;
+    /// use actix_bee::session::memory::MemoryProvider;
+    /// use actix_bee::session::IdGenerator;
+    ///
+    /// let provider = MemoryProvider::default();
+    /// let ids = IdGenerator::default();
+    /// let a = provider.session_new(&ids.generate().unwrap()).await.unwrap();
+    /// a.set("k", &1).await.unwrap();
+    /// let b = provider.session_new(&ids.generate().unwrap()).await.unwrap();
+    /// b.adopt_changes(a.take_changes().unwrap()).await.unwrap();
+    /// assert_eq!(b.get::<i32>("k").await.unwrap(), Some(1));
+    /// assert!(a.take_changes().unwrap().is_empty());
+    /// # });
+    /// ```
+    async fn adopt_changes(&self, changes: Changes) -> Result<()> {
+        if changes.flushed() {
+            self.flush().await?;
+        }
+        for key in changes.deletes() {
+            self.delete(key).await?;
+        }
+        for (key, value) in changes.sets() {
+            self.set_value(key, value.clone()).await?;
+        }
+        Ok(())
+    }
 }
 
 impl dyn Store {
@@ -200,7 +248,7 @@ impl dyn Store {
 /// # Examples
 ///
 /// ```
-/// use actix_bee::session::WriteMode;
+/// use actix_bee::session::engine::WriteMode;
 /// assert_ne!(WriteMode::Create, WriteMode::Update);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,9 +309,8 @@ struct MapState {
 /// # actix_rt::System::new().block_on(async {
 /// use std::sync::Arc;
 /// use std::time::Duration;
-/// use actix_bee::session::{
-///     IdGenerator, Lifetimes, MapStore, Released, SessionRecord, SessionWriter, Store, Write,
-/// };
+/// use actix_bee::session::{IdGenerator, Store};
+/// use actix_bee::session::engine::{Lifetimes, MapStore, Released, SessionRecord, SessionWriter, Write};
 ///
 /// struct Discard;
 /// #[async_trait::async_trait]
@@ -321,16 +368,17 @@ impl MapStore {
     /// # actix_rt::System::new().block_on(async {
     /// use std::sync::Arc;
     /// use std::time::Duration;
-    /// use actix_bee::session::{IdGenerator, Lifetimes, MapStore, SessionRecord, Store};
+    /// use actix_bee::session::{IdGenerator, Store};
+    /// use actix_bee::session::engine::{Lifetimes, MapStore, SessionRecord};
     /// # struct W;
     /// # #[async_trait::async_trait]
-    /// # impl actix_bee::session::SessionWriter for W {
-    /// #     async fn write(&self, _: actix_bee::session::Write<'_>) -> actix_bee::session::Result<actix_bee::session::Released> {
+    /// # impl actix_bee::session::engine::SessionWriter for W {
+    /// #     async fn write(&self, _: actix_bee::session::engine::Write<'_>) -> actix_bee::session::Result<actix_bee::session::engine::Released> {
     /// #         Ok(Default::default())
     /// #     }
     /// # }
-    /// let mut record = SessionRecord::new(actix_bee::session::now_ms());
-    /// record.values.insert("k".into(), actix_bee::session::codec::encode_value("k", &5u8).unwrap());
+    /// let mut record = SessionRecord::new(actix_bee::session::engine::now_ms());
+    /// record.values.insert("k".into(), actix_bee::session::engine::codec::encode_value("k", &5u8).unwrap());
     /// let id = IdGenerator::default().generate().unwrap();
     /// let life = Lifetimes::new(Duration::from_secs(60), None);
     /// let store: Arc<dyn Store> = Arc::new(MapStore::loaded(id, record, life, Arc::new(W)));
@@ -414,15 +462,7 @@ impl MapStore {
             Err(_) => {
                 let later = std::mem::replace(&mut state.changes, changes);
                 // Re-apply what happened while the write was in flight.
-                if later.flushed() {
-                    state.changes.flush();
-                }
-                for key in later.deletes() {
-                    state.changes.delete(key);
-                }
-                for (key, value) in later.sets() {
-                    state.changes.set(key, value.clone());
-                }
+                state.changes.merge(&later);
             }
         }
         result
@@ -474,5 +514,17 @@ impl Store for MapStore {
 
     async fn session_release_if_present(&self) -> Result<Released> {
         self.release(false).await
+    }
+
+    fn take_changes(&self) -> Option<Changes> {
+        Some(std::mem::take(&mut self.state.lock().changes))
+    }
+
+    async fn adopt_changes(&self, changes: Changes) -> Result<()> {
+        let mut state = self.state.lock();
+        let state = &mut *state;
+        changes.apply(&mut state.values);
+        state.changes.merge(&changes);
+        Ok(())
     }
 }

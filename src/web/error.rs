@@ -61,7 +61,7 @@ mod tests {
         let err = Error::backend("redis", std::io::Error::other("10.0.0.7:6379 refused"));
         assert_eq!(err.status_code(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(
-            Error::Config("/etc/secret".into()).status_code(),
+            Error::config("file", "/etc/secret").status_code(),
             StatusCode::INTERNAL_SERVER_ERROR
         );
         assert_eq!(

@@ -1,0 +1,313 @@
+//! The `file` engine: one file per session under a directory, shared safely
+//! between threads and processes.
+//!
+//! Layout as beego: `dir/sid[0]/sid[1]/sid`, directories 0700 and files
+//! 0600 whatever the umask. Each session file holds a record in the
+//! engine's [`Format`](crate::session::engine::Format) and is replaced by
+//! rename, so readers never see a torn session and never lock. Writers take
+//! an advisory lock (`flock`) on `sid.lock` beside the session, then read,
+//! merge the request's changes and write: two processes writing different
+//! keys of one session lose nothing.
+
+mod tree;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use self::tree::{Paths, Tree};
+use super::shared::blocking::blocking;
+use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
+use crate::session::error::{Error, Result};
+use crate::session::id::SessionId;
+use crate::session::record::{now_ms, Changes, SessionRecord};
+use crate::session::store::{Released, Write, WriteMode};
+
+const NAME: &str = "file";
+
+engine_provider! {
+    /// The `file` engine.
+    ///
+    /// `sessionproviderconfig` is the directory (created 0700 if missing; an
+    /// existing one must belong to this process's user). Sessions live in
+    /// `dir/sid[0]/sid[1]/sid`, 0600.
+    ///
+    /// - **Safety**: every id is checked again before a path is built (only
+    ///   `[A-Za-z0-9_-]`, 2 to 200 characters) and the path must stay under the
+    ///   directory. Symlinks are never followed (O_NOFOLLOW, `lstat` on shard
+    ///   directories): a symlink or a file owned by another user gives an
+    ///   error, and nothing outside the directory is read, written or removed.
+    /// - **Concurrency**: readers never lock; writers hold a per-session
+    ///   `flock` on `sid.lock` while they read, merge and write. There is no
+    ///   global lock, in the process or on disk. Regenerate renames the file
+    ///   under both sessions' locks.
+    /// - **Expiry**: the idle lifetime slides with use (the file's mtime, which
+    ///   a read-only request refreshes at most every quarter of the lifetime)
+    ///   and is checked on every read; the creation time stays in the file for
+    ///   the absolute lifetime. GC walks the tree without a global lock,
+    ///   removes expired sessions and empty directories.
+    /// - **Corruption**: a file that does not decode is reported as
+    ///   [`Error::Corrupt`]; the manager starts a fresh session, and GC
+    ///   removes the file once its mtime is past the idle lifetime.
+    /// - **Durability**: writes are atomic (temporary file, then rename), so a
+    ///   crashed process never leaves a torn session. Files are not fsynced:
+    ///   after a power loss a session may be lost, never half-written.
+    ///
+    /// Unix only.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::{Manager, ManagerConfig};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut config = ManagerConfig::default();
+    /// config.provider_config = dir.path().join("sessions").display().to_string();
+    /// let manager = Manager::new("file", config).await.unwrap();
+    /// assert_eq!(manager.get_active_session().await.unwrap(), 0);
+    /// # });
+    /// ```
+    #[derive(Default)]
+    pub struct FileProvider(Files);
+}
+
+/// The records of the file engine; cheap to clone into blocking calls.
+#[derive(Clone)]
+pub(crate) struct Files(Arc<Shared>);
+
+struct Shared {
+    tree: Tree,
+    cx: Cx,
+}
+
+impl std::fmt::Debug for Files {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Files").finish_non_exhaustive()
+    }
+}
+
+impl Files {
+    /// Runs blocking file work on the blocking pool.
+    async fn run<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Shared) -> Result<T> + Send + 'static,
+    {
+        let shared = self.0.clone();
+        blocking(NAME, move || work(&shared)).await
+    }
+}
+
+impl Shared {
+    /// The live record at `p`: `Err(Corrupt)` when it does not decode.
+    fn live(&self, p: &Paths, now: u64) -> Result<Option<SessionRecord>> {
+        let Some((bytes, mtime)) = self.tree.read(p)? else {
+            return Ok(None);
+        };
+        let mut record = self.cx.format.decode(&bytes)?;
+        // A touch moves only the mtime; the later of the two is the access.
+        record.accessed_ms = record.accessed_ms.max(mtime);
+        Ok(Some(record).filter(|r| !r.is_expired(&self.cx.lifetimes, now)))
+    }
+
+    /// Under the lock of `p`: a live or undecodable file is taken.
+    fn taken(&self, p: &Paths, now: u64) -> Result<bool> {
+        match self.live(p, now) {
+            Ok(record) => Ok(record.is_some()),
+            Err(e) if e.is_corrupt() => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn insert(&self, sid: &SessionId, record: &SessionRecord, now: u64) -> Result<()> {
+        let p = self.tree.paths(sid)?;
+        let _lock = self.tree.lock(&p, true)?;
+        if self.taken(&p, now)? {
+            return Err(Error::IdCollision);
+        }
+        let record = SessionRecord {
+            accessed_ms: now,
+            ..record.clone()
+        };
+        self.tree.write_atomic(&p, &self.cx.format.encode(&record)?)
+    }
+
+    fn update(&self, sid: &SessionId, w: &Owned) -> Result<bool> {
+        let p = self.tree.paths(sid)?;
+        // Gone sessions are never recreated, and no lock file is left behind.
+        if !self.tree.file_exists(&p)? {
+            return Ok(false);
+        }
+        let Some(_lock) = self.tree.lock(&p, true)? else {
+            return Ok(false);
+        };
+        let Some(mut record) = self.live(&p, w.now)? else {
+            if !self.tree.file_exists(&p)? {
+                self.tree.remove(&p)?;
+            }
+            return Ok(false);
+        };
+        if w.mode == WriteMode::Touch {
+            return self.tree.touch(&p, w.now);
+        }
+        w.changes.apply(&mut record.values);
+        record.accessed_ms = w.now;
+        self.tree
+            .write_atomic(&p, &self.cx.format.encode(&record)?)?;
+        Ok(true)
+    }
+
+    /// Regenerate: under both locks, the file is renamed to the new id.
+    fn move_record(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        now: u64,
+    ) -> Result<Option<SessionRecord>> {
+        let new_paths = self.tree.paths(new)?;
+        let Ok(old_paths) = self.tree.paths(old) else {
+            return Ok(None);
+        };
+        if !self.tree.file_exists(&old_paths)? {
+            return Ok(None);
+        }
+        let Some(_old_lock) = self.tree.lock(&old_paths, true)? else {
+            return Ok(None);
+        };
+        let Some(mut record) = self.live(&old_paths, now)? else {
+            return Ok(None);
+        };
+        record.accessed_ms = now;
+        let _new_lock = self.tree.lock(&new_paths, true)?;
+        if self.taken(&new_paths, now)? {
+            return Err(Error::IdCollision);
+        }
+        self.tree.rename(&old_paths, &new_paths)?;
+        self.tree.touch(&new_paths, now)?;
+        Ok(Some(record))
+    }
+
+    fn remove(&self, sid: &SessionId) -> Result<()> {
+        let Ok(p) = self.tree.paths(sid) else {
+            return Ok(());
+        };
+        // Without a lock file there is no session to race with.
+        let _lock = self.tree.lock(&p, false)?;
+        self.tree.remove(&p)
+    }
+
+    fn count(&self, now: u64) -> Result<usize> {
+        let mut live = 0usize;
+        // Every write sets the mtime to the access time, so the mtime
+        // alone tells whether a session is live.
+        self.tree.walk(false, |_, _, mtime| {
+            if !self.cx.lifetimes.idle_expired(mtime, now) {
+                live += 1;
+            }
+        })?;
+        Ok(live)
+    }
+
+    fn gc(&self, now: u64) -> Result<usize> {
+        let mut removed = 0usize;
+        self.tree.walk(true, |tree, name, mtime| {
+            if !self.cx.lifetimes.idle_expired(mtime, now) {
+                return;
+            }
+            let Ok(p) = tree.paths_of_name(name) else {
+                return;
+            };
+            // Re-checked under the session's own lock: a request may have
+            // refreshed it since the walk saw it. Corrupt files go too.
+            let Ok(Some(_lock)) = tree.lock(&p, true) else {
+                return;
+            };
+            let gone = match self.live(&p, now_ms()) {
+                Ok(record) => record.is_none(),
+                Err(e) => e.is_corrupt() && self.still_idle(&p, now),
+            };
+            if gone && tree.remove(&p).is_ok() {
+                removed += 1;
+            }
+        })?;
+        Ok(removed)
+    }
+
+    /// True when the file at `p` was not touched since the idle lifetime.
+    fn still_idle(&self, p: &Paths, now: u64) -> bool {
+        matches!(self.tree.read(p), Ok(Some((_, mtime))) if self.cx.lifetimes.idle_expired(mtime, now))
+    }
+}
+
+/// A write's parts, owned so they can cross into a blocking call.
+struct Owned {
+    mode: WriteMode,
+    changes: Changes,
+    now: u64,
+}
+
+#[async_trait]
+impl RecordStore for Files {
+    const NAME: &'static str = NAME;
+
+    async fn open(cx: Cx, config: &str) -> Result<Self> {
+        let config = config.to_owned();
+        let tree = blocking(NAME, move || Tree::open(&config)).await?;
+        Ok(Files(Arc::new(Shared { tree, cx })))
+    }
+
+    async fn load(&self, sid: &SessionId, now: u64) -> Found {
+        let sid = sid.clone();
+        self.run(move |s| s.live(&s.tree.paths(&sid)?, now)).await
+    }
+
+    async fn exists(&self, sid: &SessionId, now: u64) -> Result<bool> {
+        if !tree::safe_name(sid.as_str()) {
+            return Ok(false);
+        }
+        Ok(self.load(sid, now).await?.is_some())
+    }
+
+    async fn write(&self, w: Write<'_>) -> Result<Released> {
+        let sid = w.sid.clone();
+        if w.mode == WriteMode::Create {
+            let record = w.merged.clone();
+            let now = w.now_ms;
+            self.run(move |s| s.insert(&sid, &record, now)).await?;
+            return Ok(Released::wrote(true));
+        }
+        let owned = Owned {
+            mode: w.mode,
+            changes: w.changes.clone(),
+            now: w.now_ms,
+        };
+        let wrote = self.run(move |s| s.update(&sid, &owned)).await?;
+        Ok(Released::wrote(wrote))
+    }
+
+    async fn insert(&self, sid: &SessionId, record: &SessionRecord, now: u64) -> Result<()> {
+        let (sid, record) = (sid.clone(), record.clone());
+        self.run(move |s| s.insert(&sid, &record, now)).await
+    }
+
+    async fn remove(&self, sid: &SessionId) -> Result<()> {
+        let sid = sid.clone();
+        self.run(move |s| s.remove(&sid)).await
+    }
+
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
+        let (old, new) = (old.clone(), new.clone());
+        self.run(move |s| s.move_record(&old, &new, now)).await
+    }
+
+    async fn count(&self, now: u64) -> Result<usize> {
+        self.run(move |s| s.count(now)).await
+    }
+
+    async fn gc(&self, now: u64) -> Result<()> {
+        let removed = self.run(move |s| s.gc(now)).await?;
+        tracing::debug!(removed, "session: file GC");
+        Ok(())
+    }
+}

@@ -1,0 +1,225 @@
+//! Parsing of the memcache engine's `sessionproviderconfig`.
+//!
+//! Messages never echo an entry of the config string: a `memcache://` URL
+//! may carry a SASL password.
+
+use std::time::Duration;
+
+use memcache::Url;
+
+use crate::session::engines::shared::kv::{check_prefix, DEFAULT_PREFIX};
+use crate::session::engines::shared::options::{self, split_hosts};
+use crate::session::error::{Error, Result};
+
+/// The parsed config.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MemcacheConfig {
+    /// One `memcache://` URL per server, with the socket timeout added.
+    pub servers: Vec<Url>,
+    pub prefix: String,
+    pub pool_size: u32,
+    pub connect_timeout: Duration,
+    pub io_timeout: Duration,
+}
+
+fn config_error(msg: impl Into<String>) -> Error {
+    Error::config(NAME, msg)
+}
+
+const NAME: &str = "memcache";
+
+/// `host:port`, `[v6]:port`, or a `memcache[+tcp|+unix]://` URL.
+fn server_url(entry: &str, index: usize) -> Result<Url> {
+    let bad = || {
+        config_error(format!(
+            "address #{index} is neither host:port nor a memcache:// URL"
+        ))
+    };
+    let url = if entry.contains("://") {
+        Url::parse(entry).map_err(|_| bad())?
+    } else {
+        let (host, port) = entry.rsplit_once(':').ok_or_else(bad)?;
+        if host.is_empty() || port.parse::<u16>().is_err() || host.contains('/') {
+            return Err(bad());
+        }
+        Url::parse(&format!("memcache://{host}:{port}")).map_err(|_| bad())?
+    };
+    match url.scheme() {
+        "memcache" | "memcache+tcp" => {
+            if url.host_str().is_none_or(str::is_empty) || url.port().is_none() {
+                return Err(config_error(format!(
+                    "address #{index} needs a host and a port"
+                )));
+            }
+        }
+        "memcache+unix" if !url.path().is_empty() => {}
+        "memcache+tls" => {
+            return Err(config_error(
+                "memcache+tls needs the memcache crate's `tls` feature, which is off (it links OpenSSL)",
+            ))
+        }
+        "memcache+udp" => {
+            return Err(config_error(
+                "UDP is not supported: session writes must not be lost silently",
+            ))
+        }
+        _ => return Err(bad()),
+    }
+    for (key, value) in url.query_pairs() {
+        match (key.as_ref(), value.as_ref()) {
+            ("udp", "true") => {
+                return Err(config_error(
+                    "UDP is not supported: session writes must not be lost silently",
+                ))
+            }
+            // The crate's ASCII `add` answers NOT_STORED with Ok, so an id
+            // collision would overwrite another user's session.
+            ("protocol", "ascii") => {
+                return Err(config_error(
+                    "protocol=ascii is not supported: its add() cannot report an existing key",
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(url)
+}
+
+/// memcached keys are printable ASCII without spaces; these cover every
+/// common namespace style.
+fn prefix_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b":._-/".contains(&b)
+}
+
+/// Parses beego's form (`127.0.0.1:11211`, or addresses separated by `;`
+/// or `,`) and `memcache://` URLs, plus `name=value` options in the same
+/// list: `prefix`, `pool_size`, `connect_timeout` and `timeout` (seconds).
+pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
+    let mut servers = Vec::new();
+    let mut prefix = DEFAULT_PREFIX.to_owned();
+    let mut pool_size = 16u32;
+    let mut connect_timeout = Duration::from_secs(3);
+    let mut io_timeout = Duration::from_secs(3);
+    for entry in split_hosts(config) {
+        match entry.split_once('=') {
+            Some((name, value)) if !entry.contains("://") => match name.trim() {
+                "prefix" => prefix = value.trim().to_owned(),
+                "pool_size" | "poolsize" => {
+                    pool_size = options::pool_size(NAME, "pool_size", value)?
+                }
+                "connect_timeout" => {
+                    connect_timeout = options::timeout(NAME, "connect_timeout", value)?;
+                }
+                "timeout" => io_timeout = options::timeout(NAME, "timeout", value)?,
+                other => {
+                    return Err(config_error(format!(
+                    "unknown option {other:?} (known: prefix, pool_size, connect_timeout, timeout)"
+                )))
+                }
+            },
+            _ => servers.push(server_url(entry, servers.len() + 1)?),
+        }
+    }
+    if servers.is_empty() {
+        return Err(config_error(
+            "no server address (expected e.g. 127.0.0.1:11211)",
+        ));
+    }
+    check_prefix(
+        NAME,
+        &prefix,
+        prefix_byte,
+        "ASCII letters, digits and : . _ - /",
+    )?;
+    for url in &mut servers {
+        // The crate applies `timeout` as the socket read/write timeout of
+        // every connection; without it a stalled server blocks a thread.
+        if !url.query_pairs().any(|(k, _)| k == "timeout") {
+            url.query_pairs_mut()
+                .append_pair("timeout", &io_timeout.as_secs_f64().to_string());
+        }
+    }
+    Ok(MemcacheConfig {
+        servers,
+        prefix,
+        pool_size,
+        connect_timeout,
+        io_timeout,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(c: &MemcacheConfig) -> Vec<String> {
+        c.servers
+            .iter()
+            .map(|u| format!("{}:{}", u.host_str().unwrap(), u.port().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn beego_forms() {
+        let c = parse("127.0.0.1:11211").unwrap();
+        assert_eq!(hosts(&c), ["127.0.0.1:11211"]);
+        assert_eq!(c.prefix, DEFAULT_PREFIX);
+        assert_eq!(c.servers[0].scheme(), "memcache");
+        assert!(c.servers[0].query().unwrap().contains("timeout=3"));
+        let c = parse(" 10.0.0.1:1 ; 10.0.0.2:2,[::1]:3 ").unwrap();
+        assert_eq!(hosts(&c), ["10.0.0.1:1", "10.0.0.2:2", "[::1]:3"]);
+    }
+
+    #[test]
+    fn urls_and_options() {
+        let c = parse(
+            "memcache://u:p@h:11211?timeout=1;memcache+tcp://h2:5,prefix=app:,pool_size=4,connect_timeout=0.5,timeout=2",
+        )
+        .unwrap();
+        assert_eq!(hosts(&c), ["h:11211", "h2:5"]);
+        assert_eq!(c.servers[0].password(), Some("p"));
+        assert_eq!(c.servers[0].query(), Some("timeout=1"));
+        assert_eq!(c.servers[1].query(), Some("timeout=2"));
+        assert_eq!(c.prefix, "app:");
+        assert_eq!(c.pool_size, 4);
+        assert_eq!(c.connect_timeout, Duration::from_millis(500));
+        assert!(parse("memcache+unix:///run/memcached.sock").is_ok());
+    }
+
+    #[test]
+    fn bad_forms_are_config_errors_without_secrets() {
+        for bad in [
+            "",
+            " ; ",
+            "localhost",
+            "host:notaport",
+            ":11211",
+            "redis://h:1",
+            "memcache://u:secretpw@h",
+            "memcache+tls://u:secretpw@h:1",
+            "memcache+udp://h:1",
+            "memcache://h:1?udp=true",
+            "memcache://u:secretpw@h:1?protocol=ascii",
+            "h:1,pool_size=0",
+            "h:1,pool_size=x",
+            "h:1,timeout=-1",
+            "h:1,connect_timeout=inf",
+            "h:1,prefix=has space",
+            "h:1,bogus=1",
+        ] {
+            match parse(bad) {
+                Err(
+                    e @ Error::Config {
+                        engine: "memcache", ..
+                    },
+                ) => {
+                    assert!(!e.to_string().contains("secretpw"), "{e}");
+                }
+                other => panic!("{bad:?} gave {other:?}"),
+            }
+        }
+        let long = format!("h:1,prefix={}", "p".repeat(123));
+        assert!(parse(&long).unwrap_err().is_config());
+        assert!(parse(&format!("h:1,prefix={}", "p".repeat(122))).is_ok());
+    }
+}

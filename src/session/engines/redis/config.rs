@@ -1,0 +1,467 @@
+//! Parsing of the three Redis engines' `sessionproviderconfig` strings.
+//!
+//! Three shapes are accepted (see the [module docs](super)): beego's comma
+//! list, beego's JSON object, and `redis://` URLs. All three go through one
+//! key table ([`apply`]), so a key means the same in every shape.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::session::engines::shared::options::{self, split_hosts, Secret};
+use crate::session::error::{Error, Result};
+
+/// Which engine a config string is for: the shapes differ slightly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Single,
+    Cluster,
+    Sentinel,
+}
+
+impl Shape {
+    fn engine(self) -> &'static str {
+        match self {
+            Shape::Single => "redis",
+            Shape::Cluster => "redis_cluster",
+            Shape::Sentinel => "redis_sentinel",
+        }
+    }
+
+    fn default_port(self) -> u16 {
+        match self {
+            Shape::Sentinel => 26379,
+            _ => 6379,
+        }
+    }
+
+    fn default_pool_size(self) -> usize {
+        // beego's defaults (MaxPoolSize; the cluster's is 1000).
+        match self {
+            Shape::Cluster => 1000,
+            _ => 100,
+        }
+    }
+}
+
+/// Default key prefix: every key the engines write starts with it.
+pub(crate) const DEFAULT_PREFIX: &str = "actix-bee:session:";
+const DEFAULT_MASTER: &str = "mymaster";
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
+const DEFAULT_RETRIES: usize = 2;
+const MAX_PREFIX: usize = 256;
+/// The keys of [`apply`], for error messages.
+const KEYS: &str = "save_path, poolsize, password, username, sentinel_password, db_num, \
+     master_name, key_prefix, idle_timeout, idle_check_frequency, connect_timeout, \
+     response_timeout, max_retries, protocol";
+
+/// A parsed configuration. `Debug` never shows the passwords.
+#[derive(Debug, Clone)]
+pub(crate) struct RedisConfig {
+    /// Redis nodes (single, cluster seeds) or sentinels, as host and port.
+    pub nodes: Vec<(String, u16)>,
+    pub pool_size: usize,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub sentinel_password: Option<Secret>,
+    pub db: i64,
+    pub master_name: String,
+    pub key_prefix: String,
+    pub connect_timeout: Duration,
+    pub response_timeout: Duration,
+    /// beego's `idle_timeout`: accepted, unused (multiplexed connections
+    /// are not idle-pooled).
+    pub idle_timeout: Option<Duration>,
+    pub max_retries: usize,
+}
+
+impl RedisConfig {
+    fn defaults(shape: Shape) -> Self {
+        RedisConfig {
+            nodes: Vec::new(),
+            pool_size: shape.default_pool_size(),
+            username: None,
+            password: None,
+            sentinel_password: None,
+            db: 0,
+            master_name: DEFAULT_MASTER.into(),
+            key_prefix: DEFAULT_PREFIX.into(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            response_timeout: DEFAULT_RESPONSE_TIMEOUT,
+            idle_timeout: None,
+            max_retries: DEFAULT_RETRIES,
+        }
+    }
+
+    /// Parses any of the three shapes.
+    pub(crate) fn parse(shape: Shape, config: &str) -> Result<Self> {
+        let trimmed = config.trim();
+        let mut cfg = Self::defaults(shape);
+        if trimmed.starts_with('{') {
+            apply_json(&mut cfg, shape, trimmed)?;
+        } else if is_url(trimmed) {
+            apply_url(&mut cfg, shape, trimmed)?;
+        } else {
+            apply_old_style(&mut cfg, shape, trimmed)?;
+        }
+        cfg.validate(shape)?;
+        Ok(cfg)
+    }
+
+    fn validate(&self, shape: Shape) -> Result<()> {
+        let bad = |reason: &str| Err(Error::config(shape.engine(), reason));
+        if self.nodes.is_empty() {
+            return bad("no address given");
+        }
+        if self.db < 0 {
+            return bad("db_num must not be negative");
+        }
+        if shape == Shape::Cluster && self.db != 0 {
+            return bad("Redis Cluster only has db 0");
+        }
+        if self.key_prefix.is_empty() || self.key_prefix.len() > MAX_PREFIX {
+            return Err(Error::config(
+                shape.engine(),
+                format!("key_prefix must be 1 to {MAX_PREFIX} bytes"),
+            ));
+        }
+        if shape == Shape::Sentinel && self.master_name.is_empty() {
+            return bad("master_name is empty");
+        }
+        Ok(())
+    }
+}
+
+/// The key table: one key and its value as text, whatever the shape. An
+/// empty value leaves an optional setting unset. Messages never echo a
+/// value, which may be a password.
+fn apply(cfg: &mut RedisConfig, shape: Shape, key: &str, value: &str) -> Result<()> {
+    let engine = shape.engine();
+    let value = value.trim();
+    match key {
+        "save_path" if is_url(value) => apply_url(cfg, shape, value)?,
+        "save_path" => cfg.nodes = parse_addrs(shape, value)?,
+        "poolsize" | "pool_size" => {
+            cfg.pool_size = usize::try_from(options::pool_size(engine, "poolsize", value)?)
+                .unwrap_or(usize::MAX);
+        }
+        "password" => cfg.password = Secret::new(value),
+        "username" => cfg.username = Some(value.to_owned()).filter(|u| !u.is_empty()),
+        "sentinel_password" => cfg.sentinel_password = Secret::new(value),
+        "db_num" | "db" => cfg.db = options::number(engine, "db_num", value)?,
+        "master_name" => cfg.master_name = value.to_owned(),
+        "key_prefix" => cfg.key_prefix = value.to_owned(),
+        "idle_timeout" if value.is_empty() => cfg.idle_timeout = None,
+        "idle_timeout" => cfg.idle_timeout = Some(options::duration(engine, key, value)?),
+        // beego parses it and never uses it.
+        "idle_check_frequency" if value.is_empty() => {}
+        "idle_check_frequency" => {
+            options::duration(engine, key, value)?;
+        }
+        "connect_timeout" | "response_timeout" if value.is_empty() => {}
+        "connect_timeout" => cfg.connect_timeout = options::timeout(engine, key, value)?,
+        "response_timeout" => cfg.response_timeout = options::timeout(engine, key, value)?,
+        "max_retries" => cfg.max_retries = options::number(engine, key, value)?,
+        "protocol" if matches!(value, "resp2" | "2") => {}
+        "protocol" => return Err(Error::config(engine, "protocol must be resp2")),
+        other => {
+            return Err(Error::config(
+                engine,
+                format!("unknown key {other:?} (known: {KEYS})"),
+            ))
+        }
+    }
+    Ok(())
+}
+
+fn is_url(s: &str) -> bool {
+    s.starts_with("redis://") || s.starts_with("rediss://")
+}
+
+/// beego's `addr,poolsize,password,dbnum,idle_timeout,idle_check_frequency,max_retries`;
+/// sentinel has the master name as field 5, and the tail follows it
+/// (beego reads the tail one field too early).
+fn apply_old_style(cfg: &mut RedisConfig, shape: Shape, s: &str) -> Result<()> {
+    const FIELDS: &[&str] = &["save_path", "poolsize", "password", "db_num"];
+    const TAIL: &[&str] = &["idle_timeout", "idle_check_frequency", "max_retries"];
+    let names: Vec<&str> = match shape {
+        Shape::Sentinel => FIELDS
+            .iter()
+            .chain(&["master_name"])
+            .chain(TAIL)
+            .copied()
+            .collect(),
+        _ => FIELDS.iter().chain(TAIL).copied().collect(),
+    };
+    let fields: Vec<&str> = s.split(',').map(str::trim).collect();
+    if fields.len() > names.len() {
+        return Err(Error::config(
+            shape.engine(),
+            format!(
+                "too many comma-separated fields (at most {}); use JSON for passwords containing ','",
+                names.len()
+            ),
+        ));
+    }
+    for (i, (name, value)) in names.iter().zip(&fields).enumerate() {
+        if i == 0 || !value.is_empty() {
+            apply(cfg, shape, name, value)?;
+        }
+    }
+    Ok(())
+}
+
+fn apply_json(cfg: &mut RedisConfig, shape: Shape, s: &str) -> Result<()> {
+    let engine = shape.engine();
+    let map: Map<String, Value> = serde_json::from_str(s).map_err(|e| {
+        Error::config(
+            engine,
+            format!(
+                "invalid JSON config (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    for (key, value) in &map {
+        let text = match value {
+            Value::Null => continue,
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => {
+                return Err(Error::config(
+                    engine,
+                    format!("{key} must be a string or a number"),
+                ))
+            }
+        };
+        apply(cfg, shape, key, &text)?;
+    }
+    Ok(())
+}
+
+/// `host:port`, `[v6]:port` or `host`, separated by `;` (beego) or `,`.
+fn parse_addrs(shape: Shape, s: &str) -> Result<Vec<(String, u16)>> {
+    split_hosts(s).map(|a| parse_addr(shape, a)).collect()
+}
+
+fn parse_addr(shape: Shape, a: &str) -> Result<(String, u16)> {
+    let bad = || {
+        Error::config(
+            shape.engine(),
+            format!("invalid address {a:?} (want host:port)"),
+        )
+    };
+    let (host, port) = if let Some(rest) = a.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or_else(bad)?;
+        match after.strip_prefix(':') {
+            Some(p) => (host, Some(p)),
+            None if after.is_empty() => (host, None),
+            None => return Err(bad()),
+        }
+    } else {
+        match a.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') => (h, Some(p)),
+            Some(_) => return Err(bad()),
+            None => (a, None),
+        }
+    };
+    if host.is_empty() || host.contains(['/', '@', ' ']) {
+        return Err(bad());
+    }
+    let port = match port {
+        Some(p) => p.parse().map_err(|_| bad())?,
+        None => shape.default_port(),
+    };
+    Ok((host.to_owned(), port))
+}
+
+/// `redis://[user[:password]@]host[:port][,host[:port]...][/db][?key=value&...]`;
+/// the query takes the keys of [`apply`]. Error messages never echo the
+/// URL, which may hold a password.
+fn apply_url(cfg: &mut RedisConfig, shape: Shape, url: &str) -> Result<()> {
+    let engine = shape.engine();
+    if url.starts_with("rediss://") {
+        return Err(Error::config(
+            engine,
+            "rediss:// (TLS) is not supported by this build",
+        ));
+    }
+    let decode = |s: &str| {
+        options::percent_decode(s)
+            .ok_or_else(|| Error::config(engine, "bad percent-encoding in the URL"))
+    };
+    // A comma list of full URLs (`redis://a:1,redis://b:2`) is one URL
+    // with several hosts.
+    let url = url.replace(",redis://", ",");
+    let rest = url.strip_prefix("redis://").unwrap_or(&url);
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let hosts = match authority.rsplit_once('@') {
+        Some((userinfo, hosts)) => {
+            let (user, pass) = match userinfo.split_once(':') {
+                Some((u, p)) => (u, Some(p)),
+                None => (userinfo, None),
+            };
+            apply(cfg, shape, "username", &decode(user)?)?;
+            if let Some(p) = pass {
+                apply(cfg, shape, "password", &decode(p)?)?;
+            }
+            hosts
+        }
+        None => authority,
+    };
+    cfg.nodes = parse_addrs(shape, hosts)?;
+    let path = path.trim_matches('/');
+    if !path.is_empty() {
+        cfg.db = options::number(engine, "the URL's db", path)?;
+    }
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        apply(cfg, shape, k, &decode(v)?)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_style_single() {
+        let c = RedisConfig::parse(Shape::Single, "127.0.0.1:6379,100,secret,2,30").unwrap();
+        assert_eq!(c.nodes, [("127.0.0.1".to_owned(), 6379)]);
+        assert_eq!((c.pool_size, c.db), (100, 2));
+        assert_eq!(c.password.as_ref().map(Secret::expose), Some("secret"));
+        assert_eq!(c.idle_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(c.key_prefix, DEFAULT_PREFIX);
+        let c = RedisConfig::parse(Shape::Single, "127.0.0.1:6379").unwrap();
+        assert_eq!(c.password, None);
+        let c = RedisConfig::parse(Shape::Single, "localhost,,,,").unwrap();
+        assert_eq!(c.nodes, [("localhost".to_owned(), 6379)]);
+    }
+
+    #[test]
+    fn old_style_sentinel_master_is_field_5_and_tail_follows() {
+        let c = RedisConfig::parse(
+            Shape::Sentinel,
+            "127.0.0.1:26390;127.0.0.1:26391,50,pw,1,othermaster,45s,60s,4",
+        )
+        .unwrap();
+        assert_eq!(c.nodes.len(), 2);
+        assert_eq!(c.master_name, "othermaster");
+        assert_eq!(c.idle_timeout, Some(Duration::from_secs(45)));
+        assert_eq!((c.max_retries, c.db, c.pool_size), (4, 1, 50));
+        let c = RedisConfig::parse(Shape::Sentinel, "127.0.0.1").unwrap();
+        assert_eq!(c.nodes, [("127.0.0.1".to_owned(), 26379)]);
+        assert_eq!(c.master_name, "mymaster");
+    }
+
+    #[test]
+    fn old_style_cluster() {
+        let c = RedisConfig::parse(Shape::Cluster, "127.0.0.1:7001;127.0.0.1:7002,,,0").unwrap();
+        assert_eq!(c.nodes.len(), 2);
+        assert_eq!(c.pool_size, 1000);
+        assert!(RedisConfig::parse(Shape::Cluster, "127.0.0.1:7001,,,3").is_err());
+    }
+
+    #[test]
+    fn json_with_optional_durations() {
+        let c = RedisConfig::parse(
+            Shape::Sentinel,
+            r#"{"save_path":"127.0.0.1:26390;127.0.0.1:26391","poolsize":10,"password":"p,w","db_num":"3","master_name":"m","key_prefix":"app:s:","connect_timeout":"1.5s","response_timeout":2}"#,
+        )
+        .unwrap();
+        assert_eq!(c.password.as_ref().map(Secret::expose), Some("p,w"));
+        assert_eq!((c.db, c.pool_size), (3, 10));
+        assert_eq!(c.master_name, "m");
+        assert_eq!(c.key_prefix, "app:s:");
+        assert_eq!(c.connect_timeout, Duration::from_millis(1500));
+        assert_eq!(c.response_timeout, Duration::from_secs(2));
+        assert_eq!(c.idle_timeout, None);
+        let c = RedisConfig::parse(
+            Shape::Single,
+            r#"{"save_path":"h:1","idle_timeout":"1m30s","idle_check_frequency":""}"#,
+        )
+        .unwrap();
+        assert_eq!(c.idle_timeout, Some(Duration::from_secs(90)));
+        assert!(RedisConfig::parse(Shape::Single, r#"{"save_path":"h:1","bogus":1}"#).is_err());
+        assert!(
+            RedisConfig::parse(Shape::Single, r#"{"save_path":"h:1","key_prefix":""}"#).is_err()
+        );
+        assert!(RedisConfig::parse(Shape::Single, r#"{"save_path":"#).is_err());
+    }
+
+    #[test]
+    fn urls() {
+        let c = RedisConfig::parse(
+            Shape::Single,
+            "redis://user:p%40ss@127.0.0.1:6399/4?key_prefix=x%3A&pool_size=8&response_timeout=250ms",
+        )
+        .unwrap();
+        assert_eq!(c.nodes, [("127.0.0.1".to_owned(), 6399)]);
+        assert_eq!(c.username.as_deref(), Some("user"));
+        assert_eq!(c.password.as_ref().map(Secret::expose), Some("p@ss"));
+        assert_eq!((c.db, c.pool_size), (4, 8));
+        assert_eq!(c.key_prefix, "x:");
+        assert_eq!(c.response_timeout, Duration::from_millis(250));
+        let c = RedisConfig::parse(
+            Shape::Sentinel,
+            "redis://:pw@127.0.0.1:26390,127.0.0.1:26391,[::1]:26392/?master_name=mm",
+        )
+        .unwrap();
+        assert_eq!(c.nodes.len(), 3);
+        assert_eq!(c.nodes[2], ("::1".to_owned(), 26392));
+        assert_eq!(c.master_name, "mm");
+        let c = RedisConfig::parse(Shape::Cluster, "redis://a:7001,redis://b:7002").unwrap();
+        assert_eq!(c.nodes.len(), 2);
+        assert!(RedisConfig::parse(Shape::Single, "redis://h:1/?nope=1").is_err());
+        assert!(RedisConfig::parse(Shape::Single, "rediss://h:1").is_err());
+    }
+
+    #[test]
+    fn errors_and_debug_never_show_the_password() {
+        for bad in [
+            "redis://u:hunter2@h:notaport",
+            "h:1,x,hunter2",
+            "h:1,1,hunter2,zz",
+            r#"{"save_path":"h:1","password":"hunter2","db_num":"x"}"#,
+        ] {
+            let err = RedisConfig::parse(Shape::Single, bad).unwrap_err();
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
+        let c = RedisConfig::parse(Shape::Single, "h:1,1,hunter2").unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn durations_follow_the_one_grammar() {
+        let parse = |d: &str| {
+            RedisConfig::parse(
+                Shape::Single,
+                &format!(r#"{{"save_path":"h:1","response_timeout":"{d}","idle_timeout":"{d}"}}"#),
+            )
+        };
+        assert_eq!(
+            parse("750ms").unwrap().response_timeout,
+            Duration::from_millis(750)
+        );
+        assert_eq!(
+            parse("0.5").unwrap().idle_timeout,
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse("1h").unwrap().idle_timeout,
+            Some(Duration::from_secs(3600))
+        );
+        for bad in ["5x", "-1s", "1e20", "18446744073709551615", "2h"] {
+            assert!(parse(bad).unwrap_err().is_config(), "{bad}");
+        }
+        assert!(RedisConfig::parse(Shape::Single, "h:1,2000")
+            .unwrap_err()
+            .is_config());
+        let c = RedisConfig::parse(Shape::Single, "redis://h:1/?protocol=2&db_num=3").unwrap();
+        assert_eq!(c.db, 3);
+    }
+}

@@ -1,0 +1,275 @@
+//! The Redis engines: `redis`, `redis_cluster` and `redis_sentinel`.
+//!
+//! All three share one storage implementation, generic over the connection:
+//! - **Layout**: one hash per session under `key_prefix + id` (default
+//!   prefix `actix-bee:session:`). Each user key is the field `v:<key>`
+//!   holding the encoded value; `m:created` holds the creation time, out of
+//!   reach of user keys. The hash's TTL is the idle lifetime.
+//! - **Reads** cost one round trip: `HGETALL` and `PTTL`, pipelined.
+//! - **Writes** apply only the request's per-key changes, atomically, in a
+//!   Lua script that first checks the session still exists, so concurrent
+//!   requests never lose each other's keys and a destroyed session is never
+//!   brought back. Creation is an insert-if-absent script whose result is
+//!   checked (`Error::IdCollision`). A request that changed nothing only
+//!   refreshes the TTL (`PEXPIRE`, which does nothing on a missing key),
+//!   and only once a quarter of the idle lifetime has passed.
+//! - **Regenerate** is one script on a single server or a sentinel's
+//!   master (`RENAME` to the new key if it is free, with a fresh TTL). A
+//!   cluster cannot rename across hash slots, so there it creates the new
+//!   session (insert-if-absent, with the data and a fresh TTL) and then
+//!   deletes the old one.
+//! - **`session_all`** counts keys under the prefix with `SCAN` (on every
+//!   master of a cluster); **GC** is Redis's own expiry, so a no-op.
+//!
+//! # Configuration
+//!
+//! `sessionproviderconfig` takes one of:
+//! - beego's comma list: `addr,poolsize,password,dbnum,idle_timeout,idle_check_frequency,max_retries`;
+//!   the cluster's `addr` is `host:port;host:port`; the sentinel's is the
+//!   sentinels' addresses and the master name is field 5:
+//!   `sentinels,poolsize,password,dbnum,mastername,idle_timeout,...`.
+//! - beego's JSON: `{"save_path", "poolsize", "password", "db_num",
+//!   "idle_timeout", "idle_check_frequency", "max_retries", "master_name"}`
+//!   plus `"key_prefix"`, `"username"`, `"sentinel_password"`,
+//!   `"connect_timeout"`, `"response_timeout"`. Durations are optional:
+//!   `"30s"`, `"500ms"`, or seconds (`30`, `"0.5"`).
+//! - a URL: `redis://[user:password@]host:port[,host:port...][/db][?key_prefix=..&pool_size=..&connect_timeout=..&response_timeout=..&master_name=..]`;
+//!   for the sentinel engine the hosts are the sentinels.
+//!
+//! `poolsize` caps the number of connections. Connections are multiplexed
+//! and opened one per runtime thread that uses the engine (one per
+//! actix-web worker), so a request and its connection's I/O run on the same
+//! thread. `idle_timeout` and `idle_check_frequency` are accepted for
+//! compatibility and unused. Passwords are never logged or put in errors.
+//! Init connects and fails if Redis cannot be reached, like beego's `PING`.
+//!
+//! # Examples
+//!
+//! ```no_run
+//! # actix_rt::System::new().block_on(async {
+//! use actix_bee::session::{Manager, ManagerConfig};
+//!
+//! let mut config = ManagerConfig::default();
+//! config.provider_config = r#"{"save_path":"127.0.0.1:6379","key_prefix":"myapp:s:"}"#.into();
+//! let manager = Manager::new("redis", config).await.unwrap();
+//! # });
+//! ```
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisConnectionInfo};
+
+use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
+use crate::session::error::{Error, Result};
+use crate::session::id::SessionId;
+use crate::session::record::SessionRecord;
+use crate::session::store::{Released, Write};
+
+mod commands;
+mod config;
+mod pool;
+
+#[cfg(feature = "redis_cluster")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis_cluster")))]
+pub mod cluster;
+#[cfg(feature = "redis_sentinel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis_sentinel")))]
+pub mod sentinel;
+
+use commands::Commands;
+pub(crate) use config::{RedisConfig, Shape};
+
+/// How one engine connects and counts keys; the rest is shared.
+#[async_trait]
+pub(crate) trait Topology: Send + Sync + 'static {
+    /// The connection every command goes through.
+    type Conn: ConnectionLike + Clone + Send + Sync + 'static;
+    /// The engine name, used in errors.
+    const NAME: &'static str;
+    /// The config shape.
+    const SHAPE: Shape;
+    /// True when every key lives on one node, so one script may touch two
+    /// sessions (regenerate renames atomically).
+    const ONE_NODE: bool;
+    /// Connects (and checks the server answers).
+    async fn connect(cfg: &RedisConfig) -> Result<Self::Conn>;
+    /// Number of keys matching `pattern` (a SCAN glob).
+    async fn count(conn: &Self::Conn, pattern: &str) -> redis::RedisResult<usize> {
+        let conn = conn.clone();
+        commands::scan_count(pattern, move |cmd| {
+            let mut conn = conn.clone();
+            async move { cmd.query_async(&mut conn).await }
+        })
+        .await
+    }
+}
+
+/// The redis-crate connection info for one node.
+pub(crate) fn connection_info(host: &str, port: u16, cfg: &RedisConfig) -> Result<ConnectionInfo> {
+    let mut redis = RedisConnectionInfo::default().set_db(cfg.db);
+    if let Some(user) = &cfg.username {
+        redis = redis.set_username(user);
+    }
+    if let Some(password) = &cfg.password {
+        redis = redis.set_password(password.expose());
+    }
+    let info = ConnectionAddr::Tcp(host.to_owned(), port)
+        .into_connection_info()
+        .map_err(|e| Error::config("redis", format!("bad address: {:?}", e.kind())))?;
+    Ok(info.set_redis_settings(redis))
+}
+
+/// The records of the three Redis engines, over one topology.
+pub(crate) struct Redis<T: Topology> {
+    cmds: Commands<T::Conn>,
+}
+
+impl<T: Topology> std::fmt::Debug for Redis<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redis")
+            .field("engine", &T::NAME)
+            .field("prefix", &self.cmds.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Topology> Redis<T> {
+    fn key(&self, sid: &SessionId) -> String {
+        self.cmds.key(sid.as_str())
+    }
+}
+
+#[async_trait]
+impl<T: Topology> RecordStore for Redis<T> {
+    const NAME: &'static str = T::NAME;
+
+    async fn open(cx: Cx, config: &str) -> Result<Self> {
+        let cfg = RedisConfig::parse(T::SHAPE, config)?;
+        let conn = T::connect(&cfg).await?;
+        tracing::debug!(
+            engine = T::NAME,
+            nodes = cfg.nodes.len(),
+            "session: redis connected"
+        );
+        Ok(Redis {
+            cmds: Commands {
+                conn,
+                prefix: cfg.key_prefix,
+                lifetimes: cx.lifetimes,
+                format: cx.format,
+                backend: T::NAME,
+            },
+        })
+    }
+
+    async fn load(&self, sid: &SessionId, now: u64) -> Found {
+        Ok(self.cmds.load(&self.key(sid), now).await?.map(|(r, _)| r))
+    }
+
+    async fn exists(&self, sid: &SessionId, _now: u64) -> Result<bool> {
+        self.cmds.exists(&self.key(sid)).await
+    }
+
+    async fn write(&self, w: Write<'_>) -> Result<Released> {
+        self.cmds.write(&w).await.map(Released::wrote)
+    }
+
+    async fn insert(&self, sid: &SessionId, record: &SessionRecord, _now: u64) -> Result<()> {
+        self.cmds.create(&self.key(sid), record).await
+    }
+
+    async fn remove(&self, sid: &SessionId) -> Result<()> {
+        self.cmds.delete(&self.key(sid)).await
+    }
+
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
+        let (old_key, new_key) = (self.key(old), self.key(new));
+        if T::ONE_NODE {
+            return self.cmds.rename(&old_key, &new_key, now).await;
+        }
+        // Across cluster slots: new first (with the fields as stored), old
+        // second, so a failure in between leaves the data under one id.
+        let Some((mut record, fields)) = self.cmds.load(&old_key, now).await? else {
+            return Ok(None);
+        };
+        self.cmds
+            .create_raw(
+                &new_key,
+                fields.iter().map(|(f, v)| (f.as_slice(), v.as_slice())),
+            )
+            .await?;
+        self.cmds.delete(&old_key).await?;
+        record.accessed_ms = now;
+        Ok(Some(record))
+    }
+
+    async fn count(&self, _now: u64) -> Result<usize> {
+        let pattern = commands::scan_pattern(&self.cmds.prefix);
+        T::count(&self.cmds.conn, &pattern)
+            .await
+            .map_err(|e| self.cmds.err(e))
+    }
+
+    // GC: Redis expires sessions itself (PEXPIRE).
+}
+
+/// The single-server topology: multiplexed, auto-reconnecting connections.
+pub(crate) struct Single;
+
+#[async_trait]
+impl Topology for Single {
+    type Conn = pool::Pool<ConnectionManager>;
+    const NAME: &'static str = "redis";
+    const SHAPE: Shape = Shape::Single;
+    const ONE_NODE: bool = true;
+
+    async fn connect(cfg: &RedisConfig) -> Result<Self::Conn> {
+        let (host, port) = cfg
+            .nodes
+            .first()
+            .ok_or_else(|| Error::config(Self::NAME, "no address given"))?;
+        if cfg.nodes.len() > 1 {
+            return Err(Error::config(
+                Self::NAME,
+                "one address expected (use redis_cluster or redis_sentinel for several)",
+            ));
+        }
+        let client = Client::open(connection_info(host, *port, cfg)?)
+            .map_err(|e| Error::config(Self::NAME, format!("{:?}", e.kind())))?;
+        let manager_cfg = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(cfg.connect_timeout))
+            .set_response_timeout(Some(cfg.response_timeout))
+            .set_number_of_retries(cfg.max_retries);
+        pool::Pool::new(cfg.pool_size, move || {
+            let client = client.clone();
+            let manager_cfg = manager_cfg.clone();
+            async move { ConnectionManager::new_with_config(client, manager_cfg).await }
+        })
+        .await
+        .map_err(|e| Error::backend(Self::NAME, e))
+    }
+}
+
+engine_provider! {
+    /// The `redis` engine: one Redis server.
+    ///
+    /// See the [module docs](self) for the layout and the config string.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # actix_rt::System::new().block_on(async {
+    /// use std::time::Duration;
+    /// use actix_bee::session::Provider;
+    /// use actix_bee::session::redis::RedisProvider;
+    ///
+    /// let mut provider = RedisProvider::default();
+    /// provider
+    ///     .session_init(Duration::from_secs(3600), r#"{"save_path":"127.0.0.1:6379","key_prefix":"myapp:s:"}"#)
+    ///     .await
+    ///     .unwrap();
+    /// # });
+    /// ```
+    #[derive(Default)]
+    pub struct RedisProvider(Redis<Single>);
+}

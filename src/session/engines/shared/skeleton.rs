@@ -1,0 +1,279 @@
+//! The engine skeleton: engines implement [`RecordStore`], and one generic
+//! [`Engine`] implements [`Provider`] over it.
+//!
+//! The skeleton owns what every engine used to write again: the
+//! "not initialised" guard, the choice between a loaded and a new
+//! [`MapStore`], the no-I/O store of a fresh id, and regenerate (new id
+//! first, old id dead after). A record store only says how to load, write,
+//! insert, remove and count one record, in the [`Format`] it is handed.
+//!
+//! Room is left for what comes next: an owner index is an extension trait
+//! on [`RecordStore`], per-call deadlines a wrapper in [`Engine`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::session::error::{Error, Result};
+use crate::session::format::Format;
+use crate::session::id::{IdFormat, SessionId};
+use crate::session::provider::Provider;
+use crate::session::record::{now_ms, Lifetimes, SessionRecord};
+use crate::session::store::{MapStore, Released, SessionWriter, Store, Write};
+
+/// A record as loaded or moved: `None` when there is none (or it expired).
+pub(crate) type Found = Result<Option<SessionRecord>>;
+
+/// What every call of a record store may need: the lifetimes and the
+/// storage format, fixed at init.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cx {
+    pub lifetimes: Lifetimes,
+    pub format: Format,
+}
+
+/// One engine's storage of records. Times are ms since the epoch.
+#[async_trait]
+pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
+    /// The engine name, in errors and logs.
+    const NAME: &'static str;
+    /// The shape of this engine's ids.
+    const ID_FORMAT: IdFormat = IdFormat::Random;
+
+    /// Parses the engine's `sessionproviderconfig` and connects (or
+    /// prepares to connect on first use).
+    async fn open(cx: Cx, config: &str) -> Result<Self>;
+
+    /// The live record of `sid`: `None` when absent or expired,
+    /// [`Error::Corrupt`] when it does not decode.
+    async fn load(&self, sid: &SessionId, now: u64) -> Found;
+
+    /// True when a live record is stored under `sid`.
+    async fn exists(&self, sid: &SessionId, now: u64) -> Result<bool> {
+        Ok(self.load(sid, now).await?.is_some())
+    }
+
+    /// Applies one release of a [`MapStore`]: `Create` inserts if absent,
+    /// `Update` and `Touch` write only a session that is still there.
+    async fn write(&self, w: Write<'_>) -> Result<Released>;
+
+    /// Inserts `record` under `sid` unless a live session is there
+    /// ([`Error::IdCollision`]); an expired one is replaced.
+    async fn insert(&self, sid: &SessionId, record: &SessionRecord, now: u64) -> Result<()>;
+
+    /// Removes `sid`; an absent one is fine.
+    async fn remove(&self, sid: &SessionId) -> Result<()>;
+
+    /// Moves the live record of `old` to `new` and returns it, `None` when
+    /// `old` holds none. Written once here: the new id first (insert if
+    /// absent), then the old id goes, so a failure in between leaves the
+    /// data under one id, never under none and never with new data under
+    /// the old id. Engines that can do it atomically override it.
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
+        let Some(mut record) = self.load(old, now).await? else {
+            return Ok(None);
+        };
+        record.accessed_ms = now;
+        self.insert(new, &record, now).await?;
+        self.remove(old).await?;
+        Ok(Some(record))
+    }
+
+    /// Number of live sessions.
+    async fn count(&self, now: u64) -> Result<usize>;
+
+    /// Removes expired sessions; a no-op where the backend expires them.
+    async fn gc(&self, _now: u64) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The state of an initialised engine, shared with the stores it hands out.
+struct Inner<S> {
+    records: S,
+    cx: Cx,
+}
+
+#[async_trait]
+impl<S: RecordStore> SessionWriter for Inner<S> {
+    async fn write(&self, w: Write<'_>) -> Result<Released> {
+        self.records.write(w).await
+    }
+}
+
+/// The generic engine: a [`Provider`] over any [`RecordStore`].
+pub(crate) struct Engine<S> {
+    inner: Option<Arc<Inner<S>>>,
+    format: Format,
+}
+
+impl<S> Default for Engine<S> {
+    fn default() -> Self {
+        Engine {
+            inner: None,
+            format: Format::default(),
+        }
+    }
+}
+
+impl<S: RecordStore> fmt::Debug for Engine<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("engine", &S::NAME)
+            .field("format", &self.format.name())
+            .field("records", &self.inner.as_ref().map(|i| &i.records))
+            .finish()
+    }
+}
+
+impl<S: RecordStore> Engine<S> {
+    /// An engine that is ready without `session_init` (the memory engine).
+    #[cfg(feature = "memory")]
+    pub(crate) fn ready(records: S, cx: Cx) -> Self {
+        Engine {
+            inner: Some(Arc::new(Inner { records, cx })),
+            format: cx.format,
+        }
+    }
+
+    /// The initialised state, or [`Error::NotInitialized`].
+    fn inner(&self) -> Result<&Arc<Inner<S>>> {
+        self.inner
+            .as_ref()
+            .ok_or(Error::NotInitialized { engine: S::NAME })
+    }
+
+    /// The change-tracking store over `record`, or a new one.
+    fn store(
+        inner: &Arc<Inner<S>>,
+        sid: SessionId,
+        record: Option<SessionRecord>,
+    ) -> Arc<dyn Store> {
+        let writer: Arc<dyn SessionWriter> = inner.clone();
+        let lifetimes = inner.cx.lifetimes;
+        match record {
+            Some(record) => Arc::new(MapStore::loaded(sid, record, lifetimes, writer)),
+            None => Arc::new(MapStore::new_session(sid, lifetimes, writer)),
+        }
+    }
+}
+
+#[async_trait]
+impl<S: RecordStore> Provider for Engine<S> {
+    async fn session_init(&mut self, max_lifetime: Duration, config: &str) -> Result<()> {
+        let cx = Cx {
+            lifetimes: Lifetimes::new(max_lifetime, None),
+            format: self.format,
+        };
+        let records = S::open(cx, config).await?;
+        tracing::debug!(
+            engine = S::NAME,
+            format = cx.format.name(),
+            "session: engine ready"
+        );
+        self.inner = Some(Arc::new(Inner { records, cx }));
+        Ok(())
+    }
+
+    async fn session_read(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
+        let inner = self.inner()?;
+        let record = inner.records.load(sid, now_ms()).await?;
+        Ok(Self::store(inner, sid.clone(), record))
+    }
+
+    /// No I/O: release creates the session with an insert-if-absent.
+    async fn session_new(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
+        Ok(Self::store(self.inner()?, sid.clone(), None))
+    }
+
+    async fn session_exist(&self, sid: &SessionId) -> Result<bool> {
+        self.inner()?.records.exists(sid, now_ms()).await
+    }
+
+    async fn session_regenerate(&self, old: &SessionId, new: &SessionId) -> Result<Arc<dyn Store>> {
+        let inner = self.inner()?;
+        let record = inner.records.move_record(old, new, now_ms()).await?;
+        Ok(Self::store(inner, new.clone(), record))
+    }
+
+    async fn session_destroy(&self, sid: &SessionId) -> Result<()> {
+        self.inner()?.records.remove(sid).await
+    }
+
+    async fn session_all(&self) -> Result<usize> {
+        self.inner()?.records.count(now_ms()).await
+    }
+
+    async fn session_gc(&self) -> Result<()> {
+        self.inner()?.records.gc(now_ms()).await
+    }
+
+    fn id_format(&self) -> IdFormat {
+        S::ID_FORMAT
+    }
+}
+
+/// Declares a public engine type over `Engine<$records>` and implements
+/// [`Provider`] for it by delegation: the one place engines' public types
+/// are wired.
+macro_rules! engine_provider {
+    ($(#[$meta:meta])* pub struct $name:ident($records:ty);) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        pub struct $name($crate::session::engines::shared::skeleton::Engine<$records>);
+
+        #[async_trait::async_trait]
+        impl $crate::session::Provider for $name {
+            async fn session_init(
+                &mut self,
+                max_lifetime: std::time::Duration,
+                config: &str,
+            ) -> $crate::session::Result<()> {
+                self.0.session_init(max_lifetime, config).await
+            }
+            async fn session_read(
+                &self,
+                sid: &$crate::session::SessionId,
+            ) -> $crate::session::Result<std::sync::Arc<dyn $crate::session::Store>> {
+                self.0.session_read(sid).await
+            }
+            async fn session_new(
+                &self,
+                sid: &$crate::session::SessionId,
+            ) -> $crate::session::Result<std::sync::Arc<dyn $crate::session::Store>> {
+                self.0.session_new(sid).await
+            }
+            async fn session_exist(
+                &self,
+                sid: &$crate::session::SessionId,
+            ) -> $crate::session::Result<bool> {
+                self.0.session_exist(sid).await
+            }
+            async fn session_regenerate(
+                &self,
+                old: &$crate::session::SessionId,
+                new: &$crate::session::SessionId,
+            ) -> $crate::session::Result<std::sync::Arc<dyn $crate::session::Store>> {
+                self.0.session_regenerate(old, new).await
+            }
+            async fn session_destroy(
+                &self,
+                sid: &$crate::session::SessionId,
+            ) -> $crate::session::Result<()> {
+                self.0.session_destroy(sid).await
+            }
+            async fn session_all(&self) -> $crate::session::Result<usize> {
+                self.0.session_all().await
+            }
+            async fn session_gc(&self) -> $crate::session::Result<()> {
+                self.0.session_gc().await
+            }
+            fn id_format(&self) -> $crate::session::engine::IdFormat {
+                self.0.id_format()
+            }
+        }
+    };
+}
+pub(crate) use engine_provider;

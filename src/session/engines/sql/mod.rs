@@ -1,0 +1,382 @@
+//! What the `mysql` and `postgresql` engines share.
+//!
+//! The engines differ only in their driver, their pool and a few words of
+//! SQL. Everything else lives here once: the engine options carried in the
+//! DSN ([`options`]), the pool seam ([`pool`]), the statements
+//! ([`statements`]) and the record store below, written against the small
+//! [`Conn`] trait each engine implements for its driver.
+
+pub(crate) mod options;
+pub(crate) mod pool;
+pub(crate) mod statements;
+
+#[cfg(feature = "mysql")]
+pub mod mysql;
+#[cfg(feature = "postgresql")]
+pub mod postgresql;
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use self::options::{EngineOptions, GC_BATCH, MAX_KEY_LEN};
+use self::pool::{Conn, Param, Row, Runner};
+use self::statements::{Dialect, Statements};
+use super::shared::blocking::blocking;
+use super::shared::skeleton::{Cx, Found, RecordStore};
+use crate::session::error::{Error, Result};
+use crate::session::id::SessionId;
+use crate::session::record::SessionRecord;
+use crate::session::store::{Released, Write, WriteMode};
+
+/// One SQL driver: its dialect and how it connects.
+pub(crate) trait Driver: Send + Sync + 'static {
+    /// The dialect, which also names the engine.
+    const DIALECT: Dialect;
+    /// Parses the DSN and builds a lazy pool.
+    fn connect(config: &str) -> Result<Connected>;
+}
+
+/// What a driver's `connect` hands over.
+pub(crate) struct Connected {
+    /// The pool.
+    pub runner: Box<dyn Runner>,
+    /// The engine options taken from the DSN.
+    pub options: EngineOptions,
+    /// The table definition to run at start-up, when `create_table` is on.
+    pub ddl: Option<String>,
+    /// The DSN with its password replaced, for `Debug`.
+    pub redacted_dsn: String,
+}
+
+/// The time as the signed ms the expiry column holds.
+fn ms(now: u64) -> i64 {
+    i64::try_from(now).unwrap_or(i64::MAX)
+}
+
+fn unsigned(ms: i64) -> u64 {
+    u64::try_from(ms).unwrap_or(0)
+}
+
+/// Ids longer than the key column cannot be stored (only a foreign id
+/// source could produce one).
+fn check_key(sid: &SessionId) -> Result<()> {
+    let len = sid.as_str().len();
+    if len > MAX_KEY_LEN {
+        return Err(Error::TooLarge {
+            what: "session id",
+            size: len,
+            limit: MAX_KEY_LEN,
+        });
+    }
+    Ok(())
+}
+
+struct Shared {
+    dialect: Dialect,
+    runner: Box<dyn Runner>,
+    statements: Statements,
+    cx: Cx,
+}
+
+impl Shared {
+    fn name(&self) -> &'static str {
+        self.dialect.name()
+    }
+
+    fn expiry(&self, now: i64) -> i64 {
+        now.saturating_add(ms(self.cx.lifetimes.idle_ms()))
+    }
+
+    /// Runs `f` on the blocking pool against a pooled connection.
+    async fn call<T, F>(self: &Arc<Self>, transaction: bool, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Shared, &mut dyn Conn) -> Result<T> + Send + 'static,
+    {
+        let shared = self.clone();
+        blocking(self.name(), move || {
+            let mut f = Some(f);
+            let mut out = None;
+            shared.runner.run(transaction, &mut |conn| {
+                if let Some(f) = f.take() {
+                    out = Some(f(&shared, conn)?);
+                }
+                Ok(())
+            })?;
+            out.ok_or_else(|| Error::backend(shared.name(), "the pool did not run the statement"))
+        })
+        .await
+    }
+
+    /// Decodes a live row; [`Error::Corrupt`] when it does not decode.
+    fn decode(&self, row: Row) -> Result<SessionRecord> {
+        let mut record = self.cx.format.decode(&row.data)?;
+        // A touch moves only the expiry column; the access time it
+        // implies drives the next touch.
+        let touched = row
+            .expiry_ms
+            .saturating_sub(ms(self.cx.lifetimes.idle_ms()));
+        record.accessed_ms = record.accessed_ms.max(unsigned(touched));
+        Ok(record)
+    }
+
+    fn encode(&self, record: &SessionRecord) -> Result<Vec<u8>> {
+        let data = self.cx.format.encode(record)?;
+        let limit = self.dialect.max_data_len();
+        if data.len() > limit {
+            return Err(Error::TooLarge {
+                what: "session",
+                size: data.len(),
+                limit,
+            });
+        }
+        Ok(data)
+    }
+
+    /// Inserts `key`, or replaces a row under it that already expired.
+    /// Each statement is atomic on its own, so no transaction is needed.
+    fn insert_or_replace_expired(
+        &self,
+        conn: &mut dyn Conn,
+        key: &str,
+        data: &[u8],
+        now: i64,
+    ) -> Result<()> {
+        let s = &self.statements;
+        let expiry = self.expiry(now);
+        let row = [Param::Str(key), Param::Bytes(data), Param::Int(expiry)];
+        if conn.execute(&s.insert, &row)? == 1 {
+            return Ok(());
+        }
+        let replace = [
+            Param::Bytes(data),
+            Param::Int(expiry),
+            Param::Str(key),
+            Param::Int(now),
+        ];
+        if conn.execute(&s.replace_expired, &replace)? == 1 {
+            return Ok(());
+        }
+        Err(Error::IdCollision)
+    }
+
+    /// The live row under `sid` (locked when `lock`), decoded.
+    fn load(
+        &self,
+        conn: &mut dyn Conn,
+        sid: &SessionId,
+        now: i64,
+        lock: bool,
+    ) -> Result<Option<SessionRecord>> {
+        let s = &self.statements;
+        let sql = if lock {
+            &s.select_for_update
+        } else {
+            &s.select
+        };
+        conn.query_row(sql, &[Param::Str(sid.as_str())])?
+            .filter(|row| row.expiry_ms >= now)
+            .map(|row| self.decode(row))
+            .transpose()
+    }
+}
+
+/// The record store of an SQL engine.
+pub(crate) struct Sql<D> {
+    shared: Arc<Shared>,
+    /// The DSN with its password replaced, for `Debug`.
+    redacted_dsn: String,
+    table: String,
+    driver: PhantomData<fn() -> D>,
+}
+
+impl<D> fmt::Debug for Sql<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sql")
+            .field("dsn", &self.redacted_dsn)
+            .field("table", &self.table)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl<D: Driver> RecordStore for Sql<D> {
+    const NAME: &'static str = D::DIALECT.name();
+
+    async fn open(cx: Cx, config: &str) -> Result<Self> {
+        let connected = D::connect(config)?;
+        let shared = Arc::new(Shared {
+            dialect: D::DIALECT,
+            runner: connected.runner,
+            statements: Statements::new(D::DIALECT, &connected.options.table),
+            cx,
+        });
+        if let Some(ddl) = connected.ddl {
+            shared.call(false, move |_, conn| conn.batch(&ddl)).await?;
+        }
+        Ok(Sql {
+            shared,
+            redacted_dsn: connected.redacted_dsn,
+            table: connected.options.table,
+            driver: PhantomData,
+        })
+    }
+
+    async fn load(&self, sid: &SessionId, now: u64) -> Found {
+        if check_key(sid).is_err() {
+            return Ok(None);
+        }
+        let key = sid.clone();
+        self.shared
+            .call(false, move |shared, conn| {
+                shared.load(conn, &key, ms(now), false)
+            })
+            .await
+    }
+
+    async fn exists(&self, sid: &SessionId, now: u64) -> Result<bool> {
+        if check_key(sid).is_err() {
+            return Ok(false);
+        }
+        let key = sid.clone();
+        self.shared
+            .call(false, move |shared, conn| {
+                let params = [Param::Str(key.as_str()), Param::Int(ms(now))];
+                Ok(conn
+                    .query_int(&shared.statements.live_expiry, &params)?
+                    .is_some())
+            })
+            .await
+    }
+
+    async fn write(&self, w: Write<'_>) -> Result<Released> {
+        check_key(w.sid)?;
+        let now = ms(w.now_ms);
+        let sid = w.sid.clone();
+        let written = match w.mode {
+            WriteMode::Create => {
+                self.insert(w.sid, w.merged, w.now_ms).await?;
+                true
+            }
+            WriteMode::Touch => {
+                self.shared
+                    .call(false, move |shared, conn| {
+                        let params = [
+                            Param::Int(shared.expiry(now)),
+                            Param::Str(sid.as_str()),
+                            Param::Int(now),
+                        ];
+                        Ok(conn.execute(&shared.statements.touch, &params)? > 0)
+                    })
+                    .await?
+            }
+            // Merge under a row lock so concurrent requests on one session
+            // lose nothing, and a destroyed session is not written again.
+            _ => {
+                let changes = w.changes.clone();
+                self.shared
+                    .call(true, move |shared, conn| {
+                        let Some(mut record) = shared.load(conn, &sid, now, true)? else {
+                            return Ok(false);
+                        };
+                        changes.apply(&mut record.values);
+                        record.accessed_ms = unsigned(now);
+                        let data = shared.encode(&record)?;
+                        let params = [
+                            Param::Bytes(&data),
+                            Param::Int(shared.expiry(now)),
+                            Param::Str(sid.as_str()),
+                        ];
+                        conn.execute(&shared.statements.update, &params)?;
+                        Ok(true)
+                    })
+                    .await?
+            }
+        };
+        Ok(Released::wrote(written))
+    }
+
+    async fn insert(&self, sid: &SessionId, record: &SessionRecord, now: u64) -> Result<()> {
+        check_key(sid)?;
+        let record = SessionRecord {
+            accessed_ms: now,
+            ..record.clone()
+        };
+        let data = self.shared.encode(&record)?;
+        let sid = sid.clone();
+        self.shared
+            .call(false, move |shared, conn| {
+                shared.insert_or_replace_expired(conn, sid.as_str(), &data, ms(now))
+            })
+            .await
+    }
+
+    async fn remove(&self, sid: &SessionId) -> Result<()> {
+        if check_key(sid).is_err() {
+            return Ok(());
+        }
+        let key = sid.clone();
+        self.shared
+            .call(false, move |shared, conn| {
+                conn.execute(&shared.statements.delete, &[Param::Str(key.as_str())])?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// New id in, old id out, in one transaction.
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
+        check_key(new)?;
+        if check_key(old).is_err() {
+            return Ok(None);
+        }
+        let (old_key, new_key) = (old.clone(), new.clone());
+        let now = ms(now);
+        self.shared
+            .call(true, move |shared, conn| {
+                let Some(mut record) = shared.load(conn, &old_key, now, true)? else {
+                    return Ok(None);
+                };
+                record.accessed_ms = unsigned(now);
+                let data = shared.encode(&record)?;
+                shared.insert_or_replace_expired(conn, new_key.as_str(), &data, now)?;
+                conn.execute(&shared.statements.delete, &[Param::Str(old_key.as_str())])?;
+                Ok(Some(record))
+            })
+            .await
+    }
+
+    async fn count(&self, now: u64) -> Result<usize> {
+        let n = self
+            .shared
+            .call(false, move |shared, conn| {
+                conn.query_int(&shared.statements.count_live, &[Param::Int(ms(now))])
+            })
+            .await?;
+        Ok(n.and_then(|n| usize::try_from(n).ok()).unwrap_or(0))
+    }
+
+    async fn gc(&self, now: u64) -> Result<()> {
+        let now = ms(now);
+        let mut removed = 0u64;
+        loop {
+            // One batch per blocking call, so a large GC never pins a
+            // connection or a blocking thread for long.
+            let n = self
+                .shared
+                .call(false, move |shared, conn| {
+                    conn.execute(&shared.statements.delete_expired, &[Param::Int(now)])
+                })
+                .await?;
+            removed += n;
+            if n < u64::from(GC_BATCH) {
+                break;
+            }
+        }
+        tracing::debug!(backend = self.shared.name(), removed, "session: SQL GC");
+        Ok(())
+    }
+}

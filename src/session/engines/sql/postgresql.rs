@@ -1,0 +1,461 @@
+//! The `postgresql` engine: sessions in a PostgreSQL table.
+//!
+//! # Configuration
+//!
+//! `sessionproviderconfig` is a `postgres://` (or `postgresql://`) URL or a
+//! libpq `key=value` conninfo string:
+//!
+//! ```text
+//! postgres://app:secret@127.0.0.1:5432/app?table=web_session&pool_size=32
+//! host=127.0.0.1 port=5432 user=app password=secret dbname=app table=web_session
+//! ```
+//!
+//! Engine options ride as extra parameters (URL query parameters, or more
+//! `key=value` pairs) and are removed before the string reaches the driver:
+//!
+//! | parameter | default | meaning |
+//! |---|---|---|
+//! | `table` | `session` | the table, a plain identifier (`^[A-Za-z_][A-Za-z0-9_]{0,62}$`), quoted (so case-sensitive) |
+//! | `pool_size` | 16 | most pooled connections |
+//! | `connect_timeout` | `5s` | time to connect, and to wait for a pooled connection (`5s`, `500ms`, or seconds) |
+//! | `create_table` | `true` | create the table at start-up if missing (`sql/postgresql.sql`) |
+//!
+//! Everything else goes to the `postgres` crate (`host`, `port`, `user`,
+//! `password`, `dbname`, `options`, `application_name`, ...). TLS is not
+//! built in (`sslmode=require` fails to connect).
+//!
+//! # Table
+//!
+//! `sql/postgresql.sql` in the repository:
+//!
+//! ```sql
+//! CREATE TABLE IF NOT EXISTS "session" (
+//!   session_key    VARCHAR(160) NOT NULL PRIMARY KEY,
+//!   session_data   BYTEA NOT NULL,
+//!   session_expiry BIGINT NOT NULL
+//! );
+//! CREATE INDEX IF NOT EXISTS "session_expiry_idx" ON "session" (session_expiry);
+//! ```
+//!
+//! It differs from beego's on purpose: the key holds the longest id (a
+//! 32-character prefix and 128 hex characters), and `session_expiry` is the
+//! instant the session expires in ms since the Unix epoch, computed by the
+//! application, where beego's `timestamp` column depended on the server's
+//! `TimeZone`. A beego table must be migrated (or a new `table` used).
+//!
+//! # Behaviour
+//!
+//! The `postgres` client is synchronous (and panics on an async worker
+//! thread), so every call runs on the blocking thread pool, through an
+//! r2d2 pool that connects lazily and validates connections on check-out.
+//! Release merges this request's changes into the stored row under
+//! `SELECT ... FOR UPDATE`; creation is `INSERT ... ON CONFLICT DO NOTHING`
+//! (a live duplicate is [`Error::IdCollision`],
+//! an expired one is replaced); regeneration inserts the new id and deletes
+//! the old one in one transaction; GC deletes expired rows 1,000 at a time.
+//! Unreachable servers give [`Error::Backend`]
+//! within the connect timeout. Corrupt `session_data` is reported as
+//! [`Error::Corrupt`]; the manager starts a fresh session.
+
+use std::str::FromStr;
+
+use postgres::types::{ToSql, Type};
+use postgres::{GenericClient, NoTls};
+use r2d2_postgres::PostgresConnectionManager;
+use sha1::{Digest, Sha1};
+
+use super::options::{join_query, parse_query, redact_userinfo, EngineOptions};
+use super::pool::{build_pool, Conn, Job, Param, Row, Runner};
+use super::statements::Dialect;
+use super::{Connected, Driver, Sql};
+use crate::session::engines::shared::skeleton::engine_provider;
+use crate::session::error::{Error, Result};
+
+const NAME: &str = "postgresql";
+
+fn backend_err(e: impl Into<crate::session::error::BoxError>) -> Error {
+    Error::backend(NAME, e)
+}
+
+fn config_err(what: impl Into<String>) -> Error {
+    Error::config(NAME, what)
+}
+
+/// The GC index's name: `<table>_expiry_idx`, or a hashed form when that
+/// would pass Postgres's 63-byte limit (which truncates, and could collide).
+fn index_name(table: &str) -> String {
+    let name = format!("{table}_expiry_idx");
+    if name.len() <= 63 {
+        return name;
+    }
+    let digest = hex::encode(Sha1::digest(table.as_bytes()));
+    format!(
+        "{}_{}_expiry_idx",
+        table.get(..36).unwrap_or(table),
+        digest.get(..12).unwrap_or(&digest)
+    )
+}
+
+/// The table definition for `table`, behind an advisory lock so that
+/// instances starting together do not race on `CREATE TABLE IF NOT EXISTS`.
+fn ddl(table: &str) -> String {
+    let body = include_str!("../../../../sql/postgresql.sql")
+        .replace(
+            "\"session_expiry_idx\"",
+            &format!("\"{}\"", index_name(table)),
+        )
+        .replace("\"session\"", &format!("\"{table}\""));
+    format!("SELECT pg_advisory_xact_lock(hashtext('actix_bee_session_ddl'));\n{body}")
+}
+
+/// One `key=value` of a conninfo string: the key and the value as written.
+type Pair = (String, String);
+
+/// Splits a libpq conninfo string, keeping each value's raw text (quotes
+/// and escapes included) so the rest can be passed on unchanged.
+fn conninfo_pairs(s: &str) -> Result<Vec<Pair>> {
+    let mut pairs = Vec::new();
+    let mut chars = s.char_indices().peekable();
+    loop {
+        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
+        let Some(&(key_start, _)) = chars.peek() else {
+            return Ok(pairs);
+        };
+        let mut key_end = key_start;
+        while let Some((i, c)) = chars.next_if(|(_, c)| *c != '=' && !c.is_whitespace()) {
+            key_end = i + c.len_utf8();
+        }
+        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
+        if chars.next_if(|(_, c)| *c == '=').is_none() {
+            return Err(config_err("the conninfo string must be key=value pairs"));
+        }
+        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
+        let mut raw = String::new();
+        let quoted = chars.next_if(|(_, c)| *c == '\'').is_some();
+        if quoted {
+            raw.push('\'');
+        }
+        let mut closed = !quoted;
+        while let Some(&(_, c)) = chars.peek() {
+            if !quoted && c.is_whitespace() {
+                break;
+            }
+            chars.next();
+            raw.push(c);
+            if c == '\\' {
+                if let Some((_, escaped)) = chars.next() {
+                    raw.push(escaped);
+                }
+            } else if quoted && c == '\'' {
+                closed = true;
+                break;
+            }
+        }
+        if !closed {
+            return Err(config_err("unterminated quote in the conninfo string"));
+        }
+        pairs.push((s[key_start..key_end].to_owned(), raw));
+    }
+}
+
+/// A conninfo value without its quotes and escapes.
+fn unquote(raw: &str) -> String {
+    let inner = raw
+        .strip_prefix('\'')
+        .and_then(|r| r.strip_suffix('\''))
+        .unwrap_or(raw);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            out.extend(chars.next());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The DSN with passwords replaced by `***`, for `Debug`.
+fn redact(dsn: &str) -> String {
+    if dsn.contains("://") {
+        let (base, query) = match dsn.split_once('?') {
+            Some((b, q)) => (b, q),
+            None => (dsn, ""),
+        };
+        let params: Vec<(String, String)> = parse_query(query)
+            .into_iter()
+            .map(|(k, v)| {
+                if k == "password" {
+                    (k, "***".into())
+                } else {
+                    (k, v)
+                }
+            })
+            .collect();
+        return join_query(&redact_userinfo(base), &params);
+    }
+    match conninfo_pairs(dsn) {
+        Ok(pairs) => pairs
+            .into_iter()
+            .map(|(k, v)| {
+                let v = if k == "password" { "***".into() } else { v };
+                format!("{k}={v}")
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Err(_) => "(unparsable conninfo)".into(),
+    }
+}
+
+/// Parses a URL or conninfo string into the driver's config and the engine
+/// options.
+fn parse_dsn(dsn: &str) -> Result<(postgres::Config, EngineOptions)> {
+    let dsn = dsn.trim();
+    if dsn.is_empty() {
+        return Err(config_err(
+            "sessionproviderconfig must be a postgres:// URL or a key=value conninfo string",
+        ));
+    }
+    let (driver_dsn, options) = if dsn.contains("://") {
+        let (base, query) = dsn.split_once('?').unwrap_or((dsn, ""));
+        let mut params = parse_query(query);
+        let options = EngineOptions::take(NAME, &mut params)?;
+        (join_query(base, &params), options)
+    } else {
+        let pairs = conninfo_pairs(dsn)?;
+        let mut ours: Vec<(String, String)> = Vec::new();
+        let mut rest = Vec::new();
+        for (key, raw) in pairs {
+            match key.as_str() {
+                "table" | "pool_size" | "connect_timeout" | "create_table" => {
+                    ours.push((key, unquote(&raw)));
+                }
+                _ => rest.push(format!("{key}={raw}")),
+            }
+        }
+        (rest.join(" "), EngineOptions::take(NAME, &mut ours)?)
+    };
+    let mut config = postgres::Config::from_str(&driver_dsn)
+        .map_err(|e| config_err(format!("invalid connection string: {e}")))?;
+    config.connect_timeout(options.connect_timeout);
+    Ok((config, options))
+}
+
+fn typed<'p>(params: &'p [Param<'p>]) -> Vec<(&'p (dyn ToSql + Sync), Type)> {
+    params
+        .iter()
+        .map(|p| match p {
+            Param::Str(s) => (s as &(dyn ToSql + Sync), Type::VARCHAR),
+            Param::Bytes(b) => (b as &(dyn ToSql + Sync), Type::BYTEA),
+            Param::Int(i) => (i as &(dyn ToSql + Sync), Type::INT8),
+        })
+        .collect()
+}
+
+/// A client or a transaction.
+struct PgConn<'a, C: GenericClient>(&'a mut C);
+
+impl<C: GenericClient> Conn for PgConn<'_, C> {
+    fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
+        self.0
+            .execute_typed(sql, &typed(params))
+            .map_err(backend_err)
+    }
+
+    fn query_row(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>> {
+        let Some(row) = self
+            .0
+            .query_typed_opt(sql, &typed(params))
+            .map_err(backend_err)?
+        else {
+            return Ok(None);
+        };
+        // A NULL or odd value reads as empty data, which decodes as corrupt.
+        let data = row
+            .try_get::<_, Option<Vec<u8>>>(0)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let expiry_ms = row.try_get::<_, i64>(1).unwrap_or(i64::MIN);
+        Ok(Some(Row { data, expiry_ms }))
+    }
+
+    fn query_int(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<i64>> {
+        let row = self
+            .0
+            .query_typed_opt(sql, &typed(params))
+            .map_err(backend_err)?;
+        Ok(row.and_then(|row| row.try_get::<_, i64>(0).ok()))
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.0.batch_execute(sql).map_err(backend_err)
+    }
+}
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+struct PostgresBackend {
+    /// Always `Some` until dropped.
+    pool: Option<Pool>,
+}
+
+impl Runner for PostgresBackend {
+    fn run(&self, transaction: bool, job: Job<'_>) -> Result<()> {
+        let pool = self
+            .pool
+            .as_ref()
+            .ok_or_else(|| backend_err("the pool is closed"))?;
+        let mut client = pool.get().map_err(backend_err)?;
+        if !transaction {
+            return job(&mut PgConn(&mut *client));
+        }
+        let mut tx = client.transaction().map_err(backend_err)?;
+        // Dropping an uncommitted transaction rolls it back.
+        job(&mut PgConn(&mut tx))?;
+        tx.commit().map_err(backend_err)
+    }
+}
+
+impl Drop for PostgresBackend {
+    fn drop(&mut self) {
+        // Each sync client owns a tokio runtime, and dropping a runtime on
+        // an async thread panics: close the pool on a plain thread then.
+        let Some(pool) = self.pool.take() else { return };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let closer = std::thread::Builder::new()
+                .name("actix-bee-pg-close".into())
+                .spawn(move || drop(pool));
+            if closer.is_err() {
+                tracing::warn!("session: could not start a thread to close the postgresql pool");
+            }
+        }
+    }
+}
+
+engine_provider! {
+    /// The `postgresql` engine (cargo feature `postgresql`; also registered as
+    /// `postgres`).
+    ///
+    /// See the [module documentation](self) for the DSN, its options and the
+    /// table.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::{Manager, ManagerConfig};
+    ///
+    /// let mut config = ManagerConfig::default();
+    /// config.provider_config = "postgres://postgres@127.0.0.1:5432/test?table=session".into();
+    /// let manager = Manager::new("postgresql", config).await.unwrap();
+    /// println!("{} live sessions", manager.get_active_session().await.unwrap());
+    /// # });
+    /// ```
+    #[derive(Default)]
+    pub struct PostgresqlProvider(Sql<Postgres>);
+}
+
+/// The PostgreSQL driver.
+pub(crate) struct Postgres;
+
+impl Driver for Postgres {
+    const DIALECT: Dialect = Dialect::Postgres;
+
+    fn connect(config: &str) -> Result<Connected> {
+        let (pg_config, options) = parse_dsn(config)?;
+        let manager = PostgresConnectionManager::new(pg_config, NoTls);
+        let pool = build_pool(NAME, manager, &options);
+        Ok(Connected {
+            runner: Box::new(PostgresBackend { pool: Some(pool) }),
+            ddl: options.create_table.then(|| ddl(&options.table)),
+            options,
+            redacted_dsn: redact(config.trim()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn urls_lose_the_engine_options() {
+        let (c, o) =
+            parse_dsn("postgres://u:p@h:5433/d?table=t1&connect_timeout=2&application_name=x")
+                .unwrap();
+        assert_eq!(c.get_user(), Some("u"));
+        assert_eq!(c.get_ports(), [5433]);
+        assert_eq!(c.get_application_name(), Some("x"));
+        assert_eq!(c.get_connect_timeout(), Some(&Duration::from_secs(2)));
+        assert_eq!(o.table, "t1");
+    }
+
+    #[test]
+    fn conninfo_parsing() {
+        let pairs = conninfo_pairs("host=h  user = 'a b' password='x\\'y' dbname=d").unwrap();
+        assert_eq!(
+            pairs,
+            [
+                ("host".into(), "h".into()),
+                ("user".into(), "'a b'".into()),
+                ("password".into(), "'x\\'y'".into()),
+                ("dbname".into(), "d".into()),
+            ]
+        );
+        assert_eq!(unquote("'x\\'y'"), "x'y");
+        let (c, o) =
+            parse_dsn("host=127.0.0.1 user='a b' dbname=d table=t2 pool_size=3 create_table=0")
+                .unwrap();
+        assert_eq!(c.get_user(), Some("a b"));
+        assert_eq!(c.get_dbname(), Some("d"));
+        assert_eq!(
+            (o.table.as_str(), o.pool_size, o.create_table),
+            ("t2", 3, false)
+        );
+        assert!(conninfo_pairs("host='unterminated").is_err());
+        assert!(conninfo_pairs("hostonly").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://u:pw@h/d?password=pw2&table=t"),
+            "postgres://u:***@h/d?password=***&table=t"
+        );
+        assert_eq!(
+            redact("host=h password='p w' user=u"),
+            "host=h password=*** user=u"
+        );
+    }
+
+    #[test]
+    fn bad_dsns_are_config_errors() {
+        for dsn in [
+            "",
+            "host=h table='x; DROP TABLE y'",
+            "postgres://h/d?table=a.b",
+            "host=h nonsense=1",
+            "postgres://h/d?pool_size=0",
+        ] {
+            assert!(
+                matches!(parse_dsn(dsn), Err(Error::Config { .. })),
+                "{dsn} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn ddl_follows_the_table() {
+        let sql = ddl("web_session");
+        assert!(sql.contains("CREATE TABLE IF NOT EXISTS \"web_session\""));
+        assert!(sql.contains("\"web_session_expiry_idx\" ON \"web_session\""));
+        assert!(!sql.contains("\"session\""));
+        let long = "a".repeat(63);
+        let idx = index_name(&long);
+        assert!(idx.len() <= 63);
+        assert_ne!(idx, index_name(&format!("{}b", "a".repeat(62))));
+    }
+}

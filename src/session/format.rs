@@ -1,0 +1,185 @@
+//! How a session is laid out in a backend: the one seam every engine
+//! consults to encode and decode what it stores.
+//!
+//! Blob engines (file, SQL, memcache, couchbase, cookie) store a whole
+//! [`SessionRecord`] as bytes; hash engines (redis) store one field per key
+//! plus metadata fields. Both go through [`Format`], so a second layout
+//! (beego's gob maps, with its own key names and expiry columns) is one
+//! more variant here rather than a copy of every engine.
+
+use super::error::{Error, Result};
+use super::record::SessionRecord;
+
+/// Field prefix of user values in the native hash layout.
+const NATIVE_VALUE_PREFIX: &[u8] = b"v:";
+/// Field holding the creation time (ms since the epoch) in the native hash layout.
+const NATIVE_CREATED: &[u8] = b"m:created";
+
+/// A storage format: the record codec and the hash layout, chosen together.
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::session::engine::{Format, SessionRecord};
+///
+/// let format = Format::default();
+/// let mut record = SessionRecord::new(1_000);
+/// record.values.insert("k".into(), vec![1, 2]);
+/// let bytes = format.encode(&record).unwrap();
+/// assert_eq!(format.decode(&bytes).unwrap(), record);
+/// assert!(format.decode(b"junk").unwrap_err().is_corrupt());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// This crate's own layout: a versioned MessagePack envelope for blobs,
+    /// `v:<key>` and `m:created` fields for hashes.
+    #[default]
+    Native,
+}
+
+impl Format {
+    /// The format's name, for logs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(actix_bee::session::engine::Format::Native.name(), "native");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Native => "native",
+        }
+    }
+
+    /// Encodes a whole record (blob engines).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Corrupt`] if the record cannot be encoded.
+    ///
+    /// # Examples
+    ///
+    /// See [`Format`].
+    pub fn encode(self, record: &SessionRecord) -> Result<Vec<u8>> {
+        match self {
+            Format::Native => record.encode(),
+        }
+    }
+
+    /// Decodes a whole record (blob engines).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Corrupt`] when the bytes are not a record of this format.
+    ///
+    /// # Examples
+    ///
+    /// See [`Format`].
+    pub fn decode(self, bytes: &[u8]) -> Result<SessionRecord> {
+        match self {
+            Format::Native => SessionRecord::decode(bytes),
+        }
+    }
+
+    /// The hash field holding the value of `key` (hash engines).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::engine::Format;
+    /// assert_eq!(Format::Native.value_field("uid"), b"v:uid");
+    /// ```
+    pub fn value_field(self, key: &str) -> Vec<u8> {
+        match self {
+            Format::Native => {
+                let mut f = Vec::with_capacity(NATIVE_VALUE_PREFIX.len() + key.len());
+                f.extend_from_slice(NATIVE_VALUE_PREFIX);
+                f.extend_from_slice(key.as_bytes());
+                f
+            }
+        }
+    }
+
+    /// The prefix that marks value fields, for scripts that drop them all.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(actix_bee::session::engine::Format::Native.value_prefix(), b"v:");
+    /// ```
+    pub fn value_prefix(self) -> &'static [u8] {
+        match self {
+            Format::Native => NATIVE_VALUE_PREFIX,
+        }
+    }
+
+    /// The hash fields of a new session: its metadata, then its values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::engine::{Format, SessionRecord};
+    /// let fields = Format::Native.to_fields(&SessionRecord::new(5));
+    /// assert_eq!(fields, [(b"m:created".to_vec(), b"5".to_vec())]);
+    /// ```
+    pub fn to_fields(self, record: &SessionRecord) -> Vec<(Vec<u8>, Vec<u8>)> {
+        match self {
+            Format::Native => std::iter::once((
+                NATIVE_CREATED.to_vec(),
+                record.created_ms.to_string().into_bytes(),
+            ))
+            .chain(
+                record
+                    .values
+                    .iter()
+                    .map(|(k, v)| (self.value_field(k), v.clone())),
+            )
+            .collect(),
+        }
+    }
+
+    /// A record from stored hash fields; the access time is the caller's
+    /// (hash engines derive it from the key's TTL).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Corrupt`] for a field name that is not UTF-8 or a missing
+    /// or malformed creation time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::engine::{Format, SessionRecord};
+    /// let mut r = SessionRecord::new(7);
+    /// r.values.insert("k".into(), vec![1]);
+    /// let back = Format::Native.from_fields(&Format::Native.to_fields(&r), 7).unwrap();
+    /// assert_eq!(back, r);
+    /// assert!(Format::Native.from_fields(&[], 7).unwrap_err().is_corrupt());
+    /// ```
+    pub fn from_fields(
+        self,
+        fields: &[(Vec<u8>, Vec<u8>)],
+        accessed_ms: u64,
+    ) -> Result<SessionRecord> {
+        match self {
+            Format::Native => {
+                let mut record = SessionRecord::new(accessed_ms);
+                let mut created = None;
+                for (field, value) in fields {
+                    if let Some(k) = field.strip_prefix(NATIVE_VALUE_PREFIX) {
+                        let k = std::str::from_utf8(k).map_err(Error::corrupt)?;
+                        record.values.insert(k.to_owned(), value.clone());
+                    } else if field == NATIVE_CREATED {
+                        created = std::str::from_utf8(value)
+                            .ok()
+                            .and_then(|s| s.parse::<u64>().ok());
+                    }
+                }
+                record.created_ms = created
+                    .ok_or_else(|| Error::corrupt("session hash without a valid creation time"))?;
+                Ok(record)
+            }
+        }
+    }
+}

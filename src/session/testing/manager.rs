@@ -1,0 +1,270 @@
+//! Cases through the `Manager`: lazy start, strict ids, the absolute
+//! lifetime, regenerate and destroy with their cookies, and the corrupt-data
+//! rule.
+// Assertions are this module's purpose; it only runs inside tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::future::Future;
+use std::time::Duration;
+
+use std::sync::Arc;
+
+use super::{new_id, Made};
+use crate::session::engine::IdFormat;
+use crate::session::{
+    Error, Manager, ManagerConfig, Provider, RequestIds, Result, SessionId, Store,
+};
+
+async fn manager<F, Fut>(make: &F, cfg: ManagerConfig) -> Manager
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Made>,
+{
+    let (provider, config) = make().await;
+    let mut cfg = cfg;
+    cfg.provider_config = config;
+    Manager::with_provider(provider, cfg).await.unwrap()
+}
+
+/// Through the manager: lazy start, strict ids, the absolute lifetime.
+///
+/// Absolute lifetime 6 s: the session is used at 1 s and 2 s (4 s before
+/// the end) and must be gone at 8 s (2 s after it).
+pub async fn manager_lazy_strict_absolute<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Made>,
+{
+    let cfg = ManagerConfig {
+        max_lifetime: 60,
+        absolute_lifetime: 6,
+        ..ManagerConfig::default()
+    };
+    let m = manager(&make, cfg).await;
+    let started = std::time::Instant::now();
+    // Lazy: reading creates nothing and sends nothing.
+    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    assert_eq!(s.get::<i64>("k").await.unwrap(), None);
+    assert!(m.session_release(&s).await.unwrap().cookie.is_none());
+    assert_eq!(m.get_active_session().await.unwrap(), 0);
+    // Strict: an unknown well-formed id is not adopted.
+    let unknown = new_id();
+    let s = m
+        .session_start(&RequestIds {
+            cookie: Some(unknown.as_str()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    s.set("k", &1).await.unwrap();
+    let cookie = m.session_release(&s).await.unwrap().cookie.unwrap();
+    assert_ne!(cookie.value, unknown.as_str());
+    assert!(!m.provider().session_exist(&unknown).await.unwrap());
+    // Absolute lifetime: activity does not extend it.
+    let ids = RequestIds {
+        cookie: Some(&cookie.value),
+        ..Default::default()
+    };
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let s = m.session_start(&ids).await.unwrap();
+        assert_eq!(s.get::<i64>("k").await.unwrap(), Some(1));
+        s.set("k", &1).await.unwrap();
+        m.session_release(&s).await.unwrap();
+    }
+    let end = Duration::from_secs(8);
+    tokio::time::sleep(end.saturating_sub(started.elapsed())).await;
+    let s = m.session_start(&ids).await.unwrap();
+    assert_eq!(
+        s.get::<i64>("k").await.unwrap(),
+        None,
+        "absolute lifetime ignored"
+    );
+}
+
+/// Through the manager: regenerate and destroy, with the cookies they send.
+pub async fn manager_regenerate_and_destroy<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Made>,
+{
+    let m = manager(&make, ManagerConfig::default()).await;
+    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    s.set("user", "astaxie").await.unwrap();
+    let first = m.session_release(&s).await.unwrap().cookie.unwrap();
+    let ids = RequestIds {
+        cookie: Some(&first.value),
+        ..Default::default()
+    };
+    let s = m.session_start(&ids).await.unwrap();
+    s.regenerate_id().await.unwrap();
+    let parts = m.session_release(&s).await.unwrap();
+    let second = parts.cookie.unwrap();
+    assert_ne!(second.value, first.value);
+    assert!(parts.no_store);
+    let old = m.session_start(&ids).await.unwrap();
+    assert_eq!(
+        old.get::<String>("user").await.unwrap(),
+        None,
+        "old id alive"
+    );
+    let ids = RequestIds {
+        cookie: Some(&second.value),
+        ..Default::default()
+    };
+    let s = m.session_start(&ids).await.unwrap();
+    assert_eq!(
+        s.get::<String>("user").await.unwrap().as_deref(),
+        Some("astaxie")
+    );
+    s.destroy().await.unwrap();
+    let removal = m.session_release(&s).await.unwrap().cookie.unwrap();
+    assert!(removal.is_removal());
+    assert_eq!(removal.value, "");
+    let s = m.session_start(&ids).await.unwrap();
+    assert_eq!(
+        s.get::<String>("user").await.unwrap(),
+        None,
+        "destroyed session alive"
+    );
+    assert_eq!(m.get_active_session().await.unwrap(), 0);
+}
+
+/// Through the manager: regenerate moves first and the request's pending
+/// changes (the login) land under the new id only, never the old one.
+pub async fn manager_regenerate_carries_pending_changes<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Made>,
+{
+    let m = manager(&make, ManagerConfig::default()).await;
+    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    s.set("cart", &3).await.unwrap();
+    let first = m.session_release(&s).await.unwrap().cookie.unwrap();
+    let ids = RequestIds {
+        cookie: Some(&first.value),
+        ..Default::default()
+    };
+    // The login request: changes before and after the regenerate.
+    let s = m.session_start(&ids).await.unwrap();
+    s.set("user", "astaxie").await.unwrap();
+    s.regenerate_id().await.unwrap();
+    s.set("role", "admin").await.unwrap();
+    let second = m.session_release(&s).await.unwrap().cookie.unwrap();
+    assert_ne!(second.value, first.value);
+    let old = m.session_start(&ids).await.unwrap();
+    assert_eq!(
+        old.get::<String>("user").await.unwrap(),
+        None,
+        "login data under the old id"
+    );
+    assert_eq!(old.get::<i64>("cart").await.unwrap(), None, "old id alive");
+    let ids = RequestIds {
+        cookie: Some(&second.value),
+        ..Default::default()
+    };
+    let s = m.session_start(&ids).await.unwrap();
+    assert_eq!(s.get::<i64>("cart").await.unwrap(), Some(3));
+    assert_eq!(
+        s.get::<String>("user").await.unwrap().as_deref(),
+        Some("astaxie")
+    );
+    assert_eq!(
+        s.get::<String>("role").await.unwrap().as_deref(),
+        Some("admin")
+    );
+    // A fresh session regenerated before it was ever saved: one session.
+    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    s.set("k", &1).await.unwrap();
+    s.regenerate_id().await.unwrap();
+    let cookie = m.session_release(&s).await.unwrap().cookie.unwrap();
+    let ids = RequestIds {
+        cookie: Some(&cookie.value),
+        ..Default::default()
+    };
+    let s = m.session_start(&ids).await.unwrap();
+    assert_eq!(s.get::<i64>("k").await.unwrap(), Some(1));
+    assert_eq!(m.get_active_session().await.unwrap(), 2);
+}
+
+/// The engine under test, with one id whose stored data reads as corrupt.
+struct Corrupting {
+    inner: Box<dyn Provider>,
+    poisoned: Arc<parking_lot::Mutex<Option<String>>>,
+}
+
+#[async_trait::async_trait]
+impl Provider for Corrupting {
+    async fn session_init(&mut self, idle: Duration, config: &str) -> Result<()> {
+        self.inner.session_init(idle, config).await
+    }
+    async fn session_read(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
+        if self.poisoned.lock().as_deref() == Some(sid.as_str()) {
+            return Err(Error::corrupt("planted by the conformance suite"));
+        }
+        self.inner.session_read(sid).await
+    }
+    async fn session_new(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
+        self.inner.session_new(sid).await
+    }
+    async fn session_exist(&self, sid: &SessionId) -> Result<bool> {
+        self.inner.session_exist(sid).await
+    }
+    async fn session_regenerate(&self, old: &SessionId, new: &SessionId) -> Result<Arc<dyn Store>> {
+        self.inner.session_regenerate(old, new).await
+    }
+    async fn session_destroy(&self, sid: &SessionId) -> Result<()> {
+        self.inner.session_destroy(sid).await
+    }
+    async fn session_all(&self) -> Result<usize> {
+        self.inner.session_all().await
+    }
+    async fn session_gc(&self) -> Result<()> {
+        self.inner.session_gc().await
+    }
+    fn id_format(&self) -> IdFormat {
+        self.inner.id_format()
+    }
+}
+
+/// The corrupt-data rule (see [`Provider`]): data an engine reports as
+/// [`Error::Corrupt`] gives the request a fresh session under a new id, not
+/// an error; the engine keeps working.
+pub async fn manager_corrupt_data_is_a_fresh_session<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Made>,
+{
+    let (inner, config) = make().await;
+    let poisoned = Arc::new(parking_lot::Mutex::new(None));
+    let provider = Corrupting {
+        inner,
+        poisoned: poisoned.clone(),
+    };
+    let cfg = ManagerConfig {
+        provider_config: config,
+        ..ManagerConfig::default()
+    };
+    let m = Manager::with_provider(Box::new(provider), cfg)
+        .await
+        .unwrap();
+    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    s.set("k", &1).await.unwrap();
+    let cookie = m.session_release(&s).await.unwrap().cookie.unwrap();
+    *poisoned.lock() = Some(cookie.value.clone());
+    let ids = RequestIds {
+        cookie: Some(&cookie.value),
+        ..Default::default()
+    };
+    let s = m.session_start(&ids).await.unwrap();
+    assert_eq!(s.get::<i64>("k").await.unwrap(), None);
+    s.set("k", &2).await.unwrap();
+    let fresh = m.session_release(&s).await.unwrap().cookie.unwrap();
+    assert_ne!(fresh.value, cookie.value, "the corrupt id was reused");
+    let ids = RequestIds {
+        cookie: Some(&fresh.value),
+        ..Default::default()
+    };
+    let s = m.session_start(&ids).await.unwrap();
+    assert_eq!(s.get::<i64>("k").await.unwrap(), Some(2));
+}
