@@ -75,6 +75,8 @@ rcli() { # rcli PORT ARGS...
 
 redis_ping() { [[ "$(rcli "$1" PING)" == PONG ]]; }
 
+have_go() { command -v go >/dev/null 2>&1; }
+
 memcached_ping() {
   local reply
   # shellcheck disable=SC2016 # expanded by the inner shell
@@ -579,7 +581,7 @@ cmd_status() {
   report "memcached $HOST:$MEMCACHED_PORT" memcached_ping "$MEMCACHED_PORT"
   report "chromium ($CHROMIUM_BIN)" test -x "$CHROMIUM_BIN"
   report "chromedriver ($CHROMEDRIVER_BIN)" test -x "$CHROMEDRIVER_BIN"
-  report "go (gob interop tests)" command -v go
+  report "go (gob interop tests)" have_go
   return "$down"
 }
 
