@@ -286,3 +286,71 @@ async fn unimplemented_methods_are_405() {
     let res = test::call_service(&app, TestRequest::delete().uri("/set").to_request()).await;
     assert_eq!(res.status(), 405);
 }
+
+/// A regenerate that happened before the handler failed still reaches the
+/// client: the old id is dead on the server, so the client must not keep
+/// it. The failed request's own changes are not saved.
+#[actix_web::test]
+async fn a_5xx_still_sends_the_id_of_a_completed_regenerate() {
+    let (app, _) = probe_app(config(|_| {})).await;
+    let res = test::call_service(&app, TestRequest::get().uri("/set?v=before").to_request()).await;
+    let old = session_cookie(&res);
+    let res = test::call_service(&app, with_cookie("/regenfail", &old)).await;
+    assert_eq!(res.status(), 500);
+    let new = session_cookie(&res);
+    assert!(is_minted_id(&new));
+    assert_ne!(new, old);
+    // The move happened: the new id holds the saved data, the old one none.
+    assert_eq!(read(&app, with_cookie("/get", &new)).await, "before");
+    assert_eq!(read(&app, with_cookie("/get", &old)).await, "none");
+}
+
+/// A destroy that happened before the handler failed still clears the
+/// cookie, on the memory engine and on the cookie engine, where the cookie
+/// is the session: a failed logout must not leave the user logged in.
+#[actix_web::test]
+async fn a_5xx_still_clears_the_cookie_of_a_completed_destroy() {
+    let key = "0123456789abcdef".repeat(8);
+    for (engine, provider_config) in [
+        ("memory", String::new()),
+        (
+            "cookie",
+            format!(r#"{{"securityKey":"{key}","cookieName":"beegosessionID"}}"#),
+        ),
+    ] {
+        let (app, _) = probe_app(config(|c| {
+            c.web_config.session.session_provider = engine.into();
+            c.web_config.session.session_provider_config = provider_config.clone();
+        }))
+        .await;
+        let res =
+            test::call_service(&app, TestRequest::get().uri("/set?v=user").to_request()).await;
+        let id = session_cookie(&res);
+        assert_eq!(
+            read(&app, with_cookie("/get", &id)).await,
+            "user",
+            "{engine}"
+        );
+        let res = test::call_service(&app, with_cookie("/destroyfail", &id)).await;
+        assert_eq!(res.status(), 500, "{engine}");
+        let cookies = set_cookies(&res);
+        assert_eq!(cookies.len(), 1, "{engine}: {cookies:?}");
+        assert_eq!(cookies[0].value(), "", "{engine}: not a removal cookie");
+        assert_eq!(
+            cookies[0].max_age(),
+            Some(actix_web::cookie::time::Duration::ZERO),
+            "{engine}"
+        );
+    }
+}
+
+/// A handler that fails after only writing sends no cookie for a session
+/// that was never created.
+#[actix_web::test]
+async fn a_5xx_on_a_new_session_sends_nothing() {
+    let (app, manager) = probe_app(config(|_| {})).await;
+    let res = test::call_service(&app, TestRequest::get().uri("/regenfail").to_request()).await;
+    assert_eq!(res.status(), 500);
+    assert!(set_cookies(&res).is_empty());
+    assert_eq!(manager.unwrap().get_active_session().await.unwrap(), 0);
+}

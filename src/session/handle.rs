@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, MutexGuard};
 
 use super::error::{Error, Result};
 use super::id::{IdGenerator, SessionId};
@@ -27,6 +27,9 @@ enum Issue {
 }
 
 struct State {
+    /// A valid id from the request, not read yet: the engine is asked on
+    /// the session's first use.
+    pending: Option<SessionId>,
     /// The store, once the session is loaded or first written.
     store: Option<Arc<dyn Store>>,
     /// The store's id, or the id a fresh session will get.
@@ -36,6 +39,9 @@ struct State {
     /// The last state a client-side engine sealed in this request: what a
     /// regenerate moves, rather than the token the request came with.
     sealed: Option<String>,
+    /// The engine moved the session to a new id in this request: the client
+    /// must learn the new id even if the handler then fails.
+    moved: bool,
 }
 
 /// The session of one request.
@@ -76,21 +82,23 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     pub(crate) fn fresh(manager: Manager, secure: bool, had_cookie: bool) -> Session {
-        Self::build(manager, None, IdSource::None, secure, had_cookie)
+        Self::build(manager, None, None, IdSource::None, secure, had_cookie)
     }
 
-    pub(crate) fn loaded(
+    /// A session whose id came with the request, read on first use.
+    pub(crate) fn pending(
         manager: Manager,
-        store: Arc<dyn Store>,
+        sid: SessionId,
         source: IdSource,
         secure: bool,
         had_cookie: bool,
     ) -> Session {
-        Self::build(manager, Some(store), source, secure, had_cookie)
+        Self::build(manager, Some(sid), None, source, secure, had_cookie)
     }
 
     fn build(
         manager: Manager,
+        pending: Option<SessionId>,
         store: Option<Arc<dyn Store>>,
         source: IdSource,
         secure: bool,
@@ -102,8 +110,10 @@ impl Session {
             secure,
             had_cookie,
             state: Mutex::new(State {
+                pending,
                 store,
                 id,
+                moved: false,
                 source,
                 issue: Issue::Nothing,
                 sealed: None,
@@ -127,6 +137,26 @@ impl Session {
         &self.0.manager
     }
 
+    /// The state, with the request's session read from the engine if this
+    /// is its first use. A failed read leaves it pending, to be tried again.
+    async fn state(&self) -> Result<MutexGuard<'_, State>> {
+        let mut state = self.0.state.lock().await;
+        if let Some(sid) = state.pending.take() {
+            match self.0.manager.load(&sid, state.source).await {
+                Ok(Some(store)) => {
+                    state.id = Some(store.session_id());
+                    state.store = Some(store);
+                }
+                Ok(None) => state.source = IdSource::None,
+                Err(e) => {
+                    state.pending = Some(sid);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(state)
+    }
+
     /// Gets `key` as `T` (`GetSession`); `Ok(None)` when absent.
     ///
     /// # Errors
@@ -137,7 +167,7 @@ impl Session {
     ///
     /// See [`Session`].
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
-        let store = self.0.state.lock().await.store.clone();
+        let store = self.state().await?.store.clone();
         match store {
             Some(store) => store.get(key).await,
             None => Ok(None),
@@ -178,7 +208,7 @@ impl Session {
     /// # });
     /// ```
     pub async fn delete(&self, key: &str) -> Result<()> {
-        let store = self.0.state.lock().await.store.clone();
+        let store = self.state().await?.store.clone();
         match store {
             Some(store) => store.delete(key).await,
             None => Ok(()),
@@ -204,7 +234,7 @@ impl Session {
     /// # });
     /// ```
     pub async fn flush(&self) -> Result<()> {
-        let store = self.0.state.lock().await.store.clone();
+        let store = self.state().await?.store.clone();
         match store {
             Some(store) => store.flush().await,
             None => Ok(()),
@@ -228,7 +258,7 @@ impl Session {
     /// # });
     /// ```
     pub async fn session_id(&self) -> Result<SessionId> {
-        let mut state = self.0.state.lock().await;
+        let mut state = self.state().await?;
         match &state.id {
             Some(id) => Ok(id.clone()),
             None => {
@@ -259,7 +289,7 @@ impl Session {
     /// # });
     /// ```
     pub async fn start(&self) -> Result<Arc<dyn Store>> {
-        let mut state = self.0.state.lock().await;
+        let mut state = self.state().await?;
         if let Some(store) = &state.store {
             return Ok(store.clone());
         }
@@ -308,7 +338,7 @@ impl Session {
     ///
     /// See [`Manager::session_regenerate_id`].
     pub async fn regenerate_id(&self) -> Result<()> {
-        let mut state = self.0.state.lock().await;
+        let mut state = self.state().await?;
         let new_id = self.0.manager.new_session_id()?;
         let Some(store) = state.store.clone() else {
             // Nothing stored yet: the fresh session simply gets another id.
@@ -367,6 +397,7 @@ impl Session {
         state.id = Some(moved.session_id());
         state.store = Some(moved);
         state.issue = Issue::Current;
+        state.moved = true;
         Ok(())
     }
 
@@ -381,7 +412,7 @@ impl Session {
     ///
     /// See [`Manager::session_destroy`].
     pub async fn destroy(&self) -> Result<()> {
-        let mut state = self.0.state.lock().await;
+        let mut state = self.state().await?;
         if let Some(store) = state.store.take() {
             if !store.meta().is_new {
                 self.0
@@ -393,6 +424,7 @@ impl Session {
             }
         }
         state.id = None;
+        state.moved = false;
         state.issue = if self.0.had_cookie {
             Issue::Removal
         } else {
@@ -442,6 +474,29 @@ impl Session {
         }
         // Read after the release: a collision there may have changed the id.
         let value = sealed.or_else(|| state.id.as_ref().map(|id| id.as_str().to_owned()));
+        Ok(self.response_parts(&mut state, value))
+    }
+
+    /// What to send after the handler failed (a 5xx): nothing of its
+    /// changes is saved, but an id change the engine already made (a
+    /// regenerate's move, a destroy) still reaches the client, so it never
+    /// keeps a dead id, and a failed logout on a client-side engine still
+    /// drops the cookie.
+    pub(crate) async fn release_after_failure(&self) -> ResponseParts {
+        let mut state = self.0.state.lock().await;
+        match state.issue {
+            Issue::Removal => self.response_parts(&mut state, None),
+            Issue::Current if state.moved => {
+                let value = state.id.as_ref().map(|id| id.as_str().to_owned());
+                self.response_parts(&mut state, value)
+            }
+            _ => ResponseParts::default(),
+        }
+    }
+
+    /// The cookie, header and cache directives for the id change `state`
+    /// records (`value` is the id or sealed state to hand out).
+    fn response_parts(&self, state: &mut State, value: Option<String>) -> ResponseParts {
         let manager = &self.0.manager;
         let cfg = manager.config();
         let mut parts = ResponseParts {
@@ -468,6 +523,7 @@ impl Session {
         }
         // A second release in the same request re-sends nothing.
         state.issue = Issue::Nothing;
-        Ok(parts)
+        state.moved = false;
+        parts
     }
 }

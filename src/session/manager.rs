@@ -327,14 +327,16 @@ impl Manager {
     /// Finds the request's session (beego's `SessionStart`).
     ///
     /// Looks in the cookie, then the query, then the header (each only when
-    /// enabled). An invalid, unknown or expired id gets a fresh session;
-    /// nothing is created in the engine until the handler writes. Stored
-    /// data the engine reports as [`Error::Corrupt`] also gets a fresh
-    /// session, with one warning.
+    /// enabled). Nothing is read here: the engine is asked on the session's
+    /// first use, so a request that never touches its session works while
+    /// the backend is down. Then an invalid, unknown or expired id gets a
+    /// fresh session, and nothing is created in the engine until the handler
+    /// writes. Stored data the engine reports as [`Error::Corrupt`] also
+    /// gets a fresh session, with one warning.
     ///
     /// # Errors
     ///
-    /// Engine errors (the backend is down).
+    /// None today; engine errors come from the session's first use.
     ///
     /// # Examples
     ///
@@ -361,32 +363,39 @@ impl Manager {
             tracing::debug!(source = ?source, len = raw.len(), "session: invalid id ignored");
             return Ok(Session::fresh(self.clone(), secure, had_cookie));
         };
-        let store = match self.0.provider.session_read(&sid).await {
+        Ok(Session::pending(
+            self.clone(),
+            sid,
+            source,
+            secure,
+            had_cookie,
+        ))
+    }
+
+    /// The live stored session of `sid`, read on a session's first use;
+    /// `None` when there is none: unknown, expired, over its absolute
+    /// lifetime, or corrupt (the one corrupt-data rule: a warning, then a
+    /// fresh session).
+    pub(crate) async fn load(
+        &self,
+        sid: &SessionId,
+        source: IdSource,
+    ) -> Result<Option<Arc<dyn Store>>> {
+        let store = match self.0.provider.session_read(sid).await {
             Ok(store) => store,
-            // The one corrupt-data rule: a fresh session, one warning.
             Err(e) if e.is_corrupt() => {
                 tracing::warn!(
                     source = ?source,
                     error = %e,
                     "session: stored session data is corrupt; starting a fresh session"
                 );
-                return Ok(Session::fresh(self.clone(), secure, had_cookie));
+                return Ok(None);
             }
             Err(e) => return Err(e),
         };
-        if let Some(store) = self.check_lifetime(&sid, store).await? {
-            return Ok(Session::loaded(
-                self.clone(),
-                store,
-                source,
-                secure,
-                had_cookie,
-            ));
-        }
-        Ok(Session::fresh(self.clone(), secure, had_cookie))
+        self.check_lifetime(sid, store).await
     }
 
-    /// Drops a store that is new (unknown id) or past its absolute lifetime.
     async fn check_lifetime(
         &self,
         sid: &SessionId,

@@ -25,9 +25,13 @@ use crate::session::{Manager, ResponseParts};
 /// cookie, the id header, `Cache-Control: no-store` and
 /// `Referrer-Policy: no-referrer` as the core asks.
 ///
-/// A 5xx response saves nothing (the handler failed half-way). A session
-/// that cannot be loaded answers 503 (backend down) or 500 with a fixed
-/// body; so does one that cannot be saved, replacing the handler's response.
+/// The session is read from the engine on its first use in the request, so
+/// a route that never touches it works while the backend is down. A 5xx
+/// response saves nothing (the handler failed half-way), but still carries
+/// an id change the engine already made (a regenerate, a destroy). A
+/// session that cannot be read answers 503 (backend down) or 500 with a
+/// fixed body through the handler's error; one that cannot be saved does
+/// too, replacing the handler's response.
 ///
 /// # Examples
 ///
@@ -141,6 +145,11 @@ where
             let mut res = service.call(req).await?;
             if res.status().is_server_error() {
                 tracing::debug!(status = %res.status(), "session: handler failed, not saving");
+                // An id change the engine already made still goes out.
+                let parts = session.release_after_failure().await;
+                if let Err(what) = apply(&parts, res.response_mut()) {
+                    tracing::error!("session: the {what} is not a valid HTTP header");
+                }
                 return Ok(res.map_into_left_body());
             }
             let applied = match manager.session_release(&session).await {

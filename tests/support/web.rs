@@ -25,6 +25,10 @@ pub struct Destroy;
 pub struct Fail;
 /// `/stream`: sets `k`, then answers with a streaming body.
 pub struct Stream;
+/// `/regenfail`: sets `k = login`, regenerates the id, then answers 500.
+pub struct RegenFail;
+/// `/destroyfail`: destroys the session, then answers 500.
+pub struct DestroyFail;
 /// `/probe`: calls every session method and writes the first error.
 pub struct Probe;
 /// `/page`: renders `index.tpl` with `num` from `?num=`.
@@ -73,6 +77,25 @@ impl Controller for Destroy {
 impl Controller for Fail {
     async fn get(&self, ctx: &mut Context) -> HandlerResult {
         ctx.set_session("k", "failed").await?;
+        ctx.set_response(HttpResponse::InternalServerError().body("handler failed"));
+        Ok(())
+    }
+}
+
+#[async_trait(?Send)]
+impl Controller for RegenFail {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        ctx.set_session("k", "login").await?;
+        ctx.session_regenerate_id().await?;
+        ctx.set_response(HttpResponse::InternalServerError().body("handler failed"));
+        Ok(())
+    }
+}
+
+#[async_trait(?Send)]
+impl Controller for DestroyFail {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        ctx.destroy_session().await?;
         ctx.set_response(HttpResponse::InternalServerError().body("handler failed"));
         Ok(())
     }
@@ -178,6 +201,8 @@ pub async fn probe_app(cfg: BConfig) -> (impl TestApp, Option<Manager>) {
         .router("/regen", Regen)
         .router("/destroy", Destroy)
         .router("/fail", Fail)
+        .router("/regenfail", RegenFail)
+        .router("/destroyfail", DestroyFail)
         .router("/stream", Stream)
         .router("/probe", Probe)
         .router("/page", Page)
