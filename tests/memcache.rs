@@ -8,6 +8,10 @@ use std::time::Duration;
 
 #[path = "support/deadline.rs"]
 mod deadline;
+#[path = "support/faults.rs"]
+mod faults;
+#[path = "support/proxy.rs"]
+mod proxy;
 
 use actix_bee::session::memcache::MemcacheProvider;
 use actix_bee::session::{Error, IdGenerator, Provider, SessionId};
@@ -236,4 +240,20 @@ async fn bad_config_is_a_config_error() {
             other => panic!("{bad:?}: {other:?}"),
         }
     }
+}
+
+/// Through a proxy of the test's own in front of the shared memcached: kill
+/// and freeze under load (tests/support/faults.rs); I/O timeouts of 1 s.
+#[actix_web::test]
+async fn backend_faults_give_503s_in_time_and_recover() {
+    let target = std::net::ToSocketAddrs::to_socket_addrs(&addr())
+        .expect("address")
+        .next()
+        .expect("one address");
+    let proxy = proxy::FaultProxy::start(target);
+    let config = format!(
+        "{},connect_timeout=1,timeout=1,call_timeout=2",
+        proxy.addr()
+    );
+    faults::kill_and_freeze("memcache", config, &proxy, Duration::from_secs(4)).await;
 }

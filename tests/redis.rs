@@ -1,6 +1,8 @@
 //! The `redis` engine: the conformance suite, its layout, and two processes
 //! sharing one Redis.
 
+#[path = "support/faults.rs"]
+mod faults;
 #[path = "support/proxy.rs"]
 mod proxy;
 #[path = "support/redis.rs"]
@@ -194,92 +196,20 @@ async fn peer_parent() {
     cleanup(&mut raw(&shared_url()).await, &prefix).await;
 }
 
-/// Through a proxy of the test's own in front of the shared Redis: a route
-/// that never touches the session answers 200 while the backend is down or
-/// hung (the session is read on first use); one that does answers 503
-/// within the deadline; both recover when the backend returns, without
-/// restarting the app.
+/// Through a proxy of the test's own in front of the shared Redis: kill
+/// and freeze under load (tests/support/faults.rs).
 #[actix_web::test]
-async fn routes_without_the_session_work_while_the_backend_is_down() {
-    use actix_bee::session::Session;
-    use actix_bee::web::SessionMiddleware;
-    use actix_web::{test, web, App};
-    use std::time::Instant;
-
+async fn backend_faults_give_503s_in_time_and_recover() {
     let target = shared_url()
         .trim_start_matches("redis://")
         .trim_end_matches('/')
         .parse()
         .expect("host:port of the shared Redis");
     let proxy = proxy::FaultProxy::start(target);
-    let prefix = prefix();
-    let mut cfg = ManagerConfig::default();
-    cfg.provider_config = format!(
-        r#"{{"save_path":"{}","key_prefix":"{prefix}","connect_timeout":"1s","response_timeout":"1s","max_retries":0}}"#,
-        proxy.addr()
+    let config = format!(
+        r#"{{"save_path":"{}","key_prefix":"{}","connect_timeout":"1s","response_timeout":"1s","max_retries":0}}"#,
+        proxy.addr(),
+        prefix()
     );
-    let manager = Manager::new("redis", cfg).await.unwrap();
-    let app = test::init_service(
-        App::new()
-            .wrap(SessionMiddleware::new(manager.clone()))
-            .route("/plain", web::get().to(|| async { "plain" }))
-            .route(
-                "/count",
-                web::get().to(|s: Session| async move {
-                    let n = s.get::<i64>("n").await?.unwrap_or(0);
-                    s.set("n", &(n + 1)).await?;
-                    Ok::<_, Error>(n.to_string())
-                }),
-            ),
-    )
-    .await;
-    let get = |uri: &str, cookie: &str| {
-        test::TestRequest::get()
-            .uri(uri)
-            .insert_header(("cookie", format!("beegosessionID={cookie}")))
-            .to_request()
-    };
-    let res = test::call_service(&app, test::TestRequest::get().uri("/count").to_request()).await;
-    assert_eq!(res.status(), 200);
-    let cookie = res
-        .response()
-        .cookies()
-        .next()
-        .expect("a session cookie")
-        .value()
-        .to_owned();
-
-    for (fault, apply) in [("kill", 0), ("freeze", 1)] {
-        if apply == 0 {
-            proxy.kill();
-        } else {
-            proxy.freeze();
-        }
-        let res = test::call_service(&app, get("/plain", &cookie)).await;
-        assert_eq!(
-            res.status(),
-            200,
-            "{fault}: a route without the session failed"
-        );
-        let started = Instant::now();
-        let res = test::call_service(&app, get("/count", &cookie)).await;
-        let took = started.elapsed();
-        assert_eq!(res.status(), 503, "{fault}");
-        assert!(
-            took < Duration::from_secs(10),
-            "{fault}: 503 after {took:?}"
-        );
-        proxy.resume();
-        // Recovery without restarting the app, within a bounded wait.
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let res = test::call_service(&app, get("/count", &cookie)).await;
-            if res.status() == 200 {
-                break;
-            }
-            assert!(Instant::now() < deadline, "{fault}: no recovery in 15 s");
-            actix_rt::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-    cleanup(&mut raw(&shared_url()).await, &prefix).await;
+    faults::kill_and_freeze("redis", config, &proxy, Duration::from_secs(3)).await;
 }

@@ -110,6 +110,16 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// The backend did not answer within the engine's deadline for one
+    /// call (a hung or black-holed server): the request gets a 503 instead
+    /// of waiting for it.
+    #[error("session: the {backend} backend did not answer within {after:?}")]
+    Timeout {
+        /// The engine name.
+        backend: &'static str,
+        /// The deadline that passed.
+        after: std::time::Duration,
+    },
     /// The operating system's random number generator failed.
     #[error("session: could not read from the system CSPRNG")]
     Rng,
@@ -177,7 +187,22 @@ impl Error {
     /// assert!(!Error::IdCollision.is_transient());
     /// ```
     pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Backend { .. })
+        matches!(self, Error::Backend { .. } | Error::Timeout { .. })
+    }
+
+    /// True when the backend missed its deadline ([`Error::Timeout`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::Error;
+    /// use std::time::Duration;
+    ///
+    /// let err = Error::Timeout { backend: "mysql", after: Duration::from_secs(5) };
+    /// assert!(err.is_timeout() && err.is_transient());
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
     }
 
     /// True for stored data that does not decode ([`Error::Corrupt`]).

@@ -20,6 +20,8 @@ pub(crate) struct MemcacheConfig {
     pub pool_size: u32,
     pub connect_timeout: Duration,
     pub io_timeout: Duration,
+    /// Deadline of one session call (pool check-out and every round trip).
+    pub call_timeout: Duration,
 }
 
 fn config_error(msg: impl Into<String>) -> Error {
@@ -100,6 +102,7 @@ pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
     let mut pool_size = 16u32;
     let mut connect_timeout = Duration::from_secs(3);
     let mut io_timeout = Duration::from_secs(3);
+    let mut call_timeout = Duration::from_secs(5);
     for entry in split_hosts(config) {
         match entry.split_once('=') {
             Some((name, value)) if !entry.contains("://") => match name.trim() {
@@ -111,9 +114,12 @@ pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
                     connect_timeout = options::timeout(NAME, "connect_timeout", value)?;
                 }
                 "timeout" => io_timeout = options::timeout(NAME, "timeout", value)?,
+                "call_timeout" => {
+                    call_timeout = options::timeout(NAME, "call_timeout", value)?;
+                }
                 other => {
                     return Err(config_error(format!(
-                    "unknown option {other:?} (known: prefix, pool_size, connect_timeout, timeout)"
+                    "unknown option {other:?} (known: prefix, pool_size, connect_timeout, timeout, call_timeout)"
                 )))
                 }
             },
@@ -145,6 +151,7 @@ pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
         pool_size,
         connect_timeout,
         io_timeout,
+        call_timeout,
     })
 }
 

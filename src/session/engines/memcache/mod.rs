@@ -13,6 +13,7 @@
 //! | `pool_size` | `16` | connections per server |
 //! | `connect_timeout` | `3` | seconds to wait for a connection |
 //! | `timeout` | `3` | socket read/write timeout, seconds |
+//! | `call_timeout` | `5` | deadline of one session call (pool check-out and every round trip): past it the request gets a 503 ([`Error::Timeout`](crate::session::Error::Timeout)) |
 //!
 //! `127.0.0.1:11211;127.0.0.1:11212,prefix=shop:s:,pool_size=32`
 //!
@@ -53,7 +54,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use memcache::{CommandError, MemcacheError};
 
-use super::shared::blocking::blocking;
+use super::shared::blocking::blocking_within;
 use super::shared::kv::{cas_backoff, session_key, CAS_ATTEMPTS};
 use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
@@ -255,14 +256,16 @@ impl std::fmt::Debug for Memcache {
 
 impl Memcache {
     /// Runs a client call on the blocking pool: the memcache client does
-    /// socket I/O synchronously and must not stall an async worker.
+    /// socket I/O synchronously and must not stall an async worker. The
+    /// call deadline bounds it whatever the socket timeouts add up to.
     async fn run<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Shared) -> Result<T> + Send + 'static,
     {
         let shared = self.0.clone();
-        blocking(BACKEND, move || f(&shared)).await
+        let deadline = shared.cfg.call_timeout;
+        blocking_within(BACKEND, deadline, move || f(&shared)).await
     }
 }
 

@@ -18,3 +18,28 @@ where
         .await
         .map_err(|e| Error::backend(engine, e))?
 }
+
+/// As [`blocking`], bounded by `deadline`: past it the caller gets
+/// [`Error::Timeout`] (a 503) at once. The call itself cannot be cancelled
+/// and finishes on its blocking thread when the backend answers or its
+/// socket gives up; what it returns then is dropped.
+pub(crate) async fn blocking_within<T, F>(
+    engine: &'static str,
+    deadline: std::time::Duration,
+    f: F,
+) -> Result<T>
+where
+    F: FnOnce() -> Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    match tokio::time::timeout(deadline, blocking(engine, f)).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::Timeout {
+            backend: engine,
+            after: deadline,
+        }),
+    }
+}

@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use self::options::{EngineOptions, GC_BATCH, MAX_KEY_LEN};
 use self::pool::{Conn, Param, Row, Runner};
 use self::statements::{Dialect, Statements};
-use super::shared::blocking::blocking;
+use super::shared::blocking::blocking_within;
 use super::shared::skeleton::{Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
 use crate::session::id::SessionId;
@@ -78,6 +78,8 @@ struct Shared {
     dialect: Dialect,
     runner: Box<dyn Runner>,
     statements: Statements,
+    /// Deadline of one call, pool check-out included (`call_timeout`).
+    call_timeout: std::time::Duration,
     cx: Cx,
 }
 
@@ -90,14 +92,16 @@ impl Shared {
         now.saturating_add(ms(self.cx.lifetimes.idle_ms()))
     }
 
-    /// Runs `f` on the blocking pool against a pooled connection.
+    /// Runs `f` on the blocking pool against a pooled connection, within
+    /// the call deadline: a hung server gives [`Error::Timeout`], not a
+    /// request that never answers.
     async fn call<T, F>(self: &Arc<Self>, transaction: bool, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Shared, &mut dyn Conn) -> Result<T> + Send + 'static,
     {
         let shared = self.clone();
-        blocking(self.name(), move || {
+        blocking_within(self.name(), self.call_timeout, move || {
             let mut f = Some(f);
             let mut out = None;
             shared.runner.run(transaction, &mut |conn| {
@@ -212,6 +216,7 @@ impl<D: Driver> RecordStore for Sql<D> {
             dialect: D::DIALECT,
             runner: connected.runner,
             statements: Statements::new(D::DIALECT, &connected.options.table),
+            call_timeout: connected.options.call_timeout,
             cx,
         });
         if let Some(ddl) = connected.ddl {

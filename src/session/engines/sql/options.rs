@@ -12,6 +12,10 @@ pub(crate) const DEFAULT_TABLE: &str = "session";
 pub(crate) const DEFAULT_POOL_SIZE: u32 = 16;
 /// Connect (and pool check-out) timeout without `connect_timeout`.
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The deadline of one session call (a read, a write transaction) without
+/// `call_timeout`: past it the request gets a 503 instead of waiting on a
+/// hung server.
+pub(crate) const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// Rows one GC statement deletes, so GC never holds long locks.
 pub(crate) const GC_BATCH: u32 = 1000;
 /// Width of the `session_key` column: a 32-character prefix plus 128 hex
@@ -28,6 +32,8 @@ pub(crate) struct EngineOptions {
     pub pool_size: u32,
     /// Connect timeout, also the longest wait for a pooled connection.
     pub connect_timeout: Duration,
+    /// Deadline of one session call, pool check-out included.
+    pub call_timeout: Duration,
     /// Create the table (and its index) at start-up if it is missing.
     pub create_table: bool,
 }
@@ -38,6 +44,7 @@ impl Default for EngineOptions {
             table: DEFAULT_TABLE.to_owned(),
             pool_size: DEFAULT_POOL_SIZE,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
             create_table: true,
         }
     }
@@ -57,6 +64,9 @@ impl EngineOptions {
                 "pool_size" => options.pool_size = options::pool_size(engine, &key, &value)?,
                 "connect_timeout" => {
                     options.connect_timeout = options::timeout(engine, &key, &value)?;
+                }
+                "call_timeout" => {
+                    options.call_timeout = options::timeout(engine, &key, &value)?;
                 }
                 "create_table" => options.create_table = options::boolean(engine, &key, &value)?,
                 _ => rest.push((key, value)),

@@ -18,6 +18,7 @@
 //! | `table` | `session` | the table, a plain identifier (`^[A-Za-z_][A-Za-z0-9_]{0,62}$`), quoted (so case-sensitive) |
 //! | `pool_size` | 16 | most pooled connections |
 //! | `connect_timeout` | `5s` | time to connect, and to wait for a pooled connection (`5s`, `500ms`, or seconds) |
+//! | `call_timeout` | `5s` | deadline of one session call (pool check-out, statements, commit): past it the request gets a 503 ([`Error::Timeout`](crate::session::Error::Timeout)) |
 //! | `create_table` | `true` | create the table at start-up if missing (`sql/postgresql.sql`) |
 //!
 //! Everything else goes to the `postgres` crate (`host`, `port`, `user`,
