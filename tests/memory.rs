@@ -8,3 +8,165 @@ async fn memory() -> (Box<dyn Provider>, String) {
 }
 
 actix_bee::conformance_tests!(memory);
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_bee::session::{Error, IdGenerator, Manager, ManagerConfig, RequestIds, SessionId};
+
+async fn capped(config: &str) -> Arc<dyn Provider> {
+    let mut p = MemoryProvider::default();
+    p.session_init(Duration::from_secs(3600), config)
+        .await
+        .expect("session_init");
+    Arc::new(p)
+}
+
+async fn create(p: &Arc<dyn Provider>, value: &str) -> SessionId {
+    let sid = IdGenerator::default().generate().unwrap();
+    let store = p.session_new(&sid).await.unwrap();
+    store.set("k", value).await.unwrap();
+    assert!(store.session_release().await.unwrap().written);
+    sid
+}
+
+/// Past `max_sessions` the least recently used sessions go; one in use
+/// through the whole flood survives it.
+#[actix_rt::test]
+async fn past_the_count_cap_the_least_recently_used_are_evicted() {
+    let p = capped("max_sessions=640").await;
+    let kept = create(&p, "in use").await;
+    for i in 0..5_000 {
+        create(&p, "flood").await;
+        if i % 50 == 0 {
+            // The user of `kept` keeps coming back.
+            let store = p.session_read(&kept).await.unwrap();
+            assert!(!store.meta().is_new, "a session in use was evicted at {i}");
+        }
+    }
+    let live = p.session_all().await.unwrap();
+    // Each of the 64 shards holds at most its share (10) of the cap.
+    assert!(live <= 640, "{live} sessions over a cap of 640");
+    assert!(live >= 400, "{live}: evicting far more than needed");
+    let store = p.session_read(&kept).await.unwrap();
+    assert_eq!(
+        store.get::<String>("k").await.unwrap().as_deref(),
+        Some("in use")
+    );
+}
+
+/// Past `max_bytes` the least recently used sessions go too.
+#[actix_rt::test]
+async fn past_the_byte_cap_the_least_recently_used_are_evicted() {
+    let p = capped("max_bytes=1048576,max_session_bytes=65536").await;
+    let big = "x".repeat(30_000);
+    for _ in 0..200 {
+        create(&p, &big).await; // 200 x 30 KB = 6 MB, over a 1 MiB cap
+    }
+    let live = p.session_all().await.unwrap();
+    assert!(
+        live * 30_000 <= 1_048_576 + 64 * 31_000,
+        "{live} sessions of 30 KB kept"
+    );
+}
+
+/// A session that would grow past `max_session_bytes` is refused at
+/// release with a typed error, and what was stored before stays whole.
+#[actix_rt::test]
+async fn a_session_over_the_size_cap_is_refused_whole() {
+    let p = capped("max_session_bytes=4096").await;
+    let sid = create(&p, "small").await;
+    let store = p.session_read(&sid).await.unwrap();
+    store.set("k", "changed").await.unwrap();
+    store.set("big", &"x".repeat(10_000)).await.unwrap();
+    let err = store.session_release().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::TooLarge {
+                what: "session",
+                limit: 4096,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let back = p.session_read(&sid).await.unwrap();
+    assert_eq!(
+        back.get::<String>("k").await.unwrap().as_deref(),
+        Some("small")
+    );
+    assert_eq!(back.get::<String>("big").await.unwrap(), None);
+    // Too large from the start: no session is created.
+    let fresh = IdGenerator::default().generate().unwrap();
+    let store = p.session_new(&fresh).await.unwrap();
+    store.set("big", &"x".repeat(10_000)).await.unwrap();
+    assert!(store.session_release().await.is_err());
+    assert!(!p.session_exist(&fresh).await.unwrap());
+}
+
+#[actix_rt::test]
+async fn limits_config_is_strict_but_a_leftover_path_is_ignored() {
+    for bad in [
+        "max_sessions=0",
+        "max_sessions=-1",
+        "max_bytes=lots",
+        "maxsessions=5",
+    ] {
+        let mut p = MemoryProvider::default();
+        let err = p
+            .session_init(Duration::from_secs(60), bad)
+            .await
+            .unwrap_err();
+        assert!(err.is_config(), "{bad}: {err}");
+    }
+    // beego ignores the memory provider's config: a path stays harmless.
+    let mut p = MemoryProvider::default();
+    p.session_init(Duration::from_secs(60), "./tmp")
+        .await
+        .unwrap();
+}
+
+/// The defaults bound the process: a flood of cookie-less writes (each a
+/// new session holding a 1 KB value, as a login form would) past the count
+/// cap keeps RSS well under 512 MiB, and a session in use survives.
+#[actix_rt::test]
+async fn a_flood_of_new_sessions_stays_within_the_memory_bound() {
+    let m = Manager::new("memory", ManagerConfig::default())
+        .await
+        .unwrap();
+    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    s.set("user", "kept").await.unwrap();
+    let cookie = m.session_release(&s).await.unwrap().cookie.unwrap().value;
+    let value = "v".repeat(1024);
+    for i in 0..130_000 {
+        let s = m.session_start(&RequestIds::default()).await.unwrap();
+        s.set("name", &value).await.unwrap();
+        m.session_release(&s).await.unwrap();
+        if i % 1_000 == 0 {
+            let ids = RequestIds {
+                cookie: Some(&cookie),
+                ..Default::default()
+            };
+            let s = m.session_start(&ids).await.unwrap();
+            assert_eq!(
+                s.get::<String>("user").await.unwrap().as_deref(),
+                Some("kept"),
+                "a session in use was lost at {i}"
+            );
+        }
+    }
+    let live = m.get_active_session().await.unwrap();
+    assert!(live <= 100_000, "{live} sessions over the default cap");
+    let rss_kib: u64 = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    eprintln!(
+        "after 130,000 new sessions: {live} live, RSS {} MiB",
+        rss_kib / 1024
+    );
+    assert!(rss_kib < 512 * 1024, "RSS {} MiB", rss_kib / 1024);
+}

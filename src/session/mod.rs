@@ -12,7 +12,7 @@
 //!
 //! | engine | cargo feature | `sessionproviderconfig` |
 //! |---|---|---|
-//! | `memory` | `memory` (default) | ignored |
+//! | `memory` | `memory` (default) | limits: `max_sessions`, `max_bytes`, `max_session_bytes` |
 //! | `cookie` | `cookie` (default) | beego's JSON: `securityKey`, `blockKey`, ... |
 //! | `file` | `file` (default) | a directory |
 //! | `mysql` | `mysql` | a DSN (go-sql-driver form or `mysql://`) |
