@@ -274,7 +274,7 @@ engine_provider! {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// # actix_rt::System::new().block_on(async {
     /// use actix_bee::session::{Manager, ManagerConfig};
     ///

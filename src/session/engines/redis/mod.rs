@@ -45,7 +45,7 @@
 //!
 //! # Examples
 //!
-//! ```no_run
+//! ```
 //! # actix_rt::System::new().block_on(async {
 //! use actix_bee::session::{Manager, ManagerConfig};
 //!
@@ -257,7 +257,7 @@ engine_provider! {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// # actix_rt::System::new().block_on(async {
     /// use std::time::Duration;
     /// use actix_bee::session::Provider;

@@ -188,7 +188,7 @@ engine_provider! {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// # actix_rt::System::new().block_on(async {
     /// use std::time::Duration;
     /// use actix_bee::session::Provider;
