@@ -587,3 +587,17 @@ fn decoder_rejects_100_000_mutated_cookies() {
         assert!(!rt.block_on(open(&p, token)).meta().is_new);
     }
 }
+
+/// Destroy cannot revoke a copied cookie: its sealed absolute lifetime is
+/// what ends it, so an absolute lifetime of 0 (none) is a start-up error.
+#[actix_rt::test]
+async fn an_absolute_lifetime_of_zero_is_refused() {
+    let mut cfg = ManagerConfig::default();
+    cfg.provider_config = config(&[K1]);
+    cfg.absolute_lifetime = 0;
+    let err = Manager::new("cookie", cfg.clone()).await.unwrap_err();
+    assert!(err.is_config(), "{err}");
+    assert!(err.to_string().contains("sessionabsolutelifetime"), "{err}");
+    cfg.absolute_lifetime = 3600;
+    Manager::new("cookie", cfg).await.unwrap();
+}

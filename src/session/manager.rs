@@ -8,7 +8,7 @@ use parking_lot::RwLock;
 
 #[cfg(doc)]
 use super::error::Error;
-use super::error::Result;
+use super::error::{Error, Result};
 use super::gc::GcTask;
 use super::handle::Session;
 use super::id::{HashFunc, IdFormat, IdGenerator, SessionId};
@@ -223,6 +223,15 @@ impl Manager {
             .session_init(lifetimes.idle, &config.provider_config)
             .await?;
         let id_format = provider.id_format();
+        if matches!(id_format, IdFormat::Sealed { .. }) && lifetimes.absolute.is_none() {
+            // Destroy cannot revoke a client-side session: only its sealed
+            // absolute lifetime ends a copied cookie.
+            return Err(Error::config(
+                "cookie",
+                "sessionabsolutelifetime = 0 would let a copied cookie live for ever; \
+                 set it to the longest a login may last, in seconds (default 86400)",
+            ));
+        }
         Ok(Manager(Arc::new(Inner {
             provider: Arc::from(provider),
             secure: AtomicBool::new(config.always_secure()),
