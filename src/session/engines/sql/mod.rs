@@ -7,6 +7,8 @@
 //! [`Conn`] trait each engine implements for its driver.
 
 pub(crate) mod options;
+#[cfg(feature = "postgresql")]
+mod pg_tls;
 pub(crate) mod pool;
 pub(crate) mod statements;
 
@@ -215,7 +217,13 @@ impl<D: Driver> RecordStore for Sql<D> {
             cx,
         });
         if let Some(ddl) = connected.ddl {
-            shared.call(false, move |_, conn| conn.batch(&ddl)).await?;
+            // Outside the pool, so that a failure to connect (TLS, login)
+            // fails start-up at once with its cause.
+            let start = shared.clone();
+            blocking(start.name(), move || {
+                start.runner.run_direct(&mut |conn| conn.batch(&ddl))
+            })
+            .await?;
         }
         Ok(Sql {
             shared,

@@ -1,0 +1,269 @@
+//! TLS to every networked engine (issue 13), against the TLS-only servers
+//! of `scripts/tls-servers.sh` (test CA, rogue CA, client certificate).
+//! Each engine: a session round trip over verified TLS, a certificate the
+//! CA did not sign (the rogue servers), a host name the certificate does
+//! not cover (127.0.0.2), and TLS turned off against a TLS-only server.
+//!
+//! The servers' addresses come from the `ACTIX_BEE_TLS_*` variables: run
+//! `scripts/tls-servers.sh start && eval "$(scripts/tls-servers.sh env)"`.
+//! A missing variable or server fails these tests; they never skip.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/deadline.rs"]
+mod deadline;
+
+use std::time::Duration;
+
+use actix_bee::session::{Error, Manager, ManagerConfig, RequestIds};
+use deadline::within;
+
+/// Start-up and round trips finish well within this, failures included.
+const LIMIT: Duration = Duration::from_secs(20);
+
+const HOWTO: &str = "run scripts/tls-servers.sh start && eval \"$(scripts/tls-servers.sh env)\"";
+
+/// An `ACTIX_BEE_TLS_*` variable; its absence fails the test.
+fn env(name: &str) -> String {
+    std::env::var(format!("ACTIX_BEE_TLS_{name}"))
+        .unwrap_or_else(|_| panic!("ACTIX_BEE_TLS_{name} is not set: {HOWTO}"))
+}
+
+fn ca() -> String {
+    env("CA")
+}
+
+/// The port of an `ACTIX_BEE_TLS_*_ADDR` (`host:port`).
+fn port(name: &str) -> u16 {
+    let addr = env(name);
+    addr.rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap_or_else(|| panic!("ACTIX_BEE_TLS_{name}={addr} is not host:port"))
+}
+
+/// The error with its sources, as one line.
+fn chain(err: &Error) -> String {
+    let mut out = err.to_string();
+    let mut next = std::error::Error::source(err);
+    while let Some(e) = next {
+        out.push_str(" | ");
+        out.push_str(&e.to_string());
+        next = e.source();
+    }
+    out
+}
+
+async fn start(engine: &str, config: &str) -> Result<Manager, Error> {
+    let mut cfg = ManagerConfig::default();
+    cfg.provider_config = config.to_owned();
+    within(
+        LIMIT,
+        &format!("{engine} start-up"),
+        Manager::new(engine, cfg),
+    )
+    .await
+}
+
+/// Starts `engine`, stores a value, releases, reads it back in a second
+/// request and destroys the session.
+async fn round_trip(engine: &str, config: &str) {
+    let m = start(engine, config).await.unwrap_or_else(|e| {
+        panic!(
+            "{engine} over TLS did not start ({HOWTO}; is `scripts/tls-servers.sh status` green?): {}",
+            chain(&e)
+        )
+    });
+    within(LIMIT, &format!("{engine} round trip"), async {
+        let s = m.session_start(&RequestIds::default()).await.unwrap();
+        s.set("transport", "tls").await.unwrap();
+        let cookie = m.session_release(&s).await.unwrap().cookie.unwrap().value;
+        let ids = RequestIds {
+            cookie: Some(&cookie),
+            ..Default::default()
+        };
+        let s = m.session_start(&ids).await.unwrap();
+        assert_eq!(
+            s.get::<String>("transport").await.unwrap().as_deref(),
+            Some("tls"),
+            "{engine}: the session did not come back"
+        );
+        m.session_destroy(&s).await.unwrap();
+    })
+    .await;
+}
+
+/// Start-up must fail, with an error whose chain holds every one of `words`.
+async fn refused(engine: &str, config: &str, words: &[&str]) -> Error {
+    let err = match start(engine, config).await {
+        Ok(_) => panic!("{engine} started with {config}: it should have failed"),
+        Err(e) => e,
+    };
+    let text = chain(&err);
+    for word in words {
+        assert!(text.contains(word), "{engine}: {word:?} not in: {text}");
+    }
+    err
+}
+
+// ---------------------------------------------------------------- postgresql
+
+/// The TLS PostgreSQL server's URL with `query` (the DSN's parameters).
+fn pg_url(host: &str, port_var: &str, query: &str) -> String {
+    format!(
+        "postgres://pqgotest:password@{host}:{}/pqgotest?table=tls_session&connect_timeout=5&{query}",
+        port(port_var)
+    )
+}
+
+/// The spec's example as written, with the test server's port and CA added.
+#[actix_rt::test]
+async fn postgresql_spec_example_verify_full() {
+    let spec = "postgres://pqgotest:password@localhost/pqgotest?sslmode=verify-full";
+    let config = format!(
+        "{}&sslrootcert={}",
+        spec.replace(
+            "@localhost/",
+            &format!("@localhost:{}/", port("POSTGRES_ADDR"))
+        ),
+        ca()
+    );
+    round_trip("postgresql", &config).await;
+    // And the variable tls-servers.sh exports for it.
+    round_trip("postgresql", &env("POSTGRES_URL")).await;
+}
+
+#[actix_rt::test]
+async fn postgresql_conninfo_verify_full_and_verify_ca() {
+    let p = port("POSTGRES_ADDR");
+    let base =
+        format!("user=pqgotest password=password dbname=pqgotest port={p} table=tls_session");
+    round_trip(
+        "postgresql",
+        &format!(
+            "host=localhost {base} sslmode=verify-full sslrootcert='{}'",
+            ca()
+        ),
+    )
+    .await;
+    // verify-ca does not check the name: 127.0.0.2 is fine.
+    round_trip(
+        "postgresql",
+        &format!(
+            "host={} {base} sslmode=verify-ca sslrootcert={}",
+            env("WRONG_HOST"),
+            ca()
+        ),
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn postgresql_require_encrypts_without_checking() {
+    // lib/pq: require (and unset) without a root certificate encrypts
+    // without verification, so even the rogue server is accepted...
+    round_trip(
+        "postgresql",
+        &pg_url("localhost", "POSTGRES_ROGUE_ADDR", "sslmode=require"),
+    )
+    .await;
+    round_trip("postgresql", &pg_url("localhost", "POSTGRES_ADDR", "")).await;
+    // ...but require with sslrootcert is verify-ca.
+    refused(
+        "postgresql",
+        &pg_url(
+            "localhost",
+            "POSTGRES_ROGUE_ADDR",
+            &format!("sslmode=require&sslrootcert={}", ca()),
+        ),
+        &[
+            "TLS handshake",
+            "not signed by a trusted CA",
+            "sslmode=require",
+        ],
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn postgresql_rogue_certificate_is_refused() {
+    let err = refused(
+        "postgresql",
+        &pg_url(
+            "localhost",
+            "POSTGRES_ROGUE_ADDR",
+            &format!("sslmode=verify-full&sslrootcert={}", ca()),
+        ),
+        &[
+            "TLS handshake",
+            "not signed by a trusted CA",
+            "sslmode=verify-full",
+            &ca(),
+        ],
+    )
+    .await;
+    assert!(
+        err.is_transient(),
+        "a connection failure is a backend error"
+    );
+}
+
+#[actix_rt::test]
+async fn postgresql_wrong_host_name_is_refused_under_verify_full() {
+    let wrong = env("WRONG_HOST");
+    refused(
+        "postgresql",
+        &pg_url(
+            &wrong,
+            "POSTGRES_ADDR",
+            &format!("sslmode=verify-full&sslrootcert={}", ca()),
+        ),
+        &["TLS handshake", "not valid for the host name", &wrong],
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn postgresql_disable_against_a_tls_only_server_fails_clearly() {
+    refused(
+        "postgresql",
+        &pg_url("localhost", "POSTGRES_ADDR", "sslmode=disable"),
+        &["without TLS", "sslmode=disable", "no encryption"],
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn postgresql_client_certificate_login() {
+    let p = port("POSTGRES_ADDR");
+    round_trip(
+        "postgresql",
+        &format!(
+            "postgres://pqcert@localhost:{p}/test?table=tls_session&sslmode=verify-full&sslrootcert={}&sslcert={}&sslkey={}",
+            ca(),
+            env("CLIENT_CERT"),
+            env("CLIENT_KEY")
+        ),
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn postgresql_missing_files_are_config_errors() {
+    let err = refused(
+        "postgresql",
+        &pg_url(
+            "localhost",
+            "POSTGRES_ADDR",
+            "sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+        ),
+        &["sslrootcert", "/nonexistent/ca.pem"],
+    )
+    .await;
+    assert!(err.is_config(), "{err}");
+    let err = refused(
+        "postgresql",
+        &pg_url("localhost", "POSTGRES_ADDR", "sslmode=verify-full"),
+        &["needs sslrootcert"],
+    )
+    .await;
+    assert!(err.is_config(), "{err}");
+}
