@@ -267,3 +267,224 @@ async fn postgresql_missing_files_are_config_errors() {
     .await;
     assert!(err.is_config(), "{err}");
 }
+
+// --------------------------------------------------------------------- redis
+
+/// `host:port` of the TLS Redis URL `var` (`rediss://host:port/`).
+fn redis_addr(var: &str) -> String {
+    let url = env(var);
+    url.trim_start_matches("rediss://")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// A key prefix of this test run's own.
+fn prefix(test: &str) -> String {
+    format!("actix-bee:tls:{test}:{}:", std::process::id())
+}
+
+#[actix_rt::test]
+async fn redis_round_trip_in_every_config_shape() {
+    let (addr, ca) = (redis_addr("REDIS_URL"), ca());
+    let p = prefix("shapes");
+    round_trip(
+        "redis",
+        &format!("{}?tls_ca_file={ca}&key_prefix={p}", env("REDIS_URL")),
+    )
+    .await;
+    round_trip(
+        "redis",
+        &format!(r#"{{"save_path":"{addr}","tls":true,"tls_ca_file":"{ca}","key_prefix":"{p}"}}"#),
+    )
+    .await;
+    round_trip(
+        "redis",
+        &format!(r#"{{"save_path":"rediss://{addr}","tls_ca_file":"{ca}","key_prefix":"{p}"}}"#),
+    )
+    .await;
+    // beego's comma list: key=value fields after the password.
+    round_trip("redis", &format!("{addr},10,,0,tls=true,tls_ca_file={ca}")).await;
+}
+
+#[actix_rt::test]
+async fn redis_client_certificate() {
+    let url = env("REDIS_MTLS_URL");
+    round_trip(
+        "redis",
+        &format!(
+            "{url}?tls_ca_file={}&tls_cert_file={}&tls_key_file={}&key_prefix={}",
+            ca(),
+            env("CLIENT_CERT"),
+            env("CLIENT_KEY"),
+            prefix("mtls")
+        ),
+    )
+    .await;
+    refused(
+        "redis",
+        &format!(
+            "{url}?tls_ca_file={}&max_retries=0&connect_timeout=3s",
+            ca()
+        ),
+        &["requires a client certificate"],
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn redis_rogue_certificate_and_wrong_host_are_refused() {
+    refused(
+        "redis",
+        &format!(
+            "{}?tls_ca_file={}&max_retries=0&connect_timeout=3s",
+            env("REDIS_ROGUE_URL"),
+            ca()
+        ),
+        &["TLS handshake", "not signed by a trusted CA", &ca()],
+    )
+    .await;
+    let port = redis_addr("REDIS_URL")
+        .rsplit_once(':')
+        .unwrap()
+        .1
+        .to_owned();
+    let wrong = env("WRONG_HOST");
+    refused(
+        "redis",
+        &format!(
+            "rediss://{wrong}:{port}/?tls_ca_file={}&max_retries=0&connect_timeout=3s",
+            ca()
+        ),
+        &["TLS handshake", "not valid for the host name", &wrong],
+    )
+    .await;
+    // tls_skip_verify: encryption only, the rogue server is accepted.
+    round_trip(
+        "redis",
+        &format!(
+            "{}?tls_skip_verify=true&key_prefix={}",
+            env("REDIS_ROGUE_URL"),
+            prefix("skip")
+        ),
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn redis_plain_text_against_a_tls_port_fails_clearly() {
+    let addr = redis_addr("REDIS_URL");
+    let err = refused(
+        "redis",
+        &format!("redis://{addr}/?max_retries=0&connect_timeout=3s&response_timeout=3s"),
+        &[],
+    )
+    .await;
+    assert!(err.is_transient(), "{}", chain(&err));
+    let err = refused(
+        "redis",
+        &format!("redis://{addr}/?tls_ca_file={}", ca()),
+        &["need TLS"],
+    )
+    .await;
+    assert!(err.is_config());
+    let err = refused(
+        "redis",
+        &format!("{}?tls_ca_file=/nonexistent/ca.pem", env("REDIS_URL")),
+        &["tls_ca_file", "/nonexistent/ca.pem"],
+    )
+    .await;
+    assert!(err.is_config());
+}
+
+#[actix_rt::test]
+async fn redis_cluster_over_tls() {
+    let nodes = env("REDIS_CLUSTER_NODES");
+    let ca = ca();
+    round_trip(
+        "redis_cluster",
+        &format!(
+            "rediss://{nodes}/?tls_ca_file={ca}&key_prefix={}",
+            prefix("cluster")
+        ),
+    )
+    .await;
+    round_trip(
+        "redis_cluster",
+        &format!(
+            r#"{{"save_path":"{}","tls":true,"tls_ca_file":"{ca}","key_prefix":"{}"}}"#,
+            nodes.replace(',', ";"),
+            prefix("cluster-json")
+        ),
+    )
+    .await;
+    // Trusting only the rogue CA: the real nodes' certificates fail.
+    refused(
+        "redis_cluster",
+        &format!(
+            "rediss://{nodes}/?tls_ca_file={}&max_retries=0&connect_timeout=3s",
+            env("ROGUE_CA")
+        ),
+        &["not signed by a trusted CA"],
+    )
+    .await;
+    let wrong = nodes.replace("localhost", &env("WRONG_HOST"));
+    refused(
+        "redis_cluster",
+        &format!("rediss://{wrong}/?tls_ca_file={ca}&max_retries=0&connect_timeout=3s"),
+        &["not valid for the host name"],
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn redis_sentinel_over_tls_to_sentinels_and_master() {
+    let sentinels = env("SENTINELS");
+    let master = env("SENTINEL_MASTER");
+    let ca = ca();
+    round_trip(
+        "redis_sentinel",
+        &format!(
+            "rediss://{sentinels}/?master_name={master}&tls_ca_file={ca}&key_prefix={}",
+            prefix("sentinel")
+        ),
+    )
+    .await;
+    round_trip(
+        "redis_sentinel",
+        &format!(
+            "{},10,,0,{master},tls=true,tls_ca_file={ca}",
+            sentinels.replace(',', ";")
+        ),
+    )
+    .await;
+    refused(
+        "redis_sentinel",
+        &format!(
+            "rediss://{sentinels}/?master_name={master}&tls_ca_file={}&connect_timeout=3s",
+            env("ROGUE_CA")
+        ),
+        &["not signed by a trusted CA"],
+    )
+    .await;
+    let wrong = sentinels.replace("localhost", &env("WRONG_HOST"));
+    refused(
+        "redis_sentinel",
+        &format!("rediss://{wrong}/?master_name={master}&tls_ca_file={ca}&connect_timeout=3s"),
+        &["not valid for the host name"],
+    )
+    .await;
+}
+
+// ------------------------------------------------------------------ memcache
+
+#[actix_rt::test]
+async fn memcache_tls_is_refused_naming_openssl() {
+    let addr = env("MEMCACHE_ADDR");
+    let err = refused(
+        "memcache",
+        &format!("memcache+tls://{addr}"),
+        &["memcache+tls", "OpenSSL"],
+    )
+    .await;
+    assert!(err.is_config());
+}
