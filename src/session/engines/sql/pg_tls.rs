@@ -286,12 +286,17 @@ mod tests {
         assert!(tls(&[("sslmode", "bogus")]).unwrap_err().is_config());
         assert!(tls(&[("sslmode", "allow")]).is_err());
         for mode in ["verify-ca", "verify-full"] {
-            let err = tls(&[("sslmode", mode)]).unwrap().connector().unwrap_err();
+            let err = tls(&[("sslmode", mode)])
+                .unwrap()
+                .connector()
+                .map(|(m, _)| m)
+                .unwrap_err();
             assert!(err.to_string().contains("needs sslrootcert"), "{err}");
         }
         let err = tls(&[("sslcert", "/x.pem")])
             .unwrap()
             .connector()
+            .map(|(m, _)| m)
             .unwrap_err();
         assert!(err.to_string().contains("go together"), "{err}");
         let err = tls(&[
@@ -300,6 +305,7 @@ mod tests {
         ])
         .unwrap()
         .connector()
+        .map(|(m, _)| m)
         .unwrap_err();
         assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
     }
