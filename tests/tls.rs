@@ -488,3 +488,162 @@ async fn memcache_tls_is_refused_naming_openssl() {
     .await;
     assert!(err.is_config());
 }
+
+// --------------------------------------------------------------------- mysql
+
+/// go-sql-driver DSN to the TLS MariaDB at `addr_var` with `query`.
+fn mysql_dsn(user: &str, host: &str, addr_var: &str, query: &str) -> String {
+    format!(
+        "{user}:{}@tcp({host}:{})/test?table=tls_session&connect_timeout=5s&{query}",
+        env("MYSQL_PASSWORD"),
+        port(addr_var)
+    )
+}
+
+/// Our own verified-TLS connection to the TLS MariaDB.
+fn mysql_raw() -> mysql::Conn {
+    let opts = mysql::OptsBuilder::new()
+        .ip_or_hostname(Some(env("HOST")))
+        .tcp_port(port("MYSQL_ADDR"))
+        .user(Some(env("MYSQL_USER")))
+        .pass(Some(env("MYSQL_PASSWORD")))
+        .db_name(Some("test"))
+        .prefer_socket(false)
+        .ssl_opts(Some(
+            mysql::SslOpts::default().with_root_cert_path(Some(std::path::PathBuf::from(ca()))),
+        ));
+    mysql::Conn::new(opts).unwrap_or_else(|e| panic!("TLS MariaDB unreachable ({HOWTO}): {e}"))
+}
+
+#[actix_rt::test]
+async fn mysql_tls_true_with_a_ca_in_both_forms_stays_on_tcp() {
+    let user = env("MYSQL_USER");
+    let query = format!("tls=true&tls-ca={}", ca());
+    let m = start(
+        "mysql",
+        &mysql_dsn(&user, "localhost", "MYSQL_ADDR", &query),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("mysql over TLS did not start ({HOWTO}): {}", chain(&e)));
+    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    s.set("transport", "tls").await.unwrap();
+    m.session_release(&s).await.unwrap();
+    // The engine's pooled connection is TCP ("host:port"), not the unix
+    // socket ("localhost") the driver's prefer_socket would move it to.
+    let hosts: Vec<String> = tokio::task::spawn_blocking(move || {
+        use mysql::prelude::Queryable;
+        mysql_raw()
+            .query(
+                "SELECT HOST FROM information_schema.PROCESSLIST \
+                 WHERE USER = 'actixbee' AND ID <> CONNECTION_ID()",
+            )
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        !hosts.is_empty(),
+        "the engine's connection is not in the process list"
+    );
+    assert!(
+        hosts.iter().all(|h| h.contains(':')),
+        "a connection went through the unix socket: {hosts:?}"
+    );
+    drop(m);
+    round_trip(
+        "mysql",
+        &mysql_dsn(&user, "localhost", "MYSQL_ADDR", &query),
+    )
+    .await;
+    round_trip(
+        "mysql",
+        &format!("{}?table=tls_session&{query}", env("MYSQL_URL")),
+    )
+    .await;
+    // tls-ca alone means tls=true.
+    round_trip(
+        "mysql",
+        &mysql_dsn(
+            &user,
+            "localhost",
+            "MYSQL_ADDR",
+            &format!("tls-ca={}", ca()),
+        ),
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn mysql_client_certificate_and_lax_modes() {
+    round_trip(
+        "mysql",
+        &mysql_dsn(
+            &env("MYSQL_X509_USER"),
+            "localhost",
+            "MYSQL_ADDR",
+            &format!(
+                "tls=true&tls-ca={}&tls-cert={}&tls-key={}",
+                ca(),
+                env("CLIENT_CERT"),
+                env("CLIENT_KEY")
+            ),
+        ),
+    )
+    .await;
+    let user = env("MYSQL_USER");
+    // skip-verify: encryption only, even with the rogue certificate.
+    round_trip(
+        "mysql",
+        &mysql_dsn(&user, "localhost", "MYSQL_ROGUE_ADDR", "tls=skip-verify"),
+    )
+    .await;
+    round_trip(
+        "mysql",
+        &mysql_dsn(&user, "localhost", "MYSQL_ADDR", "tls=preferred"),
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn mysql_rogue_certificate_and_wrong_host_are_refused() {
+    let user = env("MYSQL_USER");
+    let query = format!("tls=true&tls-ca={}", ca());
+    refused(
+        "mysql",
+        &mysql_dsn(&user, "localhost", "MYSQL_ROGUE_ADDR", &query),
+        &["TLS handshake", "not signed by a trusted CA", &ca()],
+    )
+    .await;
+    let wrong = env("WRONG_HOST");
+    refused(
+        "mysql",
+        &mysql_dsn(&user, &wrong, "MYSQL_ADDR", &query),
+        &["TLS handshake", "not valid for the host name", &wrong],
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn mysql_tls_false_against_a_tls_only_server_fails_clearly() {
+    let user = env("MYSQL_USER");
+    for query in ["tls=false", ""] {
+        refused(
+            "mysql",
+            &mysql_dsn(&user, "localhost", "MYSQL_ADDR", query),
+            &["access denied", "tls=false", "set tls=true"],
+        )
+        .await;
+    }
+    let err = refused(
+        "mysql",
+        &mysql_dsn(
+            &user,
+            "localhost",
+            "MYSQL_ADDR",
+            "tls=true&tls-ca=/nonexistent/ca.pem",
+        ),
+        &["tls-ca", "/nonexistent/ca.pem"],
+    )
+    .await;
+    assert!(err.is_config());
+}

@@ -6,6 +6,8 @@
 //! ([`statements`]) and the record store below, written against the small
 //! [`Conn`] trait each engine implements for its driver.
 
+#[cfg(feature = "mysql")]
+mod mysql_tls;
 pub(crate) mod options;
 #[cfg(feature = "postgresql")]
 mod pg_tls;
