@@ -318,13 +318,6 @@ pub(crate) fn explain(text: &str) -> Option<&'static str> {
     }
 }
 
-/// The message of a certificate verification failure, from a rustls error
-/// (used by tests of [`explain`]).
-#[cfg(test)]
-fn rustls_text(e: rustls::Error) -> String {
-    e.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,9 +325,8 @@ mod tests {
 
     #[test]
     fn failures_are_explained() {
-        let unknown = rustls_text(rustls::Error::InvalidCertificate(
-            CertificateError::UnknownIssuer,
-        ));
+        let unknown =
+            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer).to_string();
         assert!(explain(&unknown).unwrap().contains("not signed"));
         let name = "invalid peer certificate: certificate not valid for name \"127.0.0.2\"";
         assert!(explain(name).unwrap().contains("host name"));
