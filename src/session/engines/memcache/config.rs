@@ -24,6 +24,11 @@ pub(crate) struct MemcacheConfig {
     pub call_timeout: Duration,
 }
 
+/// Why TLS to memcached is refused.
+const NO_TLS: &str = "TLS to memcached (memcache+tls, tls options) is not supported: \
+     the memcache crate's TLS links OpenSSL, and this crate uses no C TLS library \
+     (use a TLS tunnel such as stunnel, or a private network)";
+
 fn config_error(msg: impl Into<String>) -> Error {
     Error::config(NAME, msg)
 }
@@ -55,11 +60,7 @@ fn server_url(entry: &str, index: usize) -> Result<Url> {
             }
         }
         "memcache+unix" if !url.path().is_empty() => {}
-        "memcache+tls" => {
-            return Err(config_error(
-                "memcache+tls needs the memcache crate's `tls` feature, which is off (it links OpenSSL)",
-            ))
-        }
+        "memcache+tls" => return Err(config_error(NO_TLS)),
         "memcache+udp" => {
             return Err(config_error(
                 "UDP is not supported: session writes must not be lost silently",
@@ -69,6 +70,9 @@ fn server_url(entry: &str, index: usize) -> Result<Url> {
     }
     for (key, value) in url.query_pairs() {
         match (key.as_ref(), value.as_ref()) {
+            ("tls" | "verify_mode" | "ca_path" | "cert_path" | "key_path", _) => {
+                return Err(config_error(NO_TLS))
+            }
             ("udp", "true") => {
                 return Err(config_error(
                     "UDP is not supported: session writes must not be lost silently",
@@ -116,6 +120,9 @@ pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
                 "timeout" => io_timeout = options::timeout(NAME, "timeout", value)?,
                 "call_timeout" => {
                     call_timeout = options::timeout(NAME, "call_timeout", value)?;
+                }
+                "tls" | "tls_ca_file" | "tls_cert_file" | "tls_key_file" | "tls_skip_verify" => {
+                    return Err(config_error(NO_TLS))
                 }
                 other => {
                     return Err(config_error(format!(

@@ -17,6 +17,16 @@
 //!
 //! `127.0.0.1:11211;127.0.0.1:11212,prefix=shop:s:,pool_size=32`
 //!
+//! # TLS: not supported
+//!
+//! The `memcache` crate (0.21) does TLS only through OpenSSL (its `tls`
+//! feature links the system's libssl), has no rustls option and no
+//! pluggable transport, and this crate links no C TLS library. So
+//! `memcache+tls://` URLs and TLS options (`tls`, `tls_ca_file`, `ca_path`,
+//! ...) are an [`Error::Config`] that says so. To encrypt the traffic, run
+//! memcached on a private network or behind a TLS tunnel (stunnel, a
+//! service mesh).
+//!
 //! # How it stores
 //!
 //! - Key: prefix + id (within memcached's 250 bytes). Value: the encoded

@@ -11,7 +11,9 @@ use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::Value;
 
-use super::{commands, connection_info, Redis, RedisConfig, Shape, Topology};
+use super::{
+    certificates, commands, connect_error, connection_info, Redis, RedisConfig, Shape, Topology,
+};
 use crate::session::engines::shared::skeleton::engine_provider;
 use crate::session::error::{Error, Result};
 
@@ -41,17 +43,23 @@ impl Topology for Cluster {
         if let Some(password) = &cfg.password {
             builder = builder.password(password.expose());
         }
+        if cfg.tls {
+            builder = builder.certs(certificates(Self::NAME, cfg)?);
+            if cfg.tls_skip_verify {
+                builder = builder.tls(redis::TlsMode::Insecure);
+            }
+        }
         let client = builder
             .build()
             .map_err(|e| Error::config(Self::NAME, format!("{:?}", e.kind())))?;
         let mut conn = client
             .get_async_connection()
             .await
-            .map_err(|e| Error::backend(Self::NAME, e))?;
+            .map_err(|e| connect_error(Self::NAME, cfg, e))?;
         let _: String = redis::cmd("PING")
             .query_async(&mut conn)
             .await
-            .map_err(|e| Error::backend(Self::NAME, e))?;
+            .map_err(|e| connect_error(Self::NAME, cfg, e))?;
         Ok(conn)
     }
 

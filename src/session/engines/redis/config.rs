@@ -54,7 +54,8 @@ const MAX_PREFIX: usize = 256;
 /// The keys of [`apply`], for error messages.
 const KEYS: &str = "save_path, poolsize, password, username, sentinel_password, db_num, \
      master_name, key_prefix, idle_timeout, idle_check_frequency, connect_timeout, \
-     response_timeout, max_retries, protocol";
+     response_timeout, max_retries, protocol, tls, tls_ca_file, tls_cert_file, tls_key_file, \
+     tls_skip_verify";
 
 /// A parsed configuration. `Debug` never shows the passwords.
 #[derive(Debug, Clone)]
@@ -74,6 +75,19 @@ pub(crate) struct RedisConfig {
     /// are not idle-pooled).
     pub idle_timeout: Option<Duration>,
     pub max_retries: usize,
+    /// TLS to every node (and, for the sentinel engine, to the sentinels
+    /// and the master): `rediss://` or `"tls": true`.
+    pub tls: bool,
+    /// The CA file (PEM) the servers' certificates must chain to; the
+    /// system's roots when unset.
+    pub tls_ca_file: Option<String>,
+    /// A client certificate (PEM), for servers with `tls-auth-clients yes`.
+    pub tls_cert_file: Option<String>,
+    /// The client certificate's key (PEM).
+    pub tls_key_file: Option<String>,
+    /// No verification of the servers' certificates (go-redis's
+    /// `InsecureSkipVerify`): encryption without authentication.
+    pub tls_skip_verify: bool,
 }
 
 impl RedisConfig {
@@ -91,6 +105,11 @@ impl RedisConfig {
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
             idle_timeout: None,
             max_retries: DEFAULT_RETRIES,
+            tls: false,
+            tls_ca_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_skip_verify: false,
         }
     }
 
@@ -129,6 +148,16 @@ impl RedisConfig {
         if shape == Shape::Sentinel && self.master_name.is_empty() {
             return bad("master_name is empty");
         }
+        let tls_options = self.tls_ca_file.is_some()
+            || self.tls_cert_file.is_some()
+            || self.tls_key_file.is_some()
+            || self.tls_skip_verify;
+        if tls_options && !self.tls {
+            return bad("tls_ca_file, tls_cert_file, tls_key_file and tls_skip_verify need TLS: use rediss:// or tls=true");
+        }
+        if self.tls_cert_file.is_some() != self.tls_key_file.is_some() {
+            return bad("tls_cert_file and tls_key_file go together: set both or neither");
+        }
         Ok(())
     }
 }
@@ -165,6 +194,13 @@ fn apply(cfg: &mut RedisConfig, shape: Shape, key: &str, value: &str) -> Result<
         "max_retries" => cfg.max_retries = options::number(engine, key, value)?,
         "protocol" if matches!(value, "resp2" | "2") => {}
         "protocol" => return Err(Error::config(engine, "protocol must be resp2")),
+        "tls" => cfg.tls = value.is_empty() || options::boolean(engine, key, value)?,
+        "tls_ca_file" => cfg.tls_ca_file = Some(value.to_owned()).filter(|v| !v.is_empty()),
+        "tls_cert_file" => cfg.tls_cert_file = Some(value.to_owned()).filter(|v| !v.is_empty()),
+        "tls_key_file" => cfg.tls_key_file = Some(value.to_owned()).filter(|v| !v.is_empty()),
+        "tls_skip_verify" | "skip_verify" => {
+            cfg.tls_skip_verify = options::boolean(engine, key, value)?;
+        }
         other => {
             return Err(Error::config(
                 engine,
@@ -181,7 +217,9 @@ fn is_url(s: &str) -> bool {
 
 /// beego's `addr,poolsize,password,dbnum,idle_timeout,idle_check_frequency,max_retries`;
 /// sentinel has the master name as field 5, and the tail follows it
-/// (beego reads the tail one field too early).
+/// (beego reads the tail one field too early). After the password, a
+/// field holding `=` is a `key=value` option (`tls=true`,
+/// `tls_ca_file=/etc/ca.pem`): no positional field ever holds one.
 fn apply_old_style(cfg: &mut RedisConfig, shape: Shape, s: &str) -> Result<()> {
     const FIELDS: &[&str] = &["save_path", "poolsize", "password", "db_num"];
     const TAIL: &[&str] = &["idle_timeout", "idle_check_frequency", "max_retries"];
@@ -194,7 +232,13 @@ fn apply_old_style(cfg: &mut RedisConfig, shape: Shape, s: &str) -> Result<()> {
             .collect(),
         _ => FIELDS.iter().chain(TAIL).copied().collect(),
     };
-    let fields: Vec<&str> = s.split(',').map(str::trim).collect();
+    let mut fields: Vec<&str> = Vec::new();
+    for (i, field) in s.split(',').map(str::trim).enumerate() {
+        match field.split_once('=') {
+            Some((key, value)) if i > 2 => apply(cfg, shape, key.trim(), value)?,
+            _ => fields.push(field),
+        }
+    }
     if fields.len() > names.len() {
         return Err(Error::config(
             shape.engine(),
@@ -229,10 +273,12 @@ fn apply_json(cfg: &mut RedisConfig, shape: Shape, s: &str) -> Result<()> {
             Value::Null => continue,
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
+            // `"tls": true`, `"tls_skip_verify": false`.
+            Value::Bool(b) => b.to_string(),
             _ => {
                 return Err(Error::config(
                     engine,
-                    format!("{key} must be a string or a number"),
+                    format!("{key} must be a string, a number or a boolean"),
                 ))
             }
         };
@@ -282,10 +328,12 @@ fn parse_addr(shape: Shape, a: &str) -> Result<(String, u16)> {
 /// URL, which may hold a password.
 fn apply_url(cfg: &mut RedisConfig, shape: Shape, url: &str) -> Result<()> {
     let engine = shape.engine();
-    if url.starts_with("rediss://") {
+    let tls = url.starts_with("rediss://");
+    cfg.tls |= tls;
+    if url.contains('#') {
         return Err(Error::config(
             engine,
-            "rediss:// (TLS) is not supported by this build",
+            "a URL fragment (such as #insecure) is not supported: use tls_skip_verify=true",
         ));
     }
     let decode = |s: &str| {
@@ -294,8 +342,11 @@ fn apply_url(cfg: &mut RedisConfig, shape: Shape, url: &str) -> Result<()> {
     };
     // A comma list of full URLs (`redis://a:1,redis://b:2`) is one URL
     // with several hosts.
-    let url = url.replace(",redis://", ",");
-    let rest = url.strip_prefix("redis://").unwrap_or(&url);
+    let url = url.replace(",redis://", ",").replace(",rediss://", ",");
+    let rest = url
+        .strip_prefix("redis://")
+        .or_else(|| url.strip_prefix("rediss://"))
+        .unwrap_or(&url);
     let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     let hosts = match authority.rsplit_once('@') {
@@ -417,7 +468,55 @@ mod tests {
         let c = RedisConfig::parse(Shape::Cluster, "redis://a:7001,redis://b:7002").unwrap();
         assert_eq!(c.nodes.len(), 2);
         assert!(RedisConfig::parse(Shape::Single, "redis://h:1/?nope=1").is_err());
-        assert!(RedisConfig::parse(Shape::Single, "rediss://h:1").is_err());
+    }
+
+    #[test]
+    fn tls_in_every_shape() {
+        let c = RedisConfig::parse(
+            Shape::Single,
+            "rediss://h:6479/?tls_ca_file=%2Fetc%2Fca.pem&tls_cert_file=/c.pem&tls_key_file=/k.pem",
+        )
+        .unwrap();
+        assert!(c.tls && !c.tls_skip_verify);
+        assert_eq!(c.tls_ca_file.as_deref(), Some("/etc/ca.pem"));
+        assert_eq!(c.tls_key_file.as_deref(), Some("/k.pem"));
+        let c = RedisConfig::parse(Shape::Cluster, "rediss://a:1,rediss://b:2").unwrap();
+        assert!(c.tls && c.nodes.len() == 2);
+        let c = RedisConfig::parse(
+            Shape::Single,
+            r#"{"save_path":"h:1","tls":true,"tls_ca_file":"/ca.pem"}"#,
+        )
+        .unwrap();
+        assert!(c.tls && c.tls_ca_file.is_some());
+        let c = RedisConfig::parse(
+            Shape::Single,
+            r#"{"save_path":"rediss://h:1","tls_skip_verify":"true"}"#,
+        )
+        .unwrap();
+        assert!(c.tls && c.tls_skip_verify);
+        let c = RedisConfig::parse(
+            Shape::Single,
+            "h:1,100,p=w,0,tls=true,tls_ca_file=/ca.pem,30s",
+        )
+        .unwrap();
+        assert!(c.tls);
+        assert_eq!(c.password.as_ref().map(Secret::expose), Some("p=w"));
+        assert_eq!(c.idle_timeout, Some(Duration::from_secs(30)));
+        let c = RedisConfig::parse(Shape::Sentinel, "h:1,10,,0,mm,tls=true").unwrap();
+        assert!(c.tls && c.master_name == "mm");
+        for bad in [
+            "redis://h:1/?tls_ca_file=/ca.pem",
+            "rediss://h:1/#insecure",
+            "rediss://h:1/?tls_cert_file=/c.pem",
+            "h:1,1,,0,tls=maybe",
+        ] {
+            assert!(
+                RedisConfig::parse(Shape::Single, bad)
+                    .unwrap_err()
+                    .is_config(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -36,6 +36,31 @@
 //! - a URL: `redis://[user:password@]host:port[,host:port...][/db][?key_prefix=..&pool_size=..&connect_timeout=..&response_timeout=..&master_name=..]`;
 //!   for the sentinel engine the hosts are the sentinels.
 //!
+//! # TLS
+//!
+//! `rediss://` URLs, or `"tls": true` in JSON, or a `tls=true` field after
+//! the password in the comma list, turn TLS on (rustls with ring; no
+//! OpenSSL). The servers' certificates are verified against
+//! `tls_ca_file` (PEM), or the system's roots when it is unset, and must
+//! be valid for the host name connected to. `tls_cert_file` and
+//! `tls_key_file` give a client certificate (`tls-auth-clients yes`);
+//! `tls_skip_verify=true` turns verification off (encryption only). The
+//! files are read at start-up, and a missing one is a config error naming
+//! it.
+//!
+//! ```text
+//! rediss://:secret@redis.internal:6380/0?tls_ca_file=/etc/ssl/redis-ca.pem
+//! {"save_path":"redis.internal:6380","tls":true,"tls_ca_file":"/etc/ssl/redis-ca.pem"}
+//! redis.internal:6380,100,secret,0,tls=true,tls_ca_file=/etc/ssl/redis-ca.pem
+//! ```
+//!
+//! The cluster uses TLS to every node; the sentinel engine to the
+//! sentinels *and* to the master, with one set of files. Cluster nodes and
+//! sentinels announce addresses as IPs unless told otherwise, and the
+//! certificate is checked against those: the servers' certificates must
+//! cover the announced IPs, or the servers must announce names
+//! (`cluster-announce-hostname`, `sentinel announce-hostnames yes`).
+//!
 //! `poolsize` caps the number of connections. Connections are multiplexed
 //! and opened one per runtime thread that uses the engine (one per
 //! actix-web worker), so a request and its connection's I/O run on the same
@@ -57,9 +82,13 @@
 
 use async_trait::async_trait;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisConnectionInfo};
+use redis::{
+    Client, ClientTlsConfig, ConnectionAddr, ConnectionInfo, IntoConnectionInfo,
+    RedisConnectionInfo, RedisError, TlsCertificates,
+};
 
 use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
+use super::shared::tls;
 use crate::session::error::{Error, Result};
 use crate::session::id::SessionId;
 use crate::session::record::SessionRecord;
@@ -113,10 +142,72 @@ pub(crate) fn connection_info(host: &str, port: u16, cfg: &RedisConfig) -> Resul
     if let Some(password) = &cfg.password {
         redis = redis.set_password(password.expose());
     }
-    let info = ConnectionAddr::Tcp(host.to_owned(), port)
+    let info = address(host, port, cfg)
         .into_connection_info()
         .map_err(|e| Error::config("redis", format!("bad address: {:?}", e.kind())))?;
     Ok(info.set_redis_settings(redis))
+}
+
+/// One node's address, over TLS when the config says so.
+pub(crate) fn address(host: &str, port: u16, cfg: &RedisConfig) -> ConnectionAddr {
+    if cfg.tls {
+        ConnectionAddr::TcpTls {
+            host: host.to_owned(),
+            port,
+            insecure: cfg.tls_skip_verify,
+            tls_params: None,
+        }
+    } else {
+        ConnectionAddr::Tcp(host.to_owned(), port)
+    }
+}
+
+/// The CA and client certificate files, read and checked now (a missing
+/// or unreadable file fails start-up, naming it).
+pub(crate) fn certificates(engine: &'static str, cfg: &RedisConfig) -> Result<TlsCertificates> {
+    let root_cert = cfg
+        .tls_ca_file
+        .as_deref()
+        .map(|path| tls::check_certs(engine, "tls_ca_file", path))
+        .transpose()?;
+    let client_tls = match (&cfg.tls_cert_file, &cfg.tls_key_file) {
+        (Some(cert), Some(key)) => Some(ClientTlsConfig {
+            client_cert: tls::check_certs(engine, "tls_cert_file", cert)?,
+            client_key: tls::check_key(engine, "tls_key_file", key)?,
+        }),
+        _ => None,
+    };
+    Ok(TlsCertificates {
+        client_tls,
+        root_cert,
+    })
+}
+
+/// A connection failure at start-up, in words: the nodes, the TLS
+/// settings and the cause.
+pub(crate) fn connect_error(engine: &'static str, cfg: &RedisConfig, err: RedisError) -> Error {
+    let text = tls::chain(&err);
+    let nodes = cfg
+        .nodes
+        .iter()
+        .map(|(h, p)| format!("{h}:{p}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = match tls::explain(&text) {
+        Some(why) if cfg.tls => {
+            let ca = cfg.tls_ca_file.as_deref().unwrap_or("the system's roots");
+            format!(
+                "{engine}: TLS handshake with {nodes} failed (tls_ca_file={ca}): {why} ({text})"
+            )
+        }
+        _ if !cfg.tls && (err.is_connection_dropped() || text.contains("reset by peer")) => {
+            format!(
+                "{engine}: {nodes} closed the connection; the server may expect TLS: use rediss:// ({text})"
+            )
+        }
+        _ => return Error::backend(engine, err),
+    };
+    Error::backend(engine, message)
 }
 
 /// The records of the three Redis engines, over one topology.
@@ -145,6 +236,9 @@ impl<T: Topology> RecordStore for Redis<T> {
 
     async fn open(cx: Cx, config: &str) -> Result<Self> {
         let cfg = RedisConfig::parse(T::SHAPE, config)?;
+        if cfg.tls {
+            tls::install_default_provider();
+        }
         let conn = T::connect(&cfg).await?;
         tracing::debug!(
             engine = T::NAME,
@@ -234,8 +328,13 @@ impl Topology for Single {
                 "one address expected (use redis_cluster or redis_sentinel for several)",
             ));
         }
-        let client = Client::open(connection_info(host, *port, cfg)?)
-            .map_err(|e| Error::config(Self::NAME, format!("{:?}", e.kind())))?;
+        let info = connection_info(host, *port, cfg)?;
+        let client = if cfg.tls {
+            Client::build_with_tls(info, certificates(Self::NAME, cfg)?)
+        } else {
+            Client::open(info)
+        }
+        .map_err(|e| Error::config(Self::NAME, format!("{:?}", e.kind())))?;
         let manager_cfg = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(cfg.connect_timeout))
             .set_response_timeout(Some(cfg.response_timeout))
@@ -246,7 +345,7 @@ impl Topology for Single {
             async move { ConnectionManager::new_with_config(client, manager_cfg).await }
         })
         .await
-        .map_err(|e| Error::backend(Self::NAME, e))
+        .map_err(|e| connect_error(Self::NAME, cfg, e))
     }
 }
 

@@ -15,12 +15,12 @@ use parking_lot::RwLock;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
 use redis::{
-    AsyncConnectionConfig, Cmd, ConnectionAddr, ErrorKind, Pipeline, RedisError, RedisFuture,
-    RedisResult, ServerErrorKind, Value,
+    AsyncConnectionConfig, Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult,
+    ServerErrorKind, TlsCertificates, TlsMode, Value,
 };
 
 use super::pool::Pool;
-use super::{Redis, RedisConfig, Shape, Topology};
+use super::{address, certificates, connect_error, Redis, RedisConfig, Shape, Topology};
 use crate::session::engines::shared::skeleton::engine_provider;
 use crate::session::error::{Error, Result};
 
@@ -132,22 +132,28 @@ impl Topology for Sentinel {
 
     async fn connect(cfg: &RedisConfig) -> Result<Self::Conn> {
         let cfg = cfg.clone();
-        // Validate the builder settings once, as a config error.
-        builder(&cfg).map_err(|e| Error::config(Self::NAME, format!("{:?}", e.kind())))?;
+        // Read the certificate files and validate the builder settings
+        // once, as config errors.
+        let certs = if cfg.tls {
+            Some(certificates(Self::NAME, &cfg)?)
+        } else {
+            None
+        };
+        builder(&cfg, certs.clone())
+            .map_err(|e| Error::config(Self::NAME, format!("{:?}", e.kind())))?;
+        let pool_cfg = cfg.clone();
         Pool::new(cfg.pool_size, move || {
-            let cfg = cfg.clone();
-            async move { open(&cfg).await }
+            let (cfg, certs) = (pool_cfg.clone(), certs.clone());
+            async move { open(&cfg, certs).await }
         })
         .await
-        .map_err(|e| Error::backend(Self::NAME, e))
+        .map_err(|e| connect_error(Self::NAME, &cfg, e))
     }
 }
 
-fn builder(cfg: &RedisConfig) -> RedisResult<SentinelClient> {
-    let sentinels = cfg
-        .nodes
-        .iter()
-        .map(|(h, p)| ConnectionAddr::Tcp(h.clone(), *p));
+/// The sentinel client; with `certs`, TLS to the sentinels and the master.
+fn builder(cfg: &RedisConfig, certs: Option<TlsCertificates>) -> RedisResult<SentinelClient> {
+    let sentinels = cfg.nodes.iter().map(|(h, p)| address(h, *p, cfg));
     let mut builder =
         SentinelClientBuilder::new(sentinels, &cfg.master_name, SentinelServerType::Master)?
             .set_client_to_redis_db(cfg.db);
@@ -160,13 +166,25 @@ fn builder(cfg: &RedisConfig) -> RedisResult<SentinelClient> {
     if let Some(password) = &cfg.sentinel_password {
         builder = builder.set_client_to_sentinel_password(password.expose());
     }
+    if let Some(certs) = certs {
+        let mode = if cfg.tls_skip_verify {
+            TlsMode::Insecure
+        } else {
+            TlsMode::Secure
+        };
+        builder = builder
+            .set_client_to_sentinel_tls_mode(mode)
+            .set_client_to_sentinel_certificates(certs.clone())
+            .set_client_to_redis_tls_mode(mode)
+            .set_client_to_redis_certificates(certs);
+    }
     builder.build()
 }
 
 /// One master connection (per runtime thread, see `Pool`), connected now.
-async fn open(cfg: &RedisConfig) -> RedisResult<SentinelConn> {
+async fn open(cfg: &RedisConfig, certs: Option<TlsCertificates>) -> RedisResult<SentinelConn> {
     let conn = SentinelConn(Arc::new(Inner {
-        client: tokio::sync::Mutex::new(builder(cfg)?),
+        client: tokio::sync::Mutex::new(builder(cfg, certs)?),
         current: RwLock::new(None),
         generation: AtomicU64::new(0),
         config: AsyncConnectionConfig::new()

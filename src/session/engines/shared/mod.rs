@@ -1,5 +1,5 @@
-//! What the engines share: the skeleton, option parsing, key-value helpers
-//! and the blocking-pool bridge.
+//! What the engines share: the skeleton, option parsing, key-value helpers,
+//! the blocking-pool bridge and TLS (certificate files, verifiers, errors).
 
 #[cfg(any(
     feature = "file",
@@ -12,3 +12,5 @@ pub(crate) mod blocking;
 pub(crate) mod kv;
 pub(crate) mod options;
 pub(crate) mod skeleton;
+#[cfg(any(feature = "mysql", feature = "postgresql", feature = "redis"))]
+pub(crate) mod tls;

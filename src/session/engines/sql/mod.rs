@@ -6,7 +6,11 @@
 //! ([`statements`]) and the record store below, written against the small
 //! [`Conn`] trait each engine implements for its driver.
 
+#[cfg(feature = "mysql")]
+mod mysql_tls;
 pub(crate) mod options;
+#[cfg(feature = "postgresql")]
+mod pg_tls;
 pub(crate) mod pool;
 pub(crate) mod statements;
 
@@ -24,7 +28,7 @@ use async_trait::async_trait;
 use self::options::{EngineOptions, GC_BATCH, MAX_KEY_LEN};
 use self::pool::{Conn, Param, Row, Runner};
 use self::statements::{Dialect, Statements};
-use super::shared::blocking::blocking_within;
+use super::shared::blocking::{blocking, blocking_within};
 use super::shared::skeleton::{Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
 use crate::session::id::SessionId;
@@ -220,7 +224,13 @@ impl<D: Driver> RecordStore for Sql<D> {
             cx,
         });
         if let Some(ddl) = connected.ddl {
-            shared.call(false, move |_, conn| conn.batch(&ddl)).await?;
+            // Outside the pool, so that a failure to connect (TLS, login)
+            // fails start-up at once with its cause.
+            let start = shared.clone();
+            blocking(start.name(), move || {
+                start.runner.run_direct(&mut |conn| conn.batch(&ddl))
+            })
+            .await?;
         }
         Ok(Sql {
             shared,

@@ -24,11 +24,40 @@
 //! | `create_table` | `true` | create the table at start-up if missing (`sql/mysql.sql`) |
 //!
 //! Of go-sql-driver's own parameters, `timeout`, `readTimeout` and
-//! `writeTimeout` (durations such as `5s` or `500ms`) are honoured;
-//! `tls` other than `false` is refused (this build has no TLS); the others
-//! (`charset`, `parseTime`, `loc`, ...) do not apply and are ignored: the
-//! engine stores bytes and epoch milliseconds. A `mysql://` URL takes the
-//! `mysql` crate's parameters instead.
+//! `writeTimeout` (durations such as `5s` or `500ms`) and `tls` (below)
+//! are honoured; the others (`charset`, `parseTime`, `loc`, ...) do not
+//! apply and are ignored: the engine stores bytes and epoch milliseconds.
+//! A `mysql://` URL takes the `mysql` crate's parameters instead, and the
+//! TLS parameters below. `tcp(...)` and URLs connect over TCP, always (a
+//! loopback address is never moved to the server's unix socket);
+//! `unix(...)` over the socket.
+//!
+//! # TLS
+//!
+//! go-sql-driver's `tls` parameter, in both forms (rustls with ring; no
+//! OpenSSL):
+//!
+//! | `tls` | meaning |
+//! |---|---|
+//! | `false`, unset | no TLS |
+//! | `true` | TLS; the certificate must chain to `tls-ca` (or the Mozilla roots compiled in) and be valid for the host name |
+//! | `skip-verify` | TLS without verification (encryption only) |
+//! | `preferred` | TLS without verification when the server offers it, else plain |
+//!
+//! go-sql-driver can name a CA only from Go code; here `tls-ca=/path`
+//! (PEM) does, and `tls-cert`/`tls-key` give a client certificate
+//! (`REQUIRE X509` users). `tls-ca` alone implies `tls=true`. The files are
+//! read at start-up; a missing one is an [`Error::Config`] naming it.
+//!
+//! ```text
+//! app:secret@tcp(db.internal:3306)/app?tls=true&tls-ca=/etc/ssl/db-ca.pem
+//! mysql://app:secret@db.internal:3306/app?tls=true&tls-ca=/etc/ssl/db-ca.pem
+//! ```
+//!
+//! With `create_table` on (the default), start-up connects once outside
+//! the pool, so an unsigned certificate, a wrong host name or a server
+//! that requires TLS (MariaDB answers "access denied") fail
+//! `session_init` at once, naming the server and the mode.
 //!
 //! # Table
 //!
@@ -72,6 +101,7 @@ use mysql::consts::CapabilityFlags;
 use mysql::prelude::Queryable;
 use mysql::{Opts, OptsBuilder, TxOpts, Value};
 
+use super::mysql_tls::{ConnManager, MyTls, KEYS as TLS_KEYS};
 use super::options::{join_query, parse_query, redact_userinfo, EngineOptions};
 use super::pool::{build_pool, Conn, Job, Param, Row, Runner};
 use super::statements::Dialect;
@@ -95,27 +125,6 @@ fn backend_err(e: impl Into<crate::session::error::BoxError>) -> Error {
 
 fn config_err(what: impl Into<String>) -> Error {
     Error::config(NAME, what)
-}
-
-/// r2d2 for `mysql::Conn` (r2d2_mysql would bring zlib's C code along).
-#[derive(Debug)]
-struct ConnManager(Opts);
-
-impl r2d2::ManageConnection for ConnManager {
-    type Connection = mysql::Conn;
-    type Error = mysql::Error;
-
-    fn connect(&self) -> std::result::Result<mysql::Conn, mysql::Error> {
-        mysql::Conn::new(self.0.clone())
-    }
-
-    fn is_valid(&self, conn: &mut mysql::Conn) -> std::result::Result<(), mysql::Error> {
-        conn.ping()
-    }
-
-    fn has_broken(&self, _conn: &mut mysql::Conn) -> bool {
-        false
-    }
 }
 
 fn values(params: &[Param<'_>]) -> Vec<Value> {
@@ -177,6 +186,8 @@ impl<Q: Queryable> Conn for MyConn<'_, Q> {
 
 struct MysqlBackend {
     pool: r2d2::Pool<ConnManager>,
+    /// For the start-up connection, outside the pool.
+    manager: ConnManager,
 }
 
 impl Runner for MysqlBackend {
@@ -191,6 +202,11 @@ impl Runner for MysqlBackend {
         // Dropping an uncommitted transaction rolls it back.
         job(&mut MyConn(&mut tx))?;
         tx.commit().map_err(backend_err)
+    }
+
+    fn run_direct(&self, job: Job<'_>) -> Result<()> {
+        let mut conn = r2d2::ManageConnection::connect(&self.manager).map_err(backend_err)?;
+        job(&mut MyConn(&mut conn))
     }
 }
 
@@ -219,11 +235,36 @@ fn host_port(addr: &str) -> Result<(String, u16)> {
     Ok((host, port))
 }
 
+/// Takes the TLS keys out of `params`.
+fn take_tls(params: &mut Vec<(String, String)>, tls: &mut MyTls) -> Result<()> {
+    let mut rest = Vec::with_capacity(params.len());
+    for (key, value) in params.drain(..) {
+        if TLS_KEYS.contains(&key.as_str()) {
+            let value = options::percent_decode(&value)
+                .ok_or_else(|| config_err(format!("{key}: bad percent-encoding")))?;
+            tls.set(&key, &value)?;
+        } else {
+            rest.push((key, value));
+        }
+    }
+    *params = rest;
+    Ok(())
+}
+
 /// go-sql-driver's `[user[:password]@][net[(addr)]]/dbname[?params]`.
-fn parse_go_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions)> {
-    let slash = dsn.rfind('/').ok_or_else(|| {
-        config_err("the DSN must look like user:password@tcp(host:port)/dbname or mysql://...")
-    })?;
+fn parse_go_dsn(dsn: &str, tls: &mut MyTls) -> Result<(OptsBuilder, EngineOptions)> {
+    // The query starts at the first '?' after the address, so that its
+    // values may hold '/' (file paths): go-sql-driver wants those
+    // percent-encoded, which works too.
+    let query_start = match dsn.rfind(')') {
+        Some(close) => dsn[close..].find('?').map(|q| close + q),
+        None => dsn.find('?'),
+    };
+    let slash = dsn[..query_start.unwrap_or(dsn.len())]
+        .rfind('/')
+        .ok_or_else(|| {
+            config_err("the DSN must look like user:password@tcp(host:port)/dbname or mysql://...")
+        })?;
     let (head, tail) = (&dsn[..slash], &dsn[slash + 1..]);
     let (db, query) = tail.split_once('?').unwrap_or((tail, ""));
     let (userinfo, net) = match head.rfind('@') {
@@ -267,6 +308,7 @@ fn parse_go_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions)> {
 
     let mut params = parse_query(query);
     let mut options = EngineOptions::take(NAME, &mut params)?;
+    take_tls(&mut params, tls)?;
     let explicit_timeout = query.split('&').any(|p| p.starts_with("connect_timeout="));
     for (key, value) in &params {
         match key.as_str() {
@@ -279,32 +321,32 @@ fn parse_go_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions)> {
             "writeTimeout" => {
                 builder = builder.write_timeout(Some(options::timeout(NAME, key, value)?));
             }
-            "tls" if !matches!(options::boolean(NAME, key, value), Ok(false)) => {
-                return Err(config_err("tls is not supported by this build"))
-            }
             _ => tracing::debug!(param = %key, "session: mysql DSN parameter ignored"),
         }
     }
     Ok((builder, options))
 }
 
-/// Parses either DSN form into driver options and engine options.
-fn parse_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions)> {
+/// Parses either DSN form into driver options, engine options and TLS
+/// settings.
+fn parse_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions, MyTls)> {
     let dsn = dsn.trim();
     if dsn.is_empty() {
         return Err(config_err(
             "sessionproviderconfig must be a DSN such as root:@tcp(127.0.0.1:3306)/test",
         ));
     }
+    let mut tls = MyTls::default();
     let (builder, options) = if dsn.starts_with("mysql://") {
         let (base, query) = dsn.split_once('?').unwrap_or((dsn, ""));
         let mut params = parse_query(query);
         let options = EngineOptions::take(NAME, &mut params)?;
+        take_tls(&mut params, &mut tls)?;
         let opts = Opts::from_url(&join_query(base, &params))
             .map_err(|e| config_err(format!("invalid URL: {e}")))?;
         (OptsBuilder::from_opts(opts), options)
     } else {
-        parse_go_dsn(dsn)?
+        parse_go_dsn(dsn, &mut tls)?
     };
     let builder = builder
         .tcp_connect_timeout(Some(options.connect_timeout))
@@ -317,7 +359,7 @@ fn parse_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions)> {
         .init(vec![
             "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
         ]);
-    Ok((builder, options))
+    Ok((builder, options, tls))
 }
 
 engine_provider! {
@@ -349,10 +391,11 @@ impl Driver for Mysql {
     const DIALECT: Dialect = Dialect::Mysql;
 
     fn connect(config: &str) -> Result<Connected> {
-        let (builder, options) = parse_dsn(config)?;
-        let pool = build_pool(NAME, ConnManager(builder.into()), &options);
+        let (builder, options, tls) = parse_dsn(config)?;
+        let manager = ConnManager::new(builder, tls)?;
+        let pool = build_pool(NAME, manager.clone(), &options);
         Ok(Connected {
-            runner: Box::new(MysqlBackend { pool }),
+            runner: Box::new(MysqlBackend { pool, manager }),
             ddl: options.create_table.then(|| ddl(&options.table)),
             options,
             redacted_dsn: redact_userinfo(config.trim()),
@@ -366,7 +409,7 @@ mod tests {
     use std::time::Duration;
 
     fn opts(dsn: &str) -> (Opts, EngineOptions) {
-        let (b, o) = parse_dsn(dsn).unwrap();
+        let (b, o, _) = parse_dsn(dsn).unwrap();
         (b.into(), o)
     }
 
@@ -389,6 +432,10 @@ mod tests {
         assert_eq!(e.connect_timeout, Duration::from_millis(1500));
         assert_eq!(o.get_read_timeout(), Some(&Duration::from_secs(2)));
 
+        let (b, _, t) = parse_dsn("u:p@tcp(h:1)/db?tls=true&tls-ca=/etc/ca.pem&x=%2Fa").unwrap();
+        let o: Opts = b.into();
+        assert_eq!(o.get_db_name(), Some("db"));
+        assert_ne!(t, MyTls::default());
         let (o, _) = opts("app@unix(/run/mysqld/mysqld.sock)/app");
         assert_eq!(o.get_socket(), Some("/run/mysqld/mysqld.sock"));
         let (o, _) = opts("/db");
@@ -414,7 +461,7 @@ mod tests {
             "u@tcp(h:3306/db",
             "u@udp(h)/db",
             "u@tcp(h:port)/db",
-            "u@tcp(h)/db?tls=true",
+            "u@tcp(h)/db?tls=custom",
             "u@tcp(h)/db?timeout=soon",
             "u@tcp(h)/db?table=x;drop",
             "mysql://h/db?nonsense=1",

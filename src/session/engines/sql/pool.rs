@@ -73,4 +73,11 @@ pub(crate) trait Runner: Send + Sync + 'static {
     /// `transaction` is true (committed when the job succeeds, rolled back
     /// otherwise).
     fn run(&self, transaction: bool, job: Job<'_>) -> Result<()>;
+
+    /// Runs `job` on a fresh connection outside the pool (start-up), so
+    /// that a failure to connect is reported at once, with its cause,
+    /// rather than as a pool time-out.
+    fn run_direct(&self, job: Job<'_>) -> Result<()> {
+        self.run(false, job)
+    }
 }

@@ -22,8 +22,38 @@
 //! | `create_table` | `true` | create the table at start-up if missing (`sql/postgresql.sql`) |
 //!
 //! Everything else goes to the `postgres` crate (`host`, `port`, `user`,
-//! `password`, `dbname`, `options`, `application_name`, ...). TLS is not
-//! built in (`sslmode=require` fails to connect).
+//! `password`, `dbname`, `options`, `application_name`, ...).
+//!
+//! # TLS
+//!
+//! lib/pq's keys, in both forms, with lib/pq's meaning (TLS is rustls with
+//! ring; no OpenSSL):
+//!
+//! | `sslmode` | meaning |
+//! |---|---|
+//! | unset | lib/pq's default: `require` |
+//! | `disable` | no TLS |
+//! | `require` | TLS, the certificate not checked; with `sslrootcert`, as `verify-ca` (as lib/pq and libpq do) |
+//! | `verify-ca` | TLS, the certificate must be signed by `sslrootcert`; the host name is not checked |
+//! | `verify-full` | TLS, signed by `sslrootcert` and valid for the host name |
+//! | `prefer` | TLS when the server offers it, checked as `require` |
+//!
+//! `sslrootcert` names the CA file (PEM), required by `verify-ca` and
+//! `verify-full`; `sslcert` and `sslkey` a client certificate and its key
+//! (PEM, both or neither). The files are read at start-up; a missing or
+//! unreadable one is an [`Error::Config`] naming the key and the path.
+//!
+//! ```text
+//! postgres://pqgotest:password@localhost/pqgotest?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem
+//! host=localhost user=pqgotest dbname=pqgotest sslmode=verify-full sslrootcert=/etc/ssl/db-ca.pem
+//! ```
+//!
+//! Since an unset `sslmode` means `require`, a server without TLS refuses
+//! the connection; the error says so and names `sslmode=disable`.
+//! With `create_table` on (the default), start-up connects once outside
+//! the pool, so a certificate the CA did not sign, a host name the
+//! certificate does not cover or a refused mode fail `session_init` at
+//! once, with the host, the mode and the cause in the message.
 //!
 //! # Table
 //!
@@ -61,14 +91,15 @@
 use std::str::FromStr;
 
 use postgres::types::{ToSql, Type};
-use postgres::{GenericClient, NoTls};
-use r2d2_postgres::PostgresConnectionManager;
+use postgres::GenericClient;
 use sha1::{Digest, Sha1};
 
 use super::options::{join_query, parse_query, redact_userinfo, EngineOptions};
+use super::pg_tls::{PgManager, PgTls, KEYS as TLS_KEYS};
 use super::pool::{build_pool, Conn, Job, Param, Row, Runner};
 use super::statements::Dialect;
 use super::{Connected, Driver, Sql};
+use crate::session::engines::shared::options::percent_decode;
 use crate::session::engines::shared::skeleton::engine_provider;
 use crate::session::error::{Error, Result};
 
@@ -209,20 +240,31 @@ fn redact(dsn: &str) -> String {
     }
 }
 
-/// Parses a URL or conninfo string into the driver's config and the engine
-/// options.
-fn parse_dsn(dsn: &str) -> Result<(postgres::Config, EngineOptions)> {
+/// Parses a URL or conninfo string into the driver's config, the engine
+/// options and the TLS settings.
+fn parse_dsn(dsn: &str) -> Result<(postgres::Config, EngineOptions, PgTls)> {
     let dsn = dsn.trim();
     if dsn.is_empty() {
         return Err(config_err(
             "sessionproviderconfig must be a postgres:// URL or a key=value conninfo string",
         ));
     }
+    let mut tls = PgTls::default();
     let (driver_dsn, options) = if dsn.contains("://") {
         let (base, query) = dsn.split_once('?').unwrap_or((dsn, ""));
         let mut params = parse_query(query);
         let options = EngineOptions::take(NAME, &mut params)?;
-        (join_query(base, &params), options)
+        let mut rest = Vec::with_capacity(params.len());
+        for (key, value) in params {
+            if TLS_KEYS.contains(&key.as_str()) {
+                let value = percent_decode(&value)
+                    .ok_or_else(|| config_err(format!("{key}: bad percent-encoding in the URL")))?;
+                tls.set(&key, value)?;
+            } else {
+                rest.push((key, value));
+            }
+        }
+        (join_query(base, &rest), options)
     } else {
         let pairs = conninfo_pairs(dsn)?;
         let mut ours: Vec<(String, String)> = Vec::new();
@@ -232,6 +274,7 @@ fn parse_dsn(dsn: &str) -> Result<(postgres::Config, EngineOptions)> {
                 "table" | "pool_size" | "connect_timeout" | "create_table" => {
                     ours.push((key, unquote(&raw)));
                 }
+                k if TLS_KEYS.contains(&k) => tls.set(k, unquote(&raw))?,
                 _ => rest.push(format!("{key}={raw}")),
             }
         }
@@ -240,7 +283,7 @@ fn parse_dsn(dsn: &str) -> Result<(postgres::Config, EngineOptions)> {
     let mut config = postgres::Config::from_str(&driver_dsn)
         .map_err(|e| config_err(format!("invalid connection string: {e}")))?;
     config.connect_timeout(options.connect_timeout);
-    Ok((config, options))
+    Ok((config, options, tls))
 }
 
 fn typed<'p>(params: &'p [Param<'p>]) -> Vec<(&'p (dyn ToSql + Sync), Type)> {
@@ -295,20 +338,26 @@ impl<C: GenericClient> Conn for PgConn<'_, C> {
     }
 }
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<PgManager>;
 
 struct PostgresBackend {
     /// Always `Some` until dropped.
     pool: Option<Pool>,
+    /// For the start-up connection, outside the pool.
+    manager: PgManager,
+}
+
+impl PostgresBackend {
+    fn pool(&self) -> Result<&Pool> {
+        self.pool
+            .as_ref()
+            .ok_or_else(|| backend_err("the pool is closed"))
+    }
 }
 
 impl Runner for PostgresBackend {
     fn run(&self, transaction: bool, job: Job<'_>) -> Result<()> {
-        let pool = self
-            .pool
-            .as_ref()
-            .ok_or_else(|| backend_err("the pool is closed"))?;
-        let mut client = pool.get().map_err(backend_err)?;
+        let mut client = self.pool()?.get().map_err(backend_err)?;
         if !transaction {
             return job(&mut PgConn(&mut *client));
         }
@@ -316,6 +365,11 @@ impl Runner for PostgresBackend {
         // Dropping an uncommitted transaction rolls it back.
         job(&mut PgConn(&mut tx))?;
         tx.commit().map_err(backend_err)
+    }
+
+    fn run_direct(&self, job: Job<'_>) -> Result<()> {
+        let mut client = self.manager.connect_now().map_err(backend_err)?;
+        job(&mut PgConn(&mut client))
     }
 }
 
@@ -365,11 +419,14 @@ impl Driver for Postgres {
     const DIALECT: Dialect = Dialect::Postgres;
 
     fn connect(config: &str) -> Result<Connected> {
-        let (pg_config, options) = parse_dsn(config)?;
-        let manager = PostgresConnectionManager::new(pg_config, NoTls);
-        let pool = build_pool(NAME, manager, &options);
+        let (pg_config, options, tls) = parse_dsn(config)?;
+        let manager = PgManager::new(pg_config, tls)?;
+        let pool = build_pool(NAME, manager.clone(), &options);
         Ok(Connected {
-            runner: Box::new(PostgresBackend { pool: Some(pool) }),
+            runner: Box::new(PostgresBackend {
+                pool: Some(pool),
+                manager,
+            }),
             ddl: options.create_table.then(|| ddl(&options.table)),
             options,
             redacted_dsn: redact(config.trim()),
@@ -384,7 +441,7 @@ mod tests {
 
     #[test]
     fn urls_lose_the_engine_options() {
-        let (c, o) =
+        let (c, o, _) =
             parse_dsn("postgres://u:p@h:5433/d?table=t1&connect_timeout=2&application_name=x")
                 .unwrap();
         assert_eq!(c.get_user(), Some("u"));
@@ -407,7 +464,7 @@ mod tests {
             ]
         );
         assert_eq!(unquote("'x\\'y'"), "x'y");
-        let (c, o) =
+        let (c, o, _) =
             parse_dsn("host=127.0.0.1 user='a b' dbname=d table=t2 pool_size=3 create_table=0")
                 .unwrap();
         assert_eq!(c.get_user(), Some("a b"));

@@ -1,0 +1,649 @@
+//! TLS to every networked engine (issue 13), against the TLS-only servers
+//! of `scripts/tls-servers.sh` (test CA, rogue CA, client certificate).
+//! Each engine: a session round trip over verified TLS, a certificate the
+//! CA did not sign (the rogue servers), a host name the certificate does
+//! not cover (127.0.0.2), and TLS turned off against a TLS-only server.
+//!
+//! The servers' addresses come from the `ACTIX_BEE_TLS_*` variables: run
+//! `scripts/tls-servers.sh start && eval "$(scripts/tls-servers.sh env)"`.
+//! A missing variable or server fails these tests; they never skip.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/deadline.rs"]
+mod deadline;
+
+use std::time::Duration;
+
+use actix_bee::session::{Error, Manager, ManagerConfig, RequestIds};
+use deadline::within;
+
+/// Start-up and round trips finish well within this, failures included.
+const LIMIT: Duration = Duration::from_secs(20);
+
+const HOWTO: &str = "run scripts/tls-servers.sh start && eval \"$(scripts/tls-servers.sh env)\"";
+
+/// An `ACTIX_BEE_TLS_*` variable; its absence fails the test.
+fn env(name: &str) -> String {
+    std::env::var(format!("ACTIX_BEE_TLS_{name}"))
+        .unwrap_or_else(|_| panic!("ACTIX_BEE_TLS_{name} is not set: {HOWTO}"))
+}
+
+fn ca() -> String {
+    env("CA")
+}
+
+/// The port of an `ACTIX_BEE_TLS_*_ADDR` (`host:port`).
+fn port(name: &str) -> u16 {
+    let addr = env(name);
+    addr.rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap_or_else(|| panic!("ACTIX_BEE_TLS_{name}={addr} is not host:port"))
+}
+
+/// The error with its sources, as one line.
+fn chain(err: &Error) -> String {
+    let mut out = err.to_string();
+    let mut next = std::error::Error::source(err);
+    while let Some(e) = next {
+        out.push_str(" | ");
+        out.push_str(&e.to_string());
+        next = e.source();
+    }
+    out
+}
+
+async fn start(engine: &str, config: &str) -> Result<Manager, Error> {
+    let mut cfg = ManagerConfig::default();
+    cfg.provider_config = config.to_owned();
+    within(
+        LIMIT,
+        &format!("{engine} start-up"),
+        Manager::new(engine, cfg),
+    )
+    .await
+}
+
+/// Starts `engine`, stores a value, releases, reads it back in a second
+/// request and destroys the session.
+async fn round_trip(engine: &str, config: &str) {
+    let m = start(engine, config).await.unwrap_or_else(|e| {
+        panic!(
+            "{engine} over TLS did not start ({HOWTO}; is `scripts/tls-servers.sh status` green?): {}",
+            chain(&e)
+        )
+    });
+    within(LIMIT, &format!("{engine} round trip"), async {
+        let s = m.session_start(&RequestIds::default()).await.unwrap();
+        s.set("transport", "tls").await.unwrap();
+        let cookie = m.session_release(&s).await.unwrap().cookie.unwrap().value;
+        let ids = RequestIds {
+            cookie: Some(&cookie),
+            ..Default::default()
+        };
+        let s = m.session_start(&ids).await.unwrap();
+        assert_eq!(
+            s.get::<String>("transport").await.unwrap().as_deref(),
+            Some("tls"),
+            "{engine}: the session did not come back"
+        );
+        m.session_destroy(&s).await.unwrap();
+    })
+    .await;
+}
+
+/// Start-up must fail, with an error whose chain holds every one of `words`.
+async fn refused(engine: &str, config: &str, words: &[&str]) -> Error {
+    let err = match start(engine, config).await {
+        Ok(_) => panic!("{engine} started with {config}: it should have failed"),
+        Err(e) => e,
+    };
+    let text = chain(&err);
+    for word in words {
+        assert!(text.contains(word), "{engine}: {word:?} not in: {text}");
+    }
+    err
+}
+
+// ---------------------------------------------------------------- postgresql
+
+/// The TLS PostgreSQL server's URL with `query` (the DSN's parameters).
+fn pg_url(host: &str, port_var: &str, query: &str) -> String {
+    format!(
+        "postgres://pqgotest:password@{host}:{}/pqgotest?table=tls_session&connect_timeout=5&{query}",
+        port(port_var)
+    )
+}
+
+/// The spec's example as written, with the test server's port and CA added.
+#[actix_rt::test]
+async fn postgresql_spec_example_verify_full() {
+    let spec = "postgres://pqgotest:password@localhost/pqgotest?sslmode=verify-full";
+    let config = format!(
+        "{}&sslrootcert={}",
+        spec.replace(
+            "@localhost/",
+            &format!("@localhost:{}/", port("POSTGRES_ADDR"))
+        ),
+        ca()
+    );
+    round_trip("postgresql", &config).await;
+    // And the variable tls-servers.sh exports for it.
+    round_trip("postgresql", &env("POSTGRES_URL")).await;
+}
+
+#[actix_rt::test]
+async fn postgresql_conninfo_verify_full_and_verify_ca() {
+    let p = port("POSTGRES_ADDR");
+    let base =
+        format!("user=pqgotest password=password dbname=pqgotest port={p} table=tls_session");
+    round_trip(
+        "postgresql",
+        &format!(
+            "host=localhost {base} sslmode=verify-full sslrootcert='{}'",
+            ca()
+        ),
+    )
+    .await;
+    // verify-ca does not check the name: 127.0.0.2 is fine.
+    round_trip(
+        "postgresql",
+        &format!(
+            "host={} {base} sslmode=verify-ca sslrootcert={}",
+            env("WRONG_HOST"),
+            ca()
+        ),
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn postgresql_require_encrypts_without_checking() {
+    // lib/pq: require (and unset) without a root certificate encrypts
+    // without verification, so even the rogue server is accepted...
+    round_trip(
+        "postgresql",
+        &pg_url("localhost", "POSTGRES_ROGUE_ADDR", "sslmode=require"),
+    )
+    .await;
+    round_trip("postgresql", &pg_url("localhost", "POSTGRES_ADDR", "")).await;
+    // ...but require with sslrootcert is verify-ca.
+    refused(
+        "postgresql",
+        &pg_url(
+            "localhost",
+            "POSTGRES_ROGUE_ADDR",
+            &format!("sslmode=require&sslrootcert={}", ca()),
+        ),
+        &[
+            "TLS handshake",
+            "not signed by a trusted CA",
+            "sslmode=require",
+        ],
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn postgresql_rogue_certificate_is_refused() {
+    let err = refused(
+        "postgresql",
+        &pg_url(
+            "localhost",
+            "POSTGRES_ROGUE_ADDR",
+            &format!("sslmode=verify-full&sslrootcert={}", ca()),
+        ),
+        &[
+            "TLS handshake",
+            "not signed by a trusted CA",
+            "sslmode=verify-full",
+            &ca(),
+        ],
+    )
+    .await;
+    assert!(
+        err.is_transient(),
+        "a connection failure is a backend error"
+    );
+}
+
+#[actix_rt::test]
+async fn postgresql_wrong_host_name_is_refused_under_verify_full() {
+    let wrong = env("WRONG_HOST");
+    refused(
+        "postgresql",
+        &pg_url(
+            &wrong,
+            "POSTGRES_ADDR",
+            &format!("sslmode=verify-full&sslrootcert={}", ca()),
+        ),
+        &["TLS handshake", "not valid for the host name", &wrong],
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn postgresql_disable_against_a_tls_only_server_fails_clearly() {
+    refused(
+        "postgresql",
+        &pg_url("localhost", "POSTGRES_ADDR", "sslmode=disable"),
+        &["without TLS", "sslmode=disable", "no encryption"],
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn postgresql_client_certificate_login() {
+    let p = port("POSTGRES_ADDR");
+    round_trip(
+        "postgresql",
+        &format!(
+            "postgres://pqcert@localhost:{p}/test?table=tls_session&sslmode=verify-full&sslrootcert={}&sslcert={}&sslkey={}",
+            ca(),
+            env("CLIENT_CERT"),
+            env("CLIENT_KEY")
+        ),
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn postgresql_missing_files_are_config_errors() {
+    let err = refused(
+        "postgresql",
+        &pg_url(
+            "localhost",
+            "POSTGRES_ADDR",
+            "sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+        ),
+        &["sslrootcert", "/nonexistent/ca.pem"],
+    )
+    .await;
+    assert!(err.is_config(), "{err}");
+    let err = refused(
+        "postgresql",
+        &pg_url("localhost", "POSTGRES_ADDR", "sslmode=verify-full"),
+        &["needs sslrootcert"],
+    )
+    .await;
+    assert!(err.is_config(), "{err}");
+}
+
+// --------------------------------------------------------------------- redis
+
+/// `host:port` of the TLS Redis URL `var` (`rediss://host:port/`).
+fn redis_addr(var: &str) -> String {
+    let url = env(var);
+    url.trim_start_matches("rediss://")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// A key prefix of this test run's own.
+fn prefix(test: &str) -> String {
+    format!("actix-bee:tls:{test}:{}:", std::process::id())
+}
+
+#[actix_rt::test]
+async fn redis_round_trip_in_every_config_shape() {
+    let (addr, ca) = (redis_addr("REDIS_URL"), ca());
+    let p = prefix("shapes");
+    round_trip(
+        "redis",
+        &format!("{}?tls_ca_file={ca}&key_prefix={p}", env("REDIS_URL")),
+    )
+    .await;
+    round_trip(
+        "redis",
+        &format!(r#"{{"save_path":"{addr}","tls":true,"tls_ca_file":"{ca}","key_prefix":"{p}"}}"#),
+    )
+    .await;
+    round_trip(
+        "redis",
+        &format!(r#"{{"save_path":"rediss://{addr}","tls_ca_file":"{ca}","key_prefix":"{p}"}}"#),
+    )
+    .await;
+    // beego's comma list: key=value fields after the password.
+    round_trip("redis", &format!("{addr},10,,0,tls=true,tls_ca_file={ca}")).await;
+}
+
+#[actix_rt::test]
+async fn redis_client_certificate() {
+    let url = env("REDIS_MTLS_URL");
+    round_trip(
+        "redis",
+        &format!(
+            "{url}?tls_ca_file={}&tls_cert_file={}&tls_key_file={}&key_prefix={}",
+            ca(),
+            env("CLIENT_CERT"),
+            env("CLIENT_KEY"),
+            prefix("mtls")
+        ),
+    )
+    .await;
+    refused(
+        "redis",
+        &format!(
+            "{url}?tls_ca_file={}&max_retries=0&connect_timeout=3s",
+            ca()
+        ),
+        &["requires a client certificate"],
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn redis_rogue_certificate_and_wrong_host_are_refused() {
+    refused(
+        "redis",
+        &format!(
+            "{}?tls_ca_file={}&max_retries=0&connect_timeout=3s",
+            env("REDIS_ROGUE_URL"),
+            ca()
+        ),
+        &["TLS handshake", "not signed by a trusted CA", &ca()],
+    )
+    .await;
+    let port = redis_addr("REDIS_URL")
+        .rsplit_once(':')
+        .unwrap()
+        .1
+        .to_owned();
+    let wrong = env("WRONG_HOST");
+    refused(
+        "redis",
+        &format!(
+            "rediss://{wrong}:{port}/?tls_ca_file={}&max_retries=0&connect_timeout=3s",
+            ca()
+        ),
+        &["TLS handshake", "not valid for the host name", &wrong],
+    )
+    .await;
+    // tls_skip_verify: encryption only, the rogue server is accepted.
+    round_trip(
+        "redis",
+        &format!(
+            "{}?tls_skip_verify=true&key_prefix={}",
+            env("REDIS_ROGUE_URL"),
+            prefix("skip")
+        ),
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn redis_plain_text_against_a_tls_port_fails_clearly() {
+    let addr = redis_addr("REDIS_URL");
+    let err = refused(
+        "redis",
+        &format!("redis://{addr}/?max_retries=0&connect_timeout=3s&response_timeout=3s"),
+        &[],
+    )
+    .await;
+    assert!(err.is_transient(), "{}", chain(&err));
+    let err = refused(
+        "redis",
+        &format!("redis://{addr}/?tls_ca_file={}", ca()),
+        &["need TLS"],
+    )
+    .await;
+    assert!(err.is_config());
+    let err = refused(
+        "redis",
+        &format!("{}?tls_ca_file=/nonexistent/ca.pem", env("REDIS_URL")),
+        &["tls_ca_file", "/nonexistent/ca.pem"],
+    )
+    .await;
+    assert!(err.is_config());
+}
+
+#[actix_rt::test]
+async fn redis_cluster_over_tls() {
+    let nodes = env("REDIS_CLUSTER_NODES");
+    let ca = ca();
+    round_trip(
+        "redis_cluster",
+        &format!(
+            "rediss://{nodes}/?tls_ca_file={ca}&key_prefix={}",
+            prefix("cluster")
+        ),
+    )
+    .await;
+    round_trip(
+        "redis_cluster",
+        &format!(
+            r#"{{"save_path":"{}","tls":true,"tls_ca_file":"{ca}","key_prefix":"{}"}}"#,
+            nodes.replace(',', ";"),
+            prefix("cluster-json")
+        ),
+    )
+    .await;
+    // Trusting only the rogue CA: the real nodes' certificates fail.
+    refused(
+        "redis_cluster",
+        &format!(
+            "rediss://{nodes}/?tls_ca_file={}&max_retries=0&connect_timeout=3s",
+            env("ROGUE_CA")
+        ),
+        &["not signed by a trusted CA"],
+    )
+    .await;
+    let wrong = nodes.replace("localhost", &env("WRONG_HOST"));
+    refused(
+        "redis_cluster",
+        &format!("rediss://{wrong}/?tls_ca_file={ca}&max_retries=0&connect_timeout=3s"),
+        &["not valid for the host name"],
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn redis_sentinel_over_tls_to_sentinels_and_master() {
+    let sentinels = env("SENTINELS");
+    let master = env("SENTINEL_MASTER");
+    let ca = ca();
+    round_trip(
+        "redis_sentinel",
+        &format!(
+            "rediss://{sentinels}/?master_name={master}&tls_ca_file={ca}&key_prefix={}",
+            prefix("sentinel")
+        ),
+    )
+    .await;
+    round_trip(
+        "redis_sentinel",
+        &format!(
+            "{},10,,0,{master},tls=true,tls_ca_file={ca}",
+            sentinels.replace(',', ";")
+        ),
+    )
+    .await;
+    refused(
+        "redis_sentinel",
+        &format!(
+            "rediss://{sentinels}/?master_name={master}&tls_ca_file={}&connect_timeout=3s",
+            env("ROGUE_CA")
+        ),
+        &["not signed by a trusted CA"],
+    )
+    .await;
+    let wrong = sentinels.replace("localhost", &env("WRONG_HOST"));
+    refused(
+        "redis_sentinel",
+        &format!("rediss://{wrong}/?master_name={master}&tls_ca_file={ca}&connect_timeout=3s"),
+        &["not valid for the host name"],
+    )
+    .await;
+}
+
+// ------------------------------------------------------------------ memcache
+
+#[actix_rt::test]
+async fn memcache_tls_is_refused_naming_openssl() {
+    let addr = env("MEMCACHE_ADDR");
+    let err = refused(
+        "memcache",
+        &format!("memcache+tls://{addr}"),
+        &["memcache+tls", "OpenSSL"],
+    )
+    .await;
+    assert!(err.is_config());
+}
+
+// --------------------------------------------------------------------- mysql
+
+/// go-sql-driver DSN to the TLS MariaDB at `addr_var` with `query`.
+fn mysql_dsn(user: &str, host: &str, addr_var: &str, query: &str) -> String {
+    format!(
+        "{user}:{}@tcp({host}:{})/test?table=tls_session&connect_timeout=5s&{query}",
+        env("MYSQL_PASSWORD"),
+        port(addr_var)
+    )
+}
+
+/// Our own verified-TLS connection to the TLS MariaDB.
+fn mysql_raw() -> mysql::Conn {
+    let opts = mysql::OptsBuilder::new()
+        .ip_or_hostname(Some(env("HOST")))
+        .tcp_port(port("MYSQL_ADDR"))
+        .user(Some(env("MYSQL_USER")))
+        .pass(Some(env("MYSQL_PASSWORD")))
+        .db_name(Some("test"))
+        .prefer_socket(false)
+        .ssl_opts(Some(
+            mysql::SslOpts::default().with_root_cert_path(Some(std::path::PathBuf::from(ca()))),
+        ));
+    mysql::Conn::new(opts).unwrap_or_else(|e| panic!("TLS MariaDB unreachable ({HOWTO}): {e}"))
+}
+
+#[actix_rt::test]
+async fn mysql_tls_true_with_a_ca_in_both_forms_stays_on_tcp() {
+    let user = env("MYSQL_USER");
+    let query = format!("tls=true&tls-ca={}", ca());
+    let m = start(
+        "mysql",
+        &mysql_dsn(&user, "localhost", "MYSQL_ADDR", &query),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("mysql over TLS did not start ({HOWTO}): {}", chain(&e)));
+    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    s.set("transport", "tls").await.unwrap();
+    m.session_release(&s).await.unwrap();
+    // The engine's pooled connection is TCP ("host:port"), not the unix
+    // socket ("localhost") the driver's prefer_socket would move it to.
+    let hosts: Vec<String> = tokio::task::spawn_blocking(move || {
+        use mysql::prelude::Queryable;
+        mysql_raw()
+            .query(
+                "SELECT HOST FROM information_schema.PROCESSLIST \
+                 WHERE USER = 'actixbee' AND ID <> CONNECTION_ID()",
+            )
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        !hosts.is_empty(),
+        "the engine's connection is not in the process list"
+    );
+    assert!(
+        hosts.iter().all(|h| h.contains(':')),
+        "a connection went through the unix socket: {hosts:?}"
+    );
+    drop(m);
+    round_trip(
+        "mysql",
+        &mysql_dsn(&user, "localhost", "MYSQL_ADDR", &query),
+    )
+    .await;
+    round_trip(
+        "mysql",
+        &format!("{}?table=tls_session&{query}", env("MYSQL_URL")),
+    )
+    .await;
+    // tls-ca alone means tls=true.
+    round_trip(
+        "mysql",
+        &mysql_dsn(
+            &user,
+            "localhost",
+            "MYSQL_ADDR",
+            &format!("tls-ca={}", ca()),
+        ),
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn mysql_client_certificate_and_lax_modes() {
+    round_trip(
+        "mysql",
+        &mysql_dsn(
+            &env("MYSQL_X509_USER"),
+            "localhost",
+            "MYSQL_ADDR",
+            &format!(
+                "tls=true&tls-ca={}&tls-cert={}&tls-key={}",
+                ca(),
+                env("CLIENT_CERT"),
+                env("CLIENT_KEY")
+            ),
+        ),
+    )
+    .await;
+    let user = env("MYSQL_USER");
+    // skip-verify: encryption only, even with the rogue certificate.
+    round_trip(
+        "mysql",
+        &mysql_dsn(&user, "localhost", "MYSQL_ROGUE_ADDR", "tls=skip-verify"),
+    )
+    .await;
+    round_trip(
+        "mysql",
+        &mysql_dsn(&user, "localhost", "MYSQL_ADDR", "tls=preferred"),
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn mysql_rogue_certificate_and_wrong_host_are_refused() {
+    let user = env("MYSQL_USER");
+    let query = format!("tls=true&tls-ca={}", ca());
+    refused(
+        "mysql",
+        &mysql_dsn(&user, "localhost", "MYSQL_ROGUE_ADDR", &query),
+        &["TLS handshake", "not signed by a trusted CA", &ca()],
+    )
+    .await;
+    let wrong = env("WRONG_HOST");
+    refused(
+        "mysql",
+        &mysql_dsn(&user, &wrong, "MYSQL_ADDR", &query),
+        &["TLS handshake", "not valid for the host name", &wrong],
+    )
+    .await;
+}
+
+#[actix_rt::test]
+async fn mysql_tls_false_against_a_tls_only_server_fails_clearly() {
+    let user = env("MYSQL_USER");
+    for query in ["tls=false", ""] {
+        refused(
+            "mysql",
+            &mysql_dsn(&user, "localhost", "MYSQL_ADDR", query),
+            &["access denied", "tls=false", "set tls=true"],
+        )
+        .await;
+    }
+    let err = refused(
+        "mysql",
+        &mysql_dsn(
+            &user,
+            "localhost",
+            "MYSQL_ADDR",
+            "tls=true&tls-ca=/nonexistent/ca.pem",
+        ),
+        &["tls-ca", "/nonexistent/ca.pem"],
+    )
+    .await;
+    assert!(err.is_config());
+}
