@@ -219,6 +219,7 @@ impl Manager {
         config.warn_about_weak_settings();
         let ids = config.id_generator()?;
         let lifetimes = config.lifetimes();
+        provider.set_format(config.store_format)?;
         provider
             .session_init(lifetimes.idle, &config.provider_config)
             .await?;
