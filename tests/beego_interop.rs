@@ -1,0 +1,374 @@
+//! `sessionstoreformat = beego` against real Go: the Go program in
+//! `tests/go/gobpeer` writes a session exactly as beego's `EncodeGob` does,
+//! the test stores it where beego's provider would, a beego-format actix-bee
+//! [`Manager`] reads and writes it, and Go decodes the result.
+//!
+//! Needs the Go toolchain and the servers of `scripts/test-servers.sh
+//! start`; without them these tests fail, never skip.
+
+#[path = "support/redis.rs"]
+mod redis_common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use actix_bee::session::engine::Format;
+use actix_bee::session::{HashFunc, Manager, ManagerConfig, RequestIds, SessionId};
+use redis::AsyncCommands;
+use redis_common::{env_or, raw, redis_url};
+use serde::{Deserialize, Serialize};
+
+/// Builds the Go peer once per test binary, into the cargo target dir.
+fn peer() -> &'static PathBuf {
+    static PEER: OnceLock<PathBuf> = OnceLock::new();
+    PEER.get_or_init(|| {
+        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gobpeer-beego");
+        let bin = tmp.join("gobpeer");
+        let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/go/gobpeer");
+        let out = Command::new("go")
+            .args(["build", "-o"])
+            .arg(&bin)
+            .arg(".")
+            .current_dir(&src)
+            .env("GOCACHE", tmp.join("go-cache"))
+            .env("GOPATH", tmp.join("go-path"))
+            .env("GOFLAGS", "-mod=mod")
+            .env("GOPROXY", "off")
+            .env("GOTOOLCHAIN", "local")
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run `go` ({e}): the beego interop tests need the Go toolchain; \
+                     run `scripts/test-servers.sh start`, which installs it"
+                )
+            });
+        assert!(
+            out.status.success(),
+            "go build of tests/go/gobpeer failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        bin
+    })
+}
+
+/// Runs the peer in `mode` with `input` on stdin; returns stdout.
+fn run(mode: &str, input: &[u8]) -> Vec<u8> {
+    let mut child = Command::new(peer())
+        .arg(mode)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start gobpeer");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write to gobpeer");
+    let out = child.wait_with_output().expect("wait for gobpeer");
+    assert!(
+        out.status.success(),
+        "gobpeer {mode} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Go's view of a stored session: key (as Go prints it) => `%T: value`.
+fn describe(bytes: &[u8]) -> BTreeMap<String, String> {
+    String::from_utf8(run("describe", bytes))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once(" => ").expect("describe line");
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+fn key(k: &str) -> String {
+    format!("string({k:?})")
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+#[serde(rename_all = "PascalCase")]
+struct User {
+    name: String,
+    age: i64,
+    tags: Vec<String>,
+    score: f64,
+    admin: bool,
+    #[serde(with = "serde_bytes")]
+    avatar: Vec<u8>,
+}
+
+fn redis_addr() -> String {
+    redis_url("ACTIX_BEE_REDIS_URL", "redis://127.0.0.1:6379/")
+        .trim_start_matches("redis://")
+        .to_owned()
+}
+
+/// A unique id prefix per manager, so tests never see each other's keys.
+fn id_prefix() -> String {
+    let n: u64 = rand::random();
+    format!("beegotest{n:016x}_")
+}
+
+fn beego_config(provider_config: String) -> ManagerConfig {
+    let mut cfg = ManagerConfig::default();
+    cfg.store_format = Format::Beego;
+    cfg.session_id_hash_func = HashFunc::None;
+    cfg.session_id_prefix = id_prefix();
+    cfg.provider_config = provider_config;
+    cfg
+}
+
+async fn redis_manager() -> Manager {
+    Manager::new("redis", beego_config(format!("{},10,,0", redis_addr())))
+        .await
+        .expect("beego-format redis manager")
+}
+
+fn cookie(sid: &SessionId) -> RequestIds<'_> {
+    RequestIds {
+        cookie: Some(sid.as_str()),
+        ..Default::default()
+    }
+}
+
+async fn redis_conn() -> redis::aio::MultiplexedConnection {
+    raw(&redis_url("ACTIX_BEE_REDIS_URL", "redis://127.0.0.1:6379/")).await
+}
+
+/// Stores `bytes` under the raw id, as beego's redis provider does.
+async fn beego_put(conn: &mut redis::aio::MultiplexedConnection, sid: &SessionId, bytes: &[u8]) {
+    let _: () = conn.set_ex(sid.as_str(), bytes, 3600).await.unwrap();
+}
+
+async fn beego_get(
+    conn: &mut redis::aio::MultiplexedConnection,
+    sid: &SessionId,
+) -> Option<Vec<u8>> {
+    conn.get(sid.as_str()).await.unwrap()
+}
+
+#[actix_rt::test]
+async fn redis_reads_go_values_and_writes_go_types() {
+    let m = redis_manager().await;
+    let mut conn = redis_conn().await;
+    let fixture = run("encode-fixture", b"");
+    let before = describe(&fixture);
+    let sid = m.new_session_id().unwrap();
+    assert_eq!(sid.as_str().len(), m.config().session_id_prefix.len() + 32);
+    beego_put(&mut conn, &sid, &fixture).await;
+
+    let s = m.session_start(&cookie(&sid)).await.unwrap();
+    assert_eq!(
+        s.session_id().await.unwrap(),
+        sid,
+        "beego's session is adopted"
+    );
+    assert_eq!(s.get::<bool>("bool").await.unwrap(), Some(true));
+    assert_eq!(s.get::<i64>("int").await.unwrap(), Some(-42));
+    assert_eq!(s.get::<i8>("int8").await.unwrap(), Some(-8));
+    assert_eq!(s.get::<i32>("int32").await.unwrap(), Some(-320_000));
+    assert_eq!(s.get::<i64>("int64").await.unwrap(), Some(-(1 << 40)));
+    assert_eq!(s.get::<u64>("uint64").await.unwrap(), Some(u64::MAX));
+    assert_eq!(s.get::<u8>("uint8").await.unwrap(), Some(200));
+    assert_eq!(s.get::<f32>("float32").await.unwrap(), Some(1.5));
+    assert_eq!(s.get::<f64>("float64").await.unwrap(), Some(3.25));
+    assert_eq!(
+        s.get::<String>("string").await.unwrap().as_deref(),
+        Some("hello, 世界")
+    );
+    assert_eq!(
+        s.get::<Vec<u8>>("bytes").await.unwrap(),
+        Some(vec![0, 1, 2, 255])
+    );
+    assert_eq!(
+        s.get::<Vec<String>>("strings").await.unwrap(),
+        Some(vec!["a".into(), "b".into()])
+    );
+    assert_eq!(
+        s.get::<Vec<i64>>("ints").await.unwrap(),
+        Some(vec![1, -2, 3])
+    );
+    assert_eq!(s.get::<[i64; 3]>("array").await.unwrap(), Some([7, 8, 9]));
+    assert_eq!(
+        s.get::<BTreeMap<String, String>>("map_ss").await.unwrap(),
+        Some(BTreeMap::from([("x".into(), "y".into())]))
+    );
+    assert_eq!(
+        s.get::<BTreeMap<i64, i64>>("map_ii").await.unwrap(),
+        Some(BTreeMap::from([(2, 4)]))
+    );
+    let user = s.get::<User>("user").await.unwrap().unwrap();
+    assert_eq!(
+        (user.name.as_str(), user.age, user.admin),
+        ("asta", 32, true)
+    );
+    assert_eq!(
+        s.get::<String>("role").await.unwrap().as_deref(),
+        Some("admin")
+    );
+    assert!(
+        s.get::<i64>("string").await.is_err(),
+        "a string is not an int"
+    );
+
+    // Changed keys keep their Go type; new keys get natural Go types.
+    s.set("int", &43).await.unwrap();
+    s.set("int32", &5).await.unwrap();
+    s.set("float32", &2.5).await.unwrap();
+    s.set("user", &User { age: 33, ..user }).await.unwrap();
+    s.set("new_int", &7).await.unwrap();
+    s.set("new_str", "rust").await.unwrap();
+    s.set("new_float", &0.5).await.unwrap();
+    s.set("new_bool", &false).await.unwrap();
+    s.set("new_list", &vec!["a", "b"]).await.unwrap();
+    s.set("new_map", &BTreeMap::from([("k", 1)])).await.unwrap();
+    s.set("new_bytes", &serde_bytes::ByteBuf::from(vec![9u8]))
+        .await
+        .unwrap();
+    assert!(
+        s.set("nil", &None::<i32>).await.is_err(),
+        "beego cannot store nil"
+    );
+    s.delete("empty").await.unwrap();
+    m.session_release(&s).await.unwrap();
+
+    let after = describe(&beego_get(&mut conn, &sid).await.expect("still stored"));
+    assert_eq!(after[&key("int")], "int: int(43)");
+    assert_eq!(after[&key("int32")], "int32: int32(5)");
+    assert_eq!(after[&key("float32")], "float32: float32(2.5)");
+    assert!(after[&key("user")]
+        .starts_with("main.User: main.User{Name: string(\"asta\"), Age: int(33)"));
+    assert_eq!(after[&key("new_int")], "int: int(7)");
+    assert_eq!(after[&key("new_str")], "string: string(\"rust\")");
+    assert_eq!(after[&key("new_float")], "float64: float64(0.5)");
+    assert_eq!(after[&key("new_bool")], "bool: bool(false)");
+    assert!(after[&key("new_list")].starts_with("[]interface {}: "));
+    assert!(after[&key("new_map")].starts_with("map[string]interface {}: "));
+    assert_eq!(after[&key("new_bytes")], "[]uint8: []uint8{uint8(0x9)}");
+    assert!(!after.contains_key(&key("empty")));
+    // Everything the app did not touch, the non-string key 12 included, is
+    // exactly what Go stored.
+    let touched = ["int", "int32", "float32", "user", "empty"].map(key);
+    for (k, v) in &before {
+        if !touched.contains(k) {
+            assert_eq!(after.get(k), Some(v), "unchanged key {k}");
+        }
+    }
+    assert_eq!(after["int(12)"], "int: int(234)");
+    let ttl: i64 = conn.ttl(sid.as_str()).await.unwrap();
+    assert!(ttl > 3500 && ttl <= 3600, "ttl {ttl}");
+    let _: () = conn.del(sid.as_str()).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn redis_fifty_parallel_writes_lose_nothing() {
+    let m = redis_manager().await;
+    let mut conn = redis_conn().await;
+    let sid = m.new_session_id().unwrap();
+    beego_put(&mut conn, &sid, &run("encode-fixture", b"")).await;
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let m = m.clone();
+        let sid = sid.clone();
+        tasks.push(actix_rt::spawn(async move {
+            let s = m.session_start(&cookie(&sid)).await.unwrap();
+            s.set(&format!("k{i}"), &i).await.unwrap();
+            m.session_release(&s).await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let after = describe(&beego_get(&mut conn, &sid).await.unwrap());
+    for i in 0..50 {
+        assert_eq!(after[&key(&format!("k{i}"))], format!("int: int({i})"));
+    }
+    assert_eq!(after[&key("int")], "int: int(-42)");
+    let _: () = conn.del(sid.as_str()).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn redis_destroyed_session_stays_gone_and_regenerate_moves_it() {
+    let m = redis_manager().await;
+    let mut conn = redis_conn().await;
+    let sid = m.new_session_id().unwrap();
+    beego_put(&mut conn, &sid, &run("encode-fixture", b"")).await;
+
+    // A slow request still holds the session while another logs out.
+    let slow = m.session_start(&cookie(&sid)).await.unwrap();
+    let logout = m.session_start(&cookie(&sid)).await.unwrap();
+    m.session_destroy(&logout).await.unwrap();
+    slow.set("late", &1).await.unwrap();
+    m.session_release(&slow).await.unwrap();
+    assert_eq!(beego_get(&mut conn, &sid).await, None, "no resurrection");
+
+    // Regenerate: the data moves to the new id, the old id is gone.
+    let sid = m.new_session_id().unwrap();
+    beego_put(&mut conn, &sid, &run("encode-fixture", b"")).await;
+    let s = m.session_start(&cookie(&sid)).await.unwrap();
+    m.session_regenerate_id(&s).await.unwrap();
+    let new = s.session_id().await.unwrap();
+    assert_ne!(new, sid);
+    m.session_release(&s).await.unwrap();
+    assert_eq!(beego_get(&mut conn, &sid).await, None);
+    let moved = describe(&beego_get(&mut conn, &new).await.unwrap());
+    assert_eq!(moved[&key("int")], "int: int(-42)");
+
+    // beego's regenerate of an unknown id stores "": an empty session.
+    let empty = m.new_session_id().unwrap();
+    beego_put(&mut conn, &empty, b"").await;
+    let s = m.session_start(&cookie(&empty)).await.unwrap();
+    assert_eq!(s.session_id().await.unwrap(), empty);
+    s.set("n", &1).await.unwrap();
+    m.session_release(&s).await.unwrap();
+    let got = describe(&beego_get(&mut conn, &empty).await.unwrap());
+    assert_eq!(got[&key("n")], "int: int(1)");
+    let _: () = conn.del(&[new.as_str(), empty.as_str()]).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn redis_cluster_regenerate_across_slots() {
+    let seeds = env_or(
+        "ACTIX_BEE_REDIS_CLUSTER_NODES",
+        "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003,127.0.0.1:7004,127.0.0.1:7005,127.0.0.1:7006",
+    );
+    let cfg = beego_config(format!(r#"{{"save_path":"{}"}}"#, seeds.replace(',', ";")));
+    let m = Manager::new("redis_cluster", cfg)
+        .await
+        .expect("beego-format redis_cluster manager (run scripts/test-servers.sh start)");
+    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    s.set("uid", &7).await.unwrap();
+    m.session_release(&s).await.unwrap();
+    // Regenerate many times: ids land in different slots.
+    for _ in 0..8 {
+        m.session_regenerate_id(&s).await.unwrap();
+        m.session_release(&s).await.unwrap();
+    }
+    let sid = s.session_id().await.unwrap();
+    let again = m.session_start(&cookie(&sid)).await.unwrap();
+    assert_eq!(again.session_id().await.unwrap(), sid);
+    assert_eq!(again.get::<i64>("uid").await.unwrap(), Some(7));
+    m.session_destroy(&again).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn beego_format_needs_beego_ids() {
+    let mut cfg = beego_config(format!("{},10,,0", redis_addr()));
+    cfg.session_id_hash_func = HashFunc::Sha1;
+    let err = Manager::new("redis", cfg).await.unwrap_err().to_string();
+    assert!(err.contains("sessionhashfunc = none"), "{err}");
+    let err = Manager::new("memory", beego_config(String::new()))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sessionstoreformat"), "{err}");
+}
