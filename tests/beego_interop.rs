@@ -360,6 +360,121 @@ async fn redis_cluster_regenerate_across_slots() {
     m.session_destroy(&again).await.unwrap();
 }
 
+/// beego's file path of `sid` under `dir`: `dir/s[0]/s[1]/sid`.
+fn beego_file(dir: &std::path::Path, sid: &SessionId) -> PathBuf {
+    let s = sid.as_str();
+    dir.join(&s[0..1]).join(&s[1..2]).join(s)
+}
+
+/// Writes `bytes` where beego's file provider would (dirs 0755, file 0600).
+fn beego_file_put(dir: &std::path::Path, sid: &SessionId, bytes: &[u8]) {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let path = beego_file(dir, sid);
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(path.parent().unwrap())
+        .unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .unwrap();
+    f.write_all(bytes).unwrap();
+}
+
+async fn file_manager(dir: &std::path::Path) -> Manager {
+    Manager::new("file", beego_config(dir.display().to_string()))
+        .await
+        .expect("beego-format file manager")
+}
+
+#[actix_rt::test]
+async fn file_reads_go_values_and_writes_go_types() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sessions");
+    let m = file_manager(&dir).await;
+    let fixture = run("encode-fixture", b"");
+    let before = describe(&fixture);
+    let sid = m.new_session_id().unwrap();
+    beego_file_put(&dir, &sid, &fixture);
+
+    let s = m.session_start(&cookie(&sid)).await.unwrap();
+    assert_eq!(
+        s.session_id().await.unwrap(),
+        sid,
+        "beego's session is adopted"
+    );
+    assert_eq!(s.get::<i64>("int").await.unwrap(), Some(-42));
+    assert_eq!(s.get::<u16>("uint16").await.unwrap(), Some(65535));
+    assert_eq!(s.get::<f64>("float64").await.unwrap(), Some(3.25));
+    assert_eq!(s.get::<bool>("bool").await.unwrap(), Some(true));
+    assert_eq!(
+        s.get::<Vec<u8>>("bytes").await.unwrap(),
+        Some(vec![0, 1, 2, 255])
+    );
+    assert_eq!(
+        s.get::<BTreeMap<i64, String>>("map_is").await.unwrap(),
+        Some(BTreeMap::from([(1, "one".into())]))
+    );
+    let user = s.get::<User>("user").await.unwrap().unwrap();
+    assert_eq!(user.tags, ["go", "rust"]);
+    s.set("int", &1).await.unwrap();
+    s.set("user", &User { age: 40, ..user }).await.unwrap();
+    s.set("new_str", "file").await.unwrap();
+    m.session_release(&s).await.unwrap();
+
+    let after = describe(&std::fs::read(beego_file(&dir, &sid)).unwrap());
+    assert_eq!(after[&key("int")], "int: int(1)");
+    assert!(after[&key("user")]
+        .starts_with("main.User: main.User{Name: string(\"asta\"), Age: int(40)"));
+    assert_eq!(after[&key("new_str")], "string: string(\"file\")");
+    let touched = ["int", "user"].map(key);
+    for (k, v) in &before {
+        if !touched.contains(k) {
+            assert_eq!(after.get(k), Some(v), "unchanged key {k}");
+        }
+    }
+
+    // 50 parallel writes to different keys of one session lose nothing.
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let m = m.clone();
+        let sid = sid.clone();
+        tasks.push(actix_rt::spawn(async move {
+            let s = m.session_start(&cookie(&sid)).await.unwrap();
+            s.set(&format!("k{i}"), &i).await.unwrap();
+            m.session_release(&s).await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let after = describe(&std::fs::read(beego_file(&dir, &sid)).unwrap());
+    for i in 0..50 {
+        assert_eq!(after[&key(&format!("k{i}"))], format!("int: int({i})"));
+    }
+
+    // A destroyed session does not come back from a slower request.
+    let slow = m.session_start(&cookie(&sid)).await.unwrap();
+    let logout = m.session_start(&cookie(&sid)).await.unwrap();
+    m.session_destroy(&logout).await.unwrap();
+    slow.set("late", &1).await.unwrap();
+    m.session_release(&slow).await.unwrap();
+    assert!(!beego_file(&dir, &sid).exists(), "no resurrection");
+
+    // An empty file (beego's new session) is an empty session.
+    let empty = m.new_session_id().unwrap();
+    beego_file_put(&dir, &empty, b"");
+    let s = m.session_start(&cookie(&empty)).await.unwrap();
+    assert_eq!(s.session_id().await.unwrap(), empty);
+    s.set("n", &2).await.unwrap();
+    m.session_release(&s).await.unwrap();
+    let got = describe(&std::fs::read(beego_file(&dir, &empty)).unwrap());
+    assert_eq!(got[&key("n")], "int: int(2)");
+}
+
 #[actix_rt::test]
 async fn beego_format_needs_beego_ids() {
     let mut cfg = beego_config(format!("{},10,,0", redis_addr()));

@@ -12,15 +12,17 @@
 //! back unchanged.
 //!
 //! beego's blob holds no creation or access time (the backend keeps the
-//! expiry), so a decoded record's times are the time of the read, and the
-//! absolute lifetime cannot be enforced in this format.
+//! expiry), so a decoded record's times are 0 (unknown) until the engine
+//! sets the access time from its backend (a TTL, an mtime, a column), and
+//! the absolute lifetime cannot be enforced in this format. Empty bytes
+//! are an empty session, as in beego.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::gob::{self, GoType, Value};
 use crate::session::error::{Error, Result};
-use crate::session::record::{now_ms, SessionRecord};
+use crate::session::record::SessionRecord;
 
 /// The internal key holding the entries whose Go key is not a `string`.
 /// It starts with a NUL byte; typed `get`/`set` refuse every such key.
@@ -54,10 +56,14 @@ pub(crate) fn unwrap(bytes: &[u8]) -> gob::Result<Value> {
     }
 }
 
-/// A record from beego's gob map; its times are `now`.
+/// A record from beego's gob map (empty bytes: an empty session); its
+/// times are 0, for the engine to set.
 pub(crate) fn decode_record(bytes: &[u8]) -> Result<SessionRecord> {
+    let mut record = SessionRecord::new(0);
+    if bytes.is_empty() {
+        return Ok(record);
+    }
     let entries = gob::decode_map(bytes).map_err(corrupt)?;
-    let mut record = SessionRecord::new(now_ms());
     let mut others = Vec::new();
     for (k, v) in entries {
         match k.concrete() {
@@ -174,6 +180,7 @@ mod tests {
         assert!(encode_value("k", &None::<i32>, None).is_err());
         assert!(encode_value(OTHER_KEYS, &1, None).is_err());
         assert!(decode_record(b"junk").unwrap_err().is_corrupt());
+        assert!(decode_record(b"").unwrap().values.is_empty());
         assert!(decode_value::<i32>("k", b"junk").is_err());
         let s = encode_value("k", "v", None).unwrap();
         assert!(decode_value::<i32>("k", &s).is_err());

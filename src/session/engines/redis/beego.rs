@@ -48,11 +48,7 @@ return 1",
 
 /// A record from stored bytes; an empty value is an empty session.
 fn decode(bytes: &[u8], accessed_ms: u64) -> Result<SessionRecord> {
-    let mut record = if bytes.is_empty() {
-        SessionRecord::new(accessed_ms)
-    } else {
-        beego::decode_record(bytes)?
-    };
+    let mut record = beego::decode_record(bytes)?;
     record.created_ms = accessed_ms;
     record.accessed_ms = accessed_ms;
     Ok(record)
