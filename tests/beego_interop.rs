@@ -475,6 +475,93 @@ async fn file_reads_go_values_and_writes_go_types() {
     assert_eq!(got[&key("n")], "int: int(2)");
 }
 
+fn memcache_client() -> memcache::Client {
+    let addr = env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311");
+    memcache::Client::connect(format!("memcache://{addr}?timeout=3")).unwrap_or_else(|e| {
+        panic!("memcached at {addr} is not reachable ({e}); run scripts/test-servers.sh start")
+    })
+}
+
+#[actix_rt::test]
+async fn memcache_reads_go_values_and_writes_go_types() {
+    let addr = env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311");
+    let m = Manager::new("memcache", beego_config(addr))
+        .await
+        .expect("beego-format memcache manager");
+    let mc = memcache_client();
+    let fixture = run("encode-fixture", b"");
+    let before = describe(&fixture);
+    let sid = m.new_session_id().unwrap();
+    // beego's memcache provider: key = raw id, value = gob, TTL = lifetime.
+    mc.set(sid.as_str(), fixture.as_slice(), 3600).unwrap();
+    let get = |sid: &SessionId| -> Option<Vec<u8>> { mc.get(sid.as_str()).unwrap() };
+
+    let s = m.session_start(&cookie(&sid)).await.unwrap();
+    assert_eq!(
+        s.session_id().await.unwrap(),
+        sid,
+        "beego's session is adopted"
+    );
+    assert_eq!(s.get::<i64>("int").await.unwrap(), Some(-42));
+    assert_eq!(s.get::<i16>("int16").await.unwrap(), Some(1600));
+    assert_eq!(s.get::<u32>("uint32").await.unwrap(), Some(4_000_000_000));
+    assert_eq!(s.get::<f32>("float32").await.unwrap(), Some(1.5));
+    assert_eq!(s.get::<String>("empty").await.unwrap().as_deref(), Some(""));
+    let user = s.get::<User>("user").await.unwrap().unwrap();
+    assert_eq!(user.avatar, [1]);
+    s.set("int16", &-7).await.unwrap();
+    s.set(
+        "user",
+        &User {
+            name: "rs".into(),
+            ..user
+        },
+    )
+    .await
+    .unwrap();
+    s.set("new_list", &vec![1, 2]).await.unwrap();
+    m.session_release(&s).await.unwrap();
+
+    let after = describe(&get(&sid).expect("still stored"));
+    assert_eq!(after[&key("int16")], "int16: int16(-7)");
+    assert!(after[&key("user")].starts_with("main.User: main.User{Name: string(\"rs\")"));
+    assert_eq!(
+        after[&key("new_list")],
+        "[]interface {}: []interface {}{int(1), int(2)}"
+    );
+    let touched = ["int16", "user"].map(key);
+    for (k, v) in &before {
+        if !touched.contains(k) {
+            assert_eq!(after.get(k), Some(v), "unchanged key {k}");
+        }
+    }
+
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let m = m.clone();
+        let sid = sid.clone();
+        tasks.push(actix_rt::spawn(async move {
+            let s = m.session_start(&cookie(&sid)).await.unwrap();
+            s.set(&format!("k{i}"), &i).await.unwrap();
+            m.session_release(&s).await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let after = describe(&get(&sid).unwrap());
+    for i in 0..50 {
+        assert_eq!(after[&key(&format!("k{i}"))], format!("int: int({i})"));
+    }
+
+    let slow = m.session_start(&cookie(&sid)).await.unwrap();
+    let logout = m.session_start(&cookie(&sid)).await.unwrap();
+    m.session_destroy(&logout).await.unwrap();
+    slow.set("late", &1).await.unwrap();
+    m.session_release(&slow).await.unwrap();
+    assert_eq!(get(&sid), None, "no resurrection");
+}
+
 #[actix_rt::test]
 async fn beego_format_needs_beego_ids() {
     let mut cfg = beego_config(format!("{},10,,0", redis_addr()));
