@@ -191,3 +191,52 @@ async fn reconnects_after_the_server_kills_connections() {
     assert!(store.session_release().await.unwrap().written);
     drop_table::<Mysql>(&table).await;
 }
+
+/// A beego `session` table (expiry in unix seconds) is refused by the
+/// native format at start-up and before any GC, so its rows are never read
+/// as milliseconds and deleted; the beego format is refused by this engine.
+#[actix_rt::test]
+async fn beego_table_is_refused_and_never_collected() {
+    let table = table_name();
+    Mysql::exec(format!(
+        "CREATE TABLE {} (session_key CHAR(64) NOT NULL, session_data BLOB, \
+         session_expiry INT(11) UNSIGNED NOT NULL, PRIMARY KEY (session_key))",
+        Mysql::quote(&table)
+    ))
+    .await;
+    Mysql::exec(format!(
+        "INSERT INTO {} VALUES ('beegosid', '', 1)",
+        Mysql::quote(&table)
+    ))
+    .await;
+    let mut provider = Mysql::provider();
+    let err = provider
+        .session_init(Duration::from_secs(3600), &Mysql::config(&table, ""))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sessionstoreformat"), "{err}");
+    // Lazy start-up connects later: GC refuses instead of deleting.
+    let mut lazy = Mysql::provider();
+    lazy.session_init(
+        Duration::from_secs(3600),
+        &Mysql::config(&table, "create_table=false"),
+    )
+    .await
+    .unwrap();
+    let err = lazy.session_gc().await.unwrap_err().to_string();
+    assert!(err.contains("sessionstoreformat"), "{err}");
+    let left = Mysql::strings(format!("SELECT session_key FROM {}", Mysql::quote(&table))).await;
+    assert_eq!(left, ["beegosid"]);
+
+    let mut cfg = actix_bee::session::ManagerConfig::default();
+    cfg.store_format = actix_bee::session::engine::Format::Beego;
+    cfg.session_id_hash_func = actix_bee::session::HashFunc::None;
+    cfg.provider_config = Mysql::config(&table, "create_table=false");
+    let err = actix_bee::session::Manager::with_provider(Mysql::provider(), cfg)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sessionstoreformat = beego"), "{err}");
+    drop_table::<Mysql>(&table).await;
+}

@@ -9,6 +9,7 @@
 pub(crate) mod options;
 pub(crate) mod pool;
 pub(crate) mod statements;
+mod table_check;
 
 #[cfg(feature = "mysql")]
 pub mod mysql;
@@ -79,6 +80,8 @@ struct Shared {
     runner: Box<dyn Runner>,
     statements: Statements,
     cx: Cx,
+    table: String,
+    table_checked: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -213,9 +216,13 @@ impl<D: Driver> RecordStore for Sql<D> {
             runner: connected.runner,
             statements: Statements::new(D::DIALECT, &connected.options.table),
             cx,
+            table: connected.options.table.clone(),
+            table_checked: std::sync::atomic::AtomicBool::new(false),
         });
         if let Some(ddl) = connected.ddl {
             shared.call(false, move |_, conn| conn.batch(&ddl)).await?;
+            // Connected anyway: refuse a beego table now, not at first GC.
+            shared.check_table().await?;
         }
         Ok(Sql {
             shared,
@@ -360,6 +367,8 @@ impl<D: Driver> RecordStore for Sql<D> {
     }
 
     async fn gc(&self, now: u64) -> Result<()> {
+        // Never delete rows whose expiry this format does not understand.
+        self.shared.check_table().await?;
         let now = ms(now);
         let mut removed = 0u64;
         loop {
