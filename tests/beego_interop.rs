@@ -563,6 +563,38 @@ async fn memcache_reads_go_values_and_writes_go_types() {
 }
 
 #[actix_rt::test]
+async fn redis_sentinel_beego_format_round_trip() {
+    let sentinels = env_or(
+        "ACTIX_BEE_SENTINELS",
+        "127.0.0.1:26390,127.0.0.1:26391,127.0.0.1:26392",
+    );
+    let master = env_or("ACTIX_BEE_SENTINEL_MASTER", "mymaster");
+    let cfg = beego_config(format!("{},10,,0,{master}", sentinels.replace(',', ";")));
+    let m = Manager::new("redis_sentinel", cfg)
+        .await
+        .expect("beego-format redis_sentinel manager (run scripts/test-servers.sh start)");
+    // The same commands as `redis` (checked against Go above), through a
+    // sentinel-discovered master: write, read, regenerate, destroy.
+    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    s.set("uid", &7).await.unwrap();
+    m.session_release(&s).await.unwrap();
+    let sid = s.session_id().await.unwrap();
+    let again = m.session_start(&cookie(&sid)).await.unwrap();
+    assert_eq!(again.get::<i64>("uid").await.unwrap(), Some(7));
+    again.set("name", "bee").await.unwrap();
+    m.session_regenerate_id(&again).await.unwrap();
+    m.session_release(&again).await.unwrap();
+    let new = again.session_id().await.unwrap();
+    let back = m.session_start(&cookie(&new)).await.unwrap();
+    assert_eq!(
+        back.get::<String>("name").await.unwrap().as_deref(),
+        Some("bee")
+    );
+    assert_eq!(back.get::<i64>("uid").await.unwrap(), Some(7));
+    m.session_destroy(&back).await.unwrap();
+}
+
+#[actix_rt::test]
 async fn beego_format_needs_beego_ids() {
     let mut cfg = beego_config(format!("{},10,,0", redis_addr()));
     cfg.session_id_hash_func = HashFunc::Sha1;
