@@ -594,6 +594,236 @@ async fn redis_sentinel_beego_format_round_trip() {
     m.session_destroy(&back).await.unwrap();
 }
 
+/// Reads, writes, 50 parallel writes and a destroy through `m`, with the
+/// backend's raw `put`/`get` of beego's bytes under a raw id.
+async fn shared_session_checks(
+    m: &Manager,
+    put: impl Fn(&str, Vec<u8>),
+    get: impl Fn(&str) -> Option<Vec<u8>>,
+) {
+    let fixture = run("encode-fixture", b"");
+    let before = describe(&fixture);
+    let sid = m.new_session_id().unwrap();
+    put(sid.as_str(), fixture);
+
+    let s = m.session_start(&cookie(&sid)).await.unwrap();
+    assert_eq!(
+        s.session_id().await.unwrap(),
+        sid,
+        "beego's session is adopted"
+    );
+    assert_eq!(s.get::<i64>("int").await.unwrap(), Some(-42));
+    assert_eq!(s.get::<u64>("uint64").await.unwrap(), Some(u64::MAX));
+    assert_eq!(s.get::<f64>("float64").await.unwrap(), Some(3.25));
+    assert_eq!(s.get::<bool>("bool").await.unwrap(), Some(true));
+    assert_eq!(
+        s.get::<Vec<u8>>("bytes").await.unwrap(),
+        Some(vec![0, 1, 2, 255])
+    );
+    assert_eq!(
+        s.get::<String>("string").await.unwrap().as_deref(),
+        Some("hello, 世界")
+    );
+    let user = s.get::<User>("user").await.unwrap().unwrap();
+    assert_eq!(user.name, "asta");
+    s.set("int", &5).await.unwrap();
+    s.set("user", &User { age: 50, ..user }).await.unwrap();
+    s.set("new_map", &BTreeMap::from([("a", "b")]))
+        .await
+        .unwrap();
+    m.session_release(&s).await.unwrap();
+
+    let after = describe(&get(sid.as_str()).expect("still stored"));
+    assert_eq!(after[&key("int")], "int: int(5)");
+    assert!(after[&key("user")]
+        .starts_with("main.User: main.User{Name: string(\"asta\"), Age: int(50)"));
+    assert!(after[&key("new_map")].starts_with("map[string]interface {}: "));
+    let touched = ["int", "user"].map(key);
+    for (k, v) in &before {
+        if !touched.contains(k) {
+            assert_eq!(after.get(k), Some(v), "unchanged key {k}");
+        }
+    }
+
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let m = m.clone();
+        let sid = sid.clone();
+        tasks.push(actix_rt::spawn(async move {
+            let s = m.session_start(&cookie(&sid)).await.unwrap();
+            s.set(&format!("k{i}"), &i).await.unwrap();
+            m.session_release(&s).await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let after = describe(&get(sid.as_str()).unwrap());
+    for i in 0..50 {
+        assert_eq!(after[&key(&format!("k{i}"))], format!("int: int({i})"));
+    }
+
+    let slow = m.session_start(&cookie(&sid)).await.unwrap();
+    let logout = m.session_start(&cookie(&sid)).await.unwrap();
+    m.session_destroy(&logout).await.unwrap();
+    slow.set("late", &1).await.unwrap();
+    m.session_release(&slow).await.unwrap();
+    assert_eq!(get(sid.as_str()), None, "no resurrection");
+}
+
+/// Runs blocking client work off the async thread.
+fn off_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::spawn(f).join().unwrap()
+}
+
+fn test_table() -> String {
+    let n: u32 = rand::random();
+    format!("bee_t_beego_{n:08x}")
+}
+
+#[actix_rt::test]
+async fn mysql_shares_beegos_session_table() {
+    use mysql::prelude::Queryable;
+    let url = env_or("ACTIX_BEE_MYSQL_URL", "mysql://root@127.0.0.1:3306/test");
+    let table = test_table();
+    let pool = {
+        let url = url.clone();
+        off_thread(move || {
+            mysql::Pool::new(url.as_str()).unwrap_or_else(|e| {
+                panic!("MariaDB not reachable ({e}); run scripts/test-servers.sh start")
+            })
+        })
+    };
+    {
+        let (pool, table) = (pool.clone(), table.clone());
+        off_thread(move || {
+            // beego's schema (its README).
+            pool.get_conn()
+                .unwrap()
+                .query_drop(format!(
+                    "CREATE TABLE `{table}` (session_key CHAR(64) NOT NULL, \
+                     session_data BLOB, session_expiry INT(11) UNSIGNED NOT NULL, \
+                     PRIMARY KEY (session_key))"
+                ))
+                .unwrap()
+        });
+    }
+    let mut cfg = beego_config(format!("{url}?table={table}"));
+    cfg.gc_lifetime = 3600;
+    let m = Manager::new("mysql", cfg)
+        .await
+        .expect("beego-format mysql manager");
+    let put = |sid: &str, data: Vec<u8>| {
+        let (pool, table, sid) = (pool.clone(), table.clone(), sid.to_owned());
+        off_thread(move || {
+            pool.get_conn()
+                .unwrap()
+                .exec_drop(
+                    format!("INSERT INTO `{table}` VALUES (?, ?, UNIX_TIMESTAMP())"),
+                    (sid, data),
+                )
+                .unwrap()
+        })
+    };
+    let get = |sid: &str| -> Option<Vec<u8>> {
+        let (pool, table, sid) = (pool.clone(), table.clone(), sid.to_owned());
+        off_thread(move || {
+            pool.get_conn()
+                .unwrap()
+                .exec_first(
+                    format!("SELECT session_data FROM `{table}` WHERE session_key = ?"),
+                    (sid,),
+                )
+                .unwrap()
+        })
+    };
+    shared_session_checks(&m, put, get).await;
+    // beego's GC rule keeps live rows; a native manager refuses the table.
+    m.provider().session_gc().await.unwrap();
+    let mut native = ManagerConfig::default();
+    native.provider_config = format!("{url}?table={table}");
+    let err = Manager::new("mysql", native).await.unwrap_err().to_string();
+    assert!(err.contains("sessionstoreformat = beego"), "{err}");
+    let table2 = table.clone();
+    off_thread(move || {
+        pool.get_conn()
+            .unwrap()
+            .query_drop(format!("DROP TABLE `{table2}`"))
+            .unwrap()
+    });
+}
+
+#[actix_rt::test]
+async fn postgresql_shares_beegos_session_table() {
+    let url = env_or(
+        "ACTIX_BEE_POSTGRES_URL",
+        "postgres://postgres@127.0.0.1:5432/test",
+    );
+    let table = test_table();
+    let client = {
+        let url = url.clone();
+        std::sync::Arc::new(std::sync::Mutex::new(off_thread(move || {
+            postgres::Client::connect(&url, postgres::NoTls).unwrap_or_else(|e| {
+                panic!("PostgreSQL not reachable ({e}); run scripts/test-servers.sh start")
+            })
+        })))
+    };
+    let exec = |sql: String| {
+        let c = client.clone();
+        off_thread(move || c.lock().unwrap().batch_execute(&sql).unwrap())
+    };
+    // beego's schema (its README).
+    exec(format!(
+        "CREATE TABLE \"{table}\" (session_key CHAR(64) NOT NULL, session_data BYTEA, \
+         session_expiry TIMESTAMP NOT NULL, CONSTRAINT \"{table}_pk\" PRIMARY KEY(session_key))"
+    ));
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let m = Manager::new(
+        "postgresql",
+        beego_config(format!("{url}{sep}table={table}")),
+    )
+    .await
+    .expect("beego-format postgresql manager");
+    let put = |sid: &str, data: Vec<u8>| {
+        let (c, table, sid) = (client.clone(), table.clone(), sid.to_owned());
+        off_thread(move || {
+            // beego writes time.Now().Format(RFC3339).
+            c.lock()
+                .unwrap()
+                .execute(
+                    &format!("INSERT INTO \"{table}\" VALUES ($1, $2, now()::timestamp)"),
+                    &[&sid, &data],
+                )
+                .unwrap();
+        })
+    };
+    let get = |sid: &str| -> Option<Vec<u8>> {
+        let (c, table, sid) = (client.clone(), table.clone(), sid.to_owned());
+        off_thread(move || {
+            c.lock()
+                .unwrap()
+                .query_opt(
+                    &format!("SELECT session_data FROM \"{table}\" WHERE session_key = $1"),
+                    &[&sid],
+                )
+                .unwrap()
+                .map(|row| row.get::<_, Vec<u8>>(0))
+        })
+    };
+    shared_session_checks(&m, put, get).await;
+    m.provider().session_gc().await.unwrap();
+    let mut native = ManagerConfig::default();
+    native.provider_config = format!("{url}{sep}table={table}");
+    let err = Manager::new("postgresql", native)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sessionstoreformat = beego"), "{err}");
+    exec(format!("DROP TABLE \"{table}\""));
+    // The sync client must not be dropped on the async thread either.
+    off_thread(move || drop(client));
+}
+
 #[actix_rt::test]
 async fn beego_format_needs_beego_ids() {
     let mut cfg = beego_config(format!("{},10,,0", redis_addr()));

@@ -6,6 +6,7 @@
 //! ([`statements`]) and the record store below, written against the small
 //! [`Conn`] trait each engine implements for its driver.
 
+mod beego;
 pub(crate) mod options;
 pub(crate) mod pool;
 pub(crate) mod statements;
@@ -28,6 +29,7 @@ use self::statements::{Dialect, Statements};
 use super::shared::blocking::blocking;
 use super::shared::skeleton::{Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
+use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::SessionRecord;
 use crate::session::store::{Released, Write, WriteMode};
@@ -128,7 +130,10 @@ impl Shared {
 
     fn encode(&self, record: &SessionRecord) -> Result<Vec<u8>> {
         let data = self.cx.format.encode(record)?;
-        let limit = self.dialect.max_data_len();
+        let limit = match (self.cx.format, self.dialect) {
+            (Format::Beego, statements::Dialect::Mysql) => beego::MYSQL_BLOB_MAX,
+            _ => self.dialect.max_data_len(),
+        };
         if data.len() > limit {
             return Err(Error::TooLarge {
                 what: "session",
@@ -208,18 +213,27 @@ impl<D> fmt::Debug for Sql<D> {
 #[async_trait]
 impl<D: Driver> RecordStore for Sql<D> {
     const NAME: &'static str = D::DIALECT.name();
+    const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
 
     async fn open(cx: Cx, config: &str) -> Result<Self> {
         let connected = D::connect(config)?;
+        let table = &connected.options.table;
+        let (statements, ddl) = match cx.format {
+            Format::Beego => (
+                beego::statements(D::DIALECT, table, cx.lifetimes.idle_ms() / 1000),
+                connected.ddl.map(|_| beego::ddl(D::DIALECT, table)),
+            ),
+            _ => (Statements::new(D::DIALECT, table), connected.ddl),
+        };
         let shared = Arc::new(Shared {
             dialect: D::DIALECT,
             runner: connected.runner,
-            statements: Statements::new(D::DIALECT, &connected.options.table),
+            statements,
             cx,
             table: connected.options.table.clone(),
             table_checked: std::sync::atomic::AtomicBool::new(false),
         });
-        if let Some(ddl) = connected.ddl {
+        if let Some(ddl) = ddl {
             shared.call(false, move |_, conn| conn.batch(&ddl)).await?;
             // Connected anyway: refuse a beego table now, not at first GC.
             shared.check_table().await?;

@@ -1,7 +1,7 @@
 //! The table's column types, checked before the engine trusts them: a
 //! beego `session` table (`session_expiry` in unix seconds or a
 //! `timestamp`) read as this crate's native table (`BIGINT` ms) would have
-//! every write fail and every row deleted by GC.
+//! every write fail and every row deleted by GC, and the reverse.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -10,19 +10,20 @@ use super::pool::Param;
 use super::statements::Dialect;
 use super::Shared;
 use crate::session::error::{Error, Result};
+use crate::session::format::Format;
 
-/// Counts the `session_expiry` columns of the table that are not `bigint`.
-fn statement(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Mysql => {
-            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() \
-             AND table_name = ? AND column_name = 'session_expiry' AND data_type <> 'bigint'"
-        }
-        Dialect::Postgres => {
-            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() \
-             AND table_name = $1 AND column_name = 'session_expiry' AND data_type <> 'bigint'"
-        }
-    }
+/// Counts the `session_expiry` columns of the table that are (`native`
+/// false) or are not (`native` true) `bigint`: the other format's tables.
+fn statement(dialect: Dialect, native: bool) -> String {
+    let (schema, p) = match dialect {
+        Dialect::Mysql => ("DATABASE()", "?"),
+        Dialect::Postgres => ("current_schema()", "$1"),
+    };
+    let op = if native { "<>" } else { "=" };
+    format!(
+        "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = {schema} \
+         AND table_name = {p} AND column_name = 'session_expiry' AND data_type {op} 'bigint'"
+    )
 }
 
 impl Shared {
@@ -34,22 +35,33 @@ impl Shared {
         }
         let foreign = self
             .call(false, |shared, conn| {
-                let sql = statement(shared.dialect);
-                conn.query_int(sql, &[Param::Str(&shared.table)])
+                let native = shared.cx.format == Format::Native;
+                let sql = statement(shared.dialect, native);
+                conn.query_int(&sql, &[Param::Str(&shared.table)])
             })
             .await?
             .unwrap_or(0);
+        if foreign > 0 && self.cx.format == Format::Beego {
+            return Err(Error::config(
+                self.name(),
+                format!(
+                    "table {:?} is this crate's native session table (session_expiry is \
+                     BIGINT milliseconds), not beego's: with sessionstoreformat = beego point \
+                     the engine at beego's session table (table=...), or use \
+                     sessionstoreformat = native",
+                    self.table
+                ),
+            ));
+        }
         if foreign > 0 {
             return Err(Error::config(
                 self.name(),
                 format!(
                     "table {:?} has beego's column types (session_expiry is not BIGINT \
-                     milliseconds): it looks like a beego session table, which \
-                     sessionstoreformat = native cannot use (sessionstoreformat = beego is not \
-                     supported by the {} engine yet); point the engine at another table \
-                     (table=...)",
-                    self.table,
-                    self.name()
+                     milliseconds): it looks like a beego session table; set \
+                     sessionstoreformat = beego to share it with beego, or point the engine \
+                     at another table (table=...)",
+                    self.table
                 ),
             ));
         }
