@@ -5,6 +5,11 @@
 //! DSN ([`options`]), the pool seam ([`pool`]), the statements
 //! ([`statements`]) and the record store below, written against the small
 //! [`Conn`] trait each engine implements for its driver.
+//!
+//! With `sessionstoreformat = beego` the engines use beego's own `session`
+//! table and expiry column ([`beego`]); the table's `session_expiry` type is
+//! checked at start-up and before GC, so neither format ever runs on the
+//! other's table.
 
 mod beego;
 pub(crate) mod options;
