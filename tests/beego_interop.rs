@@ -830,6 +830,9 @@ async fn beego_format_needs_beego_ids() {
     cfg.session_id_hash_func = HashFunc::Sha1;
     let err = Manager::new("redis", cfg).await.unwrap_err().to_string();
     assert!(err.contains("sessionhashfunc = none"), "{err}");
+    let m = redis_manager().await;
+    assert!(m.set_hash_func(HashFunc::Sha1, "k").is_err());
+    m.set_hash_func(HashFunc::None, "").unwrap();
     let err = Manager::new("memory", beego_config(String::new()))
         .await
         .unwrap_err()
