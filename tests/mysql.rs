@@ -215,3 +215,51 @@ async fn backend_faults_give_503s_in_time_and_recover() {
     faults::kill_and_freeze("mysql", config, &proxy, Duration::from_secs(4)).await;
     drop_table::<Mysql>(&table).await;
 }
+
+/// A beego `session` table (expiry in unix seconds) is refused by the
+/// native format at start-up and before any GC, so its rows are never read
+/// as milliseconds and deleted; the beego format accepts it.
+#[actix_rt::test]
+async fn beego_table_is_refused_and_never_collected() {
+    let table = table_name();
+    Mysql::exec(format!(
+        "CREATE TABLE {} (session_key CHAR(64) NOT NULL, session_data BLOB, \
+         session_expiry INT(11) UNSIGNED NOT NULL, PRIMARY KEY (session_key))",
+        Mysql::quote(&table)
+    ))
+    .await;
+    Mysql::exec(format!(
+        "INSERT INTO {} VALUES ('beegosid', '', 1)",
+        Mysql::quote(&table)
+    ))
+    .await;
+    let mut provider = Mysql::provider();
+    let err = provider
+        .session_init(Duration::from_secs(3600), &Mysql::config(&table, ""))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sessionstoreformat"), "{err}");
+    // Lazy start-up connects later: GC refuses instead of deleting.
+    let mut lazy = Mysql::provider();
+    lazy.session_init(
+        Duration::from_secs(3600),
+        &Mysql::config(&table, "create_table=false"),
+    )
+    .await
+    .unwrap();
+    let err = lazy.session_gc().await.unwrap_err().to_string();
+    assert!(err.contains("sessionstoreformat"), "{err}");
+    let left = Mysql::strings(format!("SELECT session_key FROM {}", Mysql::quote(&table))).await;
+    assert_eq!(left, ["beegosid"]);
+
+    let mut cfg = actix_bee::session::ManagerConfig::default();
+    cfg.store_format = actix_bee::session::engine::Format::Beego;
+    cfg.session_id_hash_func = actix_bee::session::HashFunc::None;
+    cfg.provider_config = Mysql::config(&table, "create_table=false");
+    // The beego format takes it (tests/beego_interop.rs goes further).
+    actix_bee::session::Manager::with_provider(Mysql::provider(), cfg)
+        .await
+        .unwrap();
+    drop_table::<Mysql>(&table).await;
+}

@@ -205,3 +205,44 @@ async fn backend_faults_give_503s_in_time_and_recover() {
     faults::kill_and_freeze("postgresql", config, &proxy, Duration::from_secs(4)).await;
     drop_table::<Postgres>(&table).await;
 }
+
+/// A beego `session` table (expiry a `timestamp`) is refused by the native
+/// format at start-up and before any GC, so its rows are never deleted.
+#[actix_rt::test]
+async fn beego_table_is_refused_and_never_collected() {
+    let table = table_name();
+    Postgres::exec(format!(
+        "CREATE TABLE {} (session_key CHAR(64) NOT NULL PRIMARY KEY, session_data BYTEA, \
+         session_expiry TIMESTAMP NOT NULL)",
+        Postgres::quote(&table)
+    ))
+    .await;
+    Postgres::exec(format!(
+        "INSERT INTO {} VALUES ('beegosid', '', '2001-01-01')",
+        Postgres::quote(&table)
+    ))
+    .await;
+    let mut provider = Postgres::provider();
+    let err = provider
+        .session_init(Duration::from_secs(3600), &Postgres::config(&table, ""))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sessionstoreformat"), "{err}");
+    let mut lazy = Postgres::provider();
+    lazy.session_init(
+        Duration::from_secs(3600),
+        &Postgres::config(&table, "create_table=false"),
+    )
+    .await
+    .unwrap();
+    let err = lazy.session_gc().await.unwrap_err().to_string();
+    assert!(err.contains("sessionstoreformat"), "{err}");
+    let left = Postgres::strings(format!(
+        "SELECT trim(session_key) FROM {}",
+        Postgres::quote(&table)
+    ))
+    .await;
+    assert_eq!(left, ["beegosid"]);
+    drop_table::<Postgres>(&table).await;
+}

@@ -224,6 +224,10 @@ pub struct SessionConfig {
     pub session_trust_proxy: bool,
     /// `sessionidlength`: random bytes per session id. Default 16.
     pub session_id_length: usize,
+    /// `sessionstoreformat`: `native` (this crate's layout) or `beego`
+    /// (beego's gob layout, to share the store with a beego app; needs
+    /// `sessionhashfunc = none`). Default `native`.
+    pub session_store_format: String,
 }
 
 /// Log settings (beego's `Log`).
@@ -348,6 +352,7 @@ impl Default for SessionConfig {
             session_secure: false,
             session_trust_proxy: false,
             session_id_length: 16,
+            session_store_format: "native".into(),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use std::str::FromStr;
 
+use crate::session::engine::Format;
 use crate::session::{HashFunc, ManagerConfig, SameSite};
 
 use super::bconfig::{BConfig, Listen, SessionConfig};
@@ -65,6 +66,8 @@ impl SessionConfig {
         m.session_id_hash_func = parse_hash_func(&self.session_hash_func)
             .map_err(|reason| invalid("sessionhashfunc", &self.session_hash_func, reason))?;
         m.session_id_hash_key = self.session_hash_key.clone();
+        m.store_format = parse_store_format(&self.session_store_format)
+            .map_err(|reason| invalid("sessionstoreformat", &self.session_store_format, reason))?;
 
         let json = self.session_config.trim();
         let from_json = !json.is_empty();
@@ -131,6 +134,22 @@ fn validate(m: &ManagerConfig, from_json: bool) -> Result<(), Error> {
             "must not be negative".into(),
         ));
     }
+    if m.store_format == Format::Beego {
+        if m.session_id_hash_func != HashFunc::None {
+            return Err(invalid(
+                key("sessionhashfunc", "sessionconfig.sessionIDHashFunc"),
+                "sha1",
+                "sessionstoreformat = beego needs beego's ids: set sessionhashfunc = none".into(),
+            ));
+        }
+        if m.session_id_length != 16 {
+            return Err(invalid(
+                key("sessionidlength", "sessionconfig.sessionIDLength"),
+                &m.session_id_length.to_string(),
+                "sessionstoreformat = beego needs beego's 16-byte ids: set it to 16".into(),
+            ));
+        }
+    }
     if m.enable_sid_in_http_header {
         let name = &m.session_name_in_http_header;
         let canonical = canonical_header_key(name);
@@ -156,6 +175,11 @@ pub(crate) fn parse_same_site(v: &str) -> Result<SameSite, String> {
         return Ok(SameSite::Lax);
     }
     SameSite::from_beego(&v).ok_or_else(|| "expected 0-4, lax, strict or none".to_owned())
+}
+
+/// Reads `sessionstoreformat`.
+pub(crate) fn parse_store_format(v: &str) -> Result<Format, String> {
+    Format::from_str(v).map_err(|_| "expected native or beego".to_owned())
 }
 
 /// Reads `sessionhashfunc`.
@@ -223,6 +247,35 @@ impl BConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn store_format_needs_beego_ids() {
+        let listen = Listen::default();
+        let mut s = SessionConfig::default();
+        assert_eq!(
+            s.manager_config(&listen).unwrap().store_format,
+            Format::Native
+        );
+        s.session_store_format = "beego".into();
+        let err = s.manager_config(&listen).unwrap_err().to_string();
+        assert!(err.contains("sessionhashfunc"), "{err}");
+        s.session_hash_func = "none".into();
+        assert_eq!(
+            s.manager_config(&listen).unwrap().store_format,
+            Format::Beego
+        );
+        s.session_id_length = 32;
+        let err = s.manager_config(&listen).unwrap_err().to_string();
+        assert!(err.contains("sessionidlength"), "{err}");
+        s.session_id_length = 16;
+        s.session_config = r#"{"cookieName":"x","storeFormat":"native"}"#.into();
+        assert_eq!(
+            s.manager_config(&listen).unwrap().store_format,
+            Format::Native
+        );
+        s.session_store_format = "gob".into();
+        assert!(s.manager_config(&listen).is_err());
+    }
 
     #[test]
     fn canonical_header_names() {

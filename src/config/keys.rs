@@ -17,6 +17,7 @@ pub(crate) enum Kind {
     Count,
     SameSite,
     HashFunc,
+    StoreFormat,
     Json,
     List,
     StaticDir,
@@ -147,6 +148,7 @@ pub(crate) fn slot<'a>(c: &'a mut BConfig, key: &str) -> Option<Slot<'a>> {
         "sessionsecure" => Slot::Bool(&mut s.session_secure),
         "sessiontrustproxy" => Slot::Bool(&mut s.session_trust_proxy),
         "sessionidlength" => Slot::Count(&mut s.session_id_length),
+        "sessionstoreformat" => Slot::Checked(&mut s.session_store_format, Kind::StoreFormat),
 
         "accesslogs" => Slot::Bool(&mut c.log.access_logs),
         "enablestaticlogs" => Slot::Bool(&mut c.log.enable_static_logs),
@@ -243,6 +245,9 @@ fn check(kind: Kind, v: &str) -> Result<(), SetError> {
             .map(|_| ())
             .map_err(SetError::Invalid),
         Kind::HashFunc => super::bind::parse_hash_func(v)
+            .map(|_| ())
+            .map_err(SetError::Invalid),
+        Kind::StoreFormat => super::bind::parse_store_format(v)
             .map(|_| ())
             .map_err(SetError::Invalid),
         // Only the shape is checked here; the session core reads the keys.

@@ -219,6 +219,7 @@ impl Manager {
         config.warn_about_weak_settings();
         let ids = config.id_generator()?;
         let lifetimes = config.lifetimes();
+        provider.set_format(config.store_format)?;
         provider
             .session_init(lifetimes.idle, &config.provider_config)
             .await?;
@@ -274,7 +275,8 @@ impl Manager {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`](super::Error::Config) as [`IdGenerator::new`].
+    /// [`Error::Config`](super::Error::Config) as [`IdGenerator::new`], or
+    /// for any function but `none` with `sessionstoreformat = beego`.
     ///
     /// # Examples
     ///
@@ -289,6 +291,12 @@ impl Manager {
     /// ```
     pub fn set_hash_func(&self, hash: HashFunc, key: &str) -> Result<()> {
         let cfg = &self.0.config;
+        if cfg.store_format == super::format::Format::Beego && hash != HashFunc::None {
+            return Err(super::error::Error::config(
+                super::error::CORE,
+                "sessionstoreformat = beego needs beego's ids: the hash function must stay none",
+            ));
+        }
         let ids = IdGenerator::new(
             &cfg.session_id_prefix,
             hash,

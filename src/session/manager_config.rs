@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::error::{Error, Result, CORE};
+use super::format::Format;
 use super::id::{HashFunc, IdGenerator};
 use super::record::Lifetimes;
 
@@ -110,6 +111,11 @@ pub struct ManagerConfig {
     pub session_id_hash_func: HashFunc,
     /// HMAC key for the `sha1` id function (`sessionIDHashKey`).
     pub session_id_hash_key: String,
+    /// How sessions are stored (`storeFormat`, app.conf
+    /// `sessionstoreformat`): [`Format::Native`] (default) or
+    /// [`Format::Beego`], which shares the store with a beego app and needs
+    /// beego's ids (`session_id_hash_func = none`, length 16).
+    pub store_format: Format,
 }
 
 impl Default for ManagerConfig {
@@ -134,6 +140,7 @@ impl Default for ManagerConfig {
             cookie_same_site: SameSite::Lax,
             session_id_hash_func: HashFunc::Sha1,
             session_id_hash_key: String::new(),
+            store_format: Format::Native,
         }
     }
 }
@@ -159,6 +166,7 @@ const JSON_KEYS: &[&str] = &[
     "cookiesamesite",
     "sessionidhashfunc",
     "sessionidhashkey",
+    "storeformat",
 ];
 
 impl ManagerConfig {
@@ -253,6 +261,11 @@ impl ManagerConfig {
                         .map_err(|e: String| serde_json::Error::custom(e))?
                 }
                 "sessionidhashkey" => self.session_id_hash_key = as_str(&value)?,
+                "storeformat" | "sessionstoreformat" => {
+                    self.store_format = as_str(&value)?
+                        .parse()
+                        .map_err(|e: String| serde_json::Error::custom(e))?
+                }
                 _ => {
                     return Err(serde_json::Error::custom(format!(
                         "unknown session config key {key:?} (known: {})",
@@ -292,7 +305,8 @@ impl ManagerConfig {
     pub fn lifetimes(&self) -> Lifetimes {
         let absolute = u64::try_from(self.absolute_lifetime)
             .ok()
-            .filter(|s| *s > 0)
+            // beego's format stores no creation time.
+            .filter(|s| *s > 0 && self.store_format == Format::Native)
             .map(Duration::from_secs);
         Lifetimes::new(self.idle_lifetime(), absolute)
     }
@@ -400,6 +414,22 @@ impl ManagerConfig {
                 "session header name {:?} must be in canonical form, like Beegosessionid",
                 self.session_name_in_http_header
             ));
+        }
+        if self.store_format == Format::Beego {
+            if self.session_id_hash_func != HashFunc::None {
+                return bad(
+                    "sessionstoreformat = beego needs beego's ids: set sessionhashfunc = none \
+                     (sessionIDHashFunc in sessionconfig JSON)"
+                        .into(),
+                );
+            }
+            if self.session_id_length != 16 {
+                return bad(format!(
+                    "sessionstoreformat = beego needs beego's ids of 16 random bytes \
+                     (32 hex characters): set sessionidlength = 16, not {}",
+                    self.session_id_length
+                ));
+            }
         }
         self.id_generator()?;
         Ok(())

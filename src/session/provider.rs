@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::error::Result;
+use super::error::{Error, Result, CORE};
+use super::format::Format;
 use super::id::{IdFormat, SessionId};
 use super::store::Store;
 
@@ -86,5 +87,25 @@ pub trait Provider: Send + Sync + 'static {
     /// The shape of this engine's ids; only the cookie engine overrides it.
     fn id_format(&self) -> IdFormat {
         IdFormat::Random
+    }
+    /// Chooses the stored format (`sessionstoreformat`); the
+    /// [`Manager`](super::Manager) calls it before `session_init`. The
+    /// default accepts only [`Format::Native`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the setting when the engine cannot store
+    /// `format`.
+    fn set_format(&mut self, format: Format) -> Result<()> {
+        match format {
+            Format::Native => Ok(()),
+            other => Err(Error::config(
+                CORE,
+                format!(
+                    "this engine cannot store sessionstoreformat = {}; use native",
+                    other.name()
+                ),
+            )),
+        }
     }
 }

@@ -8,8 +8,8 @@ use parking_lot::Mutex;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::engine::codec::{decode_value, encode_value};
 use super::error::Result;
+use super::format::Format;
 use super::id::SessionId;
 use super::record::{now_ms, Changes, Lifetimes, SessionRecord, Values};
 
@@ -155,6 +155,12 @@ pub trait Store: Send + Sync + 'static {
     fn session_id(&self) -> SessionId;
     /// Facts the manager checks (new or loaded, creation time).
     fn meta(&self) -> StoreMeta;
+    /// The format of this store's encoded values, which the typed
+    /// [`set`](#method.set)/[`get`](#method.get) use; [`Format::Native`]
+    /// unless the engine stores beego's format.
+    fn format(&self) -> Format {
+        Format::Native
+    }
     /// Saves this request's changes (creating a new session).
     async fn session_release(&self) -> Result<Released>;
     /// Saves this request's changes only if the session is still in the engine.
@@ -221,7 +227,15 @@ impl dyn Store {
     ///
     /// See [`Store`].
     pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<()> {
-        let bytes = encode_value(key, value)?;
+        let format = self.format();
+        let bytes = match format {
+            Format::Native => format.encode_value(key, value, None)?,
+            // A beego value keeps the Go type of the value it replaces.
+            _ => {
+                let old = self.get_value(key).await?;
+                format.encode_value(key, value, old.as_deref())?
+            }
+        };
         self.set_value(key, bytes).await
     }
 
@@ -236,8 +250,12 @@ impl dyn Store {
     ///
     /// See [`Store`].
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        let format = self.format();
+        if format.is_reserved(key) {
+            return Ok(None);
+        }
         match self.get_value(key).await? {
-            Some(bytes) => decode_value(key, &bytes).map(Some),
+            Some(bytes) => format.decode_value(key, &bytes).map(Some),
             None => Ok(None),
         }
     }
@@ -330,6 +348,7 @@ struct MapState {
 /// ```
 pub struct MapStore {
     sid: SessionId,
+    format: Format,
     created_ms: u64,
     accessed_ms: u64,
     lifetimes: Lifetimes,
@@ -394,6 +413,37 @@ impl MapStore {
         Self::build(sid, record, false, lifetimes, writer)
     }
 
+    /// The same store with values encoded in `format` (default
+    /// [`Format::Native`]); engines set the format they store.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use actix_bee::session::{IdGenerator, Store};
+    /// use actix_bee::session::engine::{Format, Lifetimes, MapStore};
+    /// # struct W;
+    /// # #[async_trait::async_trait]
+    /// # impl actix_bee::session::engine::SessionWriter for W {
+    /// #     async fn write(&self, _: actix_bee::session::engine::Write<'_>) -> actix_bee::session::Result<actix_bee::session::engine::Released> {
+    /// #         Ok(Default::default())
+    /// #     }
+    /// # }
+    /// let id = IdGenerator::default().generate().unwrap();
+    /// let life = Lifetimes::new(Duration::from_secs(60), None);
+    /// let store: Arc<dyn Store> =
+    ///     Arc::new(MapStore::new_session(id, life, Arc::new(W)).with_format(Format::Beego));
+    /// store.set("n", &3).await.unwrap();
+    /// assert_eq!(store.get::<i64>("n").await.unwrap(), Some(3));
+    /// # });
+    /// ```
+    pub fn with_format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
     fn build(
         sid: SessionId,
         record: SessionRecord,
@@ -403,6 +453,7 @@ impl MapStore {
     ) -> Self {
         MapStore {
             sid,
+            format: Format::Native,
             created_ms: record.created_ms,
             accessed_ms: record.accessed_ms,
             lifetimes,
@@ -498,6 +549,10 @@ impl Store for MapStore {
 
     fn session_id(&self) -> SessionId {
         self.sid.clone()
+    }
+
+    fn format(&self) -> Format {
+        self.format
     }
 
     fn meta(&self) -> StoreMeta {

@@ -8,6 +8,13 @@
 //! an advisory lock (`flock`) on `sid.lock` beside the session, then read,
 //! merge the request's changes and write: two processes writing different
 //! keys of one session lose nothing.
+//!
+//! With `sessionstoreformat = beego` the files hold beego's gob map (an
+//! empty file is an empty session, as beego creates them) and the mtime is
+//! the only access time, as in beego's file provider; the same layout, lock
+//! and merge apply. Run both apps as the same user: files owned by another
+//! user are refused. beego counts and GCs every file in the tree, the
+//! `sid.lock` files included (removing one is harmless).
 
 mod tree;
 
@@ -19,6 +26,7 @@ use self::tree::{Paths, Tree};
 use super::shared::blocking::blocking;
 use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
+use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::{now_ms, Changes, SessionRecord};
 use crate::session::store::{Released, Write, WriteMode};
@@ -250,6 +258,7 @@ struct Owned {
 #[async_trait]
 impl RecordStore for Files {
     const NAME: &'static str = NAME;
+    const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
 
     async fn open(cx: Cx, config: &str) -> Result<Self> {
         let config = config.to_owned();

@@ -47,6 +47,14 @@
 //!   larger number that way. GC is a no-op.
 //! - The client is synchronous, so every call runs on tokio's blocking pool.
 //!
+//! # beego format
+//!
+//! With `sessionstoreformat = beego`: key = the raw id (beego namespaces
+//! with `sessionidprefix`; `prefix` is not used), value = beego's gob map,
+//! expiration = the idle lifetime, as beego's memcache provider. beego's
+//! value holds no times, so memcached's TTL alone is the idle expiry. Writes
+//! still merge per key with `gets` + `cas`.
+//!
 //! # Counting
 //!
 //! memcached cannot enumerate keys through its protocol. `session_all` uses
@@ -68,6 +76,7 @@ use super::shared::blocking::blocking_within;
 use super::shared::kv::{cas_backoff, session_key, CAS_ATTEMPTS};
 use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
+use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::{Changes, SessionRecord};
 use crate::session::store::{Released, Write, WriteMode};
@@ -116,13 +125,24 @@ impl Shared {
         u32::try_from(exp).unwrap_or(u32::MAX)
     }
 
+    /// A stored value as a record. beego's holds no times: memcached's TTL
+    /// is its only expiry, so a value that is there is live at `now`.
+    fn decode(&self, bytes: &[u8], now: u64) -> Result<SessionRecord> {
+        let mut record = self.cx.format.decode(bytes)?;
+        if self.cx.format == Format::Beego {
+            record.created_ms = now;
+            record.accessed_ms = now;
+        }
+        Ok(record)
+    }
+
     /// The live record under `key` with its CAS token.
     fn load(&self, key: &str, now: u64) -> Result<Option<(SessionRecord, u64)>> {
         let item: Option<(Vec<u8>, u32, Option<u64>)> = self.client.get(key).map_err(backend)?;
         let Some((bytes, _flags, cas)) = item else {
             return Ok(None);
         };
-        let record = self.cx.format.decode(&bytes)?;
+        let record = self.decode(&bytes, now)?;
         if record.is_expired(&self.cx.lifetimes, now) {
             return Ok(None);
         }
@@ -170,9 +190,7 @@ impl Shared {
                 continue; // Gone meanwhile: `add` again.
             };
             let expired = self
-                .cx
-                .format
-                .decode(&old)
+                .decode(&old, now)
                 .map(|r| r.is_expired(&self.cx.lifetimes, now))
                 .unwrap_or(false);
             if !expired {
@@ -241,9 +259,7 @@ impl Shared {
             live += found
                 .values()
                 .filter(|bytes| {
-                    self.cx
-                        .format
-                        .decode(bytes)
+                    self.decode(bytes, now)
                         .is_ok_and(|r| !r.is_expired(&self.cx.lifetimes, now))
                 })
                 .count();
@@ -300,12 +316,17 @@ engine_provider! {
 #[async_trait]
 impl RecordStore for Memcache {
     const NAME: &'static str = BACKEND;
+    const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
 
     /// Parses the config and builds lazy connection pools: no connection
     /// is opened here, so a server that is down shows up as
     /// [`Error::Backend`] on first use, not as a start-up failure.
     async fn open(cx: Cx, config: &str) -> Result<Self> {
-        let cfg = config::parse(config)?;
+        let mut cfg = config::parse(config)?;
+        if cx.format == Format::Beego {
+            // beego's key is the raw id.
+            cfg.prefix = String::new();
+        }
         let mut pools = Vec::with_capacity(cfg.servers.len());
         for url in &cfg.servers {
             let pool = r2d2::Pool::builder()

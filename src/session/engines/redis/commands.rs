@@ -84,7 +84,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Commands<C> {
         Error::backend(self.backend, e)
     }
 
-    fn ttl_ms(&self) -> u64 {
+    pub(super) fn ttl_ms(&self) -> u64 {
         self.lifetimes.idle_ms().max(1)
     }
 
@@ -106,7 +106,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> Commands<C> {
 
     /// The last access: the idle lifetime is the TTL, so it is when the TTL
     /// was last set, now minus the time the TTL has run down.
-    fn accessed(&self, pttl: i64, now: u64) -> u64 {
+    pub(super) fn accessed(&self, pttl: i64, now: u64) -> u64 {
         let ttl = self.ttl_ms();
         let left = u64::try_from(pttl).unwrap_or(ttl).min(ttl);
         now.saturating_sub(ttl - left)

@@ -21,6 +21,16 @@
 //! - **`session_all`** counts keys under the prefix with `SCAN` (on every
 //!   master of a cluster); **GC** is Redis's own expiry, so a no-op.
 //!
+//! With `sessionstoreformat = beego` the layout is beego's instead: see
+//! [beego format](#beego-format) below.
+//!
+//! # beego format
+//!
+//! The key is the raw session id, the value beego's gob map, the TTL the
+//! idle lifetime; writes still merge per key (compare-and-set with bounded
+//! retries) and never bring a destroyed session back; regenerate copies
+//! then deletes (no `RENAME`), so it works across cluster slots.
+//!
 //! # Configuration
 //!
 //! `sessionproviderconfig` takes one of:
@@ -90,10 +100,12 @@ use redis::{
 use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
 use super::shared::tls;
 use crate::session::error::{Error, Result};
+use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::SessionRecord;
 use crate::session::store::{Released, Write};
 
+mod beego;
 mod commands;
 mod config;
 mod pool;
@@ -226,13 +238,22 @@ impl<T: Topology> std::fmt::Debug for Redis<T> {
 
 impl<T: Topology> Redis<T> {
     fn key(&self, sid: &SessionId) -> String {
+        if self.beego() {
+            // beego's key is the raw id.
+            return sid.as_str().to_owned();
+        }
         self.cmds.key(sid.as_str())
+    }
+
+    fn beego(&self) -> bool {
+        self.cmds.format == Format::Beego
     }
 }
 
 #[async_trait]
 impl<T: Topology> RecordStore for Redis<T> {
     const NAME: &'static str = T::NAME;
+    const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
 
     async fn open(cx: Cx, config: &str) -> Result<Self> {
         let cfg = RedisConfig::parse(T::SHAPE, config)?;
@@ -257,6 +278,9 @@ impl<T: Topology> RecordStore for Redis<T> {
     }
 
     async fn load(&self, sid: &SessionId, now: u64) -> Found {
+        if self.beego() {
+            return self.cmds.beego_load(&self.key(sid), now).await;
+        }
         Ok(self.cmds.load(&self.key(sid), now).await?.map(|(r, _)| r))
     }
 
@@ -265,10 +289,17 @@ impl<T: Topology> RecordStore for Redis<T> {
     }
 
     async fn write(&self, w: Write<'_>) -> Result<Released> {
+        if self.beego() {
+            let key = self.key(w.sid);
+            return self.cmds.beego_write(&key, &w).await.map(Released::wrote);
+        }
         self.cmds.write(&w).await.map(Released::wrote)
     }
 
     async fn insert(&self, sid: &SessionId, record: &SessionRecord, _now: u64) -> Result<()> {
+        if self.beego() {
+            return self.cmds.beego_create(&self.key(sid), record).await;
+        }
         self.cmds.create(&self.key(sid), record).await
     }
 
@@ -278,6 +309,9 @@ impl<T: Topology> RecordStore for Redis<T> {
 
     async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
         let (old_key, new_key) = (self.key(old), self.key(new));
+        if self.beego() {
+            return self.cmds.beego_move(&old_key, &new_key, now).await;
+        }
         if T::ONE_NODE {
             return self.cmds.rename(&old_key, &new_key, now).await;
         }
@@ -298,7 +332,11 @@ impl<T: Topology> RecordStore for Redis<T> {
     }
 
     async fn count(&self, _now: u64) -> Result<usize> {
-        let pattern = commands::scan_pattern(&self.cmds.prefix);
+        let pattern = if self.beego() {
+            "*".to_owned()
+        } else {
+            commands::scan_pattern(&self.cmds.prefix)
+        };
         T::count(&self.cmds.conn, &pattern)
             .await
             .map_err(|e| self.cmds.err(e))

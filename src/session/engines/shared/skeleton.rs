@@ -41,6 +41,8 @@ pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
     const NAME: &'static str;
     /// The shape of this engine's ids.
     const ID_FORMAT: IdFormat = IdFormat::Random;
+    /// The storage formats this engine can write.
+    const FORMATS: &'static [Format] = &[Format::Native];
 
     /// Parses the engine's `sessionproviderconfig` and connects (or
     /// prepares to connect on first use).
@@ -153,10 +155,11 @@ impl<S: RecordStore> Engine<S> {
     ) -> Arc<dyn Store> {
         let writer: Arc<dyn SessionWriter> = inner.clone();
         let lifetimes = inner.cx.lifetimes;
-        match record {
-            Some(record) => Arc::new(MapStore::loaded(sid, record, lifetimes, writer)),
-            None => Arc::new(MapStore::new_session(sid, lifetimes, writer)),
-        }
+        let store = match record {
+            Some(record) => MapStore::loaded(sid, record, lifetimes, writer),
+            None => MapStore::new_session(sid, lifetimes, writer),
+        };
+        Arc::new(store.with_format(inner.cx.format))
     }
 }
 
@@ -212,6 +215,26 @@ impl<S: RecordStore> Provider for Engine<S> {
 
     fn id_format(&self) -> IdFormat {
         S::ID_FORMAT
+    }
+
+    fn set_format(&mut self, format: Format) -> Result<()> {
+        if !S::FORMATS.contains(&format) {
+            return Err(Error::config(
+                S::NAME,
+                format!(
+                    "the {} engine cannot store sessionstoreformat = {} (it supports: {})",
+                    S::NAME,
+                    format.name(),
+                    S::FORMATS
+                        .iter()
+                        .map(|f| f.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        self.format = format;
+        Ok(())
     }
 }
 
@@ -272,6 +295,12 @@ macro_rules! engine_provider {
             }
             fn id_format(&self) -> $crate::session::engine::IdFormat {
                 self.0.id_format()
+            }
+            fn set_format(
+                &mut self,
+                format: $crate::session::engine::Format,
+            ) -> $crate::session::Result<()> {
+                self.0.set_format(format)
             }
         }
     };

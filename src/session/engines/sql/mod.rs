@@ -5,7 +5,13 @@
 //! DSN ([`options`]), the pool seam ([`pool`]), the statements
 //! ([`statements`]) and the record store below, written against the small
 //! [`Conn`] trait each engine implements for its driver.
+//!
+//! With `sessionstoreformat = beego` the engines use beego's own `session`
+//! table and expiry column ([`beego`]); the table's `session_expiry` type is
+//! checked at start-up and before GC, so neither format ever runs on the
+//! other's table.
 
+mod beego;
 #[cfg(feature = "mysql")]
 mod mysql_tls;
 pub(crate) mod options;
@@ -13,6 +19,7 @@ pub(crate) mod options;
 mod pg_tls;
 pub(crate) mod pool;
 pub(crate) mod statements;
+mod table_check;
 
 #[cfg(feature = "mysql")]
 pub mod mysql;
@@ -31,6 +38,7 @@ use self::statements::{Dialect, Statements};
 use super::shared::blocking::{blocking, blocking_within};
 use super::shared::skeleton::{Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
+use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::SessionRecord;
 use crate::session::store::{Released, Write, WriteMode};
@@ -85,6 +93,8 @@ struct Shared {
     /// Deadline of one call, pool check-out included (`call_timeout`).
     call_timeout: std::time::Duration,
     cx: Cx,
+    table: String,
+    table_checked: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -133,7 +143,10 @@ impl Shared {
 
     fn encode(&self, record: &SessionRecord) -> Result<Vec<u8>> {
         let data = self.cx.format.encode(record)?;
-        let limit = self.dialect.max_data_len();
+        let limit = match (self.cx.format, self.dialect) {
+            (Format::Beego, statements::Dialect::Mysql) => beego::MYSQL_BLOB_MAX,
+            _ => self.dialect.max_data_len(),
+        };
         if data.len() > limit {
             return Err(Error::TooLarge {
                 what: "session",
@@ -213,17 +226,28 @@ impl<D> fmt::Debug for Sql<D> {
 #[async_trait]
 impl<D: Driver> RecordStore for Sql<D> {
     const NAME: &'static str = D::DIALECT.name();
+    const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
 
     async fn open(cx: Cx, config: &str) -> Result<Self> {
         let connected = D::connect(config)?;
+        let table = &connected.options.table;
+        let (statements, ddl) = match cx.format {
+            Format::Beego => (
+                beego::statements(D::DIALECT, table, cx.lifetimes.idle_ms() / 1000),
+                connected.ddl.map(|_| beego::ddl(D::DIALECT, table)),
+            ),
+            _ => (Statements::new(D::DIALECT, table), connected.ddl),
+        };
         let shared = Arc::new(Shared {
             dialect: D::DIALECT,
             runner: connected.runner,
-            statements: Statements::new(D::DIALECT, &connected.options.table),
+            statements,
             call_timeout: connected.options.call_timeout,
             cx,
+            table: connected.options.table.clone(),
+            table_checked: std::sync::atomic::AtomicBool::new(false),
         });
-        if let Some(ddl) = connected.ddl {
+        if let Some(ddl) = ddl {
             // Outside the pool, so that a failure to connect (TLS, login)
             // fails start-up at once with its cause.
             let start = shared.clone();
@@ -231,6 +255,8 @@ impl<D: Driver> RecordStore for Sql<D> {
                 start.runner.run_direct(&mut |conn| conn.batch(&ddl))
             })
             .await?;
+            // Connected anyway: refuse a table of the other format now, not at first GC.
+            shared.check_table().await?;
         }
         Ok(Sql {
             shared,
@@ -375,6 +401,8 @@ impl<D: Driver> RecordStore for Sql<D> {
     }
 
     async fn gc(&self, now: u64) -> Result<()> {
+        // Never delete rows whose expiry this format does not understand.
+        self.shared.check_table().await?;
         let now = ms(now);
         let mut removed = 0u64;
         loop {

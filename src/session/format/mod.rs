@@ -7,8 +7,16 @@
 //! (beego's gob maps, with its own key names and expiry columns) is one
 //! more variant here rather than a copy of every engine.
 
+use std::str::FromStr;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::engine::codec;
 use super::error::{Error, Result};
 use super::record::SessionRecord;
+
+pub(crate) mod beego;
 
 /// Field prefix of user values in the native hash layout.
 const NATIVE_VALUE_PREFIX: &[u8] = b"v:";
@@ -36,6 +44,33 @@ pub enum Format {
     /// `v:<key>` and `m:created` fields for hashes.
     #[default]
     Native,
+    /// beego v2's layout (`sessionstoreformat = beego`): the session is Go
+    /// `encoding/gob` of a `map[interface{}]interface{}`, stored the way
+    /// each beego provider stores it, so a beego app and this crate share
+    /// sessions. It keeps no creation time, so the absolute lifetime is
+    /// not enforced. Blob engines only; the hash layout below is unused.
+    Beego,
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    /// `native` or `beego`, case-insensitive (empty is `native`).
+    ///
+    /// ```
+    /// use actix_bee::session::engine::Format;
+    /// assert_eq!("Beego".parse::<Format>().unwrap(), Format::Beego);
+    /// assert!("gob".parse::<Format>().is_err());
+    /// ```
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "native" => Ok(Format::Native),
+            "beego" => Ok(Format::Beego),
+            other => Err(format!(
+                "unknown session store format {other:?} (use native or beego)"
+            )),
+        }
+    }
 }
 
 impl Format {
@@ -49,6 +84,7 @@ impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::Native => "native",
+            Format::Beego => "beego",
         }
     }
 
@@ -64,6 +100,7 @@ impl Format {
     pub fn encode(self, record: &SessionRecord) -> Result<Vec<u8>> {
         match self {
             Format::Native => record.encode(),
+            Format::Beego => beego::encode_record(record),
         }
     }
 
@@ -79,6 +116,7 @@ impl Format {
     pub fn decode(self, bytes: &[u8]) -> Result<SessionRecord> {
         match self {
             Format::Native => SessionRecord::decode(bytes),
+            Format::Beego => beego::decode_record(bytes),
         }
     }
 
@@ -92,7 +130,7 @@ impl Format {
     /// ```
     pub fn value_field(self, key: &str) -> Vec<u8> {
         match self {
-            Format::Native => {
+            Format::Native | Format::Beego => {
                 let mut f = Vec::with_capacity(NATIVE_VALUE_PREFIX.len() + key.len());
                 f.extend_from_slice(NATIVE_VALUE_PREFIX);
                 f.extend_from_slice(key.as_bytes());
@@ -110,7 +148,7 @@ impl Format {
     /// ```
     pub fn value_prefix(self) -> &'static [u8] {
         match self {
-            Format::Native => NATIVE_VALUE_PREFIX,
+            Format::Native | Format::Beego => NATIVE_VALUE_PREFIX,
         }
     }
 
@@ -125,7 +163,7 @@ impl Format {
     /// ```
     pub fn to_fields(self, record: &SessionRecord) -> Vec<(Vec<u8>, Vec<u8>)> {
         match self {
-            Format::Native => std::iter::once((
+            Format::Native | Format::Beego => std::iter::once((
                 NATIVE_CREATED.to_vec(),
                 record.created_ms.to_string().into_bytes(),
             ))
@@ -163,7 +201,7 @@ impl Format {
         accessed_ms: u64,
     ) -> Result<SessionRecord> {
         match self {
-            Format::Native => {
+            Format::Native | Format::Beego => {
                 let mut record = SessionRecord::new(accessed_ms);
                 let mut created = None;
                 for (field, value) in fields {
@@ -181,5 +219,56 @@ impl Format {
                 Ok(record)
             }
         }
+    }
+}
+
+impl Format {
+    /// Encodes one session value for a store in this format; `old` is the
+    /// key's current stored value, whose Go type a beego value keeps.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Encode`] when the value cannot be encoded (in beego's
+    /// format also a nil value or a reserved key).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::session::engine::Format;
+    /// let bytes = Format::Beego.encode_value("n", &5, None).unwrap();
+    /// assert_eq!(Format::Beego.decode_value::<i64>("n", &bytes).unwrap(), 5);
+    /// ```
+    pub fn encode_value<T: Serialize + ?Sized>(
+        self,
+        key: &str,
+        value: &T,
+        old: Option<&[u8]>,
+    ) -> Result<Vec<u8>> {
+        match self {
+            Format::Native => codec::encode_value(key, value),
+            Format::Beego => beego::encode_value(key, value, old),
+        }
+    }
+
+    /// Decodes one session value of a store in this format.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`] when the stored value has another type.
+    ///
+    /// # Examples
+    ///
+    /// See [`Format::encode_value`].
+    pub fn decode_value<T: DeserializeOwned>(self, key: &str, bytes: &[u8]) -> Result<T> {
+        match self {
+            Format::Native => codec::decode_value(key, bytes),
+            Format::Beego => beego::decode_value(key, bytes),
+        }
+    }
+
+    /// True for a key that typed access must not touch (beego's internal
+    /// key of non-string Go keys).
+    pub(crate) fn is_reserved(self, key: &str) -> bool {
+        self == Format::Beego && beego::is_reserved(key)
     }
 }

@@ -1,0 +1,841 @@
+//! `sessionstoreformat = beego` against real Go: the Go program in
+//! `tests/go/gobpeer` writes a session exactly as beego's `EncodeGob` does,
+//! the test stores it where beego's provider would, a beego-format actix-bee
+//! [`Manager`] reads and writes it, and Go decodes the result.
+//!
+//! Needs the Go toolchain and the servers of `scripts/test-servers.sh
+//! start`; without them these tests fail, never skip.
+
+#[path = "support/redis.rs"]
+mod redis_common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use actix_bee::session::engine::Format;
+use actix_bee::session::{HashFunc, Manager, ManagerConfig, RequestIds, SessionId};
+use redis::AsyncCommands;
+use redis_common::{env_or, raw, redis_url};
+use serde::{Deserialize, Serialize};
+
+/// Builds the Go peer once per test binary, into the cargo target dir.
+fn peer() -> &'static PathBuf {
+    static PEER: OnceLock<PathBuf> = OnceLock::new();
+    PEER.get_or_init(|| {
+        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gobpeer-beego");
+        let bin = tmp.join("gobpeer");
+        let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/go/gobpeer");
+        let out = Command::new("go")
+            .args(["build", "-o"])
+            .arg(&bin)
+            .arg(".")
+            .current_dir(&src)
+            .env("GOCACHE", tmp.join("go-cache"))
+            .env("GOPATH", tmp.join("go-path"))
+            .env("GOFLAGS", "-mod=mod")
+            .env("GOPROXY", "off")
+            .env("GOTOOLCHAIN", "local")
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run `go` ({e}): the beego interop tests need the Go toolchain; \
+                     run `scripts/test-servers.sh start`, which installs it"
+                )
+            });
+        assert!(
+            out.status.success(),
+            "go build of tests/go/gobpeer failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        bin
+    })
+}
+
+/// Runs the peer in `mode` with `input` on stdin; returns stdout.
+fn run(mode: &str, input: &[u8]) -> Vec<u8> {
+    let mut child = Command::new(peer())
+        .arg(mode)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start gobpeer");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write to gobpeer");
+    let out = child.wait_with_output().expect("wait for gobpeer");
+    assert!(
+        out.status.success(),
+        "gobpeer {mode} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Go's view of a stored session: key (as Go prints it) => `%T: value`.
+fn describe(bytes: &[u8]) -> BTreeMap<String, String> {
+    String::from_utf8(run("describe", bytes))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once(" => ").expect("describe line");
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+fn key(k: &str) -> String {
+    format!("string({k:?})")
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+#[serde(rename_all = "PascalCase")]
+struct User {
+    name: String,
+    age: i64,
+    tags: Vec<String>,
+    score: f64,
+    admin: bool,
+    #[serde(with = "serde_bytes")]
+    avatar: Vec<u8>,
+}
+
+fn redis_addr() -> String {
+    redis_url("ACTIX_BEE_REDIS_URL", "redis://127.0.0.1:6379/")
+        .trim_start_matches("redis://")
+        .to_owned()
+}
+
+/// A unique id prefix per manager, so tests never see each other's keys.
+fn id_prefix() -> String {
+    let n: u64 = rand::random();
+    format!("beegotest{n:016x}_")
+}
+
+fn beego_config(provider_config: String) -> ManagerConfig {
+    let mut cfg = ManagerConfig::default();
+    cfg.store_format = Format::Beego;
+    cfg.session_id_hash_func = HashFunc::None;
+    cfg.session_id_prefix = id_prefix();
+    cfg.provider_config = provider_config;
+    cfg
+}
+
+async fn redis_manager() -> Manager {
+    Manager::new("redis", beego_config(format!("{},10,,0", redis_addr())))
+        .await
+        .expect("beego-format redis manager")
+}
+
+fn cookie(sid: &SessionId) -> RequestIds<'_> {
+    RequestIds {
+        cookie: Some(sid.as_str()),
+        ..Default::default()
+    }
+}
+
+async fn redis_conn() -> redis::aio::MultiplexedConnection {
+    raw(&redis_url("ACTIX_BEE_REDIS_URL", "redis://127.0.0.1:6379/")).await
+}
+
+/// Stores `bytes` under the raw id, as beego's redis provider does.
+async fn beego_put(conn: &mut redis::aio::MultiplexedConnection, sid: &SessionId, bytes: &[u8]) {
+    let _: () = conn.set_ex(sid.as_str(), bytes, 3600).await.unwrap();
+}
+
+async fn beego_get(
+    conn: &mut redis::aio::MultiplexedConnection,
+    sid: &SessionId,
+) -> Option<Vec<u8>> {
+    conn.get(sid.as_str()).await.unwrap()
+}
+
+#[actix_rt::test]
+async fn redis_reads_go_values_and_writes_go_types() {
+    let m = redis_manager().await;
+    let mut conn = redis_conn().await;
+    let fixture = run("encode-fixture", b"");
+    let before = describe(&fixture);
+    let sid = m.new_session_id().unwrap();
+    assert_eq!(sid.as_str().len(), m.config().session_id_prefix.len() + 32);
+    beego_put(&mut conn, &sid, &fixture).await;
+
+    let s = m.session_start(&cookie(&sid)).await.unwrap();
+    assert_eq!(
+        s.session_id().await.unwrap(),
+        sid,
+        "beego's session is adopted"
+    );
+    assert_eq!(s.get::<bool>("bool").await.unwrap(), Some(true));
+    assert_eq!(s.get::<i64>("int").await.unwrap(), Some(-42));
+    assert_eq!(s.get::<i8>("int8").await.unwrap(), Some(-8));
+    assert_eq!(s.get::<i32>("int32").await.unwrap(), Some(-320_000));
+    assert_eq!(s.get::<i64>("int64").await.unwrap(), Some(-(1 << 40)));
+    assert_eq!(s.get::<u64>("uint64").await.unwrap(), Some(u64::MAX));
+    assert_eq!(s.get::<u8>("uint8").await.unwrap(), Some(200));
+    assert_eq!(s.get::<f32>("float32").await.unwrap(), Some(1.5));
+    assert_eq!(s.get::<f64>("float64").await.unwrap(), Some(3.25));
+    assert_eq!(
+        s.get::<String>("string").await.unwrap().as_deref(),
+        Some("hello, 世界")
+    );
+    assert_eq!(
+        s.get::<Vec<u8>>("bytes").await.unwrap(),
+        Some(vec![0, 1, 2, 255])
+    );
+    assert_eq!(
+        s.get::<Vec<String>>("strings").await.unwrap(),
+        Some(vec!["a".into(), "b".into()])
+    );
+    assert_eq!(
+        s.get::<Vec<i64>>("ints").await.unwrap(),
+        Some(vec![1, -2, 3])
+    );
+    assert_eq!(s.get::<[i64; 3]>("array").await.unwrap(), Some([7, 8, 9]));
+    assert_eq!(
+        s.get::<BTreeMap<String, String>>("map_ss").await.unwrap(),
+        Some(BTreeMap::from([("x".into(), "y".into())]))
+    );
+    assert_eq!(
+        s.get::<BTreeMap<i64, i64>>("map_ii").await.unwrap(),
+        Some(BTreeMap::from([(2, 4)]))
+    );
+    let user = s.get::<User>("user").await.unwrap().unwrap();
+    assert_eq!(
+        (user.name.as_str(), user.age, user.admin),
+        ("asta", 32, true)
+    );
+    assert_eq!(
+        s.get::<String>("role").await.unwrap().as_deref(),
+        Some("admin")
+    );
+    assert!(
+        s.get::<i64>("string").await.is_err(),
+        "a string is not an int"
+    );
+
+    // Changed keys keep their Go type; new keys get natural Go types.
+    s.set("int", &43).await.unwrap();
+    s.set("int32", &5).await.unwrap();
+    s.set("float32", &2.5).await.unwrap();
+    s.set("user", &User { age: 33, ..user }).await.unwrap();
+    s.set("new_int", &7).await.unwrap();
+    s.set("new_str", "rust").await.unwrap();
+    s.set("new_float", &0.5).await.unwrap();
+    s.set("new_bool", &false).await.unwrap();
+    s.set("new_list", &vec!["a", "b"]).await.unwrap();
+    s.set("new_map", &BTreeMap::from([("k", 1)])).await.unwrap();
+    s.set("new_bytes", &serde_bytes::ByteBuf::from(vec![9u8]))
+        .await
+        .unwrap();
+    assert!(
+        s.set("nil", &None::<i32>).await.is_err(),
+        "beego cannot store nil"
+    );
+    s.delete("empty").await.unwrap();
+    m.session_release(&s).await.unwrap();
+
+    let after = describe(&beego_get(&mut conn, &sid).await.expect("still stored"));
+    assert_eq!(after[&key("int")], "int: int(43)");
+    assert_eq!(after[&key("int32")], "int32: int32(5)");
+    assert_eq!(after[&key("float32")], "float32: float32(2.5)");
+    assert!(after[&key("user")]
+        .starts_with("main.User: main.User{Name: string(\"asta\"), Age: int(33)"));
+    assert_eq!(after[&key("new_int")], "int: int(7)");
+    assert_eq!(after[&key("new_str")], "string: string(\"rust\")");
+    assert_eq!(after[&key("new_float")], "float64: float64(0.5)");
+    assert_eq!(after[&key("new_bool")], "bool: bool(false)");
+    assert!(after[&key("new_list")].starts_with("[]interface {}: "));
+    assert!(after[&key("new_map")].starts_with("map[string]interface {}: "));
+    assert_eq!(after[&key("new_bytes")], "[]uint8: []uint8{uint8(0x9)}");
+    assert!(!after.contains_key(&key("empty")));
+    // Everything the app did not touch, the non-string key 12 included, is
+    // exactly what Go stored.
+    let touched = ["int", "int32", "float32", "user", "empty"].map(key);
+    for (k, v) in &before {
+        if !touched.contains(k) {
+            assert_eq!(after.get(k), Some(v), "unchanged key {k}");
+        }
+    }
+    assert_eq!(after["int(12)"], "int: int(234)");
+    let ttl: i64 = conn.ttl(sid.as_str()).await.unwrap();
+    assert!(ttl > 3500 && ttl <= 3600, "ttl {ttl}");
+    let _: () = conn.del(sid.as_str()).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn redis_fifty_parallel_writes_lose_nothing() {
+    let m = redis_manager().await;
+    let mut conn = redis_conn().await;
+    let sid = m.new_session_id().unwrap();
+    beego_put(&mut conn, &sid, &run("encode-fixture", b"")).await;
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let m = m.clone();
+        let sid = sid.clone();
+        tasks.push(actix_rt::spawn(async move {
+            let s = m.session_start(&cookie(&sid)).await.unwrap();
+            s.set(&format!("k{i}"), &i).await.unwrap();
+            m.session_release(&s).await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let after = describe(&beego_get(&mut conn, &sid).await.unwrap());
+    for i in 0..50 {
+        assert_eq!(after[&key(&format!("k{i}"))], format!("int: int({i})"));
+    }
+    assert_eq!(after[&key("int")], "int: int(-42)");
+    let _: () = conn.del(sid.as_str()).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn redis_destroyed_session_stays_gone_and_regenerate_moves_it() {
+    let m = redis_manager().await;
+    let mut conn = redis_conn().await;
+    let sid = m.new_session_id().unwrap();
+    beego_put(&mut conn, &sid, &run("encode-fixture", b"")).await;
+
+    // A slow request still holds the session while another logs out.
+    let slow = m.session_start(&cookie(&sid)).await.unwrap();
+    let logout = m.session_start(&cookie(&sid)).await.unwrap();
+    m.session_destroy(&logout).await.unwrap();
+    slow.set("late", &1).await.unwrap();
+    m.session_release(&slow).await.unwrap();
+    assert_eq!(beego_get(&mut conn, &sid).await, None, "no resurrection");
+
+    // Regenerate: the data moves to the new id, the old id is gone.
+    let sid = m.new_session_id().unwrap();
+    beego_put(&mut conn, &sid, &run("encode-fixture", b"")).await;
+    let s = m.session_start(&cookie(&sid)).await.unwrap();
+    m.session_regenerate_id(&s).await.unwrap();
+    let new = s.session_id().await.unwrap();
+    assert_ne!(new, sid);
+    m.session_release(&s).await.unwrap();
+    assert_eq!(beego_get(&mut conn, &sid).await, None);
+    let moved = describe(&beego_get(&mut conn, &new).await.unwrap());
+    assert_eq!(moved[&key("int")], "int: int(-42)");
+
+    // beego's regenerate of an unknown id stores "": an empty session.
+    let empty = m.new_session_id().unwrap();
+    beego_put(&mut conn, &empty, b"").await;
+    let s = m.session_start(&cookie(&empty)).await.unwrap();
+    assert_eq!(s.session_id().await.unwrap(), empty);
+    s.set("n", &1).await.unwrap();
+    m.session_release(&s).await.unwrap();
+    let got = describe(&beego_get(&mut conn, &empty).await.unwrap());
+    assert_eq!(got[&key("n")], "int: int(1)");
+    let _: () = conn.del(&[new.as_str(), empty.as_str()]).await.unwrap();
+}
+
+#[actix_rt::test]
+async fn redis_cluster_regenerate_across_slots() {
+    let seeds = env_or(
+        "ACTIX_BEE_REDIS_CLUSTER_NODES",
+        "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003,127.0.0.1:7004,127.0.0.1:7005,127.0.0.1:7006",
+    );
+    let cfg = beego_config(format!(r#"{{"save_path":"{}"}}"#, seeds.replace(',', ";")));
+    let m = Manager::new("redis_cluster", cfg)
+        .await
+        .expect("beego-format redis_cluster manager (run scripts/test-servers.sh start)");
+    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    s.set("uid", &7).await.unwrap();
+    m.session_release(&s).await.unwrap();
+    // Regenerate many times: ids land in different slots.
+    for _ in 0..8 {
+        m.session_regenerate_id(&s).await.unwrap();
+        m.session_release(&s).await.unwrap();
+    }
+    let sid = s.session_id().await.unwrap();
+    let again = m.session_start(&cookie(&sid)).await.unwrap();
+    assert_eq!(again.session_id().await.unwrap(), sid);
+    assert_eq!(again.get::<i64>("uid").await.unwrap(), Some(7));
+    m.session_destroy(&again).await.unwrap();
+}
+
+/// beego's file path of `sid` under `dir`: `dir/s[0]/s[1]/sid`.
+fn beego_file(dir: &std::path::Path, sid: &SessionId) -> PathBuf {
+    let s = sid.as_str();
+    dir.join(&s[0..1]).join(&s[1..2]).join(s)
+}
+
+/// Writes `bytes` where beego's file provider would (dirs 0755, file 0600).
+fn beego_file_put(dir: &std::path::Path, sid: &SessionId, bytes: &[u8]) {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let path = beego_file(dir, sid);
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(path.parent().unwrap())
+        .unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .unwrap();
+    f.write_all(bytes).unwrap();
+}
+
+async fn file_manager(dir: &std::path::Path) -> Manager {
+    Manager::new("file", beego_config(dir.display().to_string()))
+        .await
+        .expect("beego-format file manager")
+}
+
+#[actix_rt::test]
+async fn file_reads_go_values_and_writes_go_types() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sessions");
+    let m = file_manager(&dir).await;
+    let fixture = run("encode-fixture", b"");
+    let before = describe(&fixture);
+    let sid = m.new_session_id().unwrap();
+    beego_file_put(&dir, &sid, &fixture);
+
+    let s = m.session_start(&cookie(&sid)).await.unwrap();
+    assert_eq!(
+        s.session_id().await.unwrap(),
+        sid,
+        "beego's session is adopted"
+    );
+    assert_eq!(s.get::<i64>("int").await.unwrap(), Some(-42));
+    assert_eq!(s.get::<u16>("uint16").await.unwrap(), Some(65535));
+    assert_eq!(s.get::<f64>("float64").await.unwrap(), Some(3.25));
+    assert_eq!(s.get::<bool>("bool").await.unwrap(), Some(true));
+    assert_eq!(
+        s.get::<Vec<u8>>("bytes").await.unwrap(),
+        Some(vec![0, 1, 2, 255])
+    );
+    assert_eq!(
+        s.get::<BTreeMap<i64, String>>("map_is").await.unwrap(),
+        Some(BTreeMap::from([(1, "one".into())]))
+    );
+    let user = s.get::<User>("user").await.unwrap().unwrap();
+    assert_eq!(user.tags, ["go", "rust"]);
+    s.set("int", &1).await.unwrap();
+    s.set("user", &User { age: 40, ..user }).await.unwrap();
+    s.set("new_str", "file").await.unwrap();
+    m.session_release(&s).await.unwrap();
+
+    let after = describe(&std::fs::read(beego_file(&dir, &sid)).unwrap());
+    assert_eq!(after[&key("int")], "int: int(1)");
+    assert!(after[&key("user")]
+        .starts_with("main.User: main.User{Name: string(\"asta\"), Age: int(40)"));
+    assert_eq!(after[&key("new_str")], "string: string(\"file\")");
+    let touched = ["int", "user"].map(key);
+    for (k, v) in &before {
+        if !touched.contains(k) {
+            assert_eq!(after.get(k), Some(v), "unchanged key {k}");
+        }
+    }
+
+    // 50 parallel writes to different keys of one session lose nothing.
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let m = m.clone();
+        let sid = sid.clone();
+        tasks.push(actix_rt::spawn(async move {
+            let s = m.session_start(&cookie(&sid)).await.unwrap();
+            s.set(&format!("k{i}"), &i).await.unwrap();
+            m.session_release(&s).await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let after = describe(&std::fs::read(beego_file(&dir, &sid)).unwrap());
+    for i in 0..50 {
+        assert_eq!(after[&key(&format!("k{i}"))], format!("int: int({i})"));
+    }
+
+    // A destroyed session does not come back from a slower request.
+    let slow = m.session_start(&cookie(&sid)).await.unwrap();
+    let logout = m.session_start(&cookie(&sid)).await.unwrap();
+    m.session_destroy(&logout).await.unwrap();
+    slow.set("late", &1).await.unwrap();
+    m.session_release(&slow).await.unwrap();
+    assert!(!beego_file(&dir, &sid).exists(), "no resurrection");
+
+    // An empty file (beego's new session) is an empty session.
+    let empty = m.new_session_id().unwrap();
+    beego_file_put(&dir, &empty, b"");
+    let s = m.session_start(&cookie(&empty)).await.unwrap();
+    assert_eq!(s.session_id().await.unwrap(), empty);
+    s.set("n", &2).await.unwrap();
+    m.session_release(&s).await.unwrap();
+    let got = describe(&std::fs::read(beego_file(&dir, &empty)).unwrap());
+    assert_eq!(got[&key("n")], "int: int(2)");
+}
+
+fn memcache_client() -> memcache::Client {
+    let addr = env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311");
+    memcache::Client::connect(format!("memcache://{addr}?timeout=3")).unwrap_or_else(|e| {
+        panic!("memcached at {addr} is not reachable ({e}); run scripts/test-servers.sh start")
+    })
+}
+
+#[actix_rt::test]
+async fn memcache_reads_go_values_and_writes_go_types() {
+    let addr = env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311");
+    let m = Manager::new("memcache", beego_config(addr))
+        .await
+        .expect("beego-format memcache manager");
+    let mc = memcache_client();
+    let fixture = run("encode-fixture", b"");
+    let before = describe(&fixture);
+    let sid = m.new_session_id().unwrap();
+    // beego's memcache provider: key = raw id, value = gob, TTL = lifetime.
+    mc.set(sid.as_str(), fixture.as_slice(), 3600).unwrap();
+    let get = |sid: &SessionId| -> Option<Vec<u8>> { mc.get(sid.as_str()).unwrap() };
+
+    let s = m.session_start(&cookie(&sid)).await.unwrap();
+    assert_eq!(
+        s.session_id().await.unwrap(),
+        sid,
+        "beego's session is adopted"
+    );
+    assert_eq!(s.get::<i64>("int").await.unwrap(), Some(-42));
+    assert_eq!(s.get::<i16>("int16").await.unwrap(), Some(1600));
+    assert_eq!(s.get::<u32>("uint32").await.unwrap(), Some(4_000_000_000));
+    assert_eq!(s.get::<f32>("float32").await.unwrap(), Some(1.5));
+    assert_eq!(s.get::<String>("empty").await.unwrap().as_deref(), Some(""));
+    let user = s.get::<User>("user").await.unwrap().unwrap();
+    assert_eq!(user.avatar, [1]);
+    s.set("int16", &-7).await.unwrap();
+    s.set(
+        "user",
+        &User {
+            name: "rs".into(),
+            ..user
+        },
+    )
+    .await
+    .unwrap();
+    s.set("new_list", &vec![1, 2]).await.unwrap();
+    m.session_release(&s).await.unwrap();
+
+    let after = describe(&get(&sid).expect("still stored"));
+    assert_eq!(after[&key("int16")], "int16: int16(-7)");
+    assert!(after[&key("user")].starts_with("main.User: main.User{Name: string(\"rs\")"));
+    assert_eq!(
+        after[&key("new_list")],
+        "[]interface {}: []interface {}{int(1), int(2)}"
+    );
+    let touched = ["int16", "user"].map(key);
+    for (k, v) in &before {
+        if !touched.contains(k) {
+            assert_eq!(after.get(k), Some(v), "unchanged key {k}");
+        }
+    }
+
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let m = m.clone();
+        let sid = sid.clone();
+        tasks.push(actix_rt::spawn(async move {
+            let s = m.session_start(&cookie(&sid)).await.unwrap();
+            s.set(&format!("k{i}"), &i).await.unwrap();
+            m.session_release(&s).await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let after = describe(&get(&sid).unwrap());
+    for i in 0..50 {
+        assert_eq!(after[&key(&format!("k{i}"))], format!("int: int({i})"));
+    }
+
+    let slow = m.session_start(&cookie(&sid)).await.unwrap();
+    let logout = m.session_start(&cookie(&sid)).await.unwrap();
+    m.session_destroy(&logout).await.unwrap();
+    slow.set("late", &1).await.unwrap();
+    m.session_release(&slow).await.unwrap();
+    assert_eq!(get(&sid), None, "no resurrection");
+}
+
+#[actix_rt::test]
+async fn redis_sentinel_beego_format_round_trip() {
+    let sentinels = env_or(
+        "ACTIX_BEE_SENTINELS",
+        "127.0.0.1:26390,127.0.0.1:26391,127.0.0.1:26392",
+    );
+    let master = env_or("ACTIX_BEE_SENTINEL_MASTER", "mymaster");
+    let cfg = beego_config(format!("{},10,,0,{master}", sentinels.replace(',', ";")));
+    let m = Manager::new("redis_sentinel", cfg)
+        .await
+        .expect("beego-format redis_sentinel manager (run scripts/test-servers.sh start)");
+    // The same commands as `redis` (checked against Go above), through a
+    // sentinel-discovered master: write, read, regenerate, destroy.
+    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    s.set("uid", &7).await.unwrap();
+    m.session_release(&s).await.unwrap();
+    let sid = s.session_id().await.unwrap();
+    let again = m.session_start(&cookie(&sid)).await.unwrap();
+    assert_eq!(again.get::<i64>("uid").await.unwrap(), Some(7));
+    again.set("name", "bee").await.unwrap();
+    m.session_regenerate_id(&again).await.unwrap();
+    m.session_release(&again).await.unwrap();
+    let new = again.session_id().await.unwrap();
+    let back = m.session_start(&cookie(&new)).await.unwrap();
+    assert_eq!(
+        back.get::<String>("name").await.unwrap().as_deref(),
+        Some("bee")
+    );
+    assert_eq!(back.get::<i64>("uid").await.unwrap(), Some(7));
+    m.session_destroy(&back).await.unwrap();
+}
+
+/// Reads, writes, 50 parallel writes and a destroy through `m`, with the
+/// backend's raw `put`/`get` of beego's bytes under a raw id.
+async fn shared_session_checks(
+    m: &Manager,
+    put: impl Fn(&str, Vec<u8>),
+    get: impl Fn(&str) -> Option<Vec<u8>>,
+) {
+    let fixture = run("encode-fixture", b"");
+    let before = describe(&fixture);
+    let sid = m.new_session_id().unwrap();
+    put(sid.as_str(), fixture);
+
+    let s = m.session_start(&cookie(&sid)).await.unwrap();
+    assert_eq!(
+        s.session_id().await.unwrap(),
+        sid,
+        "beego's session is adopted"
+    );
+    assert_eq!(s.get::<i64>("int").await.unwrap(), Some(-42));
+    assert_eq!(s.get::<u64>("uint64").await.unwrap(), Some(u64::MAX));
+    assert_eq!(s.get::<f64>("float64").await.unwrap(), Some(3.25));
+    assert_eq!(s.get::<bool>("bool").await.unwrap(), Some(true));
+    assert_eq!(
+        s.get::<Vec<u8>>("bytes").await.unwrap(),
+        Some(vec![0, 1, 2, 255])
+    );
+    assert_eq!(
+        s.get::<String>("string").await.unwrap().as_deref(),
+        Some("hello, 世界")
+    );
+    let user = s.get::<User>("user").await.unwrap().unwrap();
+    assert_eq!(user.name, "asta");
+    s.set("int", &5).await.unwrap();
+    s.set("user", &User { age: 50, ..user }).await.unwrap();
+    s.set("new_map", &BTreeMap::from([("a", "b")]))
+        .await
+        .unwrap();
+    m.session_release(&s).await.unwrap();
+
+    let after = describe(&get(sid.as_str()).expect("still stored"));
+    assert_eq!(after[&key("int")], "int: int(5)");
+    assert!(after[&key("user")]
+        .starts_with("main.User: main.User{Name: string(\"asta\"), Age: int(50)"));
+    assert!(after[&key("new_map")].starts_with("map[string]interface {}: "));
+    let touched = ["int", "user"].map(key);
+    for (k, v) in &before {
+        if !touched.contains(k) {
+            assert_eq!(after.get(k), Some(v), "unchanged key {k}");
+        }
+    }
+
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let m = m.clone();
+        let sid = sid.clone();
+        tasks.push(actix_rt::spawn(async move {
+            let s = m.session_start(&cookie(&sid)).await.unwrap();
+            s.set(&format!("k{i}"), &i).await.unwrap();
+            m.session_release(&s).await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let after = describe(&get(sid.as_str()).unwrap());
+    for i in 0..50 {
+        assert_eq!(after[&key(&format!("k{i}"))], format!("int: int({i})"));
+    }
+
+    let slow = m.session_start(&cookie(&sid)).await.unwrap();
+    let logout = m.session_start(&cookie(&sid)).await.unwrap();
+    m.session_destroy(&logout).await.unwrap();
+    slow.set("late", &1).await.unwrap();
+    m.session_release(&slow).await.unwrap();
+    assert_eq!(get(sid.as_str()), None, "no resurrection");
+}
+
+/// Runs blocking client work off the async thread.
+fn off_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::spawn(f).join().unwrap()
+}
+
+fn test_table() -> String {
+    let n: u32 = rand::random();
+    format!("bee_t_beego_{n:08x}")
+}
+
+#[actix_rt::test]
+async fn mysql_shares_beegos_session_table() {
+    use mysql::prelude::Queryable;
+    let url = env_or("ACTIX_BEE_MYSQL_URL", "mysql://root@127.0.0.1:3306/test");
+    let table = test_table();
+    let pool = {
+        let url = url.clone();
+        off_thread(move || {
+            mysql::Pool::new(url.as_str()).unwrap_or_else(|e| {
+                panic!("MariaDB not reachable ({e}); run scripts/test-servers.sh start")
+            })
+        })
+    };
+    {
+        let (pool, table) = (pool.clone(), table.clone());
+        off_thread(move || {
+            // beego's schema (its README).
+            pool.get_conn()
+                .unwrap()
+                .query_drop(format!(
+                    "CREATE TABLE `{table}` (session_key CHAR(64) NOT NULL, \
+                     session_data BLOB, session_expiry INT(11) UNSIGNED NOT NULL, \
+                     PRIMARY KEY (session_key))"
+                ))
+                .unwrap()
+        });
+    }
+    let mut cfg = beego_config(format!("{url}?table={table}"));
+    cfg.gc_lifetime = 3600;
+    let m = Manager::new("mysql", cfg)
+        .await
+        .expect("beego-format mysql manager");
+    let put = |sid: &str, data: Vec<u8>| {
+        let (pool, table, sid) = (pool.clone(), table.clone(), sid.to_owned());
+        off_thread(move || {
+            pool.get_conn()
+                .unwrap()
+                .exec_drop(
+                    format!("INSERT INTO `{table}` VALUES (?, ?, UNIX_TIMESTAMP())"),
+                    (sid, data),
+                )
+                .unwrap()
+        })
+    };
+    let get = |sid: &str| -> Option<Vec<u8>> {
+        let (pool, table, sid) = (pool.clone(), table.clone(), sid.to_owned());
+        off_thread(move || {
+            pool.get_conn()
+                .unwrap()
+                .exec_first(
+                    format!("SELECT session_data FROM `{table}` WHERE session_key = ?"),
+                    (sid,),
+                )
+                .unwrap()
+        })
+    };
+    shared_session_checks(&m, put, get).await;
+    // beego's GC rule keeps live rows; a native manager refuses the table.
+    m.provider().session_gc().await.unwrap();
+    let mut native = ManagerConfig::default();
+    native.provider_config = format!("{url}?table={table}");
+    let err = Manager::new("mysql", native).await.unwrap_err().to_string();
+    assert!(err.contains("sessionstoreformat = beego"), "{err}");
+    let table2 = table.clone();
+    off_thread(move || {
+        pool.get_conn()
+            .unwrap()
+            .query_drop(format!("DROP TABLE `{table2}`"))
+            .unwrap()
+    });
+}
+
+#[actix_rt::test]
+async fn postgresql_shares_beegos_session_table() {
+    let url = env_or(
+        "ACTIX_BEE_POSTGRES_URL",
+        "postgres://postgres@127.0.0.1:5432/test",
+    );
+    let table = test_table();
+    let client = {
+        let url = url.clone();
+        std::sync::Arc::new(std::sync::Mutex::new(off_thread(move || {
+            postgres::Client::connect(&url, postgres::NoTls).unwrap_or_else(|e| {
+                panic!("PostgreSQL not reachable ({e}); run scripts/test-servers.sh start")
+            })
+        })))
+    };
+    let exec = |sql: String| {
+        let c = client.clone();
+        off_thread(move || c.lock().unwrap().batch_execute(&sql).unwrap())
+    };
+    // beego's schema (its README).
+    exec(format!(
+        "CREATE TABLE \"{table}\" (session_key CHAR(64) NOT NULL, session_data BYTEA, \
+         session_expiry TIMESTAMP NOT NULL, CONSTRAINT \"{table}_pk\" PRIMARY KEY(session_key))"
+    ));
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let m = Manager::new(
+        "postgresql",
+        beego_config(format!("{url}{sep}table={table}")),
+    )
+    .await
+    .expect("beego-format postgresql manager");
+    let put = |sid: &str, data: Vec<u8>| {
+        let (c, table, sid) = (client.clone(), table.clone(), sid.to_owned());
+        off_thread(move || {
+            // beego writes time.Now().Format(RFC3339).
+            c.lock()
+                .unwrap()
+                .execute(
+                    &format!("INSERT INTO \"{table}\" VALUES ($1, $2, now()::timestamp)"),
+                    &[&sid, &data],
+                )
+                .unwrap();
+        })
+    };
+    let get = |sid: &str| -> Option<Vec<u8>> {
+        let (c, table, sid) = (client.clone(), table.clone(), sid.to_owned());
+        off_thread(move || {
+            c.lock()
+                .unwrap()
+                .query_opt(
+                    &format!("SELECT session_data FROM \"{table}\" WHERE session_key = $1"),
+                    &[&sid],
+                )
+                .unwrap()
+                .map(|row| row.get::<_, Vec<u8>>(0))
+        })
+    };
+    shared_session_checks(&m, put, get).await;
+    m.provider().session_gc().await.unwrap();
+    let mut native = ManagerConfig::default();
+    native.provider_config = format!("{url}{sep}table={table}");
+    let err = Manager::new("postgresql", native)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sessionstoreformat = beego"), "{err}");
+    exec(format!("DROP TABLE \"{table}\""));
+    // The sync client must not be dropped on the async thread either.
+    off_thread(move || drop(client));
+}
+
+#[actix_rt::test]
+async fn beego_format_needs_beego_ids() {
+    let mut cfg = beego_config(format!("{},10,,0", redis_addr()));
+    cfg.session_id_hash_func = HashFunc::Sha1;
+    let err = Manager::new("redis", cfg).await.unwrap_err().to_string();
+    assert!(err.contains("sessionhashfunc = none"), "{err}");
+    let m = redis_manager().await;
+    assert!(m.set_hash_func(HashFunc::Sha1, "k").is_err());
+    m.set_hash_func(HashFunc::None, "").unwrap();
+    let err = Manager::new("memory", beego_config(String::new()))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sessionstoreformat"), "{err}");
+}
