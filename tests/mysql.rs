@@ -97,8 +97,8 @@ async fn collisions_and_expired_rows() {
 }
 
 #[actix_rt::test]
-async fn gc_deletes_in_batches() {
-    sql_common::gc_deletes_in_batches::<Mysql>().await;
+async fn gc_deletes_thousands_of_expired_rows_and_no_live_one() {
+    sql_common::gc_deletes_thousands_of_expired_rows_and_no_live_one::<Mysql>().await;
 }
 
 /// beego's go-sql-driver DSN form works against the server.

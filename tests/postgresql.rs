@@ -117,8 +117,8 @@ async fn collisions_and_expired_rows() {
 }
 
 #[actix_rt::test]
-async fn gc_deletes_in_batches() {
-    sql_common::gc_deletes_in_batches::<Postgres>().await;
+async fn gc_deletes_thousands_of_expired_rows_and_no_live_one() {
+    sql_common::gc_deletes_thousands_of_expired_rows_and_no_live_one::<Postgres>().await;
 }
 
 /// A libpq `key=value` conninfo string works against the server.

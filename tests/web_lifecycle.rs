@@ -278,6 +278,19 @@ async fn templates_are_html_escaped_and_a_missing_one_is_a_fixed_500() {
     assert_eq!(body(res).await, "Internal Server Error");
 }
 
+/// In the dev run mode, as in beego, the error page says what went wrong;
+/// in any other mode it says nothing but the status.
+#[actix_web::test]
+async fn in_dev_mode_a_template_error_is_shown_on_the_page() {
+    let (app, _) = probe_app(config(|c| c.run_mode = "dev".into())).await;
+    let res = test::call_service(&app, TestRequest::get().uri("/missing").to_request()).await;
+    assert_eq!(res.status(), 500);
+    let page = body(res).await;
+    assert!(page.starts_with("Internal Server Error"), "{page}");
+    assert!(page.contains("no-such-template.tpl"), "{page}");
+    assert!(page.contains("not found"), "{page}");
+}
+
 #[actix_web::test]
 async fn unimplemented_methods_are_405() {
     let (app, _) = probe_app(config(|_| {})).await;

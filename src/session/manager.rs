@@ -6,8 +6,6 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-#[cfg(doc)]
-use super::error::Error;
 use super::error::{Error, Result};
 use super::gc::GcTask;
 use super::handle::Session;
