@@ -196,24 +196,10 @@ async fn reconnects_after_the_server_kills_connections() {
     drop_table::<Mysql>(&table).await;
 }
 
-/// Through a proxy of the test's own in front of the shared server: kill
-/// and freeze under load (tests/support/faults.rs); a call deadline of 2 s.
+/// Kill and freeze through a proxy of the test's own (tests/support/faults.rs).
 #[actix_web::test]
 async fn backend_faults_give_503s_in_time_and_recover() {
-    let url = std::env::var("ACTIX_BEE_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
-    let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
-    let (user, rest) = rest.split_once('@').expect("user@host in the URL");
-    let host = rest.split('/').next().expect("host:port");
-    let target = std::net::ToSocketAddrs::to_socket_addrs(host)
-        .expect("address")
-        .next()
-        .expect("one address");
-    let proxy = proxy::FaultProxy::start(target);
-    let table = table_name();
-    let config = format!("mysql://{user}@{}/test?prefer_socket=false&table={table}&connect_timeout=1s&call_timeout=2s", proxy.addr());
-    faults::kill_and_freeze("mysql", config, &proxy, Duration::from_secs(4)).await;
-    drop_table::<Mysql>(&table).await;
+    sql_common::backend_faults::<Mysql>("mysql").await;
 }
 
 /// A beego `session` table (expiry in unix seconds) is refused by the

@@ -338,3 +338,26 @@ pub async fn gc_deletes_thousands_of_expired_rows_and_no_live_one<E: Engine>() {
     assert!(provider.session_exist(&live).await.unwrap());
     drop_table::<E>(&table).await;
 }
+
+/// Through a proxy of the test's own in front of the shared server: kill
+/// and freeze under load (tests/support/faults.rs), with a call deadline of
+/// 2 s. The calling binary declares the `faults` and `proxy` modules.
+pub async fn backend_faults<E: Engine>(engine: &str) {
+    let url = E::url();
+    let after_user = url.split_once('@').map_or(url.as_str(), |(_, rest)| rest);
+    let host = after_user
+        .split(['/', '?'])
+        .next()
+        .expect("host:port in the URL");
+    let target = std::net::ToSocketAddrs::to_socket_addrs(host)
+        .expect("address")
+        .next()
+        .expect("one address");
+    let proxy = crate::proxy::FaultProxy::start(target);
+    let through = url.replacen(host, &proxy.addr().to_string(), 1);
+    let sep = if through.contains('?') { '&' } else { '?' };
+    let table = table_name();
+    let config = format!("{through}{sep}table={table}&connect_timeout=1&call_timeout=2s");
+    crate::faults::kill_and_freeze(engine, config, &proxy, Duration::from_secs(4)).await;
+    drop_table::<E>(&table).await;
+}
