@@ -1,12 +1,9 @@
 //! The `cookie` engine: the whole session lives in the client's cookie,
-//! sealed with AES-256-GCM.
+//! sealed with AES-256-GCM (`native`), or in beego's cookie format
+//! (`beego`) with `sessionstoreformat = beego`; `config` reads the JSON
+//! both share.
 
-use actix_web::cookie::Key;
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
 use async_trait::async_trait;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
-use base64::Engine as _;
 
 use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
@@ -15,31 +12,39 @@ use crate::session::id::{IdFormat, SessionId};
 use crate::session::record::{Lifetimes, SessionRecord};
 use crate::session::store::{Released, Write};
 
+mod beego;
+mod config;
+mod native;
+
+use beego::BeegoSeal;
+use native::{NativeSeal, SESSION_ID_LEN};
+
 /// Largest cookie (name, `=` and value) browsers are required to keep.
 pub const MAX_COOKIE_BYTES: usize = 4096;
-const NONCE_LEN: usize = 12;
-const TAG_LEN: usize = 16;
-const SESSION_ID_LEN: usize = 16;
-const PAYLOAD_VERSION: u8 = 1;
-/// Clock skew tolerated on the times inside a cookie.
+/// Clock skew tolerated on the times inside a native cookie.
 const SKEW_MS: u64 = 60_000;
-const DEFAULT_COOKIE_NAME: &str = "beegosessionID";
 const NAME: &str = "cookie";
 
-/// What a sealed cookie holds besides the record.
+/// What a cookie holds besides the record.
 struct Opened {
     record: SessionRecord,
+    /// The native payload's random per-session id (zeros in beego's format,
+    /// which has none).
     session_id: [u8; SESSION_ID_LEN],
     /// True when an older key of the ring opened it.
     old_key: bool,
 }
 
+/// How cookies are sealed: one variant per storage format.
+enum Seal {
+    Native(NativeSeal),
+    /// Boxed: its expanded AES and HMAC keys are large.
+    Beego(Box<BeegoSeal>),
+}
+
 /// The cookie engine's "records": sealed states that live in the clients.
 pub(crate) struct Sealed {
-    /// The key ring: the first seals, all open.
-    ciphers: Vec<Aes256Gcm>,
-    /// Associated data: binds the cookie to its name.
-    aad: Vec<u8>,
+    seal: Seal,
     /// Longest sealed value that fits the cookie with its name.
     max_value: usize,
     lifetimes: Lifetimes,
@@ -48,40 +53,23 @@ pub(crate) struct Sealed {
 
 impl std::fmt::Debug for Sealed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sealed").finish_non_exhaustive()
+        f.debug_struct("Sealed")
+            .field("format", &self.format.name())
+            .finish_non_exhaustive()
     }
 }
 
 impl Sealed {
     fn seal(&self, session_id: &[u8; SESSION_ID_LEN], record: &SessionRecord) -> Result<String> {
-        let Some(cipher) = self.ciphers.first() else {
-            return Err(Error::NotInitialized { engine: NAME });
-        };
         let encoded = self.format.encode(record)?;
-        let mut plain = Vec::with_capacity(1 + SESSION_ID_LEN + encoded.len());
-        plain.push(PAYLOAD_VERSION);
-        plain.extend_from_slice(session_id);
-        plain.extend_from_slice(&encoded);
-        // Too large already before encryption: no need to spend the work.
-        let sealed_len = (NONCE_LEN + plain.len() + TAG_LEN).div_ceil(3) * 4;
-        if sealed_len > self.max_value + 4 {
-            return Err(self.too_large(sealed_len));
+        // Sealing only grows the data: too large already, no need to spend the work.
+        if encoded.len() > self.max_value {
+            return Err(self.too_large(encoded.len()));
         }
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::fill(&mut nonce);
-        let sealed = cipher
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: &plain,
-                    aad: &self.aad,
-                },
-            )
-            .map_err(|_| Error::corrupt("cookie session: sealing failed"))?;
-        let mut data = Vec::with_capacity(NONCE_LEN + sealed.len());
-        data.extend_from_slice(&nonce);
-        data.extend_from_slice(&sealed);
-        let token = URL_SAFE_NO_PAD.encode(&data);
+        let token = match &self.seal {
+            Seal::Native(seal) => seal.seal(session_id, &encoded)?,
+            Seal::Beego(seal) => seal.encode(&encoded, unix_seconds(record.accessed_ms)),
+        };
         if token.len() > self.max_value {
             return Err(self.too_large(token.len()));
         }
@@ -103,65 +91,54 @@ impl Sealed {
     }
 
     /// Opens a token; `Ok(None)` for anything forged, damaged, foreign or
-    /// expired (client input, not stored data), [`Error::Corrupt`] for a
-    /// token this engine sealed whose record does not decode. Never panics,
+    /// expired (client input, not stored data), [`Error::Corrupt`] for an
+    /// authentic token whose record does not decode. Never panics,
     /// whatever the input.
     fn open(&self, token: &str, now: u64) -> Result<Option<Opened>> {
-        let Some((session_id, encoded, old_key)) = self.unseal(token) else {
-            return Ok(None);
-        };
-        let record = self.format.decode(&encoded)?;
-        let future = now.saturating_add(SKEW_MS);
-        if record.created_ms > future
-            || record.accessed_ms > future
-            || record.created_ms > record.accessed_ms
-            || record.is_expired(&self.lifetimes, now)
-        {
-            return Ok(None);
+        match &self.seal {
+            Seal::Native(seal) => {
+                let Some(unsealed) = seal.unseal(token) else {
+                    return Ok(None);
+                };
+                let record = self.format.decode(&unsealed.encoded)?;
+                let future = now.saturating_add(SKEW_MS);
+                if record.created_ms > future
+                    || record.accessed_ms > future
+                    || record.created_ms > record.accessed_ms
+                    || record.is_expired(&self.lifetimes, now)
+                {
+                    return Ok(None);
+                }
+                Ok(Some(Opened {
+                    record,
+                    session_id: unsealed.session_id,
+                    old_key: unsealed.old_key,
+                }))
+            }
+            Seal::Beego(seal) => match seal.decode(token, unix_seconds(now)) {
+                Ok((gob, ts)) => {
+                    let mut record = self.format.decode(&gob)?;
+                    // beego keeps no creation time: both are the last seal.
+                    let sealed_ms = u64::try_from(ts).unwrap_or(0).saturating_mul(1000);
+                    record.created_ms = sealed_ms;
+                    record.accessed_ms = sealed_ms;
+                    Ok(Some(Opened {
+                        record,
+                        session_id: [0; SESSION_ID_LEN],
+                        old_key: false,
+                    }))
+                }
+                Err(reject) => {
+                    tracing::debug!(?reject, "cookie session: beego cookie refused");
+                    Ok(None)
+                }
+            },
         }
-        Ok(Some(Opened {
-            record,
-            session_id,
-            old_key,
-        }))
-    }
-
-    /// Authenticates and decrypts a token: the per-session id, the encoded
-    /// record and whether an older key opened it.
-    fn unseal(&self, token: &str) -> Option<([u8; SESSION_ID_LEN], Vec<u8>, bool)> {
-        // Bounded before any decoding work.
-        if token.is_empty() || token.len() > MAX_COOKIE_BYTES {
-            return None;
-        }
-        let data = URL_SAFE_NO_PAD.decode(token).ok()?;
-        if data.len() < NONCE_LEN + TAG_LEN + 1 + SESSION_ID_LEN {
-            return None;
-        }
-        let (nonce, sealed) = data.split_at(NONCE_LEN);
-        let payload = Payload {
-            msg: sealed,
-            aad: &self.aad,
-        };
-        let (index, plain) = self.ciphers.iter().enumerate().find_map(|(i, c)| {
-            c.decrypt(Nonce::from_slice(nonce), payload_copy(&payload))
-                .ok()
-                .map(|p| (i, p))
-        })?;
-        let (&version, rest) = plain.split_first()?;
-        if version != PAYLOAD_VERSION || rest.len() < SESSION_ID_LEN {
-            return None;
-        }
-        let (id, encoded) = rest.split_at(SESSION_ID_LEN);
-        let session_id: [u8; SESSION_ID_LEN] = id.try_into().ok()?;
-        Some((session_id, encoded.to_vec(), index > 0))
     }
 }
 
-fn payload_copy<'a>(p: &Payload<'a, 'a>) -> Payload<'a, 'a> {
-    Payload {
-        msg: p.msg,
-        aad: p.aad,
-    }
+fn unix_seconds(ms: u64) -> i64 {
+    i64::try_from(ms / 1000).unwrap_or(i64::MAX)
 }
 
 engine_provider! {
@@ -217,6 +194,36 @@ engine_provider! {
     /// - Two concurrent requests of one client each seal their own view; the
     ///   last cookie the browser stores wins.
     ///
+    /// # beego format
+    ///
+    /// With `sessionstoreformat = beego` the cookie is exactly what beego's
+    /// cookie provider writes and reads (`encodeCookie`/`decodeCookie` in
+    /// beego's `sess_utils.go`), so a cookie sealed by a beego app opens here
+    /// and the reverse: the gob map, AES-CTR under `blockKey` (AES-128, 192
+    /// or 256 by its length: 16, 24 or 32 bytes) with a random 16-byte IV,
+    /// `securityName|unix time|value|` signed with HMAC-SHA256 under
+    /// `securityKey`, all base64url and query-escaped. Give both apps the
+    /// same `securityKey`, `blockKey`, `securityName` and `cookieName`
+    /// (equal to `sessionname`), and the same `sessiongcmaxlifetime`: a
+    /// cookie older than it is refused, by both sides.
+    ///
+    /// Differences from beego, all on the safe side:
+    /// - An empty `securityKey` is a startup error (beego accepts it, and
+    ///   then anyone can sign a session cookie); a missing `blockKey` or
+    ///   `securityName` too (beego makes random ones per process, which no
+    ///   other process can open). `devMode` makes random ones instead.
+    /// - `securityKeys`/`oldKeys` are refused: beego checks one key.
+    /// - The MAC is checked in constant time before anything is decrypted;
+    ///   a cookie that does not open (bad MAC, malformed, expired, over
+    ///   4096 bytes) is an empty new session, never an error or a panic.
+    /// - A cookie up to 60 s in the future opens (clock skew between
+    ///   servers; beego refuses any future time).
+    /// - A session that would not fit in 4096 bytes is [`Error::TooLarge`]
+    ///   at release (beego sends the cookie and browsers drop it).
+    ///
+    /// beego's format has no creation time: the absolute lifetime counts
+    /// from the cookie's last seal.
+    ///
     /// # Examples
     ///
     /// ```
@@ -238,103 +245,6 @@ engine_provider! {
     pub struct CookieProvider(Sealed);
 }
 
-/// The parsed `sessionproviderconfig`.
-struct Config {
-    secrets: Vec<String>,
-    cookie_name: String,
-    security_name: String,
-    dev_mode: bool,
-}
-
-fn parse_config(raw: &str) -> Result<Config> {
-    let raw = raw.trim();
-    let object = if raw.is_empty() {
-        serde_json::Map::new()
-    } else {
-        match serde_json::from_str::<serde_json::Value>(raw) {
-            Ok(serde_json::Value::Object(o)) => o,
-            _ => {
-                return Err(Error::config(
-                    NAME,
-                    "sessionproviderconfig must be a JSON object",
-                ))
-            }
-        }
-    };
-    let get = |name: &str| {
-        object
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    };
-    let string = |name: &str| -> Result<String> {
-        match get(name) {
-            None | Some(serde_json::Value::Null) => Ok(String::new()),
-            Some(serde_json::Value::String(s)) => Ok(s.clone()),
-            Some(_) => Err(Error::config(NAME, format!("{name} must be a string"))),
-        }
-    };
-    let list = |name: &str| -> Result<Vec<String>> {
-        match get(name) {
-            None | Some(serde_json::Value::Null) => Ok(Vec::new()),
-            Some(serde_json::Value::Array(items)) => items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| Error::config(NAME, format!("{name} must hold strings")))
-                })
-                .collect(),
-            Some(_) => Err(Error::config(
-                NAME,
-                format!("{name} must be a list of strings"),
-            )),
-        }
-    };
-    let mut secrets = list("securityKeys")?;
-    if secrets.is_empty() {
-        let primary = string("securityKey")? + &string("blockKey")?;
-        secrets.push(primary);
-    }
-    secrets.extend(list("oldKeys")?);
-    let dev_mode = match get("devMode") {
-        None | Some(serde_json::Value::Null) => false,
-        Some(serde_json::Value::Bool(b)) => *b,
-        Some(_) => return Err(Error::config(NAME, "devMode must be a boolean")),
-    };
-    let cookie_name = Some(string("cookieName")?)
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| DEFAULT_COOKIE_NAME.to_owned());
-    Ok(Config {
-        secrets,
-        cookie_name,
-        security_name: string("securityName")?,
-        dev_mode,
-    })
-}
-
-/// A secret as a cookie `Key`: hex or base64 of at least 64 bytes, else at
-/// least 32 bytes of text to derive from.
-fn parse_key(secret: &str) -> Option<Key> {
-    let secret = secret.trim();
-    let decoded = hex::decode(secret)
-        .ok()
-        .or_else(|| STANDARD.decode(secret).ok())
-        .or_else(|| URL_SAFE.decode(secret).ok())
-        .or_else(|| URL_SAFE_NO_PAD.decode(secret).ok())
-        .filter(|bytes| bytes.len() >= 64);
-    match decoded {
-        Some(bytes) => Key::try_from(bytes.as_slice()).ok(),
-        None if secret.len() >= 32 => Some(Key::derive_from(secret.as_bytes())),
-        None => None,
-    }
-}
-
-fn cipher(key: &Key) -> Result<Aes256Gcm> {
-    Aes256Gcm::new_from_slice(key.encryption())
-        .map_err(|_| Error::config(NAME, "bad encryption key length"))
-}
-
 /// A loaded record whose store reseals on its next release even when the
 /// request changes nothing: MapStore then sees a refresh as due.
 fn reseal_on_release(mut record: SessionRecord) -> SessionRecord {
@@ -348,41 +258,20 @@ impl RecordStore for Sealed {
     const ID_FORMAT: IdFormat = IdFormat::Sealed {
         max_len: MAX_COOKIE_BYTES,
     };
+    const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
 
     async fn open(cx: Cx, config: &str) -> Result<Self> {
-        let config = parse_config(config)?;
-        let mut keys = Vec::new();
-        for (i, secret) in config.secrets.iter().enumerate() {
-            match parse_key(secret) {
-                Some(key) => keys.push(key),
-                None if i == 0 && config.dev_mode => {
-                    tracing::warn!(
-                        "cookie session: devMode with no usable key: using a random key, \
-                         every session dies on restart"
-                    );
-                    keys.push(Key::try_generate().ok_or(Error::Rng)?);
-                }
-                None => {
-                    return Err(Error::config(
-                        NAME,
-                        format!(
-                            "key #{} is missing or too short: give at least 32 random bytes \
-                             (or hex/base64 of 64), or set devMode for development",
-                            i + 1
-                        ),
-                    ))
-                }
-            }
-        }
-        let ciphers = keys.iter().map(cipher).collect::<Result<Vec<_>>>()?;
-        let mut aad = b"actix-bee cookie session v1\0".to_vec();
-        aad.extend_from_slice(config.cookie_name.as_bytes());
-        aad.push(0);
-        aad.extend_from_slice(config.security_name.as_bytes());
+        let config = config::parse(config)?;
+        let seal = match cx.format {
+            Format::Beego => Seal::Beego(Box::new(BeegoSeal::new(
+                &config,
+                cx.lifetimes.idle.as_secs(),
+            )?)),
+            _ => Seal::Native(NativeSeal::new(&config)?),
+        };
         let max_value = MAX_COOKIE_BYTES.saturating_sub(config.cookie_name.len() + 1);
         Ok(Sealed {
-            ciphers,
-            aad,
+            seal,
             max_value,
             lifetimes: cx.lifetimes,
             format: cx.format,
@@ -409,15 +298,18 @@ impl RecordStore for Sealed {
     /// Create, Update and Touch all reseal the request's whole view: the
     /// state is in the client, so there is nothing to merge with. The
     /// per-session id is the one sealed in `sid`, or a new one for a new or
-    /// regenerated session.
+    /// regenerated session (beego's format has none).
     async fn write(&self, w: Write<'_>) -> Result<Released> {
-        let session_id = match self.open(w.sid.as_str(), w.now_ms) {
-            Ok(Some(opened)) => opened.session_id,
-            _ => {
-                let mut id = [0u8; SESSION_ID_LEN];
-                rand::fill(&mut id);
-                id
-            }
+        let session_id = match &self.seal {
+            Seal::Beego(_) => [0; SESSION_ID_LEN],
+            Seal::Native(_) => match self.open(w.sid.as_str(), w.now_ms) {
+                Ok(Some(opened)) => opened.session_id,
+                _ => {
+                    let mut id = [0u8; SESSION_ID_LEN];
+                    rand::fill(&mut id);
+                    id
+                }
+            },
         };
         let record = SessionRecord {
             created_ms: w.merged.created_ms,
