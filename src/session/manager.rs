@@ -408,9 +408,13 @@ impl Manager {
         let store = match self.0.provider.session_read(sid).await {
             Ok(store) => store,
             Err(e) if e.is_corrupt() => {
+                // The cause says what the data looks like (e.g. beego's
+                // format read with sessionstoreformat = native).
+                let cause = std::error::Error::source(&e).map(ToString::to_string);
                 tracing::warn!(
                     source = ?source,
                     error = %e,
+                    cause = cause.as_deref().unwrap_or(""),
                     "session: stored session data is corrupt; starting a fresh session"
                 );
                 return Ok(None);

@@ -108,14 +108,22 @@ impl Format {
     ///
     /// # Errors
     ///
-    /// [`Error::Corrupt`] when the bytes are not a record of this format.
+    /// [`Error::Corrupt`] when the bytes are not a record of this format;
+    /// in the native format, beego's data gets an error that names
+    /// `sessionstoreformat = beego`.
     ///
     /// # Examples
     ///
     /// See [`Format`].
     pub fn decode(self, bytes: &[u8]) -> Result<SessionRecord> {
         match self {
-            Format::Native => SessionRecord::decode(bytes),
+            Format::Native => SessionRecord::decode(bytes).map_err(|e| {
+                if beego::looks_like_beego(bytes) {
+                    beego::native_reads_beego()
+                } else {
+                    e
+                }
+            }),
             Format::Beego => beego::decode_record(bytes),
         }
     }
