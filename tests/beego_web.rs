@@ -16,6 +16,7 @@ mod gobpeer;
 use std::error::Error as _;
 use std::time::Duration;
 
+use actix_bee::gob::Value;
 use actix_bee::session::engine::Format;
 use actix_bee::session::redis::RedisProvider;
 use actix_bee::session::{Error, HashFunc, IdGenerator, Manager, ManagerConfig, Provider, Session};
@@ -62,6 +63,10 @@ async fn visit(s: Session) -> Result<String, Error> {
         s.set("int", &(n + 1)).await?;
     }
     s.set("from_rust", &true).await?;
+    // Go types chosen explicitly, where `set` would pick `int` and a map.
+    s.set_gob("level", Value::int32(3)).await?;
+    let user = Value::struct_named("main.User", vec![("Name".into(), Value::string("rust"))]);
+    s.set_gob("by_rust", user).await?;
     Ok(format!("{n:?} {text:?}"))
 }
 
@@ -113,12 +118,15 @@ async fn a_beego_session_in_redis_is_served_through_the_middleware() {
         let after = describe(&stored);
         assert_eq!(after[&key("int")], "int: int(-41)", "a Go int stays int");
         assert_eq!(after[&key("from_rust")], "bool: bool(true)");
+        assert_eq!(after[&key("level")], "int32: int32(3)");
+        assert!(after[&key("by_rust")]
+            .starts_with("main.User: main.User{Name: string(\"rust\"), Age: int(0)"));
         for (k, v) in &before {
             if k != &key("int") {
                 assert_eq!(&after[k], v, "{k} is written back as Go stored it");
             }
         }
-        assert_eq!(after.len(), before.len() + 1);
+        assert_eq!(after.len(), before.len() + 3);
         let ttl: i64 = conn.ttl(&sid).await.unwrap();
         assert!(ttl > 3000, "the idle lifetime is refreshed: {ttl}");
 

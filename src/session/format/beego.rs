@@ -142,6 +142,18 @@ pub(crate) fn encode_value<T: Serialize + ?Sized>(
         None => gob::to_value(value),
     }
     .map_err(|e| encode_err(key, e))?;
+    encode_gob_value(key, v)
+}
+
+/// The stored bytes for a Go value given with its Go type, kept as given.
+///
+/// # Errors
+///
+/// [`Error::Encode`] for a reserved key or a nil value.
+pub(crate) fn encode_gob_value(key: &str, v: Value) -> Result<Vec<u8>> {
+    if is_reserved(key) {
+        return Err(encode_err(key, "keys starting with NUL are reserved"));
+    }
     if matches!(v.concrete(), Value::Nil) {
         return Err(encode_err(
             key,
