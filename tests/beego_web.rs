@@ -193,3 +193,44 @@ async fn the_native_format_names_the_setting_when_it_meets_beego_data() {
     );
     let _: () = conn.del(&stored_at).await.unwrap();
 }
+
+#[actix_rt::test]
+async fn beego_regenerate_on_one_redis_is_one_script() {
+    let mut conn = raw(&url()).await;
+    let mut p = RedisProvider::default();
+    p.set_format(Format::Beego).unwrap();
+    p.session_init(
+        Duration::from_secs(3600),
+        &format!("{},10,,0", url().trim_start_matches("redis://")),
+    )
+    .await
+    .unwrap();
+    let ids = IdGenerator::new(&unique_prefix(), HashFunc::None, b"", 16).unwrap();
+    let (old, new) = (ids.generate().unwrap(), ids.generate().unwrap());
+    let fixture = run("encode-fixture", b"");
+    let _: () = conn.set_ex(old.as_str(), &fixture, 60).await.unwrap();
+
+    // A taken new id changes nothing: the old session stays whole.
+    let _: () = conn.set_ex(new.as_str(), "taken", 60).await.unwrap();
+    let err = p.session_regenerate(&old, &new).await.err().expect("taken");
+    assert!(matches!(err, Error::IdCollision), "{err:?}");
+    let still: Vec<u8> = conn.get(old.as_str()).await.unwrap();
+    assert_eq!(still, fixture);
+    let _: () = conn.del(new.as_str()).await.unwrap();
+
+    let store = p.session_regenerate(&old, &new).await.unwrap();
+    assert_eq!(store.get::<i64>("int").await.unwrap(), Some(-42));
+    let gone: Option<Vec<u8>> = conn.get(old.as_str()).await.unwrap();
+    assert_eq!(gone, None);
+    let moved: Vec<u8> = conn.get(new.as_str()).await.unwrap();
+    assert_eq!(moved, fixture, "moved byte for byte");
+    let ttl: i64 = conn.ttl(new.as_str()).await.unwrap();
+    assert!(ttl > 3000, "a fresh idle lifetime: {ttl}");
+    // Regenerating a gone session gives a new empty one.
+    let empty = p
+        .session_regenerate(&old, &ids.generate().unwrap())
+        .await
+        .unwrap();
+    assert!(empty.meta().is_new);
+    let _: () = conn.del(new.as_str()).await.unwrap();
+}
