@@ -8,16 +8,18 @@
 #[path = "support/gobpeer.rs"]
 mod gobpeer;
 
+#[path = "support/web.rs"]
+mod web_common;
+
 use std::collections::BTreeMap;
 
 use actix_bee::session::engine::Format;
 use actix_bee::session::{Error, HashFunc, Manager, ManagerConfig, Session};
 use actix_bee::web::SessionMiddleware;
-use actix_web::cookie::Cookie;
-use actix_web::http::header;
 use actix_web::{test, web, App};
 use gobpeer::{key, parse_description, try_run};
 use serde::{Deserialize, Serialize};
+use web_common::get_with_session;
 
 const SECURITY_KEY: &str = "a beego security key shared by both apps";
 const SECURITY_NAME: &str = "beegoapp";
@@ -128,20 +130,7 @@ async fn call(manager: Manager, cookie: Option<&str>) -> (String, Option<String>
             .route("/rw", web::get().to(read_write)),
     )
     .await;
-    let mut req = test::TestRequest::get().uri("/rw");
-    if let Some(v) = cookie {
-        req = req.insert_header((header::COOKIE, format!("beegosessionID={v}")));
-    }
-    let res = test::call_service(&app, req.to_request()).await;
-    assert!(res.status().is_success(), "{:?}", res.status());
-    let set = res
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .map(|v| Cookie::parse(v.to_str().unwrap().to_owned()).unwrap())
-        .find(|c| c.name() == "beegosessionID")
-        .map(|c| c.value().to_owned());
-    let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
-    (body, set)
+    get_with_session(&app, "/rw", cookie).await
 }
 
 #[actix_rt::test]
@@ -201,13 +190,8 @@ async fn a_new_session_from_the_app_opens_in_go() {
             ),
     )
     .await;
-    let res = test::call_service(&app, test::TestRequest::get().uri("/login").to_request()).await;
-    let value = res
-        .headers()
-        .get(header::SET_COOKIE)
-        .and_then(|v| Cookie::parse(v.to_str().unwrap().to_owned()).ok())
-        .map(|c| c.value().to_owned())
-        .expect("a cookie");
+    let (_, value) = get_with_session(&app, "/login", None).await;
+    let value = value.expect("a cookie");
     let seen = go_open(block_key, &value).unwrap();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[&key("uid")], "int: int(42)");

@@ -13,6 +13,9 @@ mod redis_common;
 #[path = "support/gobpeer.rs"]
 mod gobpeer;
 
+#[path = "support/web.rs"]
+mod web_common;
+
 use std::error::Error as _;
 use std::time::Duration;
 
@@ -21,12 +24,11 @@ use actix_bee::session::engine::Format;
 use actix_bee::session::redis::RedisProvider;
 use actix_bee::session::{Error, HashFunc, IdGenerator, Manager, ManagerConfig, Provider, Session};
 use actix_bee::web::SessionMiddleware;
-use actix_web::cookie::Cookie;
-use actix_web::http::header;
 use actix_web::{test, web, App};
 use gobpeer::{describe, key, run};
 use redis::AsyncCommands;
 use redis_common::{raw, redis_url};
+use web_common::get_with_session;
 
 fn url() -> String {
     redis_url("ACTIX_BEE_REDIS_URL", "redis://127.0.0.1:6379/")
@@ -79,20 +81,7 @@ async fn send(m: &Manager, sid: &str) -> (String, Option<String>) {
             .route("/visit", web::get().to(visit)),
     )
     .await;
-    let req = test::TestRequest::get()
-        .uri("/visit")
-        .insert_header((header::COOKIE, format!("beegosessionID={sid}")))
-        .to_request();
-    let res = test::call_service(&app, req).await;
-    assert!(res.status().is_success(), "{:?}", res.status());
-    let cookie = res
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .map(|v| Cookie::parse(v.to_str().unwrap().to_owned()).unwrap())
-        .find(|c| c.name() == "beegosessionID")
-        .map(|c| c.value().to_owned());
-    let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
-    (body, cookie)
+    get_with_session(&app, "/visit", Some(sid)).await
 }
 
 #[actix_rt::test]

@@ -175,8 +175,8 @@ engine_provider! {
     /// | `secure`, `maxage` | accepted for beego compatibility; the manager's cookie settings apply |
     ///
     /// A secret is either hex or base64 of at least 64 bytes (used as the
-    /// cookie [`Key`] directly), or at least 32 bytes of text from which the
-    /// `Key` is derived with HKDF ([`Key::derive_from`]). A missing or short key
+    /// cookie [`Key`](actix_web::cookie::Key) directly), or at least 32 bytes of text from which the
+    /// `Key` is derived with HKDF ([`Key::derive_from`](actix_web::cookie::Key::derive_from)). A missing or short key
     /// is a startup error ([`Error::Config`]) unless `devMode` is on. The first
     /// key seals, every key opens; a cookie opened with an older key is resealed
     /// under the first one on its next release.
