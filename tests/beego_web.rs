@@ -122,7 +122,7 @@ async fn a_beego_session_in_redis_is_served_through_the_middleware() {
         // Ids beego would not mint are refused, not looked up: a new
         // session with a fresh id, and beego's data untouched.
         for bad in [
-            sid.to_uppercase(),
+            format!("{prefix}{}", sid[prefix.len()..].to_uppercase()),
             format!("{sid}0"),
             sid[..sid.len() - 1].to_owned(),
         ] {
