@@ -1,5 +1,6 @@
 //! The `memory` engine: a sharded map, no global lock on the hot path.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -257,15 +258,22 @@ impl Memory {
         held: Held,
         now: u64,
     ) -> Result<()> {
-        if map.get(sid).is_some_and(|e| !self.expired(e, now)) {
-            return Err(Error::IdCollision);
-        }
         let bytes = counted_bytes(sid, &held.values);
         self.check_size(bytes)?;
-        if let Some(old) = map.insert(sid.clone(), held) {
-            shard
-                .bytes
-                .fetch_sub(counted_bytes(sid, &old.values), Ordering::Relaxed);
+        // One hash of the id for the check and the insert.
+        match map.entry(sid.clone()) {
+            Entry::Occupied(mut slot) => {
+                if !self.expired(slot.get(), now) {
+                    return Err(Error::IdCollision);
+                }
+                let old = slot.insert(held);
+                shard
+                    .bytes
+                    .fetch_sub(counted_bytes(sid, &old.values), Ordering::Relaxed);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(held);
+            }
         }
         shard.bytes.fetch_add(bytes, Ordering::Relaxed);
         self.evict(shard, map, sid);
