@@ -13,7 +13,8 @@
 //! robin). Workloads: `write` = `GET /` (read `asta`, write +1), `read` =
 //! `GET /read` (read only), `create` = `GET /` with no cookie (a new
 //! session each time). CPU µs/request is the server's utime+stime over the
-//! run (from /proc) divided by the requests wrk completed; RSS is read
+//! run (from /proc) divided by the requests wrk completed (for Redis
+//! servers also Redis's own, from `INFO cpu`, shown as `+N`); RSS is read
 //! before and after the create run. Each cell takes `BENCH_RUNS` (3) runs,
 //! then more (up to `BENCH_MAX_RUNS`, 7) while the spread of req/s or CPU
 //! is 10% or more; medians and the spread are printed.
@@ -26,7 +27,8 @@
 //! beego cannot be built here (no Go module proxy): its rows are the
 //! figures of an earlier sitting, labelled so.
 //!
-//! Env: `BENCH_SECS` (5), `ACTIX_BEE_REDIS_PRIVATE_URL`
+//! Env: `BENCH_SECS` (5), `BENCH_PIN_REDIS=1` (pin the Redis below to
+//! core 1 first, as the anchors did; it is a shared server, so opt-in), `ACTIX_BEE_REDIS_PRIVATE_URL`
 //! (`redis://127.0.0.1:6399/`), `ACTIX_BEE_MYSQL_URL`,
 //! `ACTIX_BEE_POSTGRES_URL`. Needs `wrk` and `taskset`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -100,7 +102,14 @@ fn cell(
         let port = port_base + runs.len() as u16;
         let mut child = start(server, port);
         let before = support::load::rss_kib(child.id());
-        let r = wrk(port, mode, secs, script, child.id());
+        let r = wrk(
+            port,
+            mode,
+            secs,
+            script,
+            child.id(),
+            server.contains("redis"),
+        );
         if mode == "create" {
             footprint.push(Footprint {
                 before_kib: before as f64,
@@ -121,6 +130,7 @@ fn cell(
                 cpu: median(cpu),
                 p50: median(runs.iter().map(|r| r.p50_ms).collect()),
                 p99: median(runs.iter().map(|r| r.p99_ms).collect()),
+                redis: median(runs.iter().map(|r| r.redis_us_per_req).collect()),
                 spread: worst,
                 runs: runs.len(),
             };
@@ -131,6 +141,9 @@ fn cell(
 fn measure(servers: &[&str]) {
     let script = std::env::temp_dir().join(format!("actix-bee-http-{}.lua", std::process::id()));
     std::fs::write(&script, LUA).unwrap();
+    if servers.iter().any(|s| s.contains("redis")) {
+        support::load::pin_redis();
+    }
     let mut rows = Vec::new();
     for (i, server) in servers.iter().enumerate() {
         let mut footprints = Vec::new();

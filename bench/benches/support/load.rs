@@ -67,6 +67,52 @@ pub struct Run {
     pub cpu_us_per_req: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// Redis's own CPU µs/request (Redis servers only, else NaN).
+    pub redis_us_per_req: f64,
+}
+
+/// Pins the benches' Redis to core 1 (with wrk, as the anchors' method
+/// does) when `BENCH_PIN_REDIS=1`; left alone otherwise, since it is a
+/// shared server.
+pub fn pin_redis() {
+    if std::env::var("BENCH_PIN_REDIS").as_deref() != Ok("1") {
+        return;
+    }
+    let info: Option<String> = redis::Client::open(super::redis_keys::redis_url())
+        .ok()
+        .and_then(|c| c.get_connection().ok())
+        .and_then(|mut c| redis::cmd("INFO").arg("server").query(&mut c).ok());
+    let pid = info.as_deref().and_then(|i| {
+        i.lines()
+            .find_map(|l| l.strip_prefix("process_id:"))
+            .map(|p| p.trim().to_owned())
+    });
+    if let Some(pid) = pid {
+        let ok = Command::new("taskset")
+            .args(["-a", "-cp", "1", &pid])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        eprintln!("redis (pid {pid}) pinned to core 1: {ok}");
+    }
+}
+
+/// Redis's user+system CPU seconds (`INFO cpu`), NaN when unreachable.
+pub fn redis_cpu_secs() -> f64 {
+    let info: Option<String> = redis::Client::open(super::redis_keys::redis_url())
+        .ok()
+        .and_then(|c| c.get_connection().ok())
+        .and_then(|mut c| redis::cmd("INFO").arg("cpu").query(&mut c).ok());
+    let Some(info) = info else {
+        return f64::NAN;
+    };
+    let field = |name: &str| -> f64 {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    field("used_cpu_user:") + field("used_cpu_sys:")
 }
 
 /// A wrk latency like `812.00us`, `3.45ms` or `1.02s`, in ms.
@@ -93,7 +139,8 @@ fn percentile(text: &str, pct: &str) -> f64 {
 
 /// Runs `wrk -t1 -c64 --latency` on core 1 for `secs` and reads the
 /// server's CPU time around it.
-pub fn wrk(port: u16, mode: &str, secs: u64, script: &Path, pid: u32) -> Run {
+pub fn wrk(port: u16, mode: &str, secs: u64, script: &Path, pid: u32, redis: bool) -> Run {
+    let redis_before = if redis { redis_cpu_secs() } else { f64::NAN };
     let before = cpu_ticks(pid);
     let out = Command::new("taskset")
         .args([
@@ -112,6 +159,11 @@ pub fn wrk(port: u16, mode: &str, secs: u64, script: &Path, pid: u32) -> Run {
         .output()
         .expect("wrk (apt-get install -y wrk)");
     let ticks = cpu_ticks(pid) - before;
+    let redis_secs = if redis {
+        redis_cpu_secs() - redis_before
+    } else {
+        f64::NAN
+    };
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         !text.contains("Non-2xx") && !text.contains("errors:"),
@@ -137,6 +189,7 @@ pub fn wrk(port: u16, mode: &str, secs: u64, script: &Path, pid: u32) -> Run {
         cpu_us_per_req: ticks as f64 * 10_000.0 / requests,
         p50_ms: percentile(&text, "50%"),
         p99_ms: percentile(&text, "99%"),
+        redis_us_per_req: redis_secs * 1e6 / requests,
     }
 }
 
