@@ -35,18 +35,8 @@ const DEFAULT: &[&str] = &[
     "bee-cookie",
 ];
 
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
+    let args = support::args();
     if args.first().map(String::as_str) == Some("drive") {
         return drive(&args[1], &args[2], args[3].parse().unwrap());
     }
@@ -55,7 +45,10 @@ fn main() {
     } else {
         args.iter().map(String::as_str).collect()
     };
-    let (n1, n2) = (env_num("CALLGRIND_N1", 300), env_num("CALLGRIND_N2", 1300));
+    let (n1, n2) = (
+        support::env_num("CALLGRIND_N1", 300),
+        support::env_num("CALLGRIND_N2", 1300),
+    );
     println!("instructions per request (callgrind, in-process), N = {n2} - {n1}");
     println!(
         "{:15} {:>10} {:>10} {:>10}",

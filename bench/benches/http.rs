@@ -41,18 +41,8 @@ use support::load::{median, spread, start, wrk, LUA};
 use support::report::{Cell, Footprint, Row, WORKLOADS};
 use support::servers::{clean_backends, prepare, SERVERS};
 
-fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
+    let args = support::args();
     if args.first().map(String::as_str) == Some("serve") {
         return serve(&args[1], args[2].parse().unwrap());
     }
@@ -94,9 +84,11 @@ fn cell(
     script: &std::path::Path,
     footprint: &mut Vec<Footprint>,
 ) -> Cell {
-    let (min_runs, max_runs): (usize, usize) =
-        (env_num("BENCH_RUNS", 3), env_num("BENCH_MAX_RUNS", 7));
-    let secs: u64 = env_num("BENCH_SECS", 5);
+    let (min_runs, max_runs): (usize, usize) = (
+        support::env_num("BENCH_RUNS", 3),
+        support::env_num("BENCH_MAX_RUNS", 7),
+    );
+    let secs: u64 = support::env_num("BENCH_SECS", 5);
     let mut runs = Vec::new();
     loop {
         let port = port_base + runs.len() as u16;
@@ -170,6 +162,6 @@ fn measure(servers: &[&str]) {
     }
     std::fs::remove_file(&script).ok();
     clean_backends(servers);
-    support::report::table(&rows, env_num("BENCH_SECS", 5));
+    support::report::table(&rows, support::env_num("BENCH_SECS", 5));
     support::report::targets(&rows);
 }
