@@ -117,10 +117,10 @@ fn instructions(server: &str, workload: &str, n: u64, keep: bool) -> u64 {
 
 /// Makes 64 sessions, then sends `n` requests of `workload`.
 fn drive(server: &str, workload: &str, n: u64) {
-    let server = server.to_owned();
+    let name = server.to_owned();
     let workload = workload.to_owned();
     actix_web::rt::System::new().block_on(async move {
-        let shared = prepare(&server).await;
+        let shared = prepare(&name).await;
         with_app_factory!(shared, factory => {
             let app = test::init_service(factory()).await;
             let mut cookies = Vec::new();
@@ -145,5 +145,5 @@ fn drive(server: &str, workload: &str, n: u64) {
             }
         })
     });
-    support::servers::clean_backends(&[]);
+    support::servers::clean_backends(&[server]);
 }

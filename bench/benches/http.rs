@@ -133,6 +133,9 @@ fn cell(
 fn measure(servers: &[&str]) {
     let script = std::env::temp_dir().join(format!("actix-bee-http-{}.lua", std::process::id()));
     std::fs::write(&script, LUA).unwrap();
+    // One file engine directory for every server this run starts, removed at the end.
+    let file_dir = std::env::temp_dir().join(format!("actix-bee-bench-{}", std::process::id()));
+    std::env::set_var("BENCH_FILE_DIR", &file_dir);
     if servers.iter().any(|s| s.contains("redis")) {
         support::load::pin_redis();
     }

@@ -77,10 +77,7 @@ fn bee_engine(server: &str) -> (&'static str, String) {
             "cookie",
             r#"{"securityKey":"bench-only key of at least thirty-two bytes!"}"#.into(),
         ),
-        "bee-file" => {
-            let dir = std::env::temp_dir().join(format!("actix-bee-bench-{}", std::process::id()));
-            ("file", dir.display().to_string())
-        }
+        "bee-file" => ("file", file_dir().display().to_string()),
         "bee-redis" => ("redis", format!("{}?key_prefix={PREFIX}bee:", redis_url())),
         "bee-mysql" => {
             let url = env_or("ACTIX_BEE_MYSQL_URL", "mysql://root@127.0.0.1:3306/test");
@@ -95,6 +92,15 @@ fn bee_engine(server: &str) -> (&'static str, String) {
         }
         other => panic!("unknown server {other}"),
     }
+}
+
+/// The file engine's directory: `BENCH_FILE_DIR` (which the harness sets
+/// for its servers), else one per process.
+pub fn file_dir() -> std::path::PathBuf {
+    std::env::var_os("BENCH_FILE_DIR").map_or_else(
+        || std::env::temp_dir().join(format!("actix-bee-bench-{}", std::process::id())),
+        Into::into,
+    )
 }
 
 fn sql_config(url: &str) -> String {
@@ -266,6 +272,9 @@ macro_rules! with_app_factory {
 
 /// Empties what the servers stored in the shared backends (best effort).
 pub fn clean_backends(servers: &[&str]) {
+    if servers.contains(&"bee-file") {
+        let _ = std::fs::remove_dir_all(file_dir());
+    }
     if servers.iter().any(|s| s.contains("redis")) {
         super::redis_keys::delete_prefixed(PREFIX);
     }
