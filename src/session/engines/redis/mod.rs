@@ -159,7 +159,11 @@ pub(crate) fn connection_info(host: &str, port: u16, cfg: &RedisConfig) -> Resul
     let info = address(host, port, cfg)
         .into_connection_info()
         .map_err(|e| Error::config("redis", format!("bad address: {:?}", e.kind())))?;
-    Ok(info.set_redis_settings(redis))
+    // TCP_NODELAY: many requests share one multiplexed connection, and
+    // Nagle's algorithm would hold each small command back until the
+    // previous one is acknowledged (redis-rs leaves it off by default).
+    let tcp = redis::io::tcp::TcpSettings::default().set_nodelay(true);
+    Ok(info.set_redis_settings(redis).set_tcp_settings(tcp))
 }
 
 /// One node's address, over TLS when the config says so.
