@@ -485,7 +485,7 @@ async fn sessions_count_gc_and_destroy() {
         ] {
             bee(dir.path(), &["sessions", "destroy", bad], &[]).failed(&[
                 "not a session id of this configuration",
-                "expected 40 characters",
+                "expected 40 lower-case hex characters",
             ]);
         }
         bee(dir.path(), &["sessions", "gc"], &[]).ok();

@@ -33,8 +33,8 @@ pub enum CliError {
     /// The file (or a value in it) is one the app would refuse at start-up.
     #[error("the configuration is refused: {source}")]
     Config {
-        /// The loader's error, naming the file and line or the key.
-        source: ConfigError,
+        /// The loader's error, naming the file and line or the key (boxed: it is large).
+        source: Box<ConfigError>,
         /// Where the offending key was set, when the error names one.
         at: Option<String>,
     },
@@ -89,7 +89,10 @@ impl CliError {
             }
             _ => None,
         };
-        CliError::Config { source, at }
+        CliError::Config {
+            source: Box::new(source),
+            at,
+        }
     }
 
     pub(crate) fn start(e: StartError, loaded: &Loaded) -> CliError {

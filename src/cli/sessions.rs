@@ -43,13 +43,17 @@ pub(super) async fn run(
         SessionsAction::Destroy { id } => {
             let ids = manager.ids();
             let Some(sid) = ids.parse_for(id.trim(), manager.0.id_format) else {
-                return Err(CliError::BadId {
-                    reason: format!(
-                        "expected {} characters: the prefix ({}) then lower-case hex",
-                        ids.id_len(),
+                let prefix = &loaded.explained.config.web_config.session.session_id_prefix;
+                let hex = ids.id_len() - prefix.len();
+                let reason = if prefix.is_empty() {
+                    format!("expected {hex} lower-case hex characters")
+                } else {
+                    format!(
+                        "expected sessionidprefix {prefix:?} ({}) then {hex} lower-case hex characters",
                         loaded.describe("sessionidprefix")
-                    ),
-                });
+                    )
+                };
+                return Err(CliError::BadId { reason });
             };
             let existed = provider
                 .session_exist(&sid)
