@@ -110,6 +110,12 @@ fn conf(text: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Runs `check` on `text` and expects it to fail with `wanted` on stderr.
+fn check_fails(text: &str, wanted: &[&str]) {
+    let dir = conf(text);
+    bee(dir.path(), &["check", "app.conf"], &[]).failed(wanted);
+}
+
 fn provider_conf(provider: &str, config: &str) -> String {
     format!("sessionon = true\nsessionprovider = {provider}\nsessionproviderconfig = {config}\n")
 }
@@ -266,40 +272,47 @@ fn absurd_numbers() {
     );
     assert!(run.line("sessiongcmaxlifetime").contains("3600"));
     // Values start-up refuses fail the check with what to change.
-    let dir = conf(&(provider_conf("memory", "") + "sessionidlength = 4096\n"));
-    bee(dir.path(), &["check", "app.conf"], &[]).failed(&["session id length must be 16 to 64"]);
-    let dir = conf(&provider_conf(
-        "redis",
-        "127.0.0.1:6379,99999999999999999999",
-    ));
-    bee(dir.path(), &["check", "app.conf"], &[]).failed(&[
-        "poolsize must be 1 to 1024",
-        "field 2 is poolsize",
-        "to fix: fix sessionproviderconfig (app.conf:3)",
-    ]);
-    let dir = conf(&provider_conf("memory", "max_sessions=-1"));
-    bee(dir.path(), &["check", "app.conf"], &[]).failed(&["max_sessions", "app.conf:3"]);
+    check_fails(
+        &(provider_conf("memory", "") + "sessionidlength = 4096\n"),
+        &["session id length must be 16 to 64"],
+    );
+    check_fails(
+        &provider_conf("redis", "127.0.0.1:6379,99999999999999999999"),
+        &[
+            "poolsize must be 1 to 1024",
+            "field 2 is poolsize",
+            "to fix: fix sessionproviderconfig (app.conf:3)",
+        ],
+    );
+    check_fails(
+        &provider_conf("memory", "max_sessions=-1"),
+        &["max_sessions", "app.conf:3"],
+    );
 }
 
 #[test]
 fn unknown_provider_names_the_line() {
-    let dir = conf("sessionon = true\n\nsessionprovider = nosuch\n");
-    bee(dir.path(), &["check", "app.conf"], &[]).failed(&[
-        "unknown provider \"nosuch\"",
-        "to fix: set sessionprovider (app.conf:3)",
-    ]);
+    check_fails(
+        "sessionon = true\n\nsessionprovider = nosuch\n",
+        &[
+            "unknown provider \"nosuch\"",
+            "to fix: set sessionprovider (app.conf:3)",
+        ],
+    );
 }
 
 #[test]
 fn comma_separated_cluster_addresses_say_what_was_meant() {
-    let dir = conf(&provider_conf(
-        "redis_cluster",
-        "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003",
-    ));
-    bee(dir.path(), &["check", "app.conf"], &[]).failed(&[
-        "read as the pool size",
-        "127.0.0.1:7001;127.0.0.1:7002;127.0.0.1:7003",
-    ]);
+    check_fails(
+        &provider_conf(
+            "redis_cluster",
+            "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003",
+        ),
+        &[
+            "read as the pool size",
+            "127.0.0.1:7001;127.0.0.1:7002;127.0.0.1:7003",
+        ],
+    );
 }
 
 /// A loopback port nothing listens on.

@@ -131,17 +131,8 @@ async fn round_trip(
     let loaded = steps.loaded;
     steps
         .step("read", async {
-            let s = start(manager, Some(id), loaded).await?;
-            let got: Option<String> = s
-                .get(PROBE_KEY)
-                .await
-                .map_err(|e| fail("read", e, loaded))?;
-            if got.as_deref() != Some(nonce) {
-                return Err(CliError::Check {
-                    step: "read",
-                    what: "the session written a moment ago reads back without its value".into(),
-                });
-            }
+            let what = "the session written a moment ago reads back without its value";
+            read_back(manager, id, nonce, ("read", what), loaded).await?;
             Ok(((), "value read back".to_owned()))
         })
         .await?;
@@ -159,17 +150,8 @@ async fn round_trip(
                     what: "the old id still resolves after regenerate".into(),
                 });
             }
-            let again = start(manager, Some(&new_id), loaded).await?;
-            let got: Option<String> = again
-                .get(PROBE_KEY)
-                .await
-                .map_err(|e| fail("regenerate", e, loaded))?;
-            if got.as_deref() != Some(nonce) {
-                return Err(CliError::Check {
-                    step: "regenerate",
-                    what: "the new id does not carry the session's data".into(),
-                });
-            }
+            let what = "the new id does not carry the session's data";
+            read_back(manager, &new_id, nonce, ("regenerate", what), loaded).await?;
             let detail = format!("now {}; the old id is gone", fingerprint(&new_id));
             Ok((new_id, detail))
         })
@@ -193,6 +175,25 @@ async fn round_trip(
             Ok(((), detail.to_owned()))
         })
         .await
+}
+
+/// Fails `step` with `what` unless the session `id` holds the probe `nonce`.
+async fn read_back(
+    manager: &Manager,
+    id: &str,
+    nonce: &str,
+    (step, what): (&'static str, &str),
+    l: &Loaded,
+) -> Result<(), CliError> {
+    let s = start(manager, Some(id), l).await?;
+    let got: Option<String> = s.get(PROBE_KEY).await.map_err(|e| fail(step, e, l))?;
+    if got.as_deref() == Some(nonce) {
+        return Ok(());
+    }
+    Err(CliError::Check {
+        step,
+        what: what.to_owned(),
+    })
 }
 
 fn fail(step: &'static str, e: crate::session::Error, loaded: &Loaded) -> CliError {

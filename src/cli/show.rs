@@ -63,13 +63,13 @@ pub(super) fn print(
     )?;
     let width = keys.iter().map(|(k, _, _)| k.len()).max().unwrap_or(0);
     writeln!(out, "\nsession keys:")?;
-    for (key, value, origin) in keys.iter().filter(|(k, _, _)| is_session(k)) {
+    let line = |out: &mut dyn Write, (key, value, origin): &(&str, Value, &Origin)| {
         let text = text_of(value);
-        writeln!(
-            out,
-            "  {key:<width$} = {text:<24} {}",
-            origin_text(origin, &loaded.file)
-        )?;
+        let from = origin_text(origin, &loaded.file);
+        writeln!(out, "  {key:<width$} = {text:<24} {from}")
+    };
+    for entry in keys.iter().filter(|(k, _, _)| is_session(k)) {
+        line(out, entry)?;
     }
     if !loaded
         .explained
@@ -85,16 +85,11 @@ pub(super) fn print(
         )?;
     }
     writeln!(out, "\nother keys set (the rest are beego's defaults):")?;
-    for (key, value, origin) in keys
+    for entry in keys
         .iter()
         .filter(|(k, _, o)| !is_session(k) && *k != "runmode" && !is_default(o))
     {
-        let text = text_of(value);
-        writeln!(
-            out,
-            "  {key:<width$} = {text:<24} {}",
-            origin_text(origin, &loaded.file)
-        )?;
+        line(out, entry)?;
     }
     Ok(())
 }
