@@ -302,6 +302,35 @@ fn unknown_provider_names_the_line() {
 }
 
 #[test]
+fn misread_forms_say_what_was_meant() {
+    check_fails(
+        &provider_conf("mysql", "root@127.0.0.1:3306/test"),
+        &[
+            "protocol must be tcp or unix",
+            "user@tcp(127.0.0.1:3306)/dbname",
+        ],
+    );
+    check_fails(
+        &provider_conf("postgresql", "127.0.0.1:5432"),
+        &[
+            "read as libpq's conninfo",
+            "postgres://user@host:port/dbname",
+        ],
+    );
+    check_fails(
+        &provider_conf("memcache", "127.0.0.1:11311,32"),
+        &["address #2", "such as pool_size=32"],
+    );
+    check_fails(
+        &provider_conf("redis", "127.0.0.1:6379,abc"),
+        &[
+            "poolsize must be 1 to 1024",
+            "`addr,poolsize,password,db_num",
+        ],
+    );
+}
+
+#[test]
 fn comma_separated_cluster_addresses_say_what_was_meant() {
     check_fails(
         &provider_conf(

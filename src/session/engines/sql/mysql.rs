@@ -308,6 +308,14 @@ fn parse_go_dsn(dsn: &str, tls: &mut MyTls) -> Result<(OptsBuilder, EngineOption
                 .unwrap_or("/tmp/mysql.sock");
             builder = builder.socket(Some(path));
         }
+        // `user@host:3306/db` reads `host:3306` as the protocol: say what was meant.
+        other if other.contains([':', '.']) => {
+            return Err(config_err(format!(
+                "read as go-sql-driver's user:password@protocol(address)/dbname, whose \
+                 protocol must be tcp or unix; {other:?} looks like an address: write \
+                 user@tcp({other})/dbname or mysql://user@{other}/dbname"
+            )))
+        }
         _ => return Err(config_err("the protocol must be tcp or unix")),
     }
 

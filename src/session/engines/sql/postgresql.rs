@@ -161,7 +161,11 @@ fn conninfo_pairs(s: &str) -> Result<Vec<Pair>> {
         }
         while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
         if chars.next_if(|(_, c)| *c == '=').is_none() {
-            return Err(config_err("the conninfo string must be key=value pairs"));
+            return Err(config_err(
+                "read as libpq's conninfo (it is not a postgres:// URL), which must be \
+                 key=value pairs such as host=127.0.0.1 port=5432 user=app dbname=app; \
+                 for host:port write postgres://user@host:port/dbname",
+            ));
         }
         while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
         let mut raw = String::new();
