@@ -15,7 +15,10 @@
 //! | `timeout` | `3` | socket read/write timeout, seconds |
 //! | `call_timeout` | `5` | deadline of one session call (pool check-out and every round trip): past it the request gets a 503 ([`Error::Timeout`](crate::session::Error::Timeout)) |
 //!
-//! `127.0.0.1:11211;127.0.0.1:11212,prefix=shop:s:,pool_size=32`
+//! ```ini
+//! sessionprovider = memcache
+//! sessionproviderconfig = 127.0.0.1:11211,prefix=shop:s:,pool_size=32
+//! ```
 //!
 //! # TLS: not supported
 //!

@@ -60,10 +60,11 @@
 //! files are read at start-up, and a missing one is a config error naming
 //! it.
 //!
-//! ```text
-//! rediss://:secret@redis.internal:6380/0?tls_ca_file=/etc/ssl/redis-ca.pem
-//! {"save_path":"redis.internal:6380","tls":true,"tls_ca_file":"/etc/ssl/redis-ca.pem"}
-//! redis.internal:6380,100,secret,0,tls=true,tls_ca_file=/etc/ssl/redis-ca.pem
+//! ```ini
+//! sessionprovider = redis
+//! sessionproviderconfig = rediss://redis.internal:6380/0?tls_ca_file=/etc/ssl/redis-ca.pem
+//! sessionproviderconfig = {"save_path":"redis.internal:6380","tls":true,"tls_ca_file":"/etc/ssl/redis-ca.pem"}
+//! sessionproviderconfig = redis.internal:6380,100,,0,tls=true,tls_ca_file=/etc/ssl/redis-ca.pem
 //! ```
 //!
 //! The cluster uses TLS to every node; the sentinel engine to the
