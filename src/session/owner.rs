@@ -246,6 +246,27 @@ pub trait OwnerIndex: Send + Sync {
     async fn sessions(&self, owner: &Owner) -> Result<Vec<IndexedSession>>;
 }
 
+/// An id read back from an owner index, checked to have the shape of an
+/// id this crate mints (a prefix of letters, digits, `-`, `_`, then hex),
+/// so that a tampered index cannot name another key or a path.
+#[cfg_attr(
+    not(any(
+        feature = "file",
+        feature = "redis",
+        feature = "mysql",
+        feature = "postgresql"
+    )),
+    allow(dead_code)
+)]
+pub(crate) fn indexed_id(raw: &str) -> Option<SessionId> {
+    let ok = !raw.is_empty()
+        && raw.len() <= 256
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then(|| super::id::IdGenerator::sealed(raw))
+}
+
 /// The error of an engine without an owner index.
 pub(crate) fn unsupported(engine: &'static str) -> Error {
     Error::Unsupported {

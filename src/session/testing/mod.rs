@@ -34,6 +34,7 @@ pub mod expiry;
 pub mod lifecycle;
 pub mod manager;
 pub mod owners;
+pub mod racy;
 
 pub use data::{
     concurrent_writers_keep_all_keys, delete_and_flush, release_writes_only_changes,
@@ -49,7 +50,8 @@ pub use manager::{
 };
 pub use owners::{
     owners_except_current, owners_expired_not_listed, owners_follow_regenerate_and_destroy,
-    owners_list_and_destroy, owners_race_logins_with_destroy, owners_unsupported,
+    owners_list_and_destroy, owners_logout_between_attach_and_write,
+    owners_race_logins_with_destroy, owners_regenerate_during_logout, owners_unsupported,
 };
 
 /// A boxed engine and its config string.
@@ -129,6 +131,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@cases $make;
             owners_list_and_destroy, owners_except_current,
             owners_follow_regenerate_and_destroy, owners_expired_not_listed,
+            owners_logout_between_attach_and_write, owners_regenerate_during_logout,
             owners_race_logins_with_destroy);
     };
     ($make:path, no_owner_index) => {
