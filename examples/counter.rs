@@ -7,6 +7,9 @@
 //! - `/`: counts the visits of this session (session key `asta`).
 //! - `/login?username=bob`: remembers the user and regenerates the session id.
 //! - `/logout`: destroys the session.
+//! - `/logout/everywhere`: ends every session of the logged-in user, on
+//!   every device ("log out everywhere"; the engine must keep an owner
+//!   index: memory, file, redis, mysql, postgresql).
 //! - `/read`: the count, read only (plain text).
 //!
 //! The engine comes from `sessionprovider`/`sessionproviderconfig` in
@@ -49,6 +52,8 @@ impl LoginController {
         let user = ctx.input("username").unwrap_or("astaxie").to_owned();
         ctx.set_session("username", &user).await?;
         ctx.session_regenerate_id().await?;
+        // The session belongs to the user: "log out everywhere" finds it.
+        ctx.set_session_owner(&user).await?;
         ctx.data.insert("username".into(), user.into());
         ctx.tpl_name = "login.tpl".into();
         Ok(())
@@ -78,6 +83,19 @@ impl Controller for LogoutController {
     }
 }
 
+/// `/logout/everywhere`: ends all the sessions of the logged-in user.
+pub struct LogoutEverywhereController;
+
+#[async_trait(?Send)]
+impl Controller for LogoutEverywhereController {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        let ended = ctx.destroy_owner_sessions(false).await?;
+        ctx.data.insert("ended".into(), ended.into());
+        ctx.tpl_name = "logout.tpl".into();
+        Ok(())
+    }
+}
+
 /// `/read`: the count as plain text; never writes (for benchmarks).
 pub struct ReadController;
 
@@ -96,6 +114,7 @@ pub fn app(config: BConfig) -> App {
     app.router("/", MainController)
         .router("/login", LoginController)
         .router("/logout", LogoutController)
+        .router("/logout/everywhere", LogoutEverywhereController)
         .router("/read", ReadController);
     app
 }

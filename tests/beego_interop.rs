@@ -769,3 +769,24 @@ async fn beego_format_needs_beego_ids() {
         .to_string();
     assert!(err.contains("sessionstoreformat"), "{err}");
 }
+
+/// Sessions by owner in beego's format: the owner rides in the gob map,
+/// listing and "log out everywhere" work, and creation times are unknown
+/// (beego's blob has none).
+#[actix_rt::test]
+async fn owners_in_beego_format_on_redis() {
+    use actix_bee::session::testing::owners::login;
+    let m = redis_manager().await;
+    let owner = format!("user-{:016x}", rand::random::<u64>());
+    let (a, b) = (login(&m, &owner).await, login(&m, &owner).await);
+    let listed = m.sessions_of(&owner).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed
+        .iter()
+        .all(|s| s.created_ms.is_none() && s.accessed_ms.is_some()));
+    assert_eq!(m.destroy_sessions_of(&owner, Some(&a)).await.unwrap(), 1);
+    assert!(m.provider().session_exist(&a).await.unwrap());
+    assert!(!m.provider().session_exist(&b).await.unwrap());
+    assert_eq!(m.destroy_sessions_of(&owner, None).await.unwrap(), 1);
+    assert!(!m.provider().session_exist(&a).await.unwrap());
+}

@@ -53,6 +53,7 @@ async fn memcache() -> (Box<dyn Provider>, String) {
 }
 
 actix_bee::conformance_tests!(memcache);
+actix_bee::conformance_tests!(memcache, no_owner_index);
 
 async fn provider(idle: Duration) -> (Arc<dyn Provider>, String) {
     let addr = require_server();

@@ -28,6 +28,7 @@ async fn redis_engine() -> (Box<dyn Provider>, String) {
 }
 
 actix_bee::conformance_tests!(redis_engine);
+actix_bee::conformance_tests!(redis_engine, owner_index);
 
 async fn init(config: &str) -> RedisProvider {
     let mut p = RedisProvider::default();

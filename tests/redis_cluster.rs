@@ -25,6 +25,7 @@ async fn redis_cluster_engine() -> (Box<dyn Provider>, String) {
 }
 
 actix_bee::conformance_tests!(redis_cluster_engine);
+actix_bee::conformance_tests!(redis_cluster_engine, owner_index);
 
 async fn cluster_conn() -> redis::cluster_async::ClusterConnection {
     let seeds: Vec<String> = nodes().split(',').map(|n| format!("redis://{n}")).collect();

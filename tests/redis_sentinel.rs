@@ -24,6 +24,7 @@ async fn redis_sentinel_engine() -> (Box<dyn Provider>, String) {
 }
 
 actix_bee::conformance_tests!(redis_sentinel_engine);
+actix_bee::conformance_tests!(redis_sentinel_engine, owner_index);
 
 #[actix_rt::test]
 async fn beego_old_style_with_master_name_in_field_5() {

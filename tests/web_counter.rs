@@ -107,3 +107,50 @@ async fn login_defaults_to_astaxie_and_accepts_a_form() {
     let res = test::call_service(&app, req).await;
     assert!(body(res).await.contains("Logged in as carol"));
 }
+
+/// "Log out everywhere": two clients (two cookie jars) of bob and one of
+/// carol; bob's first client ends all of bob's sessions, and his second
+/// client is logged out on its next request while carol stays logged in.
+#[actix_web::test]
+async fn logout_everywhere_logs_out_the_other_client() {
+    let state = counter::app(conf()).build().await.unwrap();
+    let manager = state.manager().unwrap().clone();
+    let app = test::init_service(state.app()).await;
+    let login = |user: &'static str| {
+        let app = &app;
+        async move {
+            let res = test::call_service(app, get(&format!("/login?username={user}"), None)).await;
+            set_cookies(&res)[0].value().to_owned()
+        }
+    };
+    let (laptop, phone, carol) = (login("bob").await, login("bob").await, login("carol").await);
+    assert_ne!(laptop, phone);
+    for id in [&laptop, &phone] {
+        let html = body(test::call_service(&app, get("/", Some(id))).await).await;
+        assert!(html.contains("Hello, bob"), "both clients are logged in");
+    }
+    assert_eq!(manager.sessions_of("bob").await.unwrap().len(), 2);
+
+    let res = test::call_service(&app, get("/logout/everywhere", Some(&laptop))).await;
+    let cookies = set_cookies(&res);
+    assert_eq!(
+        cookies[0].value(),
+        "",
+        "the calling client loses its cookie"
+    );
+    assert!(body(res).await.contains("Sessions ended: 2"));
+
+    let html = body(test::call_service(&app, get("/", Some(&phone))).await).await;
+    assert!(
+        !html.contains("Hello, bob"),
+        "the second client is logged out"
+    );
+    assert_eq!(num(&html), 0, "it starts a fresh session");
+    let html = body(test::call_service(&app, get("/", Some(&carol))).await).await;
+    assert!(
+        html.contains("Hello, carol"),
+        "another user stays logged in"
+    );
+    assert!(manager.sessions_of("bob").await.unwrap().is_empty());
+    assert_eq!(manager.sessions_of("carol").await.unwrap().len(), 1);
+}

@@ -120,6 +120,29 @@ pub enum Error {
         /// The deadline that passed.
         after: std::time::Duration,
     },
+    /// An owner given to [`Session::set_owner`](super::Session::set_owner)
+    /// or the owner methods of the [`Manager`](super::Manager) is invalid.
+    #[error("session: invalid owner: {reason}")]
+    InvalidOwner {
+        /// What is wrong (never the owner itself).
+        reason: &'static str,
+    },
+    /// A key only the owner methods may write (`__actix_bee_owner`,
+    /// `__actix_bee_owner_epoch`) was written or deleted directly.
+    #[error("session: the key {key:?} is reserved; use set_owner or clear_owner")]
+    ReservedKey {
+        /// The key.
+        key: &'static str,
+    },
+    /// The engine cannot do what was asked (memcache, cookie and couchbase
+    /// keep no owner index).
+    #[error("session: the {engine} engine does not support {what}")]
+    Unsupported {
+        /// The engine name.
+        engine: &'static str,
+        /// What it cannot do.
+        what: &'static str,
+    },
     /// The operating system's random number generator failed.
     #[error("session: could not read from the system CSPRNG")]
     Rng,

@@ -10,6 +10,8 @@ use tokio::sync::{Mutex, MutexGuard};
 use super::error::{Error, Result};
 use super::id::{IdGenerator, SessionId};
 use super::manager::{IdSource, Manager, ResponseParts};
+use super::owner::{is_owner_key, Owner};
+use super::owner_flow::{self, OwnerChange};
 use super::record::Changes;
 use super::store::{Released, Store};
 
@@ -42,6 +44,8 @@ struct State {
     /// The engine moved the session to a new id in this request: the client
     /// must learn the new id even if the handler then fails.
     moved: bool,
+    /// What this request did to the session's owner (nothing, mostly).
+    owner: OwnerChange,
 }
 
 /// The session of one request.
@@ -114,6 +118,7 @@ impl Session {
                 store,
                 id,
                 moved: false,
+                owner: OwnerChange::default(),
                 source,
                 issue: Issue::Nothing,
                 sealed: None,
@@ -185,6 +190,7 @@ impl Session {
     ///
     /// See [`Session`].
     pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<()> {
+        reserved(key)?;
         let store = self.start().await?;
         store.set(key, value).await
     }
@@ -253,6 +259,7 @@ impl Session {
     /// # });
     /// ```
     pub async fn delete(&self, key: &str) -> Result<()> {
+        reserved(key)?;
         let store = self.state().await?.store.clone();
         match store {
             Some(store) => store.delete(key).await,
@@ -279,9 +286,87 @@ impl Session {
     /// # });
     /// ```
     pub async fn flush(&self) -> Result<()> {
+        let mut state = self.state().await?;
+        let Some(store) = state.store.clone() else {
+            return Ok(());
+        };
+        // Flushing drops the owner too: the session leaves its index.
+        owner_flow::clear(&store, &mut state.owner, false).await?;
+        store.flush().await
+    }
+
+    /// Makes `owner` (a user id) the owner of this session, at login: the
+    /// engine's owner index learns it when the request ends, so that
+    /// [`Manager::destroy_sessions_of`] can end every session of the user.
+    /// Setting the owner the session already has does nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidOwner`] (empty, over 256 bytes, a control
+    /// character), [`Error::Unsupported`] on an engine without an owner
+    /// index (memcache, cookie, couchbase), engine errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// # use actix_bee::session::{Manager, RequestIds};
+    /// # let m = Manager::new("memory", Default::default()).await.unwrap();
+    /// let s = m.session_start(&RequestIds::default()).await.unwrap();
+    /// s.set_owner("alice").await.unwrap();
+    /// assert_eq!(s.owner().await.unwrap().as_deref(), Some("alice"));
+    /// m.session_release(&s).await.unwrap();
+    /// assert_eq!(m.sessions_of("alice").await.unwrap().len(), 1);
+    /// # });
+    /// ```
+    pub async fn set_owner(&self, owner: &str) -> Result<()> {
+        let owner = Owner::new(owner)?;
+        let store = self.start().await?;
+        let mut state = self.state().await?;
+        owner_flow::set(&self.0.manager, &store, &mut state.owner, owner).await
+    }
+
+    /// The owner of this session, if it has one.
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    ///
+    /// # Examples
+    ///
+    /// See [`Session::set_owner`].
+    pub async fn owner(&self) -> Result<Option<String>> {
         let store = self.state().await?.store.clone();
         match store {
-            Some(store) => store.flush().await,
+            Some(store) => Ok(owner_flow::stored_owner(&store)
+                .await?
+                .map(|o| o.as_str().to_owned())),
+            None => Ok(None),
+        }
+    }
+
+    /// Removes the owner (the session stays, no longer listed for it).
+    ///
+    /// # Errors
+    ///
+    /// Engine errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// # use actix_bee::session::{Manager, RequestIds};
+    /// # let m = Manager::new("memory", Default::default()).await.unwrap();
+    /// let s = m.session_start(&RequestIds::default()).await.unwrap();
+    /// s.set_owner("alice").await.unwrap();
+    /// s.clear_owner().await.unwrap();
+    /// assert_eq!(s.owner().await.unwrap(), None);
+    /// # });
+    /// ```
+    pub async fn clear_owner(&self) -> Result<()> {
+        let mut state = self.state().await?;
+        match state.store.clone() {
+            Some(store) => owner_flow::clear(&store, &mut state.owner, true).await,
             None => Ok(()),
         }
     }
@@ -429,14 +514,20 @@ impl Session {
             Some(sealed) => IdGenerator::sealed(&sealed),
             None => store.session_id(),
         };
-        let moved = self
-            .0
-            .manager
+        let manager = &self.0.manager;
+        let owned = owner_flow::before_move(manager, store, &state.owner, &new_id).await?;
+        let moved = manager
             .provider()
             .session_regenerate(&old_id, &new_id)
             .await?;
         if let Some(changes) = changes {
             moved.adopt_changes(changes).await?;
+        }
+        if let Some((attached, old)) = owned {
+            if !owner_flow::after_move(manager, attached, old).await? {
+                self.forget(state);
+                return Ok(());
+            }
         }
         tracing::debug!(old = %old_id, new = %new_id, "session: id regenerated");
         state.id = Some(moved.session_id());
@@ -459,6 +550,7 @@ impl Session {
     pub async fn destroy(&self) -> Result<()> {
         let mut state = self.state().await?;
         if let Some(store) = state.store.take() {
+            owner_flow::on_destroy(&store, &mut state.owner).await?;
             if !store.meta().is_new {
                 self.0
                     .manager
@@ -468,6 +560,14 @@ impl Session {
                 tracing::debug!(session = %store.session_id(), "session: destroyed");
             }
         }
+        owner_flow::finish(&self.0.manager, &mut state.owner).await;
+        self.forget(&mut state);
+        Ok(())
+    }
+
+    /// After a destroy: no session, and the client's cookie goes.
+    fn forget(&self, state: &mut State) {
+        state.store = None;
         state.id = None;
         state.moved = false;
         state.issue = if self.0.had_cookie {
@@ -475,7 +575,6 @@ impl Session {
         } else {
             Issue::Nothing
         };
-        Ok(())
     }
 
     /// Releases `store`; a new session whose id turned out to be taken
@@ -510,13 +609,25 @@ impl Session {
         let mut state = self.0.state.lock().await;
         let mut sealed = None;
         if let Some(store) = state.store.clone() {
+            let manager = &self.0.manager;
+            let attached = owner_flow::before_release(manager, &store, &mut state.owner).await?;
             let released = self.release_store(&mut state, store).await?;
+            if let Some(attached) = attached {
+                let sid = state.store.as_ref().map(|s| s.session_id());
+                if let Some(sid) = sid {
+                    if !owner_flow::confirm(manager, attached, &sid).await? {
+                        self.forget(&mut state);
+                        return Ok(self.response_parts(&mut state, None));
+                    }
+                }
+            }
             if let Some(token) = released.cookie_value {
                 sealed = Some(token.clone());
                 state.sealed = Some(token);
                 state.issue = Issue::Current;
             }
         }
+        owner_flow::finish(&self.0.manager, &mut state.owner).await;
         // Read after the release: a collision there may have changed the id.
         let value = sealed.or_else(|| state.id.as_ref().map(|id| id.as_str().to_owned()));
         Ok(self.response_parts(&mut state, value))
@@ -571,4 +682,17 @@ impl Session {
         state.moved = false;
         parts
     }
+}
+
+/// Refuses a direct write of a key that only the owner methods may write.
+fn reserved(key: &str) -> Result<()> {
+    if is_owner_key(key) {
+        let key = if key == super::owner::OWNER_KEY {
+            super::owner::OWNER_KEY
+        } else {
+            super::owner::OWNER_EPOCH_KEY
+        };
+        return Err(Error::ReservedKey { key });
+    }
+    Ok(())
 }

@@ -34,6 +34,9 @@ mod handle;
 mod id;
 mod manager;
 mod manager_config;
+mod manager_owner;
+mod owner;
+mod owner_flow;
 mod provider;
 mod record;
 mod registry;
@@ -52,6 +55,9 @@ pub use handle::Session;
 pub use id::{HashFunc, IdGenerator, SessionId, MAX_ID_BYTES, MIN_ID_BYTES};
 pub use manager::{CookieSpec, IdSource, Manager, RequestIds, ResponseParts};
 pub use manager_config::{ManagerConfig, SameSite};
+pub use owner::{
+    IndexedSession, OwnedSession, Owner, OwnerIndex, MAX_OWNER_BYTES, OWNER_EPOCH_KEY, OWNER_KEY,
+};
 pub use provider::Provider;
 pub use registry::{provider_by_name, register, registered_names, ProviderFactory};
 pub use store::Store;

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use super::error::{Error, Result, CORE};
 use super::format::Format;
 use super::id::{IdFormat, SessionId};
+use super::owner::{unsupported, OwnerIndex};
 use super::store::Store;
 
 /// A session engine: the spec's `Provider` interface.
@@ -87,6 +88,18 @@ pub trait Provider: Send + Sync + 'static {
     /// The shape of this engine's ids; only the cookie engine overrides it.
     fn id_format(&self) -> IdFormat {
         IdFormat::Random
+    }
+    /// The engine's owner index, for sessions by owner ("log out
+    /// everywhere", see [`OwnerIndex`]).
+    ///
+    /// # Errors
+    ///
+    /// The default is [`Error::Unsupported`]: an engine without an index
+    /// (memcache, cookie, couchbase, custom engines that do not override
+    /// it). Apps on such an engine keep the list of a user's session ids
+    /// in their own database and destroy them one by one.
+    fn owner_index(&self) -> Result<&dyn OwnerIndex> {
+        Err(unsupported("custom"))
     }
     /// Chooses the stored format (`sessionstoreformat`); the
     /// [`Manager`](super::Manager) calls it before `session_init`. The

@@ -36,6 +36,7 @@
 
 mod app;
 mod context;
+mod context_owner;
 mod controller;
 mod error;
 mod extractor;

@@ -33,6 +33,8 @@ pub mod data;
 pub mod expiry;
 pub mod lifecycle;
 pub mod manager;
+pub mod owners;
+pub mod racy;
 
 pub use data::{
     concurrent_writers_keep_all_keys, delete_and_flush, release_writes_only_changes,
@@ -45,6 +47,11 @@ pub use lifecycle::{
 pub use manager::{
     manager_corrupt_data_is_a_fresh_session, manager_lazy_strict_absolute,
     manager_regenerate_and_destroy, manager_regenerate_carries_pending_changes,
+};
+pub use owners::{
+    owners_except_current, owners_expired_not_listed, owners_follow_regenerate_and_destroy,
+    owners_list_and_destroy, owners_logout_between_attach_and_write,
+    owners_race_logins_with_destroy, owners_regenerate_during_logout, owners_unsupported,
 };
 
 /// A boxed engine and its config string.
@@ -97,7 +104,10 @@ pub async fn create(provider: &Arc<dyn Provider>, pairs: &[(&str, i64)]) -> Sess
 /// after it choose the cases:
 /// - none: a server-side engine, every case;
 /// - `client_side`: the state lives in the client (sealed cookies), so the
-///   cases that need server-side state are left out.
+///   cases that need server-side state are left out;
+/// - `owner_index`: the owner cases (sessions by owner), for engines with
+///   an owner index, in addition to a plain invocation;
+/// - `no_owner_index`: checks the typed error of an engine without one.
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:path) => {
@@ -116,6 +126,16 @@ macro_rules! conformance_tests {
             round_trip_types, type_mismatch_is_an_error, release_writes_only_changes,
             delete_and_flush, manager_lazy_strict_absolute,
             manager_corrupt_data_is_a_fresh_session);
+    };
+    ($make:path, owner_index) => {
+        $crate::conformance_tests!(@cases $make;
+            owners_list_and_destroy, owners_except_current,
+            owners_follow_regenerate_and_destroy, owners_expired_not_listed,
+            owners_logout_between_attach_and_write, owners_regenerate_during_logout,
+            owners_race_logins_with_destroy);
+    };
+    ($make:path, no_owner_index) => {
+        $crate::conformance_tests!(@cases $make; owners_unsupported);
     };
     (@cases $make:path; $($case:ident),+) => {
         $(

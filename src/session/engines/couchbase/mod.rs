@@ -1,6 +1,12 @@
 //! The `couchbase` engine: one document per session, on the official
 //! `couchbase` 1.x SDK (async, pure Rust).
 //!
+//! No owner index: [`Session::set_owner`](crate::session::Session::set_owner)
+//! and "log out everywhere" answer
+//! [`Error::Unsupported`](crate::session::Error::Unsupported). Keep the
+//! ids of each user's sessions in the app's own database and destroy them
+//! one by one, or use an engine with an index (memory, redis).
+//!
 //! # Config
 //!
 //! | form | example |

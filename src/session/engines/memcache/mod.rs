@@ -1,5 +1,11 @@
 //! The `memcache` engine: one memcached item per session.
 //!
+//! No owner index: [`Session::set_owner`](crate::session::Session::set_owner)
+//! and "log out everywhere" answer
+//! [`Error::Unsupported`](crate::session::Error::Unsupported). Keep the
+//! ids of each user's sessions in the app's own database and destroy them
+//! one by one, or use an engine with an index (memory, redis).
+//!
 //! # Config
 //!
 //! beego's form, `127.0.0.1:11211` or several addresses separated by `;` or

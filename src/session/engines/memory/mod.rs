@@ -16,6 +16,7 @@ use crate::session::id::SessionId;
 use crate::session::record::{Lifetimes, SessionRecord};
 use crate::session::store::{Released, Write, WriteMode};
 
+mod owners;
 mod packed;
 use packed::Packed;
 
@@ -188,6 +189,8 @@ pub(crate) struct Memory {
     hasher: RandomState,
     lifetimes: Lifetimes,
     limits: Limits,
+    /// The owner index (sessions by owner).
+    owners: owners::Owners,
 }
 
 impl std::fmt::Debug for Memory {
@@ -210,6 +213,7 @@ impl Memory {
             hasher: RandomState::new(),
             lifetimes: cx.lifetimes,
             limits,
+            owners: owners::Owners::default(),
         }
     }
 
@@ -434,6 +438,10 @@ impl RecordStore for Memory {
         Ok(Some(record))
     }
 
+    fn owner_index(&self) -> Option<&dyn crate::session::OwnerIndex> {
+        Some(self)
+    }
+
     async fn count(&self, now: u64) -> Result<usize> {
         let mut total = 0;
         for shard in self.shards.iter() {
@@ -471,7 +479,8 @@ impl RecordStore for Memory {
             // Lets requests waiting on this runtime thread run between shards.
             tokio::task::yield_now().await;
         }
-        tracing::debug!(removed, "session: memory GC");
+        let pruned = self.prune_owners(now);
+        tracing::debug!(removed, pruned, "session: memory GC");
         Ok(())
     }
 }

@@ -111,6 +111,7 @@ use crate::session::store::{Released, Write};
 mod beego;
 mod commands;
 mod config;
+mod owners;
 mod pool;
 
 #[cfg(feature = "redis_cluster")]
@@ -298,9 +299,17 @@ impl<T: Topology> RecordStore for Redis<T> {
     async fn write(&self, w: Write<'_>) -> Result<Released> {
         if self.beego() {
             let key = self.key(w.sid);
-            return self.cmds.beego_write(&key, &w).await.map(Released::wrote);
+            let written = self.cmds.beego_write(&key, &w).await?;
+            if written {
+                self.refresh_owner(&w).await?;
+            }
+            return Ok(Released::wrote(written));
         }
-        self.cmds.write(&w).await.map(Released::wrote)
+        let written = self.cmds.write(&w).await?;
+        if written {
+            self.refresh_owner(&w).await?;
+        }
+        Ok(Released::wrote(written))
     }
 
     async fn insert(&self, sid: &SessionId, record: &SessionRecord, _now: u64) -> Result<()> {
@@ -347,9 +356,16 @@ impl<T: Topology> RecordStore for Redis<T> {
         } else {
             commands::scan_pattern(&self.cmds.prefix)
         };
-        T::count(&self.cmds.conn, &pattern)
-            .await
-            .map_err(|e| self.cmds.err(e))
+        let all = T::count(&self.cmds.conn, &pattern).await;
+        // The owner index keys share the prefix: not sessions.
+        let owners = T::count(&self.cmds.conn, &self.owner_pattern()).await;
+        Ok(all
+            .map_err(|e| self.cmds.err(e))?
+            .saturating_sub(owners.map_err(|e| self.cmds.err(e))?))
+    }
+
+    fn owner_index(&self) -> Option<&dyn crate::session::OwnerIndex> {
+        Some(self)
     }
 
     // GC: Redis expires sessions itself (PEXPIRE).

@@ -86,6 +86,12 @@ pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
     /// Number of live sessions.
     async fn count(&self, now: u64) -> Result<usize>;
 
+    /// The engine's owner index, when it keeps one (see
+    /// [`OwnerIndex`](crate::session::OwnerIndex)).
+    fn owner_index(&self) -> Option<&dyn crate::session::OwnerIndex> {
+        None
+    }
+
     /// Removes expired sessions; a no-op where the backend expires them.
     async fn gc(&self, _now: u64) -> Result<()> {
         Ok(())
@@ -213,6 +219,13 @@ impl<S: RecordStore> Provider for Engine<S> {
         self.inner()?.records.gc(now_ms()).await
     }
 
+    fn owner_index(&self) -> Result<&dyn crate::session::OwnerIndex> {
+        self.inner()?
+            .records
+            .owner_index()
+            .ok_or_else(|| crate::session::owner::unsupported(S::NAME))
+    }
+
     fn id_format(&self) -> IdFormat {
         S::ID_FORMAT
     }
@@ -292,6 +305,11 @@ macro_rules! engine_provider {
             }
             async fn session_gc(&self) -> $crate::session::Result<()> {
                 self.0.session_gc().await
+            }
+            fn owner_index(
+                &self,
+            ) -> $crate::session::Result<&dyn $crate::session::OwnerIndex> {
+                self.0.owner_index()
             }
             fn id_format(&self) -> $crate::session::engine::IdFormat {
                 self.0.id_format()
