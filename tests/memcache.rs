@@ -54,6 +54,12 @@ async fn memcache() -> (Box<dyn Provider>, String) {
 
 actix_bee::conformance_tests!(memcache);
 
+/// The default `max_session_bytes` (256 KiB), enforced by the skeleton.
+#[actix_rt::test]
+async fn oversized_session_is_refused() {
+    actix_bee::session::testing::oversized_session_is_refused(memcache).await;
+}
+
 async fn provider(idle: Duration) -> (Arc<dyn Provider>, String) {
     let addr = require_server();
     let prefix = unique_prefix();

@@ -79,6 +79,12 @@ async fn postgresql() -> (Box<dyn Provider>, String) {
 
 actix_bee::conformance_tests!(postgresql);
 
+/// The default `max_session_bytes` (256 KiB), enforced by the skeleton.
+#[actix_rt::test]
+async fn oversized_session_is_refused() {
+    actix_bee::session::testing::oversized_session_is_refused(postgresql).await;
+}
+
 #[actix_rt::test]
 async fn table_injection_is_refused() {
     sql_common::table_injection_is_refused::<Postgres>().await;

@@ -26,6 +26,12 @@ async fn redis_cluster_engine() -> (Box<dyn Provider>, String) {
 
 actix_bee::conformance_tests!(redis_cluster_engine);
 
+/// The default `max_session_bytes` (256 KiB), enforced by the skeleton.
+#[actix_rt::test]
+async fn oversized_session_is_refused() {
+    actix_bee::session::testing::oversized_session_is_refused(redis_cluster_engine).await;
+}
+
 async fn cluster_conn() -> redis::cluster_async::ClusterConnection {
     let seeds: Vec<String> = nodes().split(',').map(|n| format!("redis://{n}")).collect();
     ClusterClient::new(seeds)

@@ -25,6 +25,12 @@ async fn redis_sentinel_engine() -> (Box<dyn Provider>, String) {
 
 actix_bee::conformance_tests!(redis_sentinel_engine);
 
+/// The default `max_session_bytes` (256 KiB), enforced by the skeleton.
+#[actix_rt::test]
+async fn oversized_session_is_refused() {
+    actix_bee::session::testing::oversized_session_is_refused(redis_sentinel_engine).await;
+}
+
 #[actix_rt::test]
 async fn beego_old_style_with_master_name_in_field_5() {
     let sentinels = env_or(

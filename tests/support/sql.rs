@@ -141,10 +141,11 @@ pub async fn table_injection_is_refused<E: Engine>() {
     }
 }
 
-/// A session well over 64 KiB (beego's BLOB limit) round-trips.
+/// A session well over 64 KiB (beego's BLOB limit) and over the default
+/// `max_session_bytes` round-trips when `max_session_bytes` allows it.
 pub async fn large_payload_round_trips<E: Engine>() {
     let table = table_name();
-    let provider = started::<E>(&table, "").await;
+    let provider = started::<E>(&table, "max_session_bytes=1048576").await;
     let big: String = (0..300_000u32)
         .map(|i| char::from(b'a' + (i % 26) as u8))
         .collect();

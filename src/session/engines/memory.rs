@@ -9,7 +9,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use parking_lot::{Mutex, RwLock};
 
-use super::shared::skeleton::{engine_provider, Cx, Engine, Found, RecordStore};
+use super::shared::options::{self, DEFAULT_MAX_SESSION_BYTES};
+use super::shared::skeleton::{
+    engine_provider, session_bytes as record_bytes, Cx, Engine, Found, RecordStore,
+};
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::SessionId;
@@ -59,12 +62,6 @@ impl Default for MemoryProvider {
 
 const SHARDS: usize = 64;
 
-/// Bytes counted for a session besides its keys and values (the map entry,
-/// the record, the id), so that many tiny sessions count too.
-const SESSION_OVERHEAD: usize = 256;
-/// Bytes counted per stored key besides its name and value.
-const KEY_OVERHEAD: usize = 48;
-
 /// What the memory engine may hold; set through `sessionproviderconfig`
 /// (`max_sessions=100000,max_bytes=268435456,max_session_bytes=262144`).
 ///
@@ -86,7 +83,7 @@ impl Default for Limits {
         Limits {
             max_sessions: 100_000,
             max_bytes: 256 * 1024 * 1024,
-            max_session_bytes: 256 * 1024,
+            max_session_bytes: DEFAULT_MAX_SESSION_BYTES,
         }
     }
 }
@@ -113,7 +110,6 @@ impl Limits {
             .filter(|p| !p.is_empty())
         {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let number = value.trim().parse::<usize>().ok().filter(|n| *n > 0);
             let slot = match name.trim() {
                 "max_sessions" => &mut limits.max_sessions,
                 "max_bytes" => &mut limits.max_bytes,
@@ -125,12 +121,7 @@ impl Limits {
                     ))
                 }
             };
-            *slot = number.ok_or_else(|| {
-                Error::config(
-                    "memory",
-                    format!("{} must be a positive integer", name.trim()),
-                )
-            })?;
+            *slot = options::positive("memory", name.trim(), value)?;
         }
         Ok(limits)
     }
@@ -148,17 +139,6 @@ struct Shard {
     map: RwLock<HashMap<SessionId, Entry>>,
     /// Bytes of the sessions in `map`, as counted by [`record_bytes`].
     bytes: AtomicUsize,
-}
-
-/// The bytes a session is counted at.
-fn record_bytes(sid: &SessionId, record: &SessionRecord) -> usize {
-    record
-        .values
-        .iter()
-        .map(|(k, v)| k.len() + v.len() + KEY_OVERHEAD)
-        .sum::<usize>()
-        + sid.as_str().len()
-        + SESSION_OVERHEAD
 }
 
 pub(crate) struct Memory {
@@ -234,23 +214,11 @@ impl Memory {
             return Err(Error::IdCollision);
         }
         let bytes = record_bytes(sid, &record);
-        self.check_size(bytes)?;
         if let Some(old) = map.insert(sid.clone(), Arc::new(Mutex::new(Held { record, bytes }))) {
             shard.bytes.fetch_sub(old.lock().bytes, Ordering::Relaxed);
         }
         shard.bytes.fetch_add(bytes, Ordering::Relaxed);
         self.evict(shard, map, sid);
-        Ok(())
-    }
-
-    fn check_size(&self, bytes: usize) -> Result<()> {
-        if bytes > self.limits.max_session_bytes {
-            return Err(Error::TooLarge {
-                what: "session",
-                size: bytes,
-                limit: self.limits.max_session_bytes,
-            });
-        }
         Ok(())
     }
 
@@ -338,8 +306,6 @@ impl RecordStore for Memory {
             ..held.record.clone()
         };
         let bytes = record_bytes(w.sid, &candidate);
-        // Refused whole, before anything changes: never a half-saved session.
-        self.check_size(bytes)?;
         let shard = self.shard(w.sid);
         shard.bytes.fetch_add(bytes, Ordering::Relaxed);
         shard.bytes.fetch_sub(held.bytes, Ordering::Relaxed);
@@ -387,6 +353,11 @@ impl RecordStore for Memory {
             remove_from(&self.shards[a], map, old);
         }
         Ok(Some(record))
+    }
+
+    /// Checked by the skeleton on every release.
+    fn max_session_bytes(&self) -> usize {
+        self.limits.max_session_bytes
     }
 
     async fn count(&self, now: u64) -> Result<usize> {

@@ -14,6 +14,7 @@
 //! | `connect_timeout` | `3` | seconds to wait for a connection |
 //! | `timeout` | `3` | socket read/write timeout, seconds |
 //! | `call_timeout` | `5` | deadline of one session call (pool check-out and every round trip): past it the request gets a 503 ([`Error::Timeout`](crate::session::Error::Timeout)) |
+//! | `max_session_bytes` | `262144` | the largest session (keys, values and a fixed overhead); a bigger one is refused at release with [`Error::TooLarge`](crate::session::Error::TooLarge) |
 //!
 //! `127.0.0.1:11211;127.0.0.1:11212,prefix=shop:s:,pool_size=32`
 //!
@@ -378,6 +379,10 @@ impl RecordStore for Memcache {
             Ok(())
         })
         .await
+    }
+
+    fn max_session_bytes(&self) -> usize {
+        self.0.cfg.max_session_bytes
     }
 
     /// Live sessions under this engine's prefix, found with memcached's LRU

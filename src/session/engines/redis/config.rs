@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::session::engines::shared::options::{self, split_hosts, Secret};
+use crate::session::engines::shared::options::{
+    self, split_hosts, Secret, DEFAULT_MAX_SESSION_BYTES,
+};
 use crate::session::error::{Error, Result};
 
 /// Which engine a config string is for: the shapes differ slightly.
@@ -55,7 +57,7 @@ const MAX_PREFIX: usize = 256;
 const KEYS: &str = "save_path, poolsize, password, username, sentinel_password, db_num, \
      master_name, key_prefix, idle_timeout, idle_check_frequency, connect_timeout, \
      response_timeout, max_retries, protocol, tls, tls_ca_file, tls_cert_file, tls_key_file, \
-     tls_skip_verify";
+     tls_skip_verify, max_session_bytes";
 
 /// A parsed configuration. `Debug` never shows the passwords.
 #[derive(Debug, Clone)]
@@ -88,6 +90,8 @@ pub(crate) struct RedisConfig {
     /// No verification of the servers' certificates (go-redis's
     /// `InsecureSkipVerify`): encryption without authentication.
     pub tls_skip_verify: bool,
+    /// The largest session stored (`max_session_bytes`).
+    pub max_session_bytes: usize,
 }
 
 impl RedisConfig {
@@ -110,6 +114,7 @@ impl RedisConfig {
             tls_cert_file: None,
             tls_key_file: None,
             tls_skip_verify: false,
+            max_session_bytes: DEFAULT_MAX_SESSION_BYTES,
         }
     }
 
@@ -201,6 +206,7 @@ fn apply(cfg: &mut RedisConfig, shape: Shape, key: &str, value: &str) -> Result<
         "tls_skip_verify" | "skip_verify" => {
             cfg.tls_skip_verify = options::boolean(engine, key, value)?;
         }
+        "max_session_bytes" => cfg.max_session_bytes = options::positive(engine, key, value)?,
         other => {
             return Err(Error::config(
                 engine,

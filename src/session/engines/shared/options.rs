@@ -22,6 +22,11 @@ use crate::session::error::{Error, Result};
 pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 /// Bounds of every engine's `pool_size`.
 pub(crate) const POOL_SIZE: std::ops::RangeInclusive<u32> = 1..=1024;
+/// The largest session every engine stores without a `max_session_bytes`
+/// option, as [`session_bytes`](super::skeleton::session_bytes) counts it:
+/// 256 KiB, far above what a login needs and small enough that a flood of
+/// large sessions cannot exhaust a backend quickly.
+pub(crate) const DEFAULT_MAX_SESSION_BYTES: usize = 256 * 1024;
 
 /// A duration: Go's syntax (`300ms`, `5s`, `1m30s`, `1.5h`) or plain
 /// seconds (`30`, `0.5`). `None` unless well-formed, non-negative and
@@ -125,6 +130,16 @@ pub(crate) fn number<T: std::str::FromStr>(
     raw.trim()
         .parse()
         .map_err(|_| Error::config(engine, format!("{name} must be a non-negative integer")))
+}
+
+/// A positive count or byte size (`max_session_bytes`, `max_sessions`,
+/// `max_bytes`).
+pub(crate) fn positive(engine: &'static str, name: &str, raw: &str) -> Result<usize> {
+    raw.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| Error::config(engine, format!("{name} must be a positive integer")))
 }
 
 /// Splits a host list on `;` (beego) and `,`, trimmed, empty entries

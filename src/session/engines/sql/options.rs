@@ -36,6 +36,8 @@ pub(crate) struct EngineOptions {
     pub call_timeout: Duration,
     /// Create the table (and its index) at start-up if it is missing.
     pub create_table: bool,
+    /// The largest session stored (`max_session_bytes`).
+    pub max_session_bytes: usize,
 }
 
 impl Default for EngineOptions {
@@ -46,6 +48,7 @@ impl Default for EngineOptions {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             create_table: true,
+            max_session_bytes: options::DEFAULT_MAX_SESSION_BYTES,
         }
     }
 }
@@ -69,6 +72,9 @@ impl EngineOptions {
                     options.call_timeout = options::timeout(engine, &key, &value)?;
                 }
                 "create_table" => options.create_table = options::boolean(engine, &key, &value)?,
+                "max_session_bytes" => {
+                    options.max_session_bytes = options::positive(engine, &key, &value)?;
+                }
                 _ => rest.push((key, value)),
             }
         }
@@ -164,6 +170,8 @@ mod tests {
             "connect_timeout=NaN",
             "create_table=maybe",
             "table=",
+            "max_session_bytes=0",
+            "max_session_bytes=1e6",
         ] {
             let err = EngineOptions::take("mysql", &mut pairs(q)).unwrap_err();
             assert!(err.is_config(), "{q}");

@@ -19,6 +19,7 @@
 //! | `pool_size` | 16 | most pooled connections |
 //! | `connect_timeout` | `5s` | time to connect, and to wait for a pooled connection (`5s`, `500ms`, or seconds) |
 //! | `call_timeout` | `5s` | deadline of one session call (pool check-out, statements, commit): past it the request gets a 503 ([`Error::Timeout`](crate::session::Error::Timeout)) |
+//! | `max_session_bytes` | `262144` | the largest session (keys, values and a fixed overhead); a bigger one is refused at release with [`Error::TooLarge`](crate::session::Error::TooLarge) |
 //! | `create_table` | `true` | create the table at start-up if missing (`sql/postgresql.sql`) |
 //!
 //! Everything else goes to the `postgres` crate (`host`, `port`, `user`,
