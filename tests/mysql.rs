@@ -213,6 +213,13 @@ async fn backend_faults_give_503s_in_time_and_recover() {
     sql_common::backend_faults::<Mysql>("mysql").await;
 }
 
+/// Regenerate's delete of the old id is lost with the connection: a 503,
+/// the old id as it was, no copy, and a working login after recovery.
+#[actix_rt::test]
+async fn regenerate_with_a_failing_old_id_delete() {
+    sql_common::regenerate_with_a_failing_old_id_delete::<Mysql>("mysql", "tls=false").await;
+}
+
 /// A beego `session` table (expiry in unix seconds) is refused by the
 /// native format at start-up and before any GC, so its rows are never read
 /// as milliseconds and deleted; the beego format accepts it.

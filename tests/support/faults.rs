@@ -130,3 +130,121 @@ pub async fn kill_and_freeze(
     eprintln!("{engine} faults: {reports:?}");
     reports
 }
+
+/// A login (`set("user")`, then regenerate) while the backend is lost as
+/// the move deletes the old id: `proxy.kill_on(delete)` drops the
+/// connection instead of forwarding that delete. A mature library never
+/// leaves the old id valid with the login on it: the request must get a
+/// 503 and keep its old cookie, the old id must hold the session as it
+/// was (or be dead), and no id may hold the login. After `resume` the
+/// same login succeeds and the old id is dead. `direct` is a config that
+/// reaches the same store without the proxy, to look at what is stored.
+pub async fn regenerate_with_a_failing_delete(
+    engine: &str,
+    provider_config: String,
+    direct: String,
+    proxy: &FaultProxy,
+    delete: &[u8],
+) {
+    let mut cfg = ManagerConfig::default();
+    cfg.provider_config = provider_config;
+    let manager = Manager::new(engine, cfg).await.expect("manager");
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(manager.clone()))
+            .route(
+                "/visit",
+                web::get().to(|s: Session| async move {
+                    s.set("visits", &1).await?;
+                    Ok::<_, Error>("visited")
+                }),
+            )
+            .route(
+                "/login",
+                web::post().to(|s: Session| async move {
+                    s.set("user", &"alice").await?;
+                    s.regenerate_id().await?;
+                    Ok::<_, Error>("welcome")
+                }),
+            ),
+    )
+    .await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/visit").to_request()).await;
+    assert_eq!(res.status(), 200, "{engine}: first visit");
+    let old = res
+        .response()
+        .cookies()
+        .next()
+        .expect("a cookie")
+        .value()
+        .to_owned();
+    let login = || {
+        test::TestRequest::post()
+            .uri("/login")
+            .insert_header(("cookie", format!("beegosessionID={old}")))
+            .to_request()
+    };
+    proxy.kill_on(delete);
+    let res = test::call_service(&app, login()).await;
+    assert!(
+        proxy.fired(),
+        "{engine}: the move never sent its delete ({})",
+        res.status()
+    );
+    assert_eq!(res.status(), 503, "{engine}: a login whose move failed");
+    let new_cookie = res
+        .response()
+        .cookies()
+        .map(|c| c.value().to_owned())
+        .next();
+    assert!(
+        new_cookie.is_none() || new_cookie.as_deref() == Some(old.as_str()),
+        "{engine}: a failed move sent a new id"
+    );
+    proxy.resume();
+    let mut peek = ManagerConfig::default();
+    peek.provider_config = direct;
+    let peek = Manager::new(engine, peek).await.expect("direct manager");
+    let provider = peek.provider();
+    let old_id = actix_bee::session::IdGenerator::sealed(&old);
+    let stored = provider
+        .session_read(&old_id)
+        .await
+        .expect("read the old id");
+    if !stored.meta().is_new {
+        assert_eq!(stored.get::<i64>("visits").await.unwrap(), Some(1));
+        assert_eq!(
+            stored.get::<String>("user").await.unwrap(),
+            None,
+            "{engine}: the login reached the old id"
+        );
+    }
+    assert!(
+        provider.session_all().await.expect("count") <= 1,
+        "{engine}: a copy of the session under another id"
+    );
+    // Back up: the same login succeeds and kills the old id.
+    let res = test::call_service(&app, login()).await;
+    assert_eq!(res.status(), 200, "{engine}: the login after recovery");
+    let new = res
+        .response()
+        .cookies()
+        .next()
+        .expect("a new cookie")
+        .value()
+        .to_owned();
+    assert_ne!(new, old, "{engine}: regenerate kept the id");
+    assert!(
+        !provider.session_exist(&old_id).await.unwrap(),
+        "{engine}: old id alive"
+    );
+    let moved = provider
+        .session_read(&actix_bee::session::IdGenerator::sealed(&new))
+        .await
+        .unwrap();
+    assert_eq!(
+        moved.get::<String>("user").await.unwrap().as_deref(),
+        Some("alice")
+    );
+    assert_eq!(moved.get::<i64>("visits").await.unwrap(), Some(1));
+}
