@@ -430,3 +430,43 @@ mod tests {
         assert!(!format!("{c:?}").contains("secretpw"));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::session::engines::shared::fuzz::{config_string, CASES};
+
+    const SEEDS: &[&str] = &[
+        "http://sessions:pass@127.0.0.1:8091",
+        "http://127.0.0.1:8091/,default,mybucket",
+        r#"{"save_path":"http://u:pw@h:8091","bucket":"sess","prefix":"app:","timeout":1.5,"scope":"s","collection":"c","max_session_bytes":5}"#,
+        "couchbase://u:p@h1,h2:11215/sess?prefix=x:&timeout=5&connect_timeout=0.5&max_session_bytes=5",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+        /// A config or a config error, never a panic.
+        #[test]
+        fn couchbase_config_never_panics(raw in config_string(SEEDS)) {
+            match parse(&raw) {
+                Ok(c) => prop_assert!(!c.bucket.is_empty() && c.max_session_bytes > 0),
+                Err(e) => prop_assert!(e.is_config(), "{e:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn max_session_bytes_option() {
+        let c = parse("couchbase://h/b?max_session_bytes=4096").unwrap();
+        assert_eq!(c.max_session_bytes, 4096);
+        let c = parse(r#"{"save_path":"couchbase://h","bucket":"b","max_session_bytes":4096}"#)
+            .unwrap();
+        assert_eq!(c.max_session_bytes, 4096);
+        assert!(
+            parse(r#"{"save_path":"couchbase://h","bucket":"b","max_session_bytes":0}"#).is_err()
+        );
+    }
+}

@@ -245,3 +245,42 @@ mod tests {
         assert!(parse(&format!("h:1,prefix={}", "p".repeat(122))).is_ok());
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::session::engines::shared::fuzz::{config_string, CASES};
+
+    const SEEDS: &[&str] = &[
+        "127.0.0.1:11215",
+        "10.0.0.1:5;10.0.0.2:5,[::1]:5,prefix=app:,pool_size=5",
+        "memcache://u:p@h:11215?timeout=5;memcache+tcp://h2:5,connect_timeout=0.5,call_timeout=5s",
+        "memcache+unix:///run/m.sock,max_session_bytes=5",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+        /// A config or a config error, never a panic.
+        #[test]
+        fn memcache_config_never_panics(raw in config_string(SEEDS)) {
+            match parse(&raw) {
+                Ok(c) => prop_assert!(!c.servers.is_empty() && c.max_session_bytes > 0),
+                Err(e) => prop_assert!(e.is_config(), "{e:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn max_session_bytes_option() {
+        let c = parse("127.0.0.1:11211,max_session_bytes=4096").unwrap();
+        assert_eq!(c.max_session_bytes, 4096);
+        assert_eq!(
+            parse("127.0.0.1:11211").unwrap().max_session_bytes,
+            DEFAULT_MAX_SESSION_BYTES
+        );
+        assert!(parse("127.0.0.1:11211,max_session_bytes=-1").is_err());
+    }
+}

@@ -570,3 +570,51 @@ mod tests {
         assert_eq!(c.db, 3);
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::session::engines::shared::fuzz::{config_string, CASES};
+
+    const SEEDS: &[&str] = &[
+        "127.0.0.1:6375,100,secret,5,30,5s,5",
+        "127.0.0.1:26390;127.0.0.1:26391,50,pw,1,mymaster,45s,60s,5",
+        "127.0.0.1:7001;[::1]:7005,,,0,tls=true,tls_skip_verify=true",
+        r#"{"save_path":"127.0.0.1:6375","poolsize":5,"db_num":"5","key_prefix":"a:","tls":true,"max_session_bytes":5}"#,
+        "redis://u:p%40w@127.0.0.1:6375,127.0.0.1:5/5?key_prefix=x&connect_timeout=0.5&max_session_bytes=5",
+        "rediss://127.0.0.1:5?tls_ca_file=/ca.pem&response_timeout=5ms",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+        /// Every shape of every Redis engine: a config or a config error,
+        /// never a panic. Parsing connects nowhere.
+        #[test]
+        fn redis_config_never_panics(raw in config_string(SEEDS)) {
+            for shape in [Shape::Single, Shape::Cluster, Shape::Sentinel] {
+                match RedisConfig::parse(shape, &raw) {
+                    Ok(c) => prop_assert!(!c.nodes.is_empty() && c.max_session_bytes > 0),
+                    Err(e) => prop_assert!(e.is_config(), "{e:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn max_session_bytes_in_every_shape() {
+        for raw in [
+            "127.0.0.1:6379,10,,0,max_session_bytes=4096",
+            r#"{"save_path":"127.0.0.1:6379","max_session_bytes":4096}"#,
+            "redis://127.0.0.1:6379?max_session_bytes=4096",
+        ] {
+            let c = RedisConfig::parse(Shape::Single, raw).unwrap();
+            assert_eq!(c.max_session_bytes, 4096, "{raw}");
+        }
+        let c = RedisConfig::parse(Shape::Single, "127.0.0.1").unwrap();
+        assert_eq!(c.max_session_bytes, DEFAULT_MAX_SESSION_BYTES);
+        assert!(RedisConfig::parse(Shape::Single, "redis://h?max_session_bytes=0").is_err());
+    }
+}

@@ -256,3 +256,53 @@ mod tests {
         assert!(Secret::new("").is_none());
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::session::engines::shared::fuzz::{config_string, CASES};
+
+    const SEEDS: &[&str] = &[
+        "5s",
+        "1m30s",
+        "0.5",
+        "300ms",
+        "1.5h",
+        "2h5m",
+        "true",
+        "off",
+        "16",
+        "a:5;b:2,c",
+        "a%40b",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+        /// Every option parser: a value or a config error, never a panic;
+        /// a timeout is always in (0, 1 h].
+        #[test]
+        fn option_grammar_never_panics(raw in config_string(SEEDS)) {
+            let results = [
+                duration("x", "d", &raw).map(drop),
+                boolean("x", "b", &raw).map(drop),
+                pool_size("x", "p", &raw).map(drop),
+                number::<u64>("x", "n", &raw).map(drop),
+                positive("x", "m", &raw).map(drop),
+            ];
+            for result in results {
+                if let Err(e) = result {
+                    prop_assert!(e.is_config());
+                }
+            }
+            match timeout("x", "t", &raw) {
+                Ok(t) => prop_assert!(!t.is_zero() && t <= MAX_TIMEOUT),
+                Err(e) => prop_assert!(e.is_config()),
+            }
+            prop_assert!(split_hosts(&raw).all(|h| !h.is_empty()));
+            let _ = percent_decode(&raw);
+        }
+    }
+}

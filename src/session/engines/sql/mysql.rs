@@ -481,3 +481,30 @@ mod tests {
         assert!(!sql.contains("`session`"));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::session::engines::shared::fuzz::{config_string, CASES};
+
+    const SEEDS: &[&str] = &[
+        "root:@tcp(127.0.0.1:3305)/test?charset=utf8&table=s&max_session_bytes=5",
+        "u:p%40ss@unix(/run/mysqld.sock)/db?tls=true&call_timeout=5s",
+        "mysql://root@127.0.0.1:3305/test?pool_size=5&tls=skip-verify",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+        /// Either DSN form: parsed or a config error, never a panic.
+        /// Parsing connects nowhere.
+        #[test]
+        fn mysql_dsn_never_panics(raw in config_string(SEEDS)) {
+            if let Err(e) = parse_dsn(&raw) {
+                prop_assert!(e.is_config(), "{e:?}");
+            }
+        }
+    }
+}

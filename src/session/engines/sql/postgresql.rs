@@ -518,3 +518,30 @@ mod tests {
         assert_ne!(idx, index_name(&format!("{}b", "a".repeat(62))));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::session::engines::shared::fuzz::{config_string, CASES};
+
+    const SEEDS: &[&str] = &[
+        "postgres://u:p%40w@127.0.0.1:5435/test?sslmode=disable&table=s&max_session_bytes=5",
+        "host=127.0.0.1 port=5435 user=u dbname=test sslmode=verify-full",
+        "postgresql://h1:5,h2:5/db?connect_timeout=5&call_timeout=0.5",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+        /// Either DSN form: parsed or a config error, never a panic.
+        /// Parsing connects nowhere.
+        #[test]
+        fn postgresql_dsn_never_panics(raw in config_string(SEEDS)) {
+            if let Err(e) = parse_dsn(&raw) {
+                prop_assert!(e.is_config(), "{e:?}");
+            }
+        }
+    }
+}
