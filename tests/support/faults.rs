@@ -18,6 +18,29 @@ use actix_web::{test, web, App};
 
 use super::proxy::FaultProxy;
 
+/// A backend that can be made faulty: a [`FaultProxy`] in front of a
+/// server, or a server process of the test's own.
+pub trait Fault {
+    /// The backend dies: connections drop, new ones are refused.
+    fn kill(&self);
+    /// The backend stops answering, connections open.
+    fn freeze(&self);
+    /// The backend is back (the same one, same port, after either fault).
+    fn resume(&self);
+}
+
+impl Fault for FaultProxy {
+    fn kill(&self) {
+        FaultProxy::kill(self);
+    }
+    fn freeze(&self) {
+        FaultProxy::freeze(self);
+    }
+    fn resume(&self) {
+        FaultProxy::resume(self);
+    }
+}
+
 /// Concurrent `/count` requests sent while the backend is faulty.
 const BURST: usize = 8;
 
@@ -33,11 +56,12 @@ pub struct FaultReport {
 }
 
 /// Runs kill and freeze against `engine`, whose `sessionproviderconfig`
-/// (`provider_config`) points at `proxy`. Panics on any broken promise.
+/// (`provider_config`) points at the faulty backend `proxy`. Panics on any
+/// broken promise.
 pub async fn kill_and_freeze(
     engine: &str,
     provider_config: String,
-    proxy: &FaultProxy,
+    proxy: &impl Fault,
     deadline: Duration,
 ) -> Vec<FaultReport> {
     let mut cfg = ManagerConfig::default();
