@@ -41,6 +41,23 @@ impl Fault for FaultProxy {
     }
 }
 
+/// A manager of `engine` over `provider_config`.
+async fn manager_of(engine: &str, provider_config: String) -> Manager {
+    let mut cfg = ManagerConfig::default();
+    cfg.provider_config = provider_config;
+    Manager::new(engine, cfg).await.expect("manager")
+}
+
+/// The session cookie a response sets.
+fn cookie_of<B>(res: &actix_web::dev::ServiceResponse<B>) -> String {
+    res.response()
+        .cookies()
+        .next()
+        .expect("a session cookie")
+        .value()
+        .to_owned()
+}
+
 /// Concurrent `/count` requests sent while the backend is faulty.
 const BURST: usize = 8;
 
@@ -64,9 +81,7 @@ pub async fn kill_and_freeze(
     proxy: &impl Fault,
     deadline: Duration,
 ) -> Vec<FaultReport> {
-    let mut cfg = ManagerConfig::default();
-    cfg.provider_config = provider_config;
-    let manager = Manager::new(engine, cfg).await.expect("manager");
+    let manager = manager_of(engine, provider_config).await;
     let app = test::init_service(
         App::new()
             .wrap(SessionMiddleware::new(manager.clone()))
@@ -89,13 +104,7 @@ pub async fn kill_and_freeze(
     };
     let res = test::call_service(&app, test::TestRequest::get().uri("/count").to_request()).await;
     assert_eq!(res.status(), 200, "{engine}: first request");
-    let cookie = res
-        .response()
-        .cookies()
-        .next()
-        .expect("a session cookie")
-        .value()
-        .to_owned();
+    let cookie = cookie_of(&res);
     let mut acknowledged = 1i64;
     let mut reports = Vec::new();
     for fault in ["kill", "freeze"] {
@@ -170,9 +179,7 @@ pub async fn regenerate_with_a_failing_delete(
     proxy: &FaultProxy,
     delete: &[u8],
 ) {
-    let mut cfg = ManagerConfig::default();
-    cfg.provider_config = provider_config;
-    let manager = Manager::new(engine, cfg).await.expect("manager");
+    let manager = manager_of(engine, provider_config).await;
     let app = test::init_service(
         App::new()
             .wrap(SessionMiddleware::new(manager.clone()))
@@ -195,13 +202,7 @@ pub async fn regenerate_with_a_failing_delete(
     .await;
     let res = test::call_service(&app, test::TestRequest::get().uri("/visit").to_request()).await;
     assert_eq!(res.status(), 200, "{engine}: first visit");
-    let old = res
-        .response()
-        .cookies()
-        .next()
-        .expect("a cookie")
-        .value()
-        .to_owned();
+    let old = cookie_of(&res);
     let login = || {
         test::TestRequest::post()
             .uri("/login")
@@ -226,9 +227,7 @@ pub async fn regenerate_with_a_failing_delete(
         "{engine}: a failed move sent a new id"
     );
     proxy.resume();
-    let mut peek = ManagerConfig::default();
-    peek.provider_config = direct;
-    let peek = Manager::new(engine, peek).await.expect("direct manager");
+    let peek = manager_of(engine, direct).await;
     let provider = peek.provider();
     let old_id = actix_bee::session::IdGenerator::sealed(&old);
     let stored = provider
@@ -250,13 +249,7 @@ pub async fn regenerate_with_a_failing_delete(
     // Back up: the same login succeeds and kills the old id.
     let res = test::call_service(&app, login()).await;
     assert_eq!(res.status(), 200, "{engine}: the login after recovery");
-    let new = res
-        .response()
-        .cookies()
-        .next()
-        .expect("a new cookie")
-        .value()
-        .to_owned();
+    let new = cookie_of(&res);
     assert_ne!(new, old, "{engine}: regenerate kept the id");
     assert!(
         !provider.session_exist(&old_id).await.unwrap(),
