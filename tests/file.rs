@@ -631,3 +631,47 @@ async fn max_session_bytes_is_configurable() {
         .unwrap_err();
     assert!(err.is_config(), "{err}");
 }
+
+/// Through the web layer: cookie-less clients past `max_sessions` get a
+/// 503 and leave no file behind, while a client with a session keeps
+/// being served.
+#[actix_rt::test]
+async fn a_flood_of_new_clients_gets_503_and_existing_users_are_served() {
+    use actix_bee::session::Session;
+    use actix_bee::web::SessionMiddleware;
+    use actix_web::{test, web, App};
+
+    let dir = scratch().join("sessions");
+    let mut cfg = ManagerConfig::default();
+    cfg.provider_config = format!("{}?max_sessions=10", dir.display());
+    let manager = Manager::new("file", cfg).await.unwrap();
+    let app = test::init_service(App::new().wrap(SessionMiddleware::new(manager)).route(
+        "/count",
+        web::get().to(|s: Session| async move {
+            let n = s.get::<i64>("n").await?.unwrap_or(0) + 1;
+            s.set("n", &n).await?;
+            Ok::<_, Error>(n.to_string())
+        }),
+    ))
+    .await;
+    let fresh = || test::TestRequest::get().uri("/count").to_request();
+    let res = test::call_service(&app, fresh()).await;
+    assert_eq!(res.status(), 200);
+    let cookie = res.response().cookies().next().unwrap().value().to_owned();
+    for _ in 0..9 {
+        assert_eq!(test::call_service(&app, fresh()).await.status(), 200);
+    }
+    for _ in 0..30 {
+        assert_eq!(test::call_service(&app, fresh()).await.status(), 503);
+    }
+    assert_eq!(session_files(&dir).len(), 10);
+    for n in 2..5 {
+        let req = test::TestRequest::get()
+            .uri("/count")
+            .insert_header(("cookie", format!("beegosessionID={cookie}")))
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(test::read_body(res).await, n.to_string().as_bytes());
+    }
+}
