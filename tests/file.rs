@@ -675,3 +675,37 @@ async fn a_flood_of_new_clients_gets_503_and_existing_users_are_served() {
         assert_eq!(test::read_body(res).await, n.to_string().as_bytes());
     }
 }
+
+/// Files in the shard of the other layout (native sessions of a version
+/// that sharded by the first characters) are out of reach of requests:
+/// not counted, and removed by GC once idle past the lifetime.
+#[actix_rt::test]
+async fn gc_removes_idle_files_left_by_the_other_layout() {
+    let dir = scratch().join("sessions");
+    let provider = provider_at(&dir).await;
+    let kept = create(&provider, "k", 1).await;
+    // An id whose first two characters differ from its last two.
+    let stray = loop {
+        let id = IdGenerator::default().generate().unwrap();
+        let s = id.as_str();
+        if s[0..2] != s[s.len() - 2..] {
+            break id;
+        }
+    };
+    let s = stray.as_str();
+    let head = dir.join(&s[0..1]).join(&s[1..2]);
+    std::fs::create_dir_all(&head).unwrap();
+    std::fs::copy(session_path(&dir, &kept), head.join(s)).unwrap();
+    assert_eq!(provider.session_all().await.unwrap(), 1);
+    provider.session_gc().await.unwrap();
+    assert!(head.join(s).exists(), "a recent stray file is left alone");
+    let old = std::time::SystemTime::now() - Duration::from_secs(7200);
+    let f = std::fs::File::options()
+        .write(true)
+        .open(head.join(s))
+        .unwrap();
+    f.set_modified(old).unwrap();
+    provider.session_gc().await.unwrap();
+    assert!(!head.join(s).exists(), "an idle stray file is removed");
+    assert!(session_path(&dir, &kept).exists());
+}

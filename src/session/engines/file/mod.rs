@@ -85,7 +85,10 @@ engine_provider! {
     ///   a read-only request refreshes at most every quarter of the lifetime)
     ///   and is checked on every read; the creation time stays in the file for
     ///   the absolute lifetime. GC walks the tree without a global lock,
-    ///   removes expired sessions and empty directories.
+    ///   removes expired sessions and empty directories, and files idle past
+    ///   the lifetime in a shard of the other layout (sessions of a version
+    ///   that sharded native ids by their first characters: upgrading starts
+    ///   those users afresh once).
     /// - **Corruption**: a file that does not decode is reported as
     ///   [`Error::Corrupt`]; the manager starts a fresh session, and GC
     ///   removes the file once its mtime is past the idle lifetime.
@@ -182,7 +185,7 @@ impl Shared {
     /// Walks the tree and sets the budget's counters from what is there.
     fn rescan(&self) -> Result<()> {
         let (mut sessions, mut bytes) = (0usize, 0u64);
-        self.tree.walk(false, |_, _, _, size| {
+        self.tree.walk(None, |_, _, _, size| {
             sessions += 1;
             bytes = bytes.saturating_add(size);
         })?;
@@ -288,7 +291,7 @@ impl Shared {
         let mut live = 0usize;
         // Every write sets the mtime to the access time, so the mtime
         // alone tells whether a session is live.
-        self.tree.walk(false, |_, _, mtime, _| {
+        self.tree.walk(None, |_, _, mtime, _| {
             if !self.cx.lifetimes.idle_expired(mtime, now) {
                 live += 1;
             }
@@ -300,7 +303,8 @@ impl Shared {
     /// what the walk leaves.
     fn gc(&self, now: u64) -> Result<usize> {
         let (mut removed, mut kept, mut kept_bytes) = (0usize, 0usize, 0u64);
-        self.tree.walk(true, |tree, name, mtime, size| {
+        let idle = std::time::Duration::from_millis(self.cx.lifetimes.idle_ms());
+        self.tree.walk(Some(idle), |tree, name, mtime, size| {
             if self.gc_one(tree, name, mtime, now) {
                 removed += 1;
             } else {

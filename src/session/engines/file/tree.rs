@@ -394,12 +394,16 @@ impl Tree {
     }
 
     /// Visits every session file name in the tree with its mtime (ms) and
-    /// size, and
-    /// cleans up leftovers: stale temporary files, orphan lock files, empty
-    /// shard directories. Holds no lock while walking.
+    /// size. With `cleanup` (the idle lifetime), also removes leftovers:
+    /// stale temporary files, orphan lock files, empty shard directories,
+    /// and session files idle that long in a shard the layout would not
+    /// put them in (left by the other layout, such as a version that
+    /// sharded native sessions by their first characters): no request can
+    /// reach those, so they are neither visited nor counted. Holds no lock
+    /// while walking.
     pub(super) fn walk(
         &self,
-        cleanup: bool,
+        cleanup: Option<Duration>,
         mut visit: impl FnMut(&Tree, &str, u64, u64),
     ) -> Result<()> {
         let now = SystemTime::now();
@@ -419,25 +423,30 @@ impl Tree {
                         continue;
                     }
                     let mtime = meta.modified().unwrap_or(UNIX_EPOCH);
+                    let age = now.duration_since(mtime).unwrap_or_default();
                     if let Some(session) = name.strip_suffix(LOCK_SUFFIX) {
-                        if cleanup {
+                        if cleanup.is_some() {
                             self.drop_orphan_lock(session);
                         }
                     } else if name.contains(TMP_MARK) {
-                        let age = now.duration_since(mtime).unwrap_or_default();
-                        if cleanup && age > Duration::from_secs(600) {
+                        if cleanup.is_some() && age > Duration::from_secs(600) {
                             let _ = fs::remove_file(entry.path());
                         }
-                    } else if safe_name(&name) {
+                    } else if !safe_name(&name) {
+                        // Not a session file of ours: left alone.
+                    } else if self.paths_of(&name).is_ok_and(|p| p.file == entry.path()) {
                         visit(self, &name, ms_of(mtime), meta.len());
+                    } else if cleanup.is_some_and(|idle| age > idle) {
+                        tracing::debug!("file session: removing an idle file outside its shard");
+                        let _ = fs::remove_file(entry.path());
                     }
                 }
-                if cleanup {
+                if cleanup.is_some() {
                     // Fails harmlessly while the directory has entries.
                     let _ = fs::remove_dir(&shard2);
                 }
             }
-            if cleanup {
+            if cleanup.is_some() {
                 let _ = fs::remove_dir(&shard1);
             }
         }
