@@ -404,10 +404,8 @@ impl RecordStore for Memory {
 
 #[cfg(test)]
 mod tests {
-    use proptest::prelude::*;
-
     use super::*;
-    use crate::session::engines::shared::fuzz::{config_string, CASES};
+    use crate::session::engines::shared::fuzz;
 
     const SEEDS: &[&str] = &[
         "max_sessions=5",
@@ -416,18 +414,11 @@ mod tests {
         "/tmp/leftover/path",
     ];
 
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(CASES))]
-
-        /// Limits or a config error, never a panic; limits are positive.
-        #[test]
-        fn limits_parser_never_panics(raw in config_string(SEEDS)) {
-            match Limits::parse(&raw) {
-                Ok(l) => prop_assert!(
-                    l.max_sessions > 0 && l.max_bytes > 0 && l.max_session_bytes > 0
-                ),
-                Err(e) => prop_assert!(e.is_config()),
-            }
-        }
+    /// Limits or a config error, never a panic; limits are positive.
+    #[test]
+    fn limits_parser_never_panics() {
+        fuzz::parser(SEEDS, Limits::parse, |l| {
+            l.max_sessions > 0 && l.max_bytes > 0 && l.max_session_bytes > 0
+        });
     }
 }

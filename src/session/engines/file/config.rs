@@ -115,10 +115,8 @@ mod tests {
 
 #[cfg(test)]
 mod fuzz {
-    use proptest::prelude::*;
-
     use super::*;
-    use crate::session::engines::shared::fuzz::{config_string, CASES};
+    use crate::session::engines::shared::fuzz;
 
     const SEEDS: &[&str] = &[
         "/var/lib/app/sessions",
@@ -126,18 +124,11 @@ mod fuzz {
         "./tmp?max_session_bytes=5",
     ];
 
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(CASES))]
-
-        /// A config or a config error, never a panic.
-        #[test]
-        fn file_config_never_panics(raw in config_string(SEEDS)) {
-            match FileConfig::parse(&raw) {
-                Ok(c) => prop_assert!(
-                    !c.dir.is_empty() && c.max_sessions > 0 && c.max_bytes > 0
-                ),
-                Err(e) => prop_assert!(e.is_config()),
-            }
-        }
+    /// A config or a config error, never a panic.
+    #[test]
+    fn file_config_never_panics() {
+        fuzz::parser(SEEDS, FileConfig::parse, |c| {
+            !c.dir.is_empty() && c.max_sessions > 0 && c.max_bytes > 0
+        });
     }
 }

@@ -3,6 +3,9 @@
 //! configs mutated a few characters at a time (where parsers go deepest).
 
 use proptest::prelude::*;
+use proptest::test_runner::TestRunner;
+
+use crate::session::error::Result;
 
 /// Characters of configs, ids and DSNs, plus a few that should never be
 /// in one.
@@ -61,6 +64,28 @@ pub(crate) fn config_string(seeds: &'static [&'static str]) -> impl Strategy<Val
 
 /// Cases of each parser's property test: thousands, each a few µs.
 pub(crate) const CASES: u32 = 3000;
+
+/// Runs [`CASES`] random and mutated strings (from `seeds`, valid configs)
+/// through `parse`: each gives a value `valid` accepts or a config error;
+/// a panic or anything else fails the test with the smallest input found.
+/// Parsers only: nothing here may connect anywhere.
+pub(crate) fn parser<T>(
+    seeds: &'static [&'static str],
+    parse: impl Fn(&str) -> Result<T>,
+    valid: impl Fn(&T) -> bool,
+) {
+    let mut runner = TestRunner::new(ProptestConfig::with_cases(CASES));
+    let outcome = runner.run(&config_string(seeds), |raw| {
+        match parse(&raw) {
+            Ok(value) => prop_assert!(valid(&value), "accepted, but invalid: {raw:?}"),
+            Err(e) => prop_assert!(e.is_config(), "{raw:?} gave {e:?}"),
+        }
+        Ok(())
+    });
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+}
 
 /// The cookie engine's config, through `session_init`: safe here because
 /// the cookie engine connects nowhere, whatever the config says.

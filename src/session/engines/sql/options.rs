@@ -215,31 +215,23 @@ mod tests {
 
 #[cfg(test)]
 mod fuzz {
-    use proptest::prelude::*;
-
     use super::*;
-    use crate::session::engines::shared::fuzz::{config_string, CASES};
+    use crate::session::engines::shared::fuzz;
 
     const SEEDS: &[&str] = &[
         "charset=utf8&table=sess_5&pool_size=5&connect_timeout=0.5&create_table=false",
         "call_timeout=5s&max_session_bytes=5",
     ];
 
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(CASES))]
-
-        /// The engine's DSN options: taken or a config error, never a panic.
-        #[test]
-        fn sql_options_never_panic(raw in config_string(SEEDS)) {
-            let mut params = parse_query(&raw);
-            match EngineOptions::take("mysql", &mut params) {
-                Ok(o) => {
-                    prop_assert!(validate_table("mysql", &o.table).is_ok());
-                    prop_assert!(o.max_session_bytes > 0);
-                }
-                Err(e) => prop_assert!(e.is_config(), "{e:?}"),
-            }
-            let _ = redact_userinfo(&raw);
-        }
+    /// The engine's DSN options: taken or a config error, never a panic.
+    #[test]
+    fn sql_options_never_panic() {
+        let take = |raw: &str| {
+            let _ = redact_userinfo(raw);
+            EngineOptions::take("mysql", &mut parse_query(raw))
+        };
+        fuzz::parser(SEEDS, take, |o| {
+            validate_table("mysql", &o.table).is_ok() && o.max_session_bytes > 0
+        });
     }
 }
