@@ -16,29 +16,13 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use gobpeer::run;
+use gobpeer::{describe, key, run};
 
 use actix_bee::session::engine::Format;
 use actix_bee::session::{HashFunc, Manager, ManagerConfig, RequestIds, SessionId};
 use redis::AsyncCommands;
 use redis_common::{env_or, raw, redis_url};
 use serde::{Deserialize, Serialize};
-
-/// Go's view of a stored session: key (as Go prints it) => `%T: value`.
-fn describe(bytes: &[u8]) -> BTreeMap<String, String> {
-    String::from_utf8(run("describe", bytes))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let (k, v) = l.split_once(" => ").expect("describe line");
-            (k.to_owned(), v.to_owned())
-        })
-        .collect()
-}
-
-fn key(k: &str) -> String {
-    format!("string({k:?})")
-}
 
 #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
 #[serde(rename_all = "PascalCase")]

@@ -12,7 +12,7 @@ mod gobpeer;
 
 use std::collections::{BTreeMap, HashMap};
 
-use gobpeer::run;
+use gobpeer::{describe, run};
 
 use actix_bee::gob::{
     decode_map, encode_map, from_value, to_value, to_value_like, GoType, IntKind, UintKind, Value,
@@ -21,18 +21,6 @@ use serde::{Deserialize, Serialize};
 
 fn fixture() -> Vec<u8> {
     run("encode-fixture", b"")
-}
-
-/// Go's description: one line per key, `key => %T: value-with-types`.
-fn describe(bytes: &[u8]) -> BTreeMap<String, String> {
-    String::from_utf8(run("describe", bytes))
-        .expect("utf-8")
-        .lines()
-        .map(|l| {
-            let (k, v) = l.split_once(" => ").expect("key => value");
-            (k.to_string(), v.to_string())
-        })
-        .collect()
 }
 
 /// Asserts two descriptions are equal, listing every key that differs.

@@ -189,6 +189,51 @@ impl Session {
         store.set(key, value).await
     }
 
+    /// Sets `key` to a Go value with the Go type chosen explicitly, for a
+    /// beego app that asserts a type `set` would not pick (`set` writes new
+    /// integers as Go `int`, floats as `float64`, and keeps the type of a
+    /// value Go stored). Build the value with [`gob::Value`](crate::gob::Value)'s
+    /// constructors, or [`gob::to_value`](crate::gob::to_value) then
+    /// [`Value::with_type`](crate::gob::Value::with_type).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Encode`](super::Error::Encode) in the native format: it has
+    /// no Go types and no Go app reads it, so a value meant for Go there is
+    /// a configuration mistake rather than something to store quietly
+    /// without its type (use `set`). Also for a nil value (beego's
+    /// `EncodeGob` panics on nil) and engine errors when this first write
+    /// creates the session.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::gob::Value;
+    /// use actix_bee::session::engine::Format;
+    /// use actix_bee::session::{HashFunc, Manager, ManagerConfig, RequestIds};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut cfg = ManagerConfig::default();
+    /// cfg.store_format = Format::Beego;
+    /// cfg.session_id_hash_func = HashFunc::None;
+    /// cfg.provider_config = dir.path().to_str().unwrap().into();
+    /// let m = Manager::new("file", cfg).await.unwrap();
+    /// let s = m.session_start(&RequestIds::default()).await.unwrap();
+    /// // The beego side does `sess.Get("level").(int32)`.
+    /// s.set_gob("level", Value::int32(3)).await.unwrap();
+    /// assert_eq!(s.get::<i64>("level").await.unwrap(), Some(3));
+    ///
+    /// let native = Manager::new("memory", ManagerConfig::default()).await.unwrap();
+    /// let s = native.session_start(&RequestIds::default()).await.unwrap();
+    /// assert!(s.set_gob("level", Value::int32(3)).await.is_err());
+    /// # });
+    /// ```
+    pub async fn set_gob(&self, key: &str, value: crate::gob::Value) -> Result<()> {
+        let store = self.start().await?;
+        store.set_gob(key, value).await
+    }
+
     /// Removes `key` (`DelSession`).
     ///
     /// # Errors

@@ -124,7 +124,9 @@ pub enum IdFormat {
     /// Ids minted by [`IdGenerator`].
     #[default]
     Random,
-    /// An opaque base64url token of at most `max_len` bytes.
+    /// An opaque base64url token of at most `max_len` bytes; `%` is
+    /// allowed too, for the query-escaped padding (`%3D`) of beego's
+    /// cookie format.
     Sealed {
         /// Longest accepted token.
         max_len: usize,
@@ -312,6 +314,7 @@ impl IdGenerator {
     /// let ids = IdGenerator::default();
     /// let sealed = IdFormat::Sealed { max_len: 8 };
     /// assert!(ids.parse_for("abc-_09", sealed).is_some());
+    /// assert!(ids.parse_for("abc%3D", sealed).is_some());
     /// assert!(ids.parse_for("abc=", sealed).is_none());
     /// assert!(ids.parse_for("abcdefghi", sealed).is_none());
     /// ```
@@ -323,7 +326,7 @@ impl IdGenerator {
                     && raw.len() <= max_len
                     && raw
                         .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'%'));
                 ok.then(|| SessionId(raw.into()))
             }
         }

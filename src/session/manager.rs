@@ -223,13 +223,22 @@ impl Manager {
             .await?;
         let id_format = provider.id_format();
         if matches!(id_format, IdFormat::Sealed { .. }) && lifetimes.absolute.is_none() {
-            // Destroy cannot revoke a client-side session: only its sealed
-            // absolute lifetime ends a copied cookie.
-            return Err(Error::config(
-                "cookie",
-                "sessionabsolutelifetime = 0 would let a copied cookie live for ever; \
+            if config.store_format == super::format::Format::Beego {
+                // beego's cookie has no creation time to seal: said, not refused.
+                tracing::warn!(
+                    "cookie session in beego's format: no absolute lifetime (beego's cookie \
+                     has no creation time), so a copied cookie stays valid while it is used \
+                     within every sessiongcmaxlifetime"
+                );
+            } else {
+                // Destroy cannot revoke a client-side session: only its
+                // sealed absolute lifetime ends a copied cookie.
+                return Err(Error::config(
+                    "cookie",
+                    "sessionabsolutelifetime = 0 would let a copied cookie live for ever; \
                  set it to the longest a login may last, in seconds (default 86400)",
-            ));
+                ));
+            }
         }
         Ok(Manager(Arc::new(Inner {
             provider: Arc::from(provider),
@@ -399,9 +408,13 @@ impl Manager {
         let store = match self.0.provider.session_read(sid).await {
             Ok(store) => store,
             Err(e) if e.is_corrupt() => {
+                // The cause says what the data looks like (e.g. beego's
+                // format read with sessionstoreformat = native).
+                let cause = std::error::Error::source(&e).map(ToString::to_string);
                 tracing::warn!(
                     source = ?source,
                     error = %e,
+                    cause = cause.as_deref().unwrap_or(""),
                     "session: stored session data is corrupt; starting a fresh session"
                 );
                 return Ok(None);

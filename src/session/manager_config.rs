@@ -114,7 +114,8 @@ pub struct ManagerConfig {
     /// How sessions are stored (`storeFormat`, app.conf
     /// `sessionstoreformat`): [`Format::Native`] (default) or
     /// [`Format::Beego`], which shares the store with a beego app and needs
-    /// beego's ids (`session_id_hash_func = none`, length 16).
+    /// beego's ids (`session_id_hash_func = none`: hex of
+    /// `session_id_length` random bytes, as beego's `sessionIDLength`).
     pub store_format: Format,
 }
 
@@ -415,21 +416,14 @@ impl ManagerConfig {
                 self.session_name_in_http_header
             ));
         }
-        if self.store_format == Format::Beego {
-            if self.session_id_hash_func != HashFunc::None {
-                return bad(
-                    "sessionstoreformat = beego needs beego's ids: set sessionhashfunc = none \
-                     (sessionIDHashFunc in sessionconfig JSON)"
-                        .into(),
-                );
-            }
-            if self.session_id_length != 16 {
-                return bad(format!(
-                    "sessionstoreformat = beego needs beego's ids of 16 random bytes \
-                     (32 hex characters): set sessionidlength = 16, not {}",
-                    self.session_id_length
-                ));
-            }
+        // Any length works: beego's ids are hex of `sessionIDLength` random
+        // bytes, and so are ours with hash function none.
+        if self.store_format == Format::Beego && self.session_id_hash_func != HashFunc::None {
+            return bad(
+                "sessionstoreformat = beego needs beego's ids: set sessionhashfunc = none \
+                 (sessionIDHashFunc in sessionconfig JSON)"
+                    .into(),
+            );
         }
         self.id_generator()?;
         Ok(())

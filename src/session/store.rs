@@ -239,6 +239,22 @@ impl dyn Store {
         self.set_value(key, bytes).await
     }
 
+    /// Sets `key` to a Go value with the Go type it carries (see
+    /// [`Session::set_gob`](super::Session::set_gob)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Encode`](super::Error::Encode) in the native format, for a
+    /// nil value or a reserved key; engine errors otherwise.
+    ///
+    /// # Examples
+    ///
+    /// See [`Session::set_gob`](super::Session::set_gob).
+    pub async fn set_gob(&self, key: &str, value: crate::gob::Value) -> Result<()> {
+        let bytes = self.format().encode_gob(key, value)?;
+        self.set_value(key, bytes).await
+    }
+
     /// Gets `key` as `T`; `Ok(None)` when absent.
     ///
     /// # Errors

@@ -241,6 +241,35 @@ impl Context {
         self.session()?.set(key, value).await
     }
 
+    /// Sets `key` to a Go value whose Go type is chosen explicitly
+    /// (`sessionstoreformat = beego`); see [`Session::set_gob`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SessionsOff`], [`Error::Encode`] in the native format or for
+    /// nil, engine errors.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use actix_bee::gob::Value;
+    /// use actix_bee::web::{async_trait, Context, Controller, HandlerResult};
+    ///
+    /// struct Level;
+    ///
+    /// #[async_trait(?Send)]
+    /// impl Controller for Level {
+    ///     async fn get(&self, ctx: &mut Context) -> HandlerResult {
+    ///         // The beego side reads `sess.Get("level").(int32)`.
+    ///         ctx.set_session_gob("level", Value::int32(3)).await?;
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    pub async fn set_session_gob(&self, key: &str, value: crate::gob::Value) -> Result<(), Error> {
+        self.session()?.set_gob(key, value).await
+    }
+
     /// Gets `key` as `T` (beego's `GetSession`); `Ok(None)` when absent.
     ///
     /// # Errors

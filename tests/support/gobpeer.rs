@@ -4,6 +4,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -44,8 +45,14 @@ pub fn peer() -> &'static PathBuf {
 
 /// Runs the peer in `mode` with `input` on stdin; returns stdout.
 pub fn run(mode: &str, input: &[u8]) -> Vec<u8> {
+    try_run(&[mode], input).unwrap_or_else(|e| panic!("gobpeer {mode} failed: {e}"))
+}
+
+/// Runs the peer with `args` and `input` on stdin: stdout, or stderr when
+/// it fails (Go's error text, e.g. beego's "Decode: expired timestamp").
+pub fn try_run(args: &[&str], input: &[u8]) -> Result<Vec<u8>, String> {
     let mut child = Command::new(peer())
-        .arg(mode)
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -58,10 +65,32 @@ pub fn run(mode: &str, input: &[u8]) -> Vec<u8> {
         .write_all(input)
         .expect("write to gobpeer");
     let out = child.wait_with_output().expect("wait for gobpeer");
-    assert!(
-        out.status.success(),
-        "gobpeer {mode} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// Go's description of a session map (the peer's `describe` output): key
+/// as Go prints it => `%T: value-with-types`.
+pub fn parse_description(text: &[u8]) -> BTreeMap<String, String> {
+    String::from_utf8(text.to_vec())
+        .expect("utf-8")
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once(" => ").expect("key => value");
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+/// Go's description of the gob session map `bytes`.
+pub fn describe(bytes: &[u8]) -> BTreeMap<String, String> {
+    parse_description(&run("describe", bytes))
+}
+
+/// A string key as the description prints it.
+pub fn key(k: &str) -> String {
+    format!("string({k:?})")
 }

@@ -228,6 +228,27 @@ pub fn set_cookie_lines<B>(res: &ServiceResponse<B>) -> Vec<String> {
         .collect()
 }
 
+/// GETs `uri` from `app`, sending `beegosessionID=<cookie>` when given:
+/// the body (the answer must be a success) and the value of the
+/// `beegosessionID` cookie the response sets, if any.
+pub async fn get_with_session(
+    app: &impl TestApp,
+    uri: &str,
+    cookie: Option<&str>,
+) -> (String, Option<String>) {
+    let mut req = test::TestRequest::get().uri(uri);
+    if let Some(v) = cookie {
+        req = req.insert_header((header::COOKIE, format!("beegosessionID={v}")));
+    }
+    let res = test::call_service(app, req.to_request()).await;
+    assert!(res.status().is_success(), "{:?}", res.status());
+    let set = set_cookies(&res)
+        .into_iter()
+        .find(|c| c.name() == "beegosessionID")
+        .map(|c| c.value().to_owned());
+    (body(res).await, set)
+}
+
 /// The one session cookie's value that `res` sets.
 pub fn session_cookie<B>(res: &ServiceResponse<B>) -> String {
     let cookies = set_cookies(res);

@@ -33,6 +33,26 @@ pub(crate) fn is_reserved(key: &str) -> bool {
     key.starts_with('\u{0}')
 }
 
+/// The first gob message of every beego session: the definition of
+/// `map[interface {}]interface {}` (type 65, a map of interfaces), which
+/// `EncodeGob` sends before the map itself.
+const SESSION_MAP_TYPE: &[u8] = b"\x0e\xff\x81\x04\x01\x02\xff\x82\x00\x01\x10\x01\x10\x00\x00";
+
+/// True when `bytes` start like beego's stored session (cheap: a prefix
+/// compare), so the native format can name the setting to change.
+pub(crate) fn looks_like_beego(bytes: &[u8]) -> bool {
+    bytes.starts_with(SESSION_MAP_TYPE)
+}
+
+/// The error of the native format reading beego's data.
+pub(crate) fn native_reads_beego() -> Error {
+    Error::corrupt(
+        "this session is stored in beego's format (Go gob of beego's session map), not \
+         actix-bee's native one: to share sessions with a beego app set \
+         sessionstoreformat = beego",
+    )
+}
+
 fn corrupt(e: gob::Error) -> Error {
     Error::corrupt(e)
 }
@@ -122,6 +142,18 @@ pub(crate) fn encode_value<T: Serialize + ?Sized>(
         None => gob::to_value(value),
     }
     .map_err(|e| encode_err(key, e))?;
+    encode_gob_value(key, v)
+}
+
+/// The stored bytes for a Go value given with its Go type, kept as given.
+///
+/// # Errors
+///
+/// [`Error::Encode`] for a reserved key or a nil value.
+pub(crate) fn encode_gob_value(key: &str, v: Value) -> Result<Vec<u8>> {
+    if is_reserved(key) {
+        return Err(encode_err(key, "keys starting with NUL are reserved"));
+    }
     if matches!(v.concrete(), Value::Nil) {
         return Err(encode_err(
             key,
@@ -173,6 +205,21 @@ mod tests {
             .unwrap();
         assert_eq!(uid.1.type_name(), "int32");
         assert!(back.iter().any(|(k, _)| k.as_i64() == Some(12)));
+    }
+
+    #[test]
+    fn beego_data_is_recognised_by_its_first_message() {
+        let empty = gob::encode_map(&[]).unwrap();
+        let one = gob::encode_map(&[(Value::from("a"), Value::from(1i64))]).unwrap();
+        assert!(looks_like_beego(&empty) && looks_like_beego(&one));
+        let native = SessionRecord::new(5).encode().unwrap();
+        assert!(!looks_like_beego(&native) && !looks_like_beego(b""));
+        // The native format (memcache, file, SQL blobs) names the setting.
+        let err = crate::session::format::Format::Native
+            .decode(&one)
+            .unwrap_err();
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert!(err.is_corrupt() && cause.contains("sessionstoreformat = beego"));
     }
 
     #[test]

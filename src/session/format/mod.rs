@@ -108,14 +108,22 @@ impl Format {
     ///
     /// # Errors
     ///
-    /// [`Error::Corrupt`] when the bytes are not a record of this format.
+    /// [`Error::Corrupt`] when the bytes are not a record of this format;
+    /// in the native format, beego's data gets an error that names
+    /// `sessionstoreformat = beego`.
     ///
     /// # Examples
     ///
     /// See [`Format`].
     pub fn decode(self, bytes: &[u8]) -> Result<SessionRecord> {
         match self {
-            Format::Native => SessionRecord::decode(bytes),
+            Format::Native => SessionRecord::decode(bytes).map_err(|e| {
+                if beego::looks_like_beego(bytes) {
+                    beego::native_reads_beego()
+                } else {
+                    e
+                }
+            }),
             Format::Beego => beego::decode_record(bytes),
         }
     }
@@ -247,6 +255,36 @@ impl Format {
         match self {
             Format::Native => codec::encode_value(key, value),
             Format::Beego => beego::encode_value(key, value, old),
+        }
+    }
+
+    /// Encodes one Go value exactly as given, its Go type included (beego's
+    /// format only).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Encode`] in the native format, which has no Go types (the
+    /// value could only lose the type it was given, and no Go app reads
+    /// this format), and for a nil value or a reserved key.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::gob::Value;
+    /// use actix_bee::session::engine::Format;
+    /// let bytes = Format::Beego.encode_gob("n", Value::int32(5)).unwrap();
+    /// assert_eq!(Format::Beego.decode_value::<i64>("n", &bytes).unwrap(), 5);
+    /// assert!(Format::Native.encode_gob("n", Value::int32(5)).is_err());
+    /// ```
+    pub fn encode_gob(self, key: &str, value: crate::gob::Value) -> Result<Vec<u8>> {
+        match self {
+            Format::Native => Err(Error::Encode {
+                key: key.to_owned(),
+                source: "a value with a Go type needs sessionstoreformat = beego; the native \
+                         format has no Go types (use set)"
+                    .into(),
+            }),
+            Format::Beego => beego::encode_gob_value(key, value),
         }
     }
 

@@ -8,6 +8,7 @@
 //	encode-fixture  write a session map with one value of every kind to stdout
 //	describe        read a session map from stdin, print one sorted line per key
 //	roundtrip       read a session map from stdin, encode it again to stdout
+//	cookie-encode, cookie-decode   beego's cookie provider format (cookie.go)
 package main
 
 import (
@@ -208,6 +209,17 @@ func fail(err error) {
 }
 
 func main() {
+	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], "cookie-") {
+		in := []byte{}
+		if os.Args[1] == "cookie-decode" {
+			var err error
+			if in, err = io.ReadAll(os.Stdin); err != nil {
+				fail(err)
+			}
+		}
+		cookieMain(os.Args[1], os.Args[2:], in)
+		return
+	}
 	if len(os.Args) != 2 {
 		fail(fmt.Errorf("usage: gobpeer encode-fixture|describe|roundtrip"))
 	}

@@ -40,15 +40,28 @@
 //!   service and an index over binary documents, which this engine does
 //!   not assume.
 //!
+//! # beego format
+//!
+//! With `sessionstoreformat = beego` the layout is beego's couchbase
+//! provider's: key = the raw id (`prefix` is not used), the document what
+//! go-couchbase's `Bucket.Set` writes for beego's gob bytes (a JSON string
+//! of their standard base64; `null` or `""` is an empty session), expiry =
+//! the idle lifetime. Writes keep the per-key merge with CAS; beego's own
+//! writes are unconditional `Set`s (last writer wins).
+//!
 //! # What is tested
 //!
 //! No Couchbase Server can run on the machine this engine was written on,
 //! and no fake stands in for one. Tested: config parsing in every form
-//! (bad forms give [`Error::Config`] without the password), and that a
-//! closed port gives [`Error::Backend`] within the timeout. **Not tested**:
-//! everything that needs a live server: the create/update/CAS/expiry/
-//! regenerate logic, the conformance suite, authentication, TLS.
+//! (bad forms give [`Error::Config`] without the password), that a
+//! closed port gives [`Error::Backend`] within the timeout, and beego's
+//! document encoding against a document Go's `encoding/json` produced.
+//! **Not tested**: everything that needs a live server: the
+//! create/update/CAS/expiry/regenerate logic (in both formats), the
+//! conformance suite, authentication, TLS, and reading a document written
+//! by a real beego app through go-couchbase.
 
+mod beego;
 mod config;
 
 use std::future::Future;
@@ -66,8 +79,9 @@ use tokio::sync::OnceCell;
 use super::shared::kv::{cas_backoff, session_key, CAS_ATTEMPTS};
 use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
+use crate::session::format::Format;
 use crate::session::id::SessionId;
-use crate::session::record::{Changes, SessionRecord};
+use crate::session::record::{now_ms, Changes, SessionRecord};
 use crate::session::store::{Released, Write, WriteMode};
 
 const BACKEND: &str = "couchbase";
@@ -156,18 +170,54 @@ impl Couchbase {
         Ok(&connected.collection)
     }
 
+    fn beego(&self) -> bool {
+        self.cx.format == Format::Beego
+    }
+
+    /// prefix + id; beego's key is the raw id.
     fn key(&self, sid: &SessionId) -> Result<String> {
-        session_key(&self.cfg.prefix, sid, "couchbase key")
+        let prefix = if self.beego() { "" } else { &self.cfg.prefix };
+        session_key(prefix, sid, "couchbase key")
     }
 
     /// Document expiry: a second of slack over the idle lifetime, which
-    /// the record check enforces exactly.
+    /// the record check enforces exactly; beego's is the idle lifetime,
+    /// its only expiry.
     fn expiry(&self) -> Duration {
+        if self.beego() {
+            return self.cx.lifetimes.idle;
+        }
         self.cx.lifetimes.idle + Duration::from_secs(1)
     }
 
+    /// The document and its flags: binary, or beego's JSON string.
+    fn transcode<'a>(&self, bytes: &'a [u8]) -> Result<(&'a [u8], u32)> {
+        if self.beego() {
+            // Only the SDK's JSON flags are needed: the bytes are JSON already.
+            let (_, flags) =
+                couchbase::transcoding::raw_json::encode(&bytes).map_err(|e| backend(&e))?;
+            return Ok((bytes, flags));
+        }
+        couchbase::transcoding::raw_binary::encode(bytes).map_err(|e| backend(&e))
+    }
+
+    /// A stored document as a record. beego's holds no times: the
+    /// document's expiry is its only one, so one that is there is live.
+    fn decode(&self, doc: &[u8], now: u64) -> Result<SessionRecord> {
+        if !self.beego() {
+            return self.cx.format.decode(doc);
+        }
+        let mut record = self.cx.format.decode(&beego::decode(doc)?)?;
+        record.created_ms = now;
+        record.accessed_ms = now;
+        Ok(record)
+    }
+
     fn encode(&self, record: &SessionRecord) -> Result<Vec<u8>> {
-        let bytes = self.cx.format.encode(record)?;
+        let mut bytes = self.cx.format.encode(record)?;
+        if self.beego() {
+            bytes = beego::encode(&bytes);
+        }
         if bytes.len() > DOC_LIMIT {
             return Err(Error::TooLarge {
                 what: "session",
@@ -192,7 +242,7 @@ impl Couchbase {
             return Ok(None);
         };
         let (bytes, _flags) = doc.content_as_raw();
-        Ok(Some((self.cx.format.decode(bytes)?, doc.cas())))
+        Ok(Some((self.decode(bytes, now_ms())?, doc.cas())))
     }
 
     async fn load(&self, key: &str, now: u64) -> Result<Option<(SessionRecord, u64)>> {
@@ -217,8 +267,7 @@ impl Couchbase {
     /// document.
     async fn replace(&self, key: &str, bytes: &[u8], cas: u64) -> Result<bool> {
         let coll = self.collection().await?;
-        let (value, flags) =
-            couchbase::transcoding::raw_binary::encode(bytes).map_err(|e| backend(&e))?;
+        let (value, flags) = self.transcode(bytes)?;
         let opts = ReplaceOptions::new().cas(cas).expiry(self.expiry());
         Self::timed(self.cfg.timeout, OP_TIMEOUT, async {
             match Box::pin(coll.replace_raw(key, value, flags, opts)).await {
@@ -240,8 +289,7 @@ impl Couchbase {
     async fn create(&self, sid: &SessionId, record: &SessionRecord, now: u64) -> Result<()> {
         let key = self.key(sid)?;
         let bytes = self.encode(record)?;
-        let (value, flags) =
-            couchbase::transcoding::raw_binary::encode(&bytes).map_err(|e| backend(&e))?;
+        let (value, flags) = self.transcode(&bytes)?;
         for _ in 0..CAS_ATTEMPTS {
             let coll = self.collection().await?;
             let opts = InsertOptions::new().expiry(self.expiry());
@@ -329,6 +377,7 @@ engine_provider! {
 #[async_trait]
 impl RecordStore for Couchbase {
     const NAME: &'static str = BACKEND;
+    const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
 
     /// Parses the config; the cluster is connected on first use.
     async fn open(cx: Cx, config: &str) -> Result<Self> {

@@ -13,9 +13,11 @@
 //!   is never brought back); on a conflict it reads again, a bounded number
 //!   of times. One key per command, so it works on a cluster.
 //! - **Creation** is `SET ... NX` (a taken id is a collision).
-//! - **Regenerate** copies the value to the new id (`SET ... NX`), then
-//!   deletes the old one: no `RENAME`, so ids in different cluster slots
-//!   work.
+//! - **Regenerate** is one script on a single server or a sentinel's
+//!   master. A cluster cannot be atomic here (the two raw ids sit in
+//!   different hash slots, and beego's layout has no hash tags), so it
+//!   copies the value to the new id (`SET ... NX`) first and deletes the
+//!   old one after.
 //! - **`session_all`** counts every key of the database (beego's layout has
 //!   no namespace of its own; beego itself answers 0).
 
@@ -43,6 +45,21 @@ if not cur then return 0 end
 if cur ~= ARGV[1] then return -1 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3], 'XX')
 return 1",
+    )
+});
+
+/// Regenerate on one node (a single server, a sentinel's master), in one
+/// script: `KEYS[1]` the old id, `KEYS[2]` the new one, `ARGV[1]` the TTL
+/// in ms. 0 when the old session is gone, -1 when the new id is taken,
+/// else the moved value.
+static MOVE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+redis.call('SET', KEYS[2], v, 'PX', ARGV[1])
+redis.call('DEL', KEYS[1])
+return v",
     )
 });
 
@@ -141,19 +158,39 @@ impl<C: ConnectionLike + Clone + Send + Sync> Commands<C> {
         ))
     }
 
-    /// Moves `old` to `new` (new first, then old goes); `None` when `old`
-    /// is gone.
+    /// Moves `old` to `new`; `None` when `old` is gone,
+    /// [`Error::IdCollision`] when `new` is taken. On one node it is one
+    /// script, so no other client sees both ids or neither. A cluster keeps
+    /// beego's keys (raw ids, no hash tags), so the two ids sit in different
+    /// slots and no script or transaction can span them: there the new id
+    /// is written first (`SET NX`) and the old one deleted after, so a
+    /// failure in between leaves the session under both ids (the old one
+    /// expires), never under none.
     pub async fn beego_move(
         &self,
         old: &str,
         new: &str,
         now: u64,
+        one_node: bool,
     ) -> Result<Option<SessionRecord>> {
-        let Some((bytes, record)) = self.beego_get(old, now).await? else {
+        if one_node {
+            let mut inv = MOVE.key(old);
+            inv.key(new).arg(self.ttl_ms());
+            let mut conn = self.conn.clone();
+            let reply: redis::Value = inv.invoke_async(&mut conn).await.map_err(|e| self.err(e))?;
+            return match reply {
+                redis::Value::Int(0) => Ok(None),
+                redis::Value::Int(_) => Err(Error::IdCollision),
+                redis::Value::BulkString(bytes) => decode(&bytes, now).map(Some),
+                _ => Err(Error::corrupt("unexpected reply to the regenerate script")),
+            };
+        }
+        let Some((bytes, mut record)) = self.beego_get(old, now).await? else {
             return Ok(None);
         };
         self.beego_set_nx(new, &bytes).await?;
         self.delete(old).await?;
+        record.accessed_ms = now;
         Ok(Some(record))
     }
 }

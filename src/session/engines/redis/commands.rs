@@ -10,7 +10,7 @@ use redis::aio::ConnectionLike;
 use redis::{Pipeline, RedisError, Script, Value};
 
 use crate::session::error::{Error, Result};
-use crate::session::format::Format;
+use crate::session::format::{beego, Format};
 use crate::session::record::{Lifetimes, SessionRecord};
 use crate::session::store::{Write, WriteMode};
 
@@ -94,14 +94,36 @@ impl<C: ConnectionLike + Clone + Send + Sync> Commands<C> {
         let mut pipe = Pipeline::with_capacity(2);
         pipe.cmd("HGETALL").arg(key).cmd("PTTL").arg(key);
         let mut conn = self.conn.clone();
-        let (hash, pttl): (Value, i64) =
-            pipe.query_async(&mut conn).await.map_err(|e| self.err(e))?;
+        let (hash, pttl): (Value, i64) = match pipe.query_async(&mut conn).await {
+            Ok(reply) => reply,
+            Err(e) if is_wrong_type(&e) => return Err(self.not_a_hash(key).await),
+            Err(e) => return Err(self.err(e)),
+        };
         let fields = hash_pairs(hash)?;
         if fields.is_empty() || pttl == -2 {
             return Ok(None);
         }
         let record = self.format.from_fields(&fields, self.accessed(pttl, now))?;
         Ok(Some((record, fields)))
+    }
+
+    /// Why `key` is not a session hash: beego's format (its value is a
+    /// string of gob) names the setting to change; anything else is
+    /// another app's key under this prefix.
+    async fn not_a_hash(&self, key: &str) -> Error {
+        let mut conn = self.conn.clone();
+        let value: Option<Vec<u8>> = redis::cmd("GET")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap_or(None);
+        match value {
+            Some(v) if beego::looks_like_beego(&v) => beego::native_reads_beego(),
+            _ => Error::corrupt(
+                "the session key holds something other than a session hash \
+                 (another application's key? check key_prefix)",
+            ),
+        }
     }
 
     /// The last access: the idle lifetime is the TTL, so it is when the TTL
@@ -214,6 +236,16 @@ impl<C: ConnectionLike + Clone + Send + Sync> Commands<C> {
             }
         }
     }
+}
+
+/// True for Redis's `WRONGTYPE` (the key is not a hash), alone or as the
+/// failure of a pipelined command.
+fn is_wrong_type(e: &RedisError) -> bool {
+    const CODE: &str = "WRONGTYPE";
+    e.code() == Some(CODE)
+        || e.clone()
+            .into_server_errors()
+            .is_some_and(|errors| errors.iter().any(|(_, err)| err.code() == CODE))
 }
 
 /// HGETALL's reply as pairs, from RESP2 (flat array) or RESP3 (map).

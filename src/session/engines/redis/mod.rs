@@ -28,8 +28,10 @@
 //!
 //! The key is the raw session id, the value beego's gob map, the TTL the
 //! idle lifetime; writes still merge per key (compare-and-set with bounded
-//! retries) and never bring a destroyed session back; regenerate copies
-//! then deletes (no `RENAME`), so it works across cluster slots.
+//! retries) and never bring a destroyed session back; regenerate is one
+//! script on a single server or a sentinel's master, and on a cluster
+//! copies then deletes (new id first), as two ids in different slots
+//! cannot be changed atomically.
 //!
 //! # Configuration
 //!
@@ -313,7 +315,10 @@ impl<T: Topology> RecordStore for Redis<T> {
     async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
         let (old_key, new_key) = (self.key(old), self.key(new));
         if self.beego() {
-            return self.cmds.beego_move(&old_key, &new_key, now).await;
+            return self
+                .cmds
+                .beego_move(&old_key, &new_key, now, T::ONE_NODE)
+                .await;
         }
         if T::ONE_NODE {
             return self.cmds.rename(&old_key, &new_key, now).await;

@@ -1,0 +1,111 @@
+//! The cookie engine's `sessionproviderconfig`: beego's JSON, keys matched
+//! case-insensitively, read once for both formats.
+
+use crate::session::error::{Error, Result};
+
+use super::NAME;
+
+/// The cookie name when the JSON gives none (beego's default session name).
+const DEFAULT_COOKIE_NAME: &str = "beegosessionID";
+
+/// The parsed JSON, as given; each format decides what it requires.
+pub(super) struct Config {
+    /// `securityKey`: beego's HMAC key.
+    pub security_key: String,
+    /// `blockKey`: beego's AES key.
+    pub block_key: String,
+    /// `securityKeys`: the native format's whole key ring, newest first.
+    pub key_ring: Vec<String>,
+    /// `oldKeys`: older native secrets that still open cookies.
+    pub old_keys: Vec<String>,
+    /// `cookieName`, or beego's default session name.
+    pub cookie_name: String,
+    /// `securityName`: bound into every seal (beego's MAC input).
+    pub security_name: String,
+    /// `devMode`: a missing key becomes a random one.
+    pub dev_mode: bool,
+}
+
+/// Parses the JSON object (empty text is `{}`).
+pub(super) fn parse(raw: &str) -> Result<Config> {
+    let raw = raw.trim();
+    let object = if raw.is_empty() {
+        serde_json::Map::new()
+    } else {
+        match serde_json::from_str::<serde_json::Value>(raw) {
+            Ok(serde_json::Value::Object(o)) => o,
+            _ => {
+                return Err(Error::config(
+                    NAME,
+                    "sessionproviderconfig must be a JSON object",
+                ))
+            }
+        }
+    };
+    let get = |name: &str| {
+        object
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    };
+    let string = |name: &str| -> Result<String> {
+        match get(name) {
+            None | Some(serde_json::Value::Null) => Ok(String::new()),
+            Some(serde_json::Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(Error::config(NAME, format!("{name} must be a string"))),
+        }
+    };
+    let list = |name: &str| -> Result<Vec<String>> {
+        match get(name) {
+            None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| Error::config(NAME, format!("{name} must hold strings")))
+                })
+                .collect(),
+            Some(_) => Err(Error::config(
+                NAME,
+                format!("{name} must be a list of strings"),
+            )),
+        }
+    };
+    let dev_mode = match get("devMode") {
+        None | Some(serde_json::Value::Null) => false,
+        Some(serde_json::Value::Bool(b)) => *b,
+        Some(_) => return Err(Error::config(NAME, "devMode must be a boolean")),
+    };
+    let cookie_name = Some(string("cookieName")?)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| DEFAULT_COOKIE_NAME.to_owned());
+    Ok(Config {
+        security_key: string("securityKey")?,
+        block_key: string("blockKey")?,
+        key_ring: list("securityKeys")?,
+        old_keys: list("oldKeys")?,
+        cookie_name,
+        security_name: string("securityName")?,
+        dev_mode,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_case_insensitive_and_typed() {
+        let c =
+            parse(r#"{"SECURITYKEY":"s","blockkey":"b","oldKeys":["o"],"devmode":true}"#).unwrap();
+        assert_eq!((c.security_key.as_str(), c.block_key.as_str()), ("s", "b"));
+        assert_eq!(c.old_keys, ["o"]);
+        assert!(c.dev_mode);
+        assert_eq!(c.cookie_name, DEFAULT_COOKIE_NAME);
+        assert!(parse("[]").is_err());
+        assert!(parse(r#"{"securityKey": 5}"#).is_err());
+        assert!(parse(r#"{"oldKeys": "x"}"#).is_err());
+        assert!(parse(r#"{"devMode": "yes"}"#).is_err());
+    }
+}

@@ -1,0 +1,345 @@
+//! The `cookie` engine: the whole session lives in the client's cookie,
+//! sealed with AES-256-GCM (`native`), or in beego's cookie format
+//! (`beego`) with `sessionstoreformat = beego`; `config` reads the JSON
+//! both share.
+
+use async_trait::async_trait;
+
+use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
+use crate::session::error::{Error, Result};
+use crate::session::format::Format;
+use crate::session::id::{IdFormat, SessionId};
+use crate::session::record::{Lifetimes, SessionRecord};
+use crate::session::store::{Released, Write};
+
+mod beego;
+mod config;
+mod native;
+
+use beego::BeegoSeal;
+use native::{NativeSeal, SESSION_ID_LEN};
+
+/// Largest cookie (name, `=` and value) browsers are required to keep.
+pub const MAX_COOKIE_BYTES: usize = 4096;
+/// Clock skew tolerated on the times inside a native cookie.
+const SKEW_MS: u64 = 60_000;
+const NAME: &str = "cookie";
+
+/// What a cookie holds besides the record.
+struct Opened {
+    record: SessionRecord,
+    /// The native payload's random per-session id (zeros in beego's format,
+    /// which has none).
+    session_id: [u8; SESSION_ID_LEN],
+    /// True when an older key of the ring opened it.
+    old_key: bool,
+}
+
+/// How cookies are sealed: one variant per storage format.
+enum Seal {
+    Native(NativeSeal),
+    /// Boxed: its expanded AES and HMAC keys are large.
+    Beego(Box<BeegoSeal>),
+}
+
+/// The cookie engine's "records": sealed states that live in the clients.
+pub(crate) struct Sealed {
+    seal: Seal,
+    /// Longest sealed value that fits the cookie with its name.
+    max_value: usize,
+    lifetimes: Lifetimes,
+    format: Format,
+}
+
+impl std::fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sealed")
+            .field("format", &self.format.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sealed {
+    fn seal(&self, session_id: &[u8; SESSION_ID_LEN], record: &SessionRecord) -> Result<String> {
+        let encoded = self.format.encode(record)?;
+        // Sealing only grows the data: too large already, no need to spend the work.
+        if encoded.len() > self.max_value {
+            return Err(self.too_large(encoded.len()));
+        }
+        let token = match &self.seal {
+            Seal::Native(seal) => seal.seal(session_id, &encoded)?,
+            Seal::Beego(seal) => seal.encode(&encoded, unix_seconds(record.accessed_ms)),
+        };
+        if token.len() > self.max_value {
+            return Err(self.too_large(token.len()));
+        }
+        Ok(token)
+    }
+
+    fn too_large(&self, value_len: usize) -> Error {
+        let limit = self.max_value;
+        tracing::warn!(
+            size = value_len,
+            limit,
+            "cookie session: the sealed session does not fit in a cookie"
+        );
+        Error::TooLarge {
+            what: "cookie",
+            size: MAX_COOKIE_BYTES - limit + value_len,
+            limit: MAX_COOKIE_BYTES,
+        }
+    }
+
+    /// Opens a token; `Ok(None)` for anything forged, damaged, foreign or
+    /// expired (client input, not stored data), [`Error::Corrupt`] for an
+    /// authentic token whose record does not decode. Never panics,
+    /// whatever the input.
+    fn open(&self, token: &str, now: u64) -> Result<Option<Opened>> {
+        match &self.seal {
+            Seal::Native(seal) => {
+                let Some(unsealed) = seal.unseal(token) else {
+                    return Ok(None);
+                };
+                let record = self.format.decode(&unsealed.encoded)?;
+                let future = now.saturating_add(SKEW_MS);
+                if record.created_ms > future
+                    || record.accessed_ms > future
+                    || record.created_ms > record.accessed_ms
+                    || record.is_expired(&self.lifetimes, now)
+                {
+                    return Ok(None);
+                }
+                Ok(Some(Opened {
+                    record,
+                    session_id: unsealed.session_id,
+                    old_key: unsealed.old_key,
+                }))
+            }
+            Seal::Beego(seal) => match seal.decode(token, unix_seconds(now)) {
+                Ok((gob, ts)) => {
+                    let mut record = self.format.decode(&gob)?;
+                    // beego keeps no creation time: both are the last seal.
+                    let sealed_ms = u64::try_from(ts).unwrap_or(0).saturating_mul(1000);
+                    record.created_ms = sealed_ms;
+                    record.accessed_ms = sealed_ms;
+                    Ok(Some(Opened {
+                        record,
+                        session_id: [0; SESSION_ID_LEN],
+                        old_key: false,
+                    }))
+                }
+                Err(reject) => {
+                    tracing::debug!(?reject, "cookie session: beego cookie refused");
+                    Ok(None)
+                }
+            },
+        }
+    }
+}
+
+fn unix_seconds(ms: u64) -> i64 {
+    i64::try_from(ms / 1000).unwrap_or(i64::MAX)
+}
+
+engine_provider! {
+    /// The `cookie` engine: the whole session is the client's cookie.
+    ///
+    /// The session id that travels in the manager's cookie **is** the sealed
+    /// state: `base64url(nonce ‖ AES-256-GCM(payload) ‖ tag)`, no padding, with
+    /// the cookie name as associated data. The payload holds the record
+    /// (creation time, last access, values) and a random per-session id. Each
+    /// seal uses a fresh random nonce, so the same state never seals twice to
+    /// the same cookie. Opening checks the idle lifetime against the last
+    /// access inside the payload (client-side `Max-Age` edits change nothing)
+    /// and the manager checks the absolute lifetime against the creation time
+    /// inside it. A cookie that does not open (tampered, truncated, foreign
+    /// key, other cookie name, expired) is an empty new session, logged at
+    /// debug, never an error.
+    ///
+    /// Every release that writes (a change, or the periodic refresh of the idle
+    /// expiry) reseals and sends a new cookie.
+    ///
+    /// # Configuration
+    ///
+    /// `sessionproviderconfig` is beego's JSON, keys matched case-insensitively:
+    ///
+    /// | key | meaning |
+    /// |---|---|
+    /// | `securityKey` | the sealing secret (followed by `blockKey` when both are given) |
+    /// | `blockKey` | beego's AES key; appended to `securityKey` as key material |
+    /// | `securityKeys` | the whole key ring, newest first (instead of `securityKey`) |
+    /// | `oldKeys` | older secrets that still open cookies, newest first |
+    /// | `cookieName` | the session cookie's name (must match `sessionname`; default `beegosessionID`); bound into every seal |
+    /// | `securityName` | also bound into every seal (optional) |
+    /// | `devMode` | `true` allows a missing or short key: a random one is made, and sessions die on restart |
+    /// | `secure`, `maxage` | accepted for beego compatibility; the manager's cookie settings apply |
+    ///
+    /// A secret is either hex or base64 of at least 64 bytes (used as the
+    /// cookie [`Key`](actix_web::cookie::Key) directly), or at least 32 bytes of text from which the
+    /// `Key` is derived with HKDF ([`Key::derive_from`](actix_web::cookie::Key::derive_from)). A missing or short key
+    /// is a startup error ([`Error::Config`]) unless `devMode` is on. The first
+    /// key seals, every key opens; a cookie opened with an older key is resealed
+    /// under the first one on its next release.
+    ///
+    /// # Limits
+    ///
+    /// - A session whose cookie would pass 4096 bytes (name, `=` and value)
+    ///   makes the release fail with [`Error::TooLarge`] (`what: "cookie"`):
+    ///   the web layer answers 500, and no cookie browsers would silently drop
+    ///   is ever sent. The check runs at release, not at `set`.
+    /// - **No server-side revocation**: destroy removes the client's cookie, but
+    ///   a copy of it stays valid until its idle lifetime (or the absolute one)
+    ///   runs out. Keep `sessiongcmaxlifetime` short for this engine.
+    /// - `session_all` is always 0 and GC does nothing: the server holds nothing.
+    /// - Two concurrent requests of one client each seal their own view; the
+    ///   last cookie the browser stores wins.
+    ///
+    /// # beego format
+    ///
+    /// With `sessionstoreformat = beego` the cookie is exactly what beego's
+    /// cookie provider writes and reads (`encodeCookie`/`decodeCookie` in
+    /// beego's `sess_utils.go`), so a cookie sealed by a beego app opens here
+    /// and the reverse: the gob map, AES-CTR under `blockKey` (AES-128, 192
+    /// or 256 by its length: 16, 24 or 32 bytes) with a random 16-byte IV,
+    /// `securityName|unix time|value|` signed with HMAC-SHA256 under
+    /// `securityKey`, all base64url and query-escaped. Give both apps the
+    /// same `securityKey`, `blockKey`, `securityName` and `cookieName`
+    /// (equal to `sessionname`), and the same `sessiongcmaxlifetime`: a
+    /// cookie older than it is refused, by both sides.
+    ///
+    /// Differences from beego, all on the safe side:
+    /// - An empty `securityKey` is a startup error (beego accepts it, and
+    ///   then anyone can sign a session cookie); a missing `blockKey` or
+    ///   `securityName` too (beego makes random ones per process, which no
+    ///   other process can open). `devMode` makes random ones instead.
+    /// - `securityKeys`/`oldKeys` are refused: beego checks one key.
+    /// - The MAC is checked in constant time before anything is decrypted;
+    ///   a cookie that does not open (bad MAC, malformed, expired, over
+    ///   4096 bytes) is an empty new session, never an error or a panic.
+    /// - A cookie up to 60 s in the future opens (clock skew between
+    ///   servers; beego refuses any future time).
+    /// - A session that would not fit in 4096 bytes is [`Error::TooLarge`]
+    ///   at release (beego sends the cookie and browsers drop it).
+    ///
+    /// beego's format has no creation time: the absolute lifetime counts
+    /// from the cookie's last seal.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::{Manager, ManagerConfig, RequestIds};
+    ///
+    /// let mut config = ManagerConfig::default();
+    /// config.provider_config = r#"{"securityKey": "a secret of at least thirty-two bytes!!"}"#.into();
+    /// let manager = Manager::new("cookie", config).await.unwrap();
+    /// let session = manager.session_start(&RequestIds::default()).await.unwrap();
+    /// session.set("uid", &7).await.unwrap();
+    /// let cookie = manager.session_release(&session).await.unwrap().cookie.unwrap();
+    /// let ids = RequestIds { cookie: Some(&cookie.value), ..Default::default() };
+    /// let again = manager.session_start(&ids).await.unwrap();
+    /// assert_eq!(again.get::<i32>("uid").await.unwrap(), Some(7));
+    /// # });
+    /// ```
+    #[derive(Default)]
+    pub struct CookieProvider(Sealed);
+}
+
+/// A loaded record whose store reseals on its next release even when the
+/// request changes nothing: MapStore then sees a refresh as due.
+fn reseal_on_release(mut record: SessionRecord) -> SessionRecord {
+    record.accessed_ms = 0;
+    record
+}
+
+#[async_trait]
+impl RecordStore for Sealed {
+    const NAME: &'static str = NAME;
+    const ID_FORMAT: IdFormat = IdFormat::Sealed {
+        max_len: MAX_COOKIE_BYTES,
+    };
+    const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
+
+    async fn open(cx: Cx, config: &str) -> Result<Self> {
+        let config = config::parse(config)?;
+        let seal = match cx.format {
+            Format::Beego => Seal::Beego(Box::new(BeegoSeal::new(
+                &config,
+                cx.lifetimes.idle.as_secs(),
+            )?)),
+            _ => Seal::Native(NativeSeal::new(&config)?),
+        };
+        let max_value = MAX_COOKIE_BYTES.saturating_sub(config.cookie_name.len() + 1);
+        Ok(Sealed {
+            seal,
+            max_value,
+            lifetimes: cx.lifetimes,
+            format: cx.format,
+        })
+    }
+
+    /// The state sealed in the token `sid`: a cookie that does not open is
+    /// an empty new session (logged at debug), one opened with an older key
+    /// reseals on its next release.
+    async fn load(&self, sid: &SessionId, now: u64) -> Found {
+        match self.open(sid.as_str(), now)? {
+            Some(opened) if opened.old_key => {
+                tracing::debug!(session = %sid, "cookie session: opened with an older key; resealing");
+                Ok(Some(reseal_on_release(opened.record)))
+            }
+            Some(opened) => Ok(Some(opened.record)),
+            None => {
+                tracing::debug!(session = %sid, "cookie session: cookie did not open; new session");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Create, Update and Touch all reseal the request's whole view: the
+    /// state is in the client, so there is nothing to merge with. The
+    /// per-session id is the one sealed in `sid`, or a new one for a new or
+    /// regenerated session (beego's format has none).
+    async fn write(&self, w: Write<'_>) -> Result<Released> {
+        let session_id = match &self.seal {
+            Seal::Beego(_) => [0; SESSION_ID_LEN],
+            Seal::Native(_) => match self.open(w.sid.as_str(), w.now_ms) {
+                Ok(Some(opened)) => opened.session_id,
+                _ => {
+                    let mut id = [0u8; SESSION_ID_LEN];
+                    rand::fill(&mut id);
+                    id
+                }
+            },
+        };
+        let record = SessionRecord {
+            created_ms: w.merged.created_ms,
+            accessed_ms: w.now_ms,
+            values: w.merged.values.clone(),
+        };
+        Ok(Released::cookie(self.seal(&session_id, &record)?))
+    }
+
+    /// Nothing to insert server-side: the release seals the state.
+    async fn insert(&self, _sid: &SessionId, _record: &SessionRecord, _now: u64) -> Result<()> {
+        Ok(())
+    }
+
+    /// Nothing to remove server-side: the web layer removes the cookie, and
+    /// a copy of it stays valid until it expires.
+    async fn remove(&self, _sid: &SessionId) -> Result<()> {
+        Ok(())
+    }
+
+    /// `old` is the latest sealed state; the new id gets a new per-session
+    /// id and exactly one new cookie on release.
+    async fn move_record(&self, old: &SessionId, _new: &SessionId, now: u64) -> Found {
+        Ok(self
+            .open(old.as_str(), now)?
+            .map(|opened| reseal_on_release(opened.record)))
+    }
+
+    /// Always 0: sessions live in the clients.
+    async fn count(&self, _now: u64) -> Result<usize> {
+        Ok(0)
+    }
+}

@@ -1,0 +1,272 @@
+//! The `cookie` engine with `sessionstoreformat = beego` against real Go:
+//! `tests/go/gobpeer` seals and opens cookies exactly as beego's cookie
+//! provider does (`encodeCookie`/`decodeCookie`), and an actix-web app with
+//! the real `SessionMiddleware` reads Go's cookie and writes one Go opens.
+//!
+//! Needs the Go toolchain (no server); without it these tests fail, never skip.
+
+#[path = "support/gobpeer.rs"]
+mod gobpeer;
+
+#[path = "support/web.rs"]
+mod web_common;
+
+use std::collections::BTreeMap;
+
+use actix_bee::session::engine::Format;
+use actix_bee::session::{Error, HashFunc, Manager, ManagerConfig, Session};
+use actix_bee::web::SessionMiddleware;
+use actix_web::{test, web, App};
+use gobpeer::{key, parse_description, try_run};
+use serde::{Deserialize, Serialize};
+use web_common::get_with_session;
+
+const SECURITY_KEY: &str = "a beego security key shared by both apps";
+const SECURITY_NAME: &str = "beegoapp";
+/// beego picks AES-128, 192 or 256 by the block key's length.
+const BLOCK_KEYS: [&str; 3] = [
+    "0123456789abcdef",
+    "0123456789abcdef01234567",
+    "0123456789abcdef0123456789abcdef",
+];
+/// The idle lifetime: beego's `maxlifetime` for cookies.
+const LIFETIME: i64 = 3600;
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+struct User {
+    name: String,
+    age: i64,
+    tags: Vec<String>,
+}
+
+fn provider_config(security_key: &str, block_key: &str) -> String {
+    serde_json::json!({
+        "securityKey": security_key,
+        "blockKey": block_key,
+        "securityName": SECURITY_NAME,
+        "cookieName": "beegosessionID",
+    })
+    .to_string()
+}
+
+fn manager_config(provider_config: String) -> ManagerConfig {
+    let mut cfg = ManagerConfig::default();
+    cfg.store_format = Format::Beego;
+    cfg.session_id_hash_func = HashFunc::None;
+    cfg.gc_lifetime = LIFETIME;
+    cfg.provider_config = provider_config;
+    cfg
+}
+
+async fn manager(block_key: &str) -> Manager {
+    Manager::new(
+        "cookie",
+        manager_config(provider_config(SECURITY_KEY, block_key)),
+    )
+    .await
+    .expect("beego-format cookie manager")
+}
+
+/// Go's `encodeCookie` of the peer's cookie fixture, stamped now + `offset` s.
+fn go_cookie(security_key: &str, block_key: &str, offset: i64) -> String {
+    let out = try_run(
+        &[
+            "cookie-encode",
+            security_key,
+            block_key,
+            SECURITY_NAME,
+            &offset.to_string(),
+        ],
+        b"",
+    )
+    .expect("gobpeer cookie-encode");
+    String::from_utf8(out).unwrap()
+}
+
+/// Go's `decodeCookie` of a cookie value: the described map, or Go's error.
+fn go_open(block_key: &str, value: &str) -> Result<BTreeMap<String, String>, String> {
+    try_run(
+        &[
+            "cookie-decode",
+            SECURITY_KEY,
+            block_key,
+            SECURITY_NAME,
+            &LIFETIME.to_string(),
+        ],
+        value.as_bytes(),
+    )
+    .map(|out| parse_description(&out))
+}
+
+/// `/rw`: reads Go's values with Rust types, answers them, then changes
+/// `uid` (+1) and adds keys.
+async fn read_write(s: Session) -> Result<String, Error> {
+    let Some(uid) = s.get::<i64>("uid").await? else {
+        return Ok("empty".into());
+    };
+    let name = s.get::<String>("name").await?.unwrap_or_default();
+    let ratio = s.get::<f64>("ratio").await?.unwrap_or_default();
+    let admin = s.get::<bool>("admin").await?.unwrap_or_default();
+    let small = s.get::<i32>("small").await?.unwrap_or_default();
+    let bytes = s.get::<Vec<u8>>("bytes").await?.unwrap_or_default();
+    let map = s.get::<BTreeMap<String, String>>("map_ss").await?;
+    let user = s.get::<User>("user").await?;
+    s.set("uid", &(uid + 1)).await?;
+    s.set("small", &(small * 2)).await?;
+    s.set("from_rust", "hello").await?;
+    s.set("count", &5).await?;
+    Ok(format!(
+        "{uid} {name} {ratio} {admin} {small} {bytes:?} {map:?} {user:?}"
+    ))
+}
+
+/// Sends `cookie` (if any) to `/rw` of an app on `manager`: the body and
+/// the session cookie the response sets.
+async fn call(manager: Manager, cookie: Option<&str>) -> (String, Option<String>) {
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(manager))
+            .route("/rw", web::get().to(read_write)),
+    )
+    .await;
+    get_with_session(&app, "/rw", cookie).await
+}
+
+#[actix_rt::test]
+async fn go_cookie_opens_in_the_app_and_the_apps_cookie_opens_in_go() {
+    for block_key in BLOCK_KEYS {
+        let from_go = go_cookie(SECURITY_KEY, block_key, 0);
+        let (body, sent) = call(manager(block_key).await, Some(&from_go)).await;
+        assert_eq!(
+            body,
+            "7 asta 0.5 true -3 [0, 255] Some({\"x\": \"y\"}) \
+             Some(User { name: \"bee\", age: 3, tags: [\"go\"] })",
+            "AES-{}",
+            block_key.len() * 8
+        );
+        let sent = sent.expect("the changed session is sent back");
+        assert!(
+            sent.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_%".contains(&b)),
+            "query-escaped base64url: {sent}"
+        );
+        let seen = go_open(block_key, &sent).expect("Go opens the app's cookie");
+        assert_eq!(seen[&key("uid")], "int: int(8)", "a Go int stays int");
+        assert_eq!(seen[&key("small")], "int32: int32(-6)");
+        assert_eq!(seen[&key("from_rust")], "string: string(\"hello\")");
+        assert_eq!(seen[&key("count")], "int: int(5)");
+        assert_eq!(
+            seen["int(12)"], "string: string(\"twelve\")",
+            "non-string keys kept"
+        );
+        assert_eq!(
+            seen[&key("tags")],
+            "[]interface {}: []interface {}{string(\"a\"), int(1)}"
+        );
+        assert!(seen[&key("user")].starts_with(
+            "main.User: main.User{Name: string(\"bee\"), Age: int(3), Tags: []string{string(\"go\")}"
+        ));
+        assert_eq!(seen.len(), 12);
+    }
+}
+
+#[actix_rt::test]
+async fn a_new_session_from_the_app_opens_in_go() {
+    let block_key = BLOCK_KEYS[2];
+    let (body, sent) = call(manager(block_key).await, None).await;
+    assert_eq!(body, "empty");
+    assert!(sent.is_none(), "nothing stored, nothing sent");
+
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(manager(block_key).await))
+            .route(
+                "/login",
+                web::get().to(|s: Session| async move {
+                    s.set("uid", &42).await?;
+                    Ok::<_, Error>("ok")
+                }),
+            ),
+    )
+    .await;
+    let (_, value) = get_with_session(&app, "/login", None).await;
+    let value = value.expect("a cookie");
+    let seen = go_open(block_key, &value).unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[&key("uid")], "int: int(42)");
+    // Go refuses it under another key or name, as it should.
+    assert!(go_open(BLOCK_KEYS[0], &value).is_err());
+}
+
+#[actix_rt::test]
+async fn refused_cookies_are_empty_sessions() {
+    let block_key = BLOCK_KEYS[0];
+    let m = manager(block_key).await;
+    let good = go_cookie(SECURITY_KEY, block_key, 0);
+    let other_key = go_cookie("another security key entirely!!", block_key, 0);
+    // beego's time rule: older than the lifetime is refused (by Go too).
+    let expired = go_cookie(SECURITY_KEY, block_key, -LIFETIME - 5);
+    assert!(go_open(block_key, &expired)
+        .unwrap_err()
+        .contains("expired"));
+    let future = go_cookie(SECURITY_KEY, block_key, 600);
+    let mut tampered = good.clone().into_bytes();
+    tampered[10] = if tampered[10] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let truncated = &good[..good.len() / 2];
+    let huge = "A".repeat(5000);
+    for (what, value) in [
+        ("other key", other_key.as_str()),
+        ("expired", &expired),
+        ("future", &future),
+        ("tampered", &tampered),
+        ("truncated", truncated),
+        ("huge", &huge),
+        ("junk", "%zz%3D"),
+    ] {
+        let (body, _) = call(m.clone(), Some(value)).await;
+        assert_eq!(body, "empty", "{what}");
+    }
+    let (body, _) = call(m, Some(&good)).await;
+    assert!(body.starts_with("7 asta"), "{body}");
+}
+
+#[actix_rt::test]
+async fn unsafe_or_unshareable_keys_are_startup_errors() {
+    let refused = |json: serde_json::Value| async move {
+        let err = Manager::new("cookie", manager_config(json.to_string()))
+            .await
+            .expect_err("refused");
+        assert!(matches!(err, Error::Config { .. }), "{err:?}");
+        err.to_string()
+    };
+    let base = serde_json::json!({
+        "securityKey": SECURITY_KEY, "blockKey": BLOCK_KEYS[0], "securityName": SECURITY_NAME,
+    });
+    let with = |k: &str, v: serde_json::Value| {
+        let mut j = base.clone();
+        j[k] = v;
+        j
+    };
+    let msg = refused(with("securityKey", "".into())).await;
+    assert!(
+        msg.contains("securityKey") && msg.contains("forge"),
+        "{msg}"
+    );
+    let msg = refused(with("blockKey", "".into())).await;
+    assert!(msg.contains("blockKey"), "{msg}");
+    let msg = refused(with("blockKey", "ten bytes!".into())).await;
+    assert!(msg.contains("16, 24 or 32"), "{msg}");
+    let msg = refused(with("securityName", "".into())).await;
+    assert!(msg.contains("securityName"), "{msg}");
+    let msg = refused(with("oldKeys", serde_json::json!(["x"]))).await;
+    assert!(msg.contains("oldKeys"), "{msg}");
+    // devMode makes random keys instead: it starts, and its cookies are its own.
+    let dev = serde_json::json!({ "devMode": true });
+    let m = Manager::new("cookie", manager_config(dev.to_string()))
+        .await
+        .unwrap();
+    let (body, _) = call(m, Some(&go_cookie(SECURITY_KEY, BLOCK_KEYS[0], 0))).await;
+    assert_eq!(body, "empty");
+}
