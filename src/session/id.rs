@@ -416,7 +416,7 @@ mod fuzz {
             let sealed = IdFormat::Sealed { max_len: 64 };
             if let Some(id) = ids.parse_for(&raw, sealed) {
                 prop_assert!(id.as_str().len() <= 64);
-                prop_assert!(id.as_str().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+                prop_assert!(id.as_str().bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'%')));
             }
             match IdGenerator::new(&prefix, HashFunc::None, b"", 16) {
                 Ok(g) => {
