@@ -7,6 +7,8 @@
 //!   the [`session::Provider`] and [`session::Store`] traits, the engines).
 //! - [`web`]: the beego way on actix-web: [`web::App`], [`web::Controller`],
 //!   templates, and [`web::SessionMiddleware`] for any actix-web app.
+//! - `cli` (feature `cli`): the `actix-bee` command's logic (`config`,
+//!   `check`, `sessions`).
 //!
 //! ```
 //! # actix_rt::System::new().block_on(async {
@@ -25,6 +27,9 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod cli;
 pub mod config;
 pub mod gob;
 pub mod session;

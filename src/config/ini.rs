@@ -75,6 +75,28 @@ pub struct Entry {
     pub file: PathBuf,
     /// 1-based line number in [`Entry::file`].
     pub line: usize,
+    /// Set when the written value was `${VAR}` or `${VAR||default}`.
+    pub from_env: Option<FromEnv>,
+}
+
+/// The environment variable a `${VAR||default}` value was read from.
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::config::AppConf;
+///
+/// let conf = AppConf::parse_str("a = ${ACTIX_BEE_DOC_UNSET_VAR||x}", ".").unwrap();
+/// let from = conf.entry("a").unwrap().from_env.as_ref().unwrap();
+/// assert_eq!((from.var.as_str(), from.default_used), ("ACTIX_BEE_DOC_UNSET_VAR", true));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FromEnv {
+    /// The variable's name.
+    pub var: String,
+    /// True when the variable was unset or empty, so the default (or `""`) was used.
+    pub default_used: bool,
 }
 
 type Sections = BTreeMap<String, BTreeMap<String, Entry>>;
@@ -366,31 +388,47 @@ pub fn parse_bool(value: &str) -> Option<bool> {
 /// assert_eq!(expand_value_env("pre${HOME}"), "pre${HOME}");
 /// ```
 pub fn expand_value_env(value: &str) -> String {
+    expand(value).0
+}
+
+/// The variable name and default of a whole-value `${VAR}` or `${VAR||default}`.
+fn env_ref(value: &str) -> Option<(&str, &str)> {
     let b = value.as_bytes();
     let n = b.len();
     if n < 3 || b[0] != b'$' || b[1] != b'{' || b[n - 1] != b'}' {
-        return value.to_owned();
+        return None;
     }
-    let mut name = "";
-    let mut default = "";
     // Every index used for slicing points at an ASCII byte, so it is a char boundary.
     let mut i = 2;
     while i < n {
         if b[i] == b'|' && b.get(i + 1) == Some(&b'|') {
-            name = value.get(2..i).unwrap_or_default();
-            default = value.get(i + 2..n - 1).unwrap_or_default();
-            break;
+            return Some((
+                value.get(2..i).unwrap_or_default(),
+                value.get(i + 2..n - 1).unwrap_or_default(),
+            ));
         }
         if b[i] == b'}' {
-            name = value.get(2..i).unwrap_or_default();
-            break;
+            return Some((value.get(2..i).unwrap_or_default(), ""));
         }
         i += 1;
     }
-    match env_var(name) {
-        Some(v) if !v.is_empty() => v,
-        _ => default.to_owned(),
-    }
+    Some(("", ""))
+}
+
+/// [`expand_value_env`], saying which variable it read, for provenance.
+fn expand(value: &str) -> (String, Option<FromEnv>) {
+    let Some((name, default)) = env_ref(value) else {
+        return (value.to_owned(), None);
+    };
+    let (text, default_used) = match env_var(name) {
+        Some(v) if !v.is_empty() => (v, false),
+        _ => (default.to_owned(), true),
+    };
+    let from = FromEnv {
+        var: name.to_owned(),
+        default_used,
+    };
+    (text, Some(from))
 }
 
 fn env_var(name: &str) -> Option<String> {
@@ -524,10 +562,12 @@ fn parse_bytes(data: &[u8], file: &Path, dir: &Path, walk: &mut Walk) -> Result<
         if value.starts_with('"') {
             value = value.trim_matches('"');
         }
+        let (value, from_env) = expand(value);
         let entry = Entry {
-            value: expand_value_env(value),
+            value,
             file: file.to_path_buf(),
             line: line_no,
+            from_env,
         };
         sections
             .entry(section.clone())

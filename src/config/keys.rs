@@ -68,95 +68,186 @@ pub(crate) enum SetError {
     Json(serde_json::Error),
 }
 
-/// The single table of app.conf keys: every other key list derives from it.
+/// A function giving the field behind one key.
+type Field = for<'a> fn(&'a mut BConfig) -> Slot<'a>;
+
+/// The single table of app.conf keys, in beego's order: every other key
+/// list derives from it.
+const TABLE: &[(&str, Field)] = &[
+    ("appname", |c| Slot::Str(&mut c.app_name)),
+    ("runmode", |c| Slot::Str(&mut c.run_mode)),
+    ("routercasesensitive", |c| {
+        Slot::Bool(&mut c.router_case_sensitive)
+    }),
+    ("servername", |c| Slot::Str(&mut c.server_name)),
+    ("recoverpanic", |c| Slot::Bool(&mut c.recover_panic)),
+    ("copyrequestbody", |c| Slot::Bool(&mut c.copy_request_body)),
+    ("enablegzip", |c| Slot::Bool(&mut c.enable_gzip)),
+    ("maxmemory", |c| Slot::Int(&mut c.max_memory)),
+    ("maxuploadsize", |c| Slot::Int(&mut c.max_upload_size)),
+    ("enableerrorsshow", |c| {
+        Slot::Bool(&mut c.enable_errors_show)
+    }),
+    ("enableerrorsrender", |c| {
+        Slot::Bool(&mut c.enable_errors_render)
+    }),
+    ("graceful", |c| Slot::Bool(&mut c.listen.graceful)),
+    ("servertimeout", |c| Slot::Int(&mut c.listen.server_timeout)),
+    ("listentcp4", |c| Slot::Bool(&mut c.listen.listen_tcp4)),
+    ("enablehttp", |c| Slot::Bool(&mut c.listen.enable_http)),
+    ("autotls", |c| Slot::Bool(&mut c.listen.auto_tls)),
+    ("enablehttps", |c| Slot::Bool(&mut c.listen.enable_https)),
+    ("enablemutualhttps", |c| {
+        Slot::Bool(&mut c.listen.enable_mutual_https)
+    }),
+    ("enableadmin", |c| Slot::Bool(&mut c.listen.enable_admin)),
+    ("enablefcgi", |c| Slot::Bool(&mut c.listen.enable_fcgi)),
+    ("enablestdio", |c| Slot::Bool(&mut c.listen.enable_stdio)),
+    ("domains", |c| Slot::List(&mut c.listen.domains)),
+    ("tlscachedir", |c| Slot::Str(&mut c.listen.tls_cache_dir)),
+    ("httpaddr", |c| Slot::Str(&mut c.listen.http_addr)),
+    ("httpport", |c| Slot::Port(&mut c.listen.http_port)),
+    ("httpsaddr", |c| Slot::Str(&mut c.listen.https_addr)),
+    ("httpsport", |c| Slot::Port(&mut c.listen.https_port)),
+    ("httpscertfile", |c| {
+        Slot::Str(&mut c.listen.https_cert_file)
+    }),
+    ("httpskeyfile", |c| Slot::Str(&mut c.listen.https_key_file)),
+    ("trustcafile", |c| Slot::Str(&mut c.listen.trust_ca_file)),
+    ("adminaddr", |c| Slot::Str(&mut c.listen.admin_addr)),
+    ("adminport", |c| Slot::Port(&mut c.listen.admin_port)),
+    ("clientauth", |c| Slot::Int(&mut c.listen.client_auth)),
+    ("autorender", |c| Slot::Bool(&mut c.web_config.auto_render)),
+    ("enabledocs", |c| Slot::Bool(&mut c.web_config.enable_docs)),
+    ("enablexsrf", |c| Slot::Bool(&mut c.web_config.enable_xsrf)),
+    ("directoryindex", |c| {
+        Slot::Bool(&mut c.web_config.directory_index)
+    }),
+    ("flashname", |c| Slot::Str(&mut c.web_config.flash_name)),
+    ("flashseparator", |c| {
+        Slot::Str(&mut c.web_config.flash_separator)
+    }),
+    ("staticdir", |c| {
+        Slot::StaticDir(&mut c.web_config.static_dir)
+    }),
+    ("staticextensionstogzip", |c| {
+        Slot::GzipExts(&mut c.web_config.static_extensions_to_gzip)
+    }),
+    ("staticcachefilesize", |c| {
+        Slot::Int(&mut c.web_config.static_cache_file_size)
+    }),
+    ("staticcachefilenum", |c| {
+        Slot::Int(&mut c.web_config.static_cache_file_num)
+    }),
+    ("templateleft", |c| {
+        Slot::Str(&mut c.web_config.template_left)
+    }),
+    ("templateright", |c| {
+        Slot::Str(&mut c.web_config.template_right)
+    }),
+    ("viewspath", |c| Slot::Str(&mut c.web_config.views_path)),
+    ("commentrouterpath", |c| {
+        Slot::Str(&mut c.web_config.comment_router_path)
+    }),
+    ("xsrfkey", |c| Slot::Str(&mut c.web_config.xsrf_key)),
+    ("xsrfexpire", |c| Slot::Int(&mut c.web_config.xsrf_expire)),
+    ("sessionon", |c| {
+        Slot::Bool(&mut c.web_config.session.session_on)
+    }),
+    ("sessionprovider", |c| {
+        Slot::Str(&mut c.web_config.session.session_provider)
+    }),
+    ("sessionname", |c| {
+        Slot::Str(&mut c.web_config.session.session_name)
+    }),
+    ("sessiongcmaxlifetime", |c| {
+        Slot::Int(&mut c.web_config.session.session_gc_max_lifetime)
+    }),
+    ("sessionproviderconfig", |c| {
+        Slot::Str(&mut c.web_config.session.session_provider_config)
+    }),
+    ("sessioncookielifetime", |c| {
+        Slot::Int(&mut c.web_config.session.session_cookie_lifetime)
+    }),
+    ("sessionautosetcookie", |c| {
+        Slot::Bool(&mut c.web_config.session.session_auto_set_cookie)
+    }),
+    ("sessiondomain", |c| {
+        Slot::Str(&mut c.web_config.session.session_domain)
+    }),
+    ("sessiondisablehttponly", |c| {
+        Slot::Bool(&mut c.web_config.session.session_disable_http_only)
+    }),
+    ("sessionenablesidinhttpheader", |c| {
+        Slot::Bool(&mut c.web_config.session.session_enable_sid_in_http_header)
+    }),
+    ("sessionnameinhttpheader", |c| {
+        Slot::Str(&mut c.web_config.session.session_name_in_http_header)
+    }),
+    ("sessionenablesidinurlquery", |c| {
+        Slot::Bool(&mut c.web_config.session.session_enable_sid_in_url_query)
+    }),
+    ("sessioncookiesamesite", |c| {
+        Slot::Checked(
+            &mut c.web_config.session.session_cookie_same_site,
+            Kind::SameSite,
+        )
+    }),
+    ("sessionidprefix", |c| {
+        Slot::Str(&mut c.web_config.session.session_id_prefix)
+    }),
+    ("sessionhashfunc", |c| {
+        Slot::Checked(&mut c.web_config.session.session_hash_func, Kind::HashFunc)
+    }),
+    ("sessionhashkey", |c| {
+        Slot::Str(&mut c.web_config.session.session_hash_key)
+    }),
+    ("sessionconfig", |c| {
+        Slot::Checked(&mut c.web_config.session.session_config, Kind::Json)
+    }),
+    ("sessionmaxlifetime", |c| {
+        Slot::Int(&mut c.web_config.session.session_max_lifetime)
+    }),
+    ("sessionabsolutelifetime", |c| {
+        Slot::Int(&mut c.web_config.session.session_absolute_lifetime)
+    }),
+    ("sessionsecure", |c| {
+        Slot::Bool(&mut c.web_config.session.session_secure)
+    }),
+    ("sessiontrustproxy", |c| {
+        Slot::Bool(&mut c.web_config.session.session_trust_proxy)
+    }),
+    ("sessionidlength", |c| {
+        Slot::Count(&mut c.web_config.session.session_id_length)
+    }),
+    ("sessionstoreformat", |c| {
+        Slot::Checked(
+            &mut c.web_config.session.session_store_format,
+            Kind::StoreFormat,
+        )
+    }),
+    ("accesslogs", |c| Slot::Bool(&mut c.log.access_logs)),
+    ("enablestaticlogs", |c| {
+        Slot::Bool(&mut c.log.enable_static_logs)
+    }),
+    ("filelinenum", |c| Slot::Bool(&mut c.log.file_line_num)),
+    ("accesslogsformat", |c| {
+        Slot::Str(&mut c.log.access_logs_format)
+    }),
+    ("logoutputs", |c| Slot::LogOutputs(&mut c.log.outputs)),
+];
+
+/// The field behind `key`, or `None` for keys BConfig does not read.
 pub(crate) fn slot<'a>(c: &'a mut BConfig, key: &str) -> Option<Slot<'a>> {
-    let l = &mut c.listen;
-    let w = &mut c.web_config;
-    let s = &mut w.session;
-    Some(match key {
-        "appname" => Slot::Str(&mut c.app_name),
-        "runmode" => Slot::Str(&mut c.run_mode),
-        "routercasesensitive" => Slot::Bool(&mut c.router_case_sensitive),
-        "servername" => Slot::Str(&mut c.server_name),
-        "recoverpanic" => Slot::Bool(&mut c.recover_panic),
-        "copyrequestbody" => Slot::Bool(&mut c.copy_request_body),
-        "enablegzip" => Slot::Bool(&mut c.enable_gzip),
-        "maxmemory" => Slot::Int(&mut c.max_memory),
-        "maxuploadsize" => Slot::Int(&mut c.max_upload_size),
-        "enableerrorsshow" => Slot::Bool(&mut c.enable_errors_show),
-        "enableerrorsrender" => Slot::Bool(&mut c.enable_errors_render),
+    TABLE
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, field)| field(c))
+}
 
-        "graceful" => Slot::Bool(&mut l.graceful),
-        "servertimeout" => Slot::Int(&mut l.server_timeout),
-        "listentcp4" => Slot::Bool(&mut l.listen_tcp4),
-        "enablehttp" => Slot::Bool(&mut l.enable_http),
-        "autotls" => Slot::Bool(&mut l.auto_tls),
-        "enablehttps" => Slot::Bool(&mut l.enable_https),
-        "enablemutualhttps" => Slot::Bool(&mut l.enable_mutual_https),
-        "enableadmin" => Slot::Bool(&mut l.enable_admin),
-        "enablefcgi" => Slot::Bool(&mut l.enable_fcgi),
-        "enablestdio" => Slot::Bool(&mut l.enable_stdio),
-        "domains" => Slot::List(&mut l.domains),
-        "tlscachedir" => Slot::Str(&mut l.tls_cache_dir),
-        "httpaddr" => Slot::Str(&mut l.http_addr),
-        "httpport" => Slot::Port(&mut l.http_port),
-        "httpsaddr" => Slot::Str(&mut l.https_addr),
-        "httpsport" => Slot::Port(&mut l.https_port),
-        "httpscertfile" => Slot::Str(&mut l.https_cert_file),
-        "httpskeyfile" => Slot::Str(&mut l.https_key_file),
-        "trustcafile" => Slot::Str(&mut l.trust_ca_file),
-        "adminaddr" => Slot::Str(&mut l.admin_addr),
-        "adminport" => Slot::Port(&mut l.admin_port),
-        "clientauth" => Slot::Int(&mut l.client_auth),
-
-        "autorender" => Slot::Bool(&mut w.auto_render),
-        "enabledocs" => Slot::Bool(&mut w.enable_docs),
-        "enablexsrf" => Slot::Bool(&mut w.enable_xsrf),
-        "directoryindex" => Slot::Bool(&mut w.directory_index),
-        "flashname" => Slot::Str(&mut w.flash_name),
-        "flashseparator" => Slot::Str(&mut w.flash_separator),
-        "staticdir" => Slot::StaticDir(&mut w.static_dir),
-        "staticextensionstogzip" => Slot::GzipExts(&mut w.static_extensions_to_gzip),
-        "staticcachefilesize" => Slot::Int(&mut w.static_cache_file_size),
-        "staticcachefilenum" => Slot::Int(&mut w.static_cache_file_num),
-        "templateleft" => Slot::Str(&mut w.template_left),
-        "templateright" => Slot::Str(&mut w.template_right),
-        "viewspath" => Slot::Str(&mut w.views_path),
-        "commentrouterpath" => Slot::Str(&mut w.comment_router_path),
-        "xsrfkey" => Slot::Str(&mut w.xsrf_key),
-        "xsrfexpire" => Slot::Int(&mut w.xsrf_expire),
-
-        "sessionon" => Slot::Bool(&mut s.session_on),
-        "sessionprovider" => Slot::Str(&mut s.session_provider),
-        "sessionname" => Slot::Str(&mut s.session_name),
-        "sessiongcmaxlifetime" => Slot::Int(&mut s.session_gc_max_lifetime),
-        "sessionproviderconfig" => Slot::Str(&mut s.session_provider_config),
-        "sessioncookielifetime" => Slot::Int(&mut s.session_cookie_lifetime),
-        "sessionautosetcookie" => Slot::Bool(&mut s.session_auto_set_cookie),
-        "sessiondomain" => Slot::Str(&mut s.session_domain),
-        "sessiondisablehttponly" => Slot::Bool(&mut s.session_disable_http_only),
-        "sessionenablesidinhttpheader" => Slot::Bool(&mut s.session_enable_sid_in_http_header),
-        "sessionnameinhttpheader" => Slot::Str(&mut s.session_name_in_http_header),
-        "sessionenablesidinurlquery" => Slot::Bool(&mut s.session_enable_sid_in_url_query),
-        "sessioncookiesamesite" => Slot::Checked(&mut s.session_cookie_same_site, Kind::SameSite),
-        "sessionidprefix" => Slot::Str(&mut s.session_id_prefix),
-        "sessionhashfunc" => Slot::Checked(&mut s.session_hash_func, Kind::HashFunc),
-        "sessionhashkey" => Slot::Str(&mut s.session_hash_key),
-        "sessionconfig" => Slot::Checked(&mut s.session_config, Kind::Json),
-        "sessionmaxlifetime" => Slot::Int(&mut s.session_max_lifetime),
-        "sessionabsolutelifetime" => Slot::Int(&mut s.session_absolute_lifetime),
-        "sessionsecure" => Slot::Bool(&mut s.session_secure),
-        "sessiontrustproxy" => Slot::Bool(&mut s.session_trust_proxy),
-        "sessionidlength" => Slot::Count(&mut s.session_id_length),
-        "sessionstoreformat" => Slot::Checked(&mut s.session_store_format, Kind::StoreFormat),
-
-        "accesslogs" => Slot::Bool(&mut c.log.access_logs),
-        "enablestaticlogs" => Slot::Bool(&mut c.log.enable_static_logs),
-        "filelinenum" => Slot::Bool(&mut c.log.file_line_num),
-        "accesslogsformat" => Slot::Str(&mut c.log.access_logs_format),
-        "logoutputs" => Slot::LogOutputs(&mut c.log.outputs),
-        _ => return None,
-    })
+/// Every key BConfig reads, in the table's order.
+pub(crate) fn keys() -> impl Iterator<Item = &'static str> {
+    TABLE.iter().map(|(k, _)| *k)
 }
 
 /// What a beego key that actix-bee reads but does not act on leaves undone,
@@ -208,6 +299,33 @@ impl Slot<'_> {
             Slot::StaticDir(_) => Kind::StaticDir,
             Slot::GzipExts(_) => Kind::GzipExts,
             Slot::LogOutputs(_) => Kind::LogOutputs,
+        }
+    }
+
+    /// The field's current value: booleans and numbers typed, lists and
+    /// maps written back in app.conf's syntax.
+    pub(crate) fn value(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Slot::Str(f) | Slot::Checked(f, _) => Value::from(f.as_str()),
+            Slot::Bool(f) => Value::from(**f),
+            Slot::Int(f) => Value::from(**f),
+            Slot::Port(f) => Value::from(**f),
+            Slot::Count(f) => Value::from(**f),
+            Slot::List(f) => Value::from(f.join(";")),
+            Slot::GzipExts(f) => Value::from(f.join(",")),
+            Slot::StaticDir(f) => Value::from(
+                f.iter()
+                    .map(|(url, dir)| format!("{url}:{dir}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            Slot::LogOutputs(f) => Value::from(
+                f.iter()
+                    .map(|(adapter, conf)| format!("{adapter},{conf}"))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            ),
         }
     }
 

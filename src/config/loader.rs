@@ -9,6 +9,7 @@ use super::bconfig::BConfig;
 use super::error::Error;
 use super::ini::{AppConf, DEFAULT_SECTION};
 use super::keys::{kind_of, not_implemented, slot, SetError};
+use super::origin::Origin;
 
 /// Keys that beego v1 read and v2 ignores; users migrating still write them.
 const OBSOLETE_KEYS: &[(&str, &str)] = &[("sessionsavepath", "sessionproviderconfig")];
@@ -51,9 +52,9 @@ const OBSOLETE_KEYS: &[(&str, &str)] = &[("sessionsavepath", "sessionprovidercon
 /// ```
 #[derive(Debug, Clone)]
 pub struct Loader {
-    env_prefix: String,
+    pub(super) env_prefix: String,
     env: Option<Vec<(String, String)>>,
-    overrides: Vec<(String, String)>,
+    pub(super) overrides: Vec<(String, String)>,
 }
 
 impl Default for Loader {
@@ -278,6 +279,15 @@ impl Loader {
     }
 
     fn build(&self, conf: Option<&AppConf>) -> Result<BConfig, Error> {
+        self.build_traced(conf, None)
+    }
+
+    /// The merge; with `trace`, also the origin of every key that took a value.
+    pub(super) fn build_traced(
+        &self,
+        conf: Option<&AppConf>,
+        mut trace: Option<&mut BTreeMap<String, Origin>>,
+    ) -> Result<BConfig, Error> {
         let env = self.env_vars();
         let run_mode = self.resolve_run_mode(conf, &env);
 
@@ -293,7 +303,7 @@ impl Loader {
 
         let prefix = format!("{}_", self.env_prefix).to_lowercase();
         let env_layer: ::config::Map<String, String> = env
-            .into_iter()
+            .iter()
             .filter(|(name, value)| {
                 let key = name.to_lowercase();
                 let key = key.strip_prefix(&prefix).unwrap_or_default();
@@ -302,6 +312,7 @@ impl Loader {
                     && !value.is_empty()
                     && keep_layer_value(key, value, &format!("environment variable {name}"))
             })
+            .cloned()
             .collect();
         builder = builder.add_source(
             Environment::with_prefix(&self.env_prefix)
@@ -336,7 +347,13 @@ impl Loader {
                 continue;
             };
             match slot.set(&text) {
-                Ok(()) => warn_if_not_implemented(&key, &text, &origin),
+                Ok(()) => {
+                    warn_if_not_implemented(&key, &text, &origin);
+                    if let Some(trace) = trace.as_deref_mut() {
+                        let layer = self.layer_of(conf, &run_mode, &env, &key, &origin);
+                        trace.insert(key, layer);
+                    }
+                }
                 // Every layer was filtered already; this only guards the invariant.
                 Err(SetError::Unparsable) => warn_unparsable(&key, &text, &origin),
                 Err(SetError::Invalid(reason)) => {
@@ -403,7 +420,7 @@ impl Loader {
             .collect()
     }
 
-    fn env_get<'e>(&self, env: &'e [(String, String)], key: &str) -> Option<&'e str> {
+    pub(super) fn env_get<'e>(&self, env: &'e [(String, String)], key: &str) -> Option<&'e str> {
         let wanted = format!("{}_{}", self.env_prefix, key).to_lowercase();
         env.iter()
             .rev()

@@ -26,11 +26,13 @@ mod error;
 mod ini;
 mod keys;
 mod loader;
+mod origin;
 
 pub use bconfig::{BConfig, Listen, LogConfig, SessionConfig, WebConfig};
 pub use error::Error;
 pub use ini::{
-    expand_value_env, parse_bool, AppConf, AppConfSource, Entry, DEFAULT_SECTION, MAX_CONF_BYTES,
-    MAX_INCLUDED_FILES, MAX_INCLUDE_DEPTH,
+    expand_value_env, parse_bool, AppConf, AppConfSource, Entry, FromEnv, DEFAULT_SECTION,
+    MAX_CONF_BYTES, MAX_INCLUDED_FILES, MAX_INCLUDE_DEPTH,
 };
 pub use loader::Loader;
+pub use origin::{Explained, Origin};

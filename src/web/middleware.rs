@@ -12,7 +12,7 @@ use actix_web::{Error as ActixError, HttpMessage, HttpResponse, ResponseError};
 use futures_util::future::LocalBoxFuture;
 
 use super::error::{fixed_response, log_failure};
-use super::transport::{request_ids, to_actix_cookie};
+use super::transport::{request_ids, set_cookie_value};
 use crate::session::{Manager, ResponseParts};
 
 /// The session middleware, usable in any actix-web `App`.
@@ -176,8 +176,8 @@ where
 /// what could not be written.
 fn apply<B>(parts: &ResponseParts, res: &mut HttpResponse<B>) -> Result<(), &'static str> {
     if let Some(spec) = &parts.cookie {
-        res.add_cookie(&to_actix_cookie(spec))
-            .map_err(|_| "session cookie")?;
+        let value = HeaderValue::try_from(set_cookie_value(spec)).map_err(|_| "session cookie")?;
+        res.headers_mut().append(header::SET_COOKIE, value);
     }
     if let Some((name, value)) = &parts.header {
         let name = HeaderName::try_from(name.as_str()).map_err(|_| "id header name")?;

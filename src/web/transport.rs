@@ -140,9 +140,65 @@ pub fn to_actix_cookie(spec: &CookieSpec) -> Cookie<'static> {
     cookie
 }
 
+/// The `Set-Cookie` value of `spec`, exactly as actix-web's `add_cookie`
+/// writes it. Built by hand when no attribute needs formatting (no
+/// domain, no lifetime: the default settings), since `Cookie`'s `Display`
+/// costs about 3,000 instructions a response.
+pub(crate) fn set_cookie_value(spec: &CookieSpec) -> String {
+    if spec.domain.is_some() || spec.max_age.is_some() {
+        return to_actix_cookie(spec).to_string();
+    }
+    let same_site = match spec.same_site {
+        SameSite::Strict => "Strict",
+        SameSite::None => "None",
+        SameSite::Lax => "Lax",
+    };
+    let mut out = String::with_capacity(spec.name.len() + spec.value.len() + 48);
+    out.push_str(&spec.name);
+    out.push('=');
+    out.push_str(&spec.value);
+    if spec.http_only {
+        out.push_str("; HttpOnly");
+    }
+    out.push_str("; SameSite=");
+    out.push_str(same_site);
+    if spec.secure {
+        out.push_str("; Secure");
+    }
+    out.push_str("; Path=");
+    out.push_str(spec.path);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-built header is the cookie crate's, attribute for attribute.
+    #[test]
+    fn set_cookie_value_matches_the_cookie_crate() {
+        for http_only in [false, true] {
+            for secure in [false, true] {
+                for same_site in [SameSite::Strict, SameSite::Lax, SameSite::None] {
+                    for domain in [None, Some("example.com".to_owned())] {
+                        for max_age in [None, Some(0)] {
+                            let spec = CookieSpec {
+                                name: "beegosessionID".into(),
+                                value: "0123abcd-_".into(),
+                                path: "/",
+                                domain: domain.clone(),
+                                max_age,
+                                http_only,
+                                secure,
+                                same_site,
+                            };
+                            assert_eq!(set_cookie_value(&spec), to_actix_cookie(&spec).to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
     use actix_web::test::TestRequest;
 
     #[test]

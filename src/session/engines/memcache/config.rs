@@ -41,7 +41,8 @@ const NAME: &str = "memcache";
 fn server_url(entry: &str, index: usize) -> Result<Url> {
     let bad = || {
         config_error(format!(
-            "address #{index} is neither host:port nor a memcache:// URL"
+            "address #{index} is neither host:port nor a memcache:// URL (addresses are \
+             separated by ';' or ','; options are name=value, such as pool_size=32)"
         ))
     };
     let url = if entry.contains("://") {

@@ -16,7 +16,10 @@
 //! | `call_timeout` | `5` | deadline of one session call (pool check-out and every round trip): past it the request gets a 503 ([`Error::Timeout`](crate::session::Error::Timeout)) |
 //! | `max_session_bytes` | `262144` | the largest session (keys, values and a fixed overhead); a bigger one is refused at release with [`Error::TooLarge`](crate::session::Error::TooLarge) |
 //!
-//! `127.0.0.1:11211;127.0.0.1:11212,prefix=shop:s:,pool_size=32`
+//! ```ini
+//! sessionprovider = memcache
+//! sessionproviderconfig = 127.0.0.1:11211,prefix=shop:s:,pool_size=32
+//! ```
 //!
 //! # TLS: not supported
 //!

@@ -254,12 +254,63 @@ fn apply_old_style(cfg: &mut RedisConfig, shape: Shape, s: &str) -> Result<()> {
             ),
         ));
     }
+    if let Some(hint) = addresses_misread(shape, &fields) {
+        return Err(Error::config(shape.engine(), hint));
+    }
     for (i, (name, value)) in names.iter().zip(&fields).enumerate() {
         if i == 0 || !value.is_empty() {
-            apply(cfg, shape, name, value)?;
+            apply(cfg, shape, name, value).map_err(|e| in_old_style(e, shape, i, name))?;
         }
     }
     Ok(())
+}
+
+/// The comma form's fields, as the messages name them.
+fn old_style_form(shape: Shape) -> &'static str {
+    match shape {
+        Shape::Sentinel => "sentinels,poolsize,password,db_num,master_name,idle_timeout,...",
+        Shape::Cluster => "addr;addr;...,poolsize,password,db_num,idle_timeout,...",
+        Shape::Single => "addr,poolsize,password,db_num,idle_timeout,...",
+    }
+}
+
+/// Says which form and field an error of the comma form came from: the
+/// value reads as an option list, which the user may not have meant.
+fn in_old_style(e: Error, shape: Shape, index: usize, name: &str) -> Error {
+    match e {
+        Error::Config { engine, reason } => Error::Config {
+            engine,
+            reason: format!(
+                "{reason} (read as beego's comma form `{}`: field {} is {name})",
+                old_style_form(shape),
+                index + 1
+            ),
+        },
+        other => other,
+    }
+}
+
+/// `a:1,b:2,c:3` is read as `addr,poolsize,password` and would fail on a
+/// pool size of `b:2`: when the second field is an address, say what was
+/// meant. Only the address fields are echoed (never the password's place).
+fn addresses_misread(shape: Shape, fields: &[&str]) -> Option<String> {
+    let second = fields.get(1)?;
+    let is_address = |f: &str| f.contains(':') && parse_addr(shape, f).is_ok();
+    if !is_address(second) {
+        return None;
+    }
+    let addrs: Vec<&str> = fields
+        .iter()
+        .copied()
+        .take_while(|f| is_address(f))
+        .collect();
+    Some(format!(
+        "{second:?} is an address, but beego's comma form is `{form}`, so it was read as the pool size; \
+         separate addresses with ';' ({joined}) or write a URL (redis://{urls})",
+        form = old_style_form(shape),
+        joined = addrs.join(";"),
+        urls = addrs.join(","),
+    ))
 }
 
 fn apply_json(cfg: &mut RedisConfig, shape: Shape, s: &str) -> Result<()> {
@@ -413,6 +464,26 @@ mod tests {
         let c = RedisConfig::parse(Shape::Sentinel, "127.0.0.1").unwrap();
         assert_eq!(c.nodes, [("127.0.0.1".to_owned(), 26379)]);
         assert_eq!(c.master_name, "mymaster");
+    }
+
+    #[test]
+    fn comma_separated_addresses_say_what_was_meant() {
+        let err = RedisConfig::parse(
+            Shape::Cluster,
+            "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("read as the pool size"), "{err}");
+        assert!(
+            err.contains("127.0.0.1:7001;127.0.0.1:7002;127.0.0.1:7003"),
+            "{err}"
+        );
+        let err = RedisConfig::parse(Shape::Single, "h:1,lots")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("field 2 is poolsize"), "{err}");
+        assert!(err.contains("addr,poolsize,password"), "{err}");
     }
 
     #[test]

@@ -61,10 +61,11 @@
 //! files are read at start-up, and a missing one is a config error naming
 //! it.
 //!
-//! ```text
-//! rediss://:secret@redis.internal:6380/0?tls_ca_file=/etc/ssl/redis-ca.pem
-//! {"save_path":"redis.internal:6380","tls":true,"tls_ca_file":"/etc/ssl/redis-ca.pem"}
-//! redis.internal:6380,100,secret,0,tls=true,tls_ca_file=/etc/ssl/redis-ca.pem
+//! ```ini
+//! sessionprovider = redis
+//! sessionproviderconfig = rediss://redis.internal:6380/0?tls_ca_file=/etc/ssl/redis-ca.pem
+//! sessionproviderconfig = {"save_path":"redis.internal:6380","tls":true,"tls_ca_file":"/etc/ssl/redis-ca.pem"}
+//! sessionproviderconfig = redis.internal:6380,100,,0,tls=true,tls_ca_file=/etc/ssl/redis-ca.pem
 //! ```
 //!
 //! The cluster uses TLS to every node; the sentinel engine to the
@@ -160,7 +161,11 @@ pub(crate) fn connection_info(host: &str, port: u16, cfg: &RedisConfig) -> Resul
     let info = address(host, port, cfg)
         .into_connection_info()
         .map_err(|e| Error::config("redis", format!("bad address: {:?}", e.kind())))?;
-    Ok(info.set_redis_settings(redis))
+    // TCP_NODELAY: many requests share one multiplexed connection, and
+    // Nagle's algorithm would hold each small command back until the
+    // previous one is acknowledged (redis-rs leaves it off by default).
+    let tcp = redis::io::tcp::TcpSettings::default().set_nodelay(true);
+    Ok(info.set_redis_settings(redis).set_tcp_settings(tcp))
 }
 
 /// One node's address, over TLS when the config says so.

@@ -7,9 +7,13 @@
 //!
 //! ```text
 //! username:password@protocol(address)/dbname?param=value
-//! root:@tcp(127.0.0.1:3306)/test?charset=utf8
 //! app:secret@unix(/run/mysqld/mysqld.sock)/app
-//! mysql://app:secret@db.internal:3306/app?table=web_session&pool_size=32
+//! ```
+//!
+//! ```ini
+//! sessionprovider = mysql
+//! sessionproviderconfig = root:@tcp(127.0.0.1:3306)/test?charset=utf8
+//! sessionproviderconfig = mysql://root@127.0.0.1:3306/test?table=web_session&pool_size=32
 //! ```
 //!
 //! Engine options ride as extra parameters and are removed before the DSN
@@ -50,9 +54,10 @@
 //! (`REQUIRE X509` users). `tls-ca` alone implies `tls=true`. The files are
 //! read at start-up; a missing one is an [`Error::Config`] naming it.
 //!
-//! ```text
-//! app:secret@tcp(db.internal:3306)/app?tls=true&tls-ca=/etc/ssl/db-ca.pem
-//! mysql://app:secret@db.internal:3306/app?tls=true&tls-ca=/etc/ssl/db-ca.pem
+//! ```ini
+//! sessionprovider = mysql
+//! sessionproviderconfig = app:secret@tcp(db.internal:3306)/app?tls=true&tls-ca=/etc/ssl/db-ca.pem
+//! sessionproviderconfig = mysql://app:secret@db.internal:3306/app?tls=true&tls-ca=/etc/ssl/db-ca.pem
 //! ```
 //!
 //! With `create_table` on (the default), start-up connects once outside
@@ -303,6 +308,14 @@ fn parse_go_dsn(dsn: &str, tls: &mut MyTls) -> Result<(OptsBuilder, EngineOption
                 .filter(|a| !a.is_empty())
                 .unwrap_or("/tmp/mysql.sock");
             builder = builder.socket(Some(path));
+        }
+        // `user@host:3306/db` reads `host:3306` as the protocol: say what was meant.
+        other if other.contains([':', '.']) => {
+            return Err(config_err(format!(
+                "read as go-sql-driver's user:password@protocol(address)/dbname, whose \
+                 protocol must be tcp or unix; {other:?} looks like an address: write \
+                 user@tcp({other})/dbname or mysql://user@{other}/dbname"
+            )))
         }
         _ => return Err(config_err("the protocol must be tcp or unix")),
     }

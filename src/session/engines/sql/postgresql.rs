@@ -5,9 +5,10 @@
 //! `sessionproviderconfig` is a `postgres://` (or `postgresql://`) URL or a
 //! libpq `key=value` conninfo string:
 //!
-//! ```text
-//! postgres://app:secret@127.0.0.1:5432/app?table=web_session&pool_size=32
-//! host=127.0.0.1 port=5432 user=app password=secret dbname=app table=web_session
+//! ```ini
+//! sessionprovider = postgresql
+//! sessionproviderconfig = postgres://postgres:secret@127.0.0.1:5432/test?table=web_session&pool_size=32
+//! sessionproviderconfig = host=127.0.0.1 port=5432 user=postgres password=secret dbname=test table=web_session
 //! ```
 //!
 //! Engine options ride as extra parameters (URL query parameters, or more
@@ -44,9 +45,10 @@
 //! (PEM, both or neither). The files are read at start-up; a missing or
 //! unreadable one is an [`Error::Config`] naming the key and the path.
 //!
-//! ```text
-//! postgres://pqgotest:password@localhost/pqgotest?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem
-//! host=localhost user=pqgotest dbname=pqgotest sslmode=verify-full sslrootcert=/etc/ssl/db-ca.pem
+//! ```ini
+//! sessionprovider = postgresql
+//! sessionproviderconfig = postgres://pqgotest:password@db.internal:5432/pqgotest?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem
+//! sessionproviderconfig = host=db.internal port=5432 user=pqgotest password=password dbname=pqgotest sslmode=verify-full sslrootcert=/etc/ssl/db-ca.pem
 //! ```
 //!
 //! Since an unset `sslmode` means `require`, a server without TLS refuses
@@ -160,7 +162,11 @@ fn conninfo_pairs(s: &str) -> Result<Vec<Pair>> {
         }
         while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
         if chars.next_if(|(_, c)| *c == '=').is_none() {
-            return Err(config_err("the conninfo string must be key=value pairs"));
+            return Err(config_err(
+                "read as libpq's conninfo (it is not a postgres:// URL), which must be \
+                 key=value pairs such as host=127.0.0.1 port=5432 user=app dbname=app; \
+                 for host:port write postgres://user@host:port/dbname",
+            ));
         }
         while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
         let mut raw = String::new();

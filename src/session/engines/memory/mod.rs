@@ -1,17 +1,17 @@
 //! The `memory` engine: a sharded map, no global lock on the hot path.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 
 use super::shared::options::{self, DEFAULT_MAX_SESSION_BYTES};
 use super::shared::skeleton::{
-    engine_provider, session_bytes as record_bytes, Cx, Engine, Found, RecordStore,
+    engine_provider, Cx, Engine, Found, RecordStore, KEY_OVERHEAD, SESSION_OVERHEAD,
 };
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
@@ -19,11 +19,16 @@ use crate::session::id::SessionId;
 use crate::session::record::{Lifetimes, SessionRecord};
 use crate::session::store::{Released, Write, WriteMode};
 
+mod packed;
+use packed::Packed;
+
 engine_provider! {
     /// The `memory` engine (beego's default).
     ///
     /// Sessions live in 64 shards of a hash map; a request locks one shard
-    /// briefly and then only its own session. Expiry is checked on every read;
+    /// briefly (a read lock to read, a write lock while it swaps in the
+    /// session's new values), and a session's values are packed into one
+    /// allocation (about 200 bytes for a one-key session). Expiry is checked on every read;
     /// GC walks one shard at a time. Sessions are lost on restart and are not
     /// shared between processes.
     ///
@@ -127,18 +132,48 @@ impl Limits {
     }
 }
 
-/// A stored session and the bytes it was counted at.
+/// A stored session.
 struct Held {
-    record: SessionRecord,
-    bytes: usize,
+    created_ms: u64,
+    /// Atomic so that a read slides the idle expiry under the shard's read lock.
+    accessed_ms: AtomicU64,
+    values: Packed,
 }
 
-type Entry = Arc<Mutex<Held>>;
+impl Held {
+    fn new(record: &SessionRecord) -> Result<Held> {
+        Ok(Held {
+            created_ms: record.created_ms,
+            accessed_ms: AtomicU64::new(record.accessed_ms),
+            values: Packed::new(&record.values)?,
+        })
+    }
+
+    fn accessed(&self) -> u64 {
+        self.accessed_ms.load(Ordering::Relaxed)
+    }
+
+    fn record(&self) -> SessionRecord {
+        SessionRecord {
+            created_ms: self.created_ms,
+            accessed_ms: self.accessed(),
+            values: self.values.values(),
+        }
+    }
+}
 
 struct Shard {
-    map: RwLock<HashMap<SessionId, Entry>>,
-    /// Bytes of the sessions in `map`, as counted by [`record_bytes`].
+    map: RwLock<HashMap<SessionId, Held>>,
+    /// Bytes of the sessions in `map`, as counted by [`counted_bytes`].
     bytes: AtomicUsize,
+}
+
+/// The bytes a session is counted at: the skeleton's measure
+/// ([`session_bytes`](super::shared::skeleton::session_bytes)) over the
+/// packed values.
+fn counted_bytes(sid: &SessionId, values: &Packed) -> usize {
+    let (bytes, keys) = values.sizes();
+    bytes + keys * KEY_OVERHEAD + sid.as_str().len() + SESSION_OVERHEAD
 }
 
 pub(crate) struct Memory {
@@ -179,17 +214,23 @@ impl Memory {
         &self.shards[self.index(sid)]
     }
 
-    fn expired(&self, entry: &Entry, now: u64) -> bool {
-        entry.lock().record.is_expired(&self.lifetimes, now)
+    fn expired(&self, held: &Held, now: u64) -> bool {
+        self.lifetimes.idle_expired(held.accessed(), now)
+            || self.lifetimes.absolute_expired(held.created_ms, now)
     }
 
-    fn live(&self, sid: &SessionId, now: u64) -> Option<Entry> {
-        let entry = self.shard(sid).map.read().get(sid).cloned()?;
-        if self.expired(&entry, now) {
-            self.remove_if_expired(sid, now);
-            return None;
+    /// Runs `f` on the live session of `sid` under the shard's read lock;
+    /// `None` when absent or expired (an expired one is removed).
+    fn with_live<T>(&self, sid: &SessionId, now: u64, f: impl FnOnce(&Held) -> T) -> Option<T> {
+        {
+            let map = self.shard(sid).map.read();
+            let held = map.get(sid)?;
+            if !self.expired(held, now) {
+                return Some(f(held));
+            }
         }
-        Some(entry)
+        self.remove_if_expired(sid, now);
+        None
     }
 
     fn remove_if_expired(&self, sid: &SessionId, now: u64) {
@@ -205,20 +246,44 @@ impl Memory {
     fn insert_into(
         &self,
         shard: &Shard,
-        map: &mut HashMap<SessionId, Entry>,
+        map: &mut HashMap<SessionId, Held>,
         sid: &SessionId,
-        record: SessionRecord,
+        held: Held,
         now: u64,
     ) -> Result<()> {
-        if map.get(sid).is_some_and(|e| !self.expired(e, now)) {
-            return Err(Error::IdCollision);
-        }
-        let bytes = record_bytes(sid, &record);
-        if let Some(old) = map.insert(sid.clone(), Arc::new(Mutex::new(Held { record, bytes }))) {
-            shard.bytes.fetch_sub(old.lock().bytes, Ordering::Relaxed);
+        let bytes = counted_bytes(sid, &held.values);
+        self.check_size(bytes)?;
+        // One hash of the id for the check and the insert.
+        match map.entry(sid.clone()) {
+            Entry::Occupied(mut slot) => {
+                if !self.expired(slot.get(), now) {
+                    return Err(Error::IdCollision);
+                }
+                let old = slot.insert(held);
+                shard
+                    .bytes
+                    .fetch_sub(counted_bytes(sid, &old.values), Ordering::Relaxed);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(held);
+            }
         }
         shard.bytes.fetch_add(bytes, Ordering::Relaxed);
         self.evict(shard, map, sid);
+        Ok(())
+    }
+
+    /// The exact check under the shard's lock, on the packed session: the
+    /// skeleton checks each request's view before, this one the merged
+    /// result, so racing requests cannot grow a memory session past it.
+    fn check_size(&self, bytes: usize) -> Result<()> {
+        if bytes > self.limits.max_session_bytes {
+            return Err(Error::TooLarge {
+                what: "session",
+                size: bytes,
+                limit: self.limits.max_session_bytes,
+            });
+        }
         Ok(())
     }
 
@@ -226,7 +291,7 @@ impl Memory {
     /// the shard is over its share of the count or byte limit: down to a
     /// 32nd below it, so that one scan of the shard pays for many inserts
     /// while the engine is full (and none is made while it is not).
-    fn evict(&self, shard: &Shard, map: &mut HashMap<SessionId, Entry>, keep: &SessionId) {
+    fn evict(&self, shard: &Shard, map: &mut HashMap<SessionId, Held>, keep: &SessionId) {
         let max_count = (self.limits.max_sessions / SHARDS).max(1);
         let max_bytes = (self.limits.max_bytes / SHARDS).max(1);
         let bytes = shard.bytes.load(Ordering::Relaxed);
@@ -237,9 +302,12 @@ impl Memory {
         let mut by_age: Vec<(u64, usize, SessionId)> = map
             .iter()
             .filter(|(sid, _)| *sid != keep)
-            .map(|(sid, e)| {
-                let held = e.lock();
-                (held.record.accessed_ms, held.bytes, sid.clone())
+            .map(|(sid, held)| {
+                (
+                    held.accessed(),
+                    counted_bytes(sid, &held.values),
+                    sid.clone(),
+                )
             })
             .collect();
         by_age.sort_unstable_by_key(|(accessed, _, _)| *accessed);
@@ -258,12 +326,36 @@ impl Memory {
             "session: memory engine full, least recently used evicted"
         );
     }
+
+    /// Applies an update or touch under the shard's write lock: the merge
+    /// of two small sorted lists, so the lock is held briefly.
+    fn update(&self, w: &Write<'_>) -> Result<bool> {
+        let shard = self.shard(w.sid);
+        let mut map = shard.map.write();
+        let Some(held) = map.get_mut(w.sid).filter(|h| !self.expired(h, w.now_ms)) else {
+            return Ok(false);
+        };
+        if !w.changes.is_empty() {
+            let values = held.values.with_changes(w.changes)?;
+            let bytes = counted_bytes(w.sid, &values);
+            // Refused whole, before anything changes: never a half-saved session.
+            self.check_size(bytes)?;
+            let old = counted_bytes(w.sid, &held.values);
+            shard.bytes.fetch_add(bytes, Ordering::Relaxed);
+            shard.bytes.fetch_sub(old, Ordering::Relaxed);
+            held.values = values;
+        }
+        *held.accessed_ms.get_mut() = w.now_ms;
+        Ok(true)
+    }
 }
 
 /// Removes `sid` from a locked shard and uncounts its bytes.
-fn remove_from(shard: &Shard, map: &mut HashMap<SessionId, Entry>, sid: &SessionId) {
+fn remove_from(shard: &Shard, map: &mut HashMap<SessionId, Held>, sid: &SessionId) {
     if let Some(old) = map.remove(sid) {
-        shard.bytes.fetch_sub(old.lock().bytes, Ordering::Relaxed);
+        shard
+            .bytes
+            .fetch_sub(counted_bytes(sid, &old.values), Ordering::Relaxed);
     }
 }
 
@@ -276,49 +368,31 @@ impl RecordStore for Memory {
     }
 
     async fn load(&self, sid: &SessionId, now: u64) -> Found {
-        Ok(self.live(sid, now).map(|entry| {
-            let mut held = entry.lock();
-            // A map write per read is cheap here, so idle expiry slides exactly.
-            held.record.accessed_ms = now;
-            held.record.clone()
+        Ok(self.with_live(sid, now, |held| {
+            // A store per read is cheap here, so idle expiry slides exactly.
+            held.accessed_ms.store(now, Ordering::Relaxed);
+            held.record()
         }))
     }
 
     async fn exists(&self, sid: &SessionId, now: u64) -> Result<bool> {
-        Ok(self.live(sid, now).is_some())
+        Ok(self.with_live(sid, now, |_| ()).is_some())
     }
 
     async fn write(&self, w: Write<'_>) -> Result<Released> {
         if w.mode == WriteMode::Create {
-            let mut record = w.merged.clone();
-            record.accessed_ms = w.now_ms;
-            self.insert(w.sid, &record, w.now_ms).await?;
+            self.insert(w.sid, w.merged, w.now_ms).await?;
             return Ok(Released::wrote(true));
         }
-        let Some(entry) = self.live(w.sid, w.now_ms) else {
-            return Ok(Released::wrote(false));
-        };
-        let mut held = entry.lock();
-        let mut values = held.record.values.clone();
-        w.changes.apply(&mut values);
-        let candidate = SessionRecord {
-            values,
-            ..held.record.clone()
-        };
-        let bytes = record_bytes(w.sid, &candidate);
-        let shard = self.shard(w.sid);
-        shard.bytes.fetch_add(bytes, Ordering::Relaxed);
-        shard.bytes.fetch_sub(held.bytes, Ordering::Relaxed);
-        held.record = candidate;
-        held.record.accessed_ms = w.now_ms;
-        held.bytes = bytes;
-        Ok(Released::wrote(true))
+        Ok(Released::wrote(self.update(&w)?))
     }
 
     async fn insert(&self, sid: &SessionId, record: &SessionRecord, now: u64) -> Result<()> {
+        // Packed before the lock is taken.
+        let held = Held::new(record)?;
         let shard = self.shard(sid);
         let mut map = shard.map.write();
-        self.insert_into(shard, &mut map, sid, record.clone(), now)
+        self.insert_into(shard, &mut map, sid, held, now)
     }
 
     async fn remove(&self, sid: &SessionId) -> Result<()> {
@@ -336,18 +410,19 @@ impl RecordStore for Memory {
         }
         // Position of each id's map among the locked guards.
         let (o, n) = (usize::from(a != low), usize::from(b != low));
-        let entry = guards
+        let record = guards
             .get(o)
             .and_then(|map| map.get(old))
-            .filter(|e| !self.expired(e, now))
-            .cloned();
-        let Some(entry) = entry else {
+            .filter(|held| !self.expired(held, now))
+            .map(|held| SessionRecord {
+                accessed_ms: now,
+                ..held.record()
+            });
+        let Some(record) = record else {
             return Ok(None);
         };
-        let mut record = entry.lock().record.clone();
-        record.accessed_ms = now;
         if let Some(map) = guards.get_mut(n) {
-            self.insert_into(&self.shards[b], map, new, record.clone(), now)?;
+            self.insert_into(&self.shards[b], map, new, Held::new(&record)?, now)?;
         }
         if let Some(map) = guards.get_mut(o) {
             remove_from(&self.shards[a], map, old);
@@ -367,7 +442,7 @@ impl RecordStore for Memory {
                 .map
                 .read()
                 .values()
-                .filter(|e| !self.expired(e, now))
+                .filter(|held| !self.expired(held, now))
                 .count();
             // Shard by shard, letting other requests run between them.
             tokio::task::yield_now().await;
@@ -382,13 +457,13 @@ impl RecordStore for Memory {
                 .map
                 .read()
                 .iter()
-                .filter(|(_, e)| self.expired(e, now))
+                .filter(|(_, held)| self.expired(held, now))
                 .map(|(sid, _)| sid.clone())
                 .collect();
             if !expired.is_empty() {
                 let mut map = shard.map.write();
                 for sid in expired {
-                    if map.get(&sid).is_some_and(|e| self.expired(e, now)) {
+                    if map.get(&sid).is_some_and(|held| self.expired(held, now)) {
                         remove_from(shard, &mut map, &sid);
                         removed += 1;
                     }

@@ -1,0 +1,299 @@
+//! The servers the HTTP benches compare, built the same way for the wrk
+//! harness (`http`, a real server per run) and the instruction counter
+//! (`callgrind`, the same app called in-process).
+//!
+//! Every server answers `GET /` (read `asta`, write +1, reply the old
+//! value) and `GET /read` (read only). `bare` and `bare-tpl` keep no
+//! session; `bare-tpl` and `counter-memory` render `templates/index.tpl`.
+
+use std::sync::Arc;
+
+use actix_bee::session::{Manager, ManagerConfig};
+use actix_bee::web::{AppState, Templates};
+use actix_session::storage::RedisSessionStore;
+use actix_web::cookie::Key;
+
+#[path = "../../../examples/counter.rs"]
+#[allow(dead_code)]
+mod counter_example;
+
+use super::redis_keys::redis_url;
+
+/// Every server, in the order the table prints them.
+pub const SERVERS: &[&str] = &[
+    "bare",
+    "bare-tpl",
+    "as-cookie",
+    "as-redis",
+    "bee-memory",
+    "counter-memory",
+    "bee-cookie",
+    "bee-file",
+    "bee-redis",
+    "bee-mysql",
+    "bee-postgresql",
+];
+
+/// Prefix of every Redis key the HTTP benches write.
+pub const PREFIX: &str = "actix-bee-http-bench:";
+
+/// The SQL table the HTTP benches use (created by the engine, emptied after).
+pub const SQL_TABLE: &str = "bee_http_bench";
+
+/// The memory engine unbounded for the footprint figure: the create run
+/// must keep every session it makes, not evict down to the default 100,000.
+const MEMORY_UNBOUNDED: &str = "max_sessions=100000000,max_bytes=1099511627776";
+
+/// What one server's workers share, built once per process.
+pub enum Shared {
+    /// No session, plain text.
+    Bare,
+    /// No session; `/` renders `index.tpl` with the app's minijinja setup.
+    Template(Arc<Templates>),
+    /// actix-session's private cookie store (`None`) or its Redis store.
+    Peer(Key, Option<RedisSessionStore>),
+    /// actix-bee's middleware and a plain handler.
+    Bee(Manager),
+    /// `examples/counter.rs` itself: controllers and template.
+    Counter(AppState),
+}
+
+/// The project's `templates/` directory.
+pub fn templates_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("templates")
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.into())
+}
+
+/// The provider name and `sessionproviderconfig` of an actix-bee server.
+fn bee_engine(server: &str) -> (&'static str, String) {
+    match server {
+        "bee-memory" | "counter-memory" => ("memory", MEMORY_UNBOUNDED.into()),
+        "bee-cookie" => (
+            "cookie",
+            r#"{"securityKey":"bench-only key of at least thirty-two bytes!"}"#.into(),
+        ),
+        "bee-file" => ("file", file_dir().display().to_string()),
+        "bee-redis" => ("redis", format!("{}?key_prefix={PREFIX}bee:", redis_url())),
+        "bee-mysql" => {
+            let url = env_or("ACTIX_BEE_MYSQL_URL", "mysql://root@127.0.0.1:3306/test");
+            ("mysql", sql_config(&url))
+        }
+        "bee-postgresql" => {
+            let url = env_or(
+                "ACTIX_BEE_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1:5432/test",
+            );
+            ("postgresql", sql_config(&url))
+        }
+        other => panic!("unknown server {other}"),
+    }
+}
+
+/// The file engine's directory: `BENCH_FILE_DIR` (which the harness sets
+/// for its servers), else one per process.
+pub fn file_dir() -> std::path::PathBuf {
+    std::env::var_os("BENCH_FILE_DIR").map_or_else(
+        || std::env::temp_dir().join(format!("actix-bee-bench-{}", std::process::id())),
+        Into::into,
+    )
+}
+
+fn sql_config(url: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}table={SQL_TABLE}&pool_size=8")
+}
+
+/// Builds what `server`'s workers share.
+pub async fn prepare(server: &str) -> Shared {
+    match server {
+        "bare" => Shared::Bare,
+        "bare-tpl" => Shared::Template(Arc::new(Templates::new(templates_dir()))),
+        "as-cookie" => Shared::Peer(Key::generate(), None),
+        "as-redis" => {
+            let store = RedisSessionStore::builder(redis_url())
+                .cache_keygen(|k| format!("{PREFIX}as:{k}"))
+                .build()
+                .await
+                .unwrap();
+            Shared::Peer(Key::generate(), Some(store))
+        }
+        "counter-memory" => {
+            let (provider, config) = bee_engine(server);
+            let mut cfg = actix_bee::config::BConfig::default();
+            let session = &mut cfg.web_config.session;
+            session.session_on = true;
+            session.session_provider = provider.into();
+            session.session_provider_config = config;
+            cfg.web_config.views_path = templates_dir().display().to_string();
+            cfg.run_mode = "prod".into();
+            Shared::Counter(counter_example::app(cfg).build().await.unwrap())
+        }
+        bee => {
+            let (provider, config) = bee_engine(bee);
+            let mut cfg = ManagerConfig::default();
+            cfg.provider_config = config;
+            Shared::Bee(Manager::new(provider, cfg).await.unwrap())
+        }
+    }
+}
+
+/// The handlers of the servers without a session.
+pub mod bare {
+    use actix_bee::web::Templates;
+    use actix_web::{web, HttpResponse};
+
+    pub async fn counter() -> &'static str {
+        "0"
+    }
+
+    /// What `MainController` renders for a fresh session, without one.
+    pub async fn template(t: web::Data<Templates>) -> HttpResponse {
+        let mut data = serde_json::Map::new();
+        data.insert("num".into(), 0.into());
+        let html = t.render("index.tpl", &data).unwrap();
+        HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(html)
+    }
+}
+
+/// The handlers over actix-session.
+pub mod peer {
+    use actix_session::Session;
+
+    pub async fn counter(s: Session) -> String {
+        let v: i64 = s.get("asta").ok().flatten().unwrap_or(0);
+        s.insert("asta", v + 1).unwrap();
+        v.to_string()
+    }
+
+    pub async fn read(s: Session) -> String {
+        let v: i64 = s.get("asta").ok().flatten().unwrap_or(0);
+        v.to_string()
+    }
+}
+
+/// The plain handlers over actix-bee.
+pub mod bee {
+    use actix_bee::session::{Error, Session};
+
+    pub async fn counter(s: Session) -> Result<String, Error> {
+        let v = s.get::<i64>("asta").await?.unwrap_or(0);
+        s.set("asta", &(v + 1)).await?;
+        Ok(v.to_string())
+    }
+
+    pub async fn read(s: Session) -> Result<String, Error> {
+        Ok(s.get::<i64>("asta").await?.unwrap_or(0).to_string())
+    }
+}
+
+/// Binds `$factory` to a `Fn() -> actix_web::App` for the server `$shared`
+/// describes, then evaluates `$body` (once per kind of app: their types
+/// differ).
+#[macro_export]
+macro_rules! with_app_factory {
+    ($shared:expr, $factory:ident => $body:expr) => {{
+        use actix_web::{web, App};
+        use $crate::support::servers::{bare, bee, peer, Shared};
+        match $shared {
+            Shared::Bare => {
+                let $factory = move || {
+                    App::new()
+                        .wrap(actix_web::middleware::Identity::default())
+                        .route("/", web::get().to(bare::counter))
+                        .route("/read", web::get().to(bare::counter))
+                };
+                $body
+            }
+            Shared::Template(templates) => {
+                let data = web::Data::from(templates);
+                let $factory = move || {
+                    App::new()
+                        .app_data(data.clone())
+                        .route("/", web::get().to(bare::template))
+                        .route("/read", web::get().to(bare::counter))
+                };
+                $body
+            }
+            Shared::Peer(key, store) => {
+                use actix_session::storage::CookieSessionStore;
+                use actix_session::SessionMiddleware as Peer;
+                match store {
+                    None => {
+                        let $factory = move || {
+                            App::new()
+                                .wrap(
+                                    Peer::builder(CookieSessionStore::default(), key.clone())
+                                        .cookie_secure(false)
+                                        .build(),
+                                )
+                                .route("/", web::get().to(peer::counter))
+                                .route("/read", web::get().to(peer::read))
+                        };
+                        $body
+                    }
+                    Some(store) => {
+                        let $factory = move || {
+                            App::new()
+                                .wrap(
+                                    Peer::builder(store.clone(), key.clone())
+                                        .cookie_secure(false)
+                                        .build(),
+                                )
+                                .route("/", web::get().to(peer::counter))
+                                .route("/read", web::get().to(peer::read))
+                        };
+                        $body
+                    }
+                }
+            }
+            Shared::Bee(manager) => {
+                let $factory = move || {
+                    App::new()
+                        .wrap(actix_bee::web::SessionMiddleware::new(manager.clone()))
+                        .route("/", web::get().to(bee::counter))
+                        .route("/read", web::get().to(bee::read))
+                };
+                $body
+            }
+            Shared::Counter(state) => {
+                let $factory = move || state.app();
+                $body
+            }
+        }
+    }};
+}
+
+/// Empties what the servers stored in the shared backends (best effort).
+pub fn clean_backends(servers: &[&str]) {
+    if servers.contains(&"bee-file") {
+        let _ = std::fs::remove_dir_all(file_dir());
+    }
+    if servers.iter().any(|s| s.contains("redis")) {
+        super::redis_keys::delete_prefixed(PREFIX);
+    }
+    if servers.contains(&"bee-mysql") {
+        let url = env_or("ACTIX_BEE_MYSQL_URL", "mysql://root@127.0.0.1:3306/test");
+        if let Ok(pool) = mysql::Pool::new(url.as_str()) {
+            if let Ok(mut c) = pool.get_conn() {
+                use mysql::prelude::Queryable;
+                let _ = c.query_drop(format!("DROP TABLE IF EXISTS {SQL_TABLE}"));
+            }
+        }
+    }
+    if servers.contains(&"bee-postgresql") {
+        let url = env_or(
+            "ACTIX_BEE_POSTGRES_URL",
+            "postgres://postgres@127.0.0.1:5432/test",
+        );
+        if let Ok(mut c) = postgres::Client::connect(&url, postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP TABLE IF EXISTS {SQL_TABLE}"));
+        }
+    }
+}

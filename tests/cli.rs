@@ -1,0 +1,698 @@
+//! The `actix-bee` binary, run as a user runs it: against the real servers
+//! (`scripts/test-servers.sh`, `scripts/tls-servers.sh`), against broken
+//! files, and on every `sessionproviderconfig` example of the docs.
+
+#[path = "support/redis.rs"]
+mod redis_support;
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use redis_support::{env_or, prefix};
+
+/// Every run, failures included, ends well within this.
+const LIMIT: Duration = Duration::from_secs(30);
+/// An unreachable backend is reported within this.
+const FAST: Duration = Duration::from_secs(10);
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn ok(&self) -> &Self {
+        assert_eq!(
+            self.code, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    fn failed(&self, wanted: &[&str]) -> &Self {
+        assert_eq!(
+            self.code, 1,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        for w in wanted {
+            assert!(
+                self.stderr.contains(w),
+                "{w:?} missing from:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+
+    /// The output line of `key` (`  key  = value  origin`).
+    fn line(&self, key: &str) -> &str {
+        self.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{key} ")))
+            .unwrap_or_else(|| panic!("no line for {key} in:\n{}", self.stdout))
+    }
+}
+
+/// Runs the binary in `dir`, with only the `BEEGO_*` variables given.
+fn bee_within(limit: Duration, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_actix-bee"));
+    cmd.args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, _) in std::env::vars() {
+        if name.to_uppercase().starts_with("BEEGO_") || name == "RUST_LOG" {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.envs(env.iter().copied());
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("the actix-bee binary runs");
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let reader = std::thread::spawn(move || {
+        let (mut o, mut e) = (String::new(), String::new());
+        out.read_to_string(&mut o).unwrap();
+        err.read_to_string(&mut e).unwrap();
+        (o, e)
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("actix-bee {args:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (stdout, stderr) = reader.join().unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+    }
+}
+
+fn bee(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    bee_within(LIMIT, dir, args, env)
+}
+
+/// A temp dir holding `app.conf` with `text`.
+fn conf(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.conf"), text).unwrap();
+    dir
+}
+
+/// Runs `check` on `text` and expects it to fail with `wanted` on stderr.
+fn check_fails(text: &str, wanted: &[&str]) {
+    let dir = conf(text);
+    bee(dir.path(), &["check", "app.conf"], &[]).failed(wanted);
+}
+
+fn provider_conf(provider: &str, config: &str) -> String {
+    format!("sessionon = true\nsessionprovider = {provider}\nsessionproviderconfig = {config}\n")
+}
+
+const LAYERED: &str = "appname = demo
+runmode = dev
+include \"db.conf\"
+sessionon = true
+sessionname = fromfile
+[dev]
+sessionprovider = file
+sessiongcmaxlifetime = ${ACTIX_BEE_CLI_TEST_UNSET||120}
+";
+
+fn layered() -> tempfile::TempDir {
+    let dir = conf(LAYERED);
+    std::fs::write(
+        dir.path().join("db.conf"),
+        "sessionproviderconfig = ./tmp/s\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn config_says_where_each_session_key_came_from() {
+    let dir = layered();
+    let env = [("BEEGO_SESSIONNAME", "fromenv")];
+    let run = bee(dir.path(), &["config", "app.conf"], &env);
+    run.ok();
+    assert!(
+        run.stdout
+            .starts_with("app.conf: run mode dev (app.conf:2)"),
+        "{}",
+        run.stdout
+    );
+    let expect = [
+        ("sessionon", "true", "app.conf:4"),
+        ("sessionprovider", "file", "app.conf:7 [dev]"),
+        (
+            "sessiongcmaxlifetime",
+            "120",
+            "app.conf:8 [dev], ${ACTIX_BEE_CLI_TEST_UNSET} (unset: its default)",
+        ),
+        ("sessionname", "fromenv", "environment BEEGO_SESSIONNAME"),
+        ("sessionproviderconfig", "./tmp/s", "db.conf:1 (included)"),
+        ("sessionidlength", "16", "default"),
+        ("appname", "demo", "app.conf:1"),
+    ];
+    for (key, value, origin) in expect {
+        let line = run.line(key);
+        assert!(line.contains(&format!("= {value} ")), "{line}");
+        assert!(line.trim_end().ends_with(origin), "{line}");
+    }
+}
+
+#[test]
+fn config_json_has_the_same_origins() {
+    let dir = layered();
+    let env = [("BEEGO_SESSIONNAME", "fromenv")];
+    let run = bee(dir.path(), &["config", "--json", "app.conf"], &env);
+    run.ok();
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let s = &doc["session"];
+    assert_eq!(doc["runmode"]["value"], "dev");
+    assert_eq!(doc["runmode"]["origin"]["line"], 2);
+    assert_eq!(s["sessionon"]["value"], true);
+    let provider = &s["sessionprovider"]["origin"];
+    assert_eq!(
+        (provider["kind"].as_str(), provider["line"].as_u64()),
+        (Some("file"), Some(7))
+    );
+    assert_eq!(provider["section"], "dev");
+    assert_eq!(s["sessiongcmaxlifetime"]["value"], 120);
+    assert_eq!(
+        s["sessiongcmaxlifetime"]["origin"]["env_var"],
+        "ACTIX_BEE_CLI_TEST_UNSET"
+    );
+    assert_eq!(
+        s["sessiongcmaxlifetime"]["origin"]["env_default_used"],
+        true
+    );
+    assert_eq!(s["sessionname"]["origin"]["kind"], "env");
+    assert_eq!(s["sessionname"]["origin"]["var"], "BEEGO_SESSIONNAME");
+    assert_eq!(s["sessionproviderconfig"]["origin"]["included"], true);
+    assert_eq!(s["sessionproviderconfig"]["origin"]["file"], "db.conf");
+    assert_eq!(s["sessionidlength"]["origin"]["kind"], "default");
+    assert_eq!(doc["other"]["appname"]["value"], "demo");
+    assert!(
+        doc["other"].get("httpport").is_none(),
+        "defaults are not listed"
+    );
+}
+
+#[test]
+fn config_masks_secrets_unless_asked() {
+    let text = provider_conf("redis", "redis://:hunter2@127.0.0.1:6379/0")
+        + "sessionhashkey = topsecretkey\n";
+    let dir = conf(&text);
+    for args in [
+        &["config", "app.conf"][..],
+        &["config", "--json", "app.conf"],
+    ] {
+        let run = bee(dir.path(), args, &[]);
+        run.ok();
+        assert!(!run.stdout.contains("hunter2"), "{}", run.stdout);
+        assert!(!run.stdout.contains("topsecretkey"), "{}", run.stdout);
+        assert!(run.stdout.contains("<redacted>"), "{}", run.stdout);
+    }
+    let run = bee(dir.path(), &["config", "--show-secrets", "app.conf"], &[]);
+    assert!(run.ok().stdout.contains("redis://:hunter2@127.0.0.1"));
+}
+
+#[test]
+fn files_the_app_would_refuse_exit_non_zero_naming_file_and_line() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "appname = x\nsessionon = true\nnot a key value\n",
+            &["app.conf:3", "should key = val"],
+        ),
+        (
+            "sessionon = true\nsessiongcmaxlifetime = 0\n",
+            &["sessiongcmaxlifetime", "app.conf:2"],
+        ),
+        (
+            "[prod]\nsessionmaxlifetime = -5\n",
+            &["must not be negative", "app.conf:2 [prod]"],
+        ),
+        (
+            "sessioncookiesamesite = sometimes\n",
+            &["sessioncookiesamesite", "app.conf:1"],
+        ),
+        ("include \"app.conf\"\n", &["include cycle"]),
+    ];
+    for (text, wanted) in cases {
+        let dir = conf(text);
+        bee(dir.path(), &["config", "app.conf"], &[]).failed(wanted);
+        bee(dir.path(), &["check", "app.conf"], &[]).failed(wanted);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    bee(dir.path(), &["config"], &[]).failed(&["conf/app.conf: no such file"]);
+}
+
+#[test]
+fn absurd_numbers() {
+    // beego keeps its default for a value that does not parse: a warning, not a refusal.
+    let dir = conf("httpport = 99999999999\nsessiongcmaxlifetime = 1e400\n");
+    let run = bee(dir.path(), &["config", "app.conf"], &[]);
+    run.ok();
+    assert!(
+        run.stderr.contains("httpport") && run.stderr.contains("app.conf:1"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.line("sessiongcmaxlifetime").contains("3600"));
+    // Values start-up refuses fail the check with what to change.
+    check_fails(
+        &(provider_conf("memory", "") + "sessionidlength = 4096\n"),
+        &["session id length must be 16 to 64"],
+    );
+    check_fails(
+        &provider_conf("redis", "127.0.0.1:6379,99999999999999999999"),
+        &[
+            "poolsize must be 1 to 1024",
+            "field 2 is poolsize",
+            "to fix: fix sessionproviderconfig (app.conf:3)",
+        ],
+    );
+    check_fails(
+        &provider_conf("memory", "max_sessions=-1"),
+        &["max_sessions", "app.conf:3"],
+    );
+}
+
+#[test]
+fn unknown_provider_names_the_line() {
+    check_fails(
+        "sessionon = true\n\nsessionprovider = nosuch\n",
+        &[
+            "unknown provider \"nosuch\"",
+            "to fix: set sessionprovider (app.conf:3)",
+        ],
+    );
+}
+
+#[test]
+fn misread_forms_say_what_was_meant() {
+    check_fails(
+        &provider_conf("mysql", "root@127.0.0.1:3306/test"),
+        &[
+            "protocol must be tcp or unix",
+            "user@tcp(127.0.0.1:3306)/dbname",
+        ],
+    );
+    check_fails(
+        &provider_conf("postgresql", "127.0.0.1:5432"),
+        &[
+            "read as libpq's conninfo",
+            "postgres://user@host:port/dbname",
+        ],
+    );
+    check_fails(
+        &provider_conf("memcache", "127.0.0.1:11311,32"),
+        &["address #2", "such as pool_size=32"],
+    );
+    check_fails(
+        &provider_conf("redis", "127.0.0.1:6379,abc"),
+        &[
+            "poolsize must be 1 to 1024",
+            "`addr,poolsize,password,db_num",
+        ],
+    );
+}
+
+#[test]
+fn comma_separated_cluster_addresses_say_what_was_meant() {
+    check_fails(
+        &provider_conf(
+            "redis_cluster",
+            "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003",
+        ),
+        &[
+            "read as the pool size",
+            "127.0.0.1:7001;127.0.0.1:7002;127.0.0.1:7003",
+        ],
+    );
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn unreachable_backends_fail_fast_with_what_to_change() {
+    let port = closed_port();
+    for (provider, config) in [
+        ("redis", format!("127.0.0.1:{port}")),
+        ("redis_cluster", format!("127.0.0.1:{port}")),
+        ("redis_sentinel", format!("127.0.0.1:{port},10,,0,mymaster")),
+        ("mysql", format!("root:@tcp(127.0.0.1:{port})/test")),
+        (
+            "postgresql",
+            format!("postgres://postgres@127.0.0.1:{port}/test"),
+        ),
+        ("memcache", format!("127.0.0.1:{port}")),
+    ] {
+        let dir = conf(&provider_conf(provider, &config));
+        let run = bee_within(FAST, dir.path(), &["check", "app.conf"], &[]);
+        run.failed(&[
+            &format!("the {provider} backend failed"),
+            "to fix: check that the",
+            "sessionproviderconfig (app.conf:3)",
+        ]);
+        // memcache connects lazily: its first call fails, not its start.
+        let step = if provider == "memcache" {
+            "write"
+        } else {
+            "start"
+        };
+        let failed_at = format!("  {step:<10} FAIL");
+        assert!(
+            run.stdout.contains(&failed_at),
+            "{provider}: {}",
+            run.stdout
+        );
+    }
+}
+
+/// A working configuration of each engine on this machine's servers.
+fn live_configs(dir: &Path) -> Vec<(&'static str, String)> {
+    let cluster = env_or(
+        "ACTIX_BEE_REDIS_CLUSTER_NODES",
+        "127.0.0.1:7001,127.0.0.1:7002",
+    );
+    let sentinels = env_or("ACTIX_BEE_SENTINELS", "127.0.0.1:26390,127.0.0.1:26391");
+    vec![
+        ("memory", String::new()),
+        ("file", dir.join("sessions").display().to_string()),
+        (
+            "cookie",
+            format!(r#"{{"securityKey":"{}"}}"#, "k".repeat(40)),
+        ),
+        (
+            "redis",
+            env_or("ACTIX_BEE_REDIS_URL", "redis://127.0.0.1:6379/"),
+        ),
+        ("redis_cluster", cluster.replace(',', ";")),
+        (
+            "redis_sentinel",
+            format!("{},10,,0,mymaster", sentinels.replace(',', ";")),
+        ),
+        (
+            "mysql",
+            env_or("ACTIX_BEE_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
+                + "?table=actix_bee_cli",
+        ),
+        (
+            "postgresql",
+            env_or(
+                "ACTIX_BEE_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1:5432/test",
+            ) + "?table=actix_bee_cli",
+        ),
+        (
+            "memcache",
+            env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311"),
+        ),
+    ]
+}
+
+#[test]
+fn check_round_trips_a_session_on_every_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    for (provider, config) in live_configs(dir.path()) {
+        std::fs::write(
+            dir.path().join("app.conf"),
+            provider_conf(provider, &config),
+        )
+        .unwrap();
+        let run = bee(dir.path(), &["check", "app.conf"], &[]);
+        run.ok();
+        for step in ["start", "create", "write", "read", "regenerate", "destroy"] {
+            assert!(
+                run.stdout.contains(&format!("  {step:<10} ok ")),
+                "{provider}: {step} missing:\n{}",
+                run.stdout
+            );
+        }
+        assert!(run
+            .stdout
+            .contains(&format!("ok: the {provider} engine works")));
+    }
+    // The throw-away session is gone: the file store is empty again.
+    std::fs::write(
+        dir.path().join("app.conf"),
+        provider_conf("file", &dir.path().join("sessions").display().to_string()),
+    )
+    .unwrap();
+    let run = bee(dir.path(), &["sessions", "-f", "app.conf", "count"], &[]);
+    assert_eq!(run.ok().stdout.trim(), "0");
+}
+
+#[test]
+fn check_says_when_sessions_are_off() {
+    let dir = conf("sessionprovider = memory\n");
+    let run = bee(dir.path(), &["check", "app.conf"], &[]);
+    assert!(
+        run.ok().stdout.contains("sessionon is false (default)"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Writes `n` sessions through the library with the file's own settings.
+async fn make_sessions(file: &Path, n: usize) -> Vec<String> {
+    let cfg = actix_bee::config::BConfig::load_from(file).unwrap();
+    let state = actix_bee::web::App::new(cfg).build().await.unwrap();
+    let manager = state.manager().unwrap().clone();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let s = manager.session_start(&Default::default()).await.unwrap();
+        s.set("n", &i).await.unwrap();
+        let parts = manager.session_release(&s).await.unwrap();
+        ids.push(parts.cookie.unwrap().value);
+    }
+    ids
+}
+
+#[actix_rt::test]
+async fn sessions_count_gc_and_destroy() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_prefix = prefix();
+    for (provider, config) in [
+        ("file", dir.path().join("s").display().to_string()),
+        (
+            "redis",
+            format!(r#"{{"save_path":"127.0.0.1:6379","key_prefix":"{key_prefix}"}}"#),
+        ),
+    ] {
+        // The default file, conf/app.conf, as in a beego project.
+        let file = dir.path().join("conf/app.conf");
+        std::fs::create_dir_all(dir.path().join("conf")).unwrap();
+        std::fs::write(&file, provider_conf(provider, &config)).unwrap();
+        let ids = make_sessions(&file, 3).await;
+        let count = || {
+            bee(dir.path(), &["sessions", "count"], &[])
+                .ok()
+                .stdout
+                .trim()
+                .to_owned()
+        };
+        assert_eq!(count(), "3", "{provider}");
+        let run = bee(dir.path(), &["sessions", "destroy", &ids[0]], &[]);
+        assert!(run.ok().stdout.ends_with(": destroyed\n"), "{}", run.stdout);
+        assert_eq!(count(), "2", "{provider}");
+        let run = bee(dir.path(), &["sessions", "destroy", &ids[0]], &[]);
+        assert!(
+            run.ok().stdout.contains("nothing to destroy"),
+            "{}",
+            run.stdout
+        );
+        for bad in [
+            "../../etc/passwd",
+            "",
+            &ids[1].to_uppercase(),
+            &format!("{}0", ids[1]),
+        ] {
+            bee(dir.path(), &["sessions", "destroy", bad], &[]).failed(&[
+                "not a session id of this configuration",
+                "expected 40 lower-case hex characters",
+            ]);
+        }
+        bee(dir.path(), &["sessions", "gc"], &[]).ok();
+        assert_eq!(count(), "2", "gc keeps live sessions ({provider})");
+        for id in &ids[1..] {
+            bee(
+                dir.path(),
+                &["sessions", "--file", "conf/app.conf", "destroy", id],
+                &[],
+            )
+            .ok();
+        }
+        assert_eq!(count(), "0", "{provider}");
+    }
+}
+
+/// An `ACTIX_BEE_TLS_*` variable; its absence fails the test.
+fn tls_env(name: &str) -> String {
+    std::env::var(format!("ACTIX_BEE_TLS_{name}")).unwrap_or_else(|_| {
+        panic!("ACTIX_BEE_TLS_{name} is not set: eval \"$(scripts/tls-servers.sh env)\"")
+    })
+}
+
+/// The docs' placeholders and where they point on this machine: the hosts,
+/// users and CA files of a production setup, mapped onto the test servers
+/// (plain and TLS), which are set up to accept exactly these examples.
+fn placeholders() -> Vec<(&'static str, String)> {
+    let ca = tls_env("CA");
+    let host = |var: &str| tls_env(var);
+    let nodes = tls_env("REDIS_CLUSTER_NODES");
+    let sentinels = tls_env("SENTINELS");
+    let two_sentinels = sentinels.split(',').take(2).collect::<Vec<_>>();
+    let redis_tls = tls_env("REDIS_URL");
+    let redis_tls = redis_tls
+        .trim_start_matches("rediss://")
+        .trim_end_matches('/');
+    let (user, pw) = (tls_env("MYSQL_USER"), tls_env("MYSQL_PASSWORD"));
+    vec![
+        ("/etc/ssl/redis-ca.pem", ca.clone()),
+        ("/etc/ssl/db-ca.pem", ca),
+        ("redis.internal:6380", redis_tls.to_owned()),
+        ("n1:7001,n2:7002,n3:7003", nodes),
+        ("s1:26379,s2:26379", two_sentinels.join(",")),
+        ("s1:26379;s2:26379", two_sentinels.join(";")),
+        (
+            "app:secret@tcp(db.internal:3306)/app",
+            format!("{user}:{pw}@tcp({})/test", host("MYSQL_ADDR")),
+        ),
+        (
+            "mysql://app:secret@db.internal:3306/app",
+            format!("mysql://{user}:{pw}@{}/test", host("MYSQL_ADDR")),
+        ),
+        ("db.internal:5432", host("POSTGRES_ADDR")),
+        (
+            "host=db.internal port=5432",
+            format!("host={}", host("POSTGRES_ADDR").replace(':', " port=")),
+        ),
+        (
+            "127.0.0.1:26379",
+            env_or("ACTIX_BEE_SENTINELS", "127.0.0.1:26390")
+                .split(',')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        ),
+        (
+            "127.0.0.1:11211",
+            env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311"),
+        ),
+        ("<at least 32 random bytes>", prefix()),
+    ]
+}
+
+/// `(provider, config, where)` for every `sessionproviderconfig = ` line of
+/// README.md and of the rustdoc (`//!` and `///` lines) under `src/`; the
+/// provider is the nearest `sessionprovider = ` line above it.
+fn doc_examples() -> Vec<(String, String, String)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md")];
+    let mut dirs = vec![root.join("src")];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let is_rust = file.extension().is_some_and(|e| e == "rs");
+        let mut provider = None;
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim_start();
+            let line = if is_rust {
+                match line
+                    .strip_prefix("//!")
+                    .or_else(|| line.strip_prefix("///"))
+                {
+                    Some(doc) => doc.trim(),
+                    None => continue,
+                }
+            } else {
+                line.trim()
+            };
+            if let Some(p) = line.strip_prefix("sessionprovider = ") {
+                provider = Some(p.trim().to_owned());
+            } else if let Some(c) = line.strip_prefix("sessionproviderconfig = ") {
+                let at = format!("{}:{}", file.strip_prefix(&root).unwrap().display(), i + 1);
+                let p = provider
+                    .clone()
+                    .unwrap_or_else(|| panic!("{at}: no sessionprovider line above"));
+                out.push((p, c.trim().to_owned(), at));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_documented_provider_config_passes_check() {
+    let examples = doc_examples();
+    let engines: std::collections::BTreeSet<&str> =
+        examples.iter().map(|(p, _, _)| p.as_str()).collect();
+    for engine in [
+        "memory",
+        "file",
+        "cookie",
+        "mysql",
+        "postgresql",
+        "redis",
+        "redis_cluster",
+        "redis_sentinel",
+        "memcache",
+    ] {
+        assert!(
+            engines.contains(engine),
+            "no documented example for {engine}"
+        );
+    }
+    assert!(
+        examples.iter().any(|(_, _, at)| at.starts_with("src/")),
+        "rustdoc examples found"
+    );
+    let map = placeholders();
+    let mut failures = Vec::new();
+    for (provider, config, at) in &examples {
+        let mut config = config.clone();
+        for (from, to) in &map {
+            config = config.replace(from, to);
+        }
+        let dir = conf(&provider_conf(provider, &config));
+        let run = bee(dir.path(), &["check", "app.conf"], &[]);
+        if run.code != 0 {
+            failures.push(format!("{at} ({provider}):\n{}{}", run.stdout, run.stderr));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} examples fail:\n{}",
+        failures.len(),
+        examples.len(),
+        failures.join("\n")
+    );
+}
