@@ -1,5 +1,6 @@
 //! The file engine: the provider conformance suite, hostile ids, modes,
-//! symlinks, corrupt files and writers in two processes.
+//! symlinks, corrupt files, writers in two processes, the shard layout and
+//! the disk budget.
 
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -7,8 +8,11 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_bee::session::engine::Format;
 use actix_bee::session::file::FileProvider;
-use actix_bee::session::{IdGenerator, Manager, ManagerConfig, Provider, RequestIds, SessionId};
+use actix_bee::session::{
+    Error, IdGenerator, Manager, ManagerConfig, Provider, RequestIds, SessionId,
+};
 
 thread_local! {
     /// The test's temporary directories, removed when its thread ends
@@ -32,6 +36,12 @@ async fn file() -> (Box<dyn Provider>, String) {
 
 actix_bee::conformance_tests!(file);
 
+/// The default `max_session_bytes` (256 KiB), enforced by the skeleton.
+#[actix_rt::test]
+async fn oversized_session_is_refused() {
+    actix_bee::session::testing::oversized_session_is_refused(file).await;
+}
+
 async fn provider_at(dir: &Path) -> Arc<dyn Provider> {
     let mut p = FileProvider::default();
     p.session_init(Duration::from_secs(3600), &dir.display().to_string())
@@ -40,9 +50,11 @@ async fn provider_at(dir: &Path) -> Arc<dyn Provider> {
     Arc::new(p)
 }
 
+/// `dir/s[n-2]/s[n-1]/sid`: the native layout shards by the id's tail.
 fn session_path(dir: &Path, sid: &SessionId) -> PathBuf {
     let s = sid.as_str();
-    dir.join(&s[0..1]).join(&s[1..2]).join(s)
+    let n = s.len();
+    dir.join(&s[n - 2..n - 1]).join(&s[n - 1..]).join(s)
 }
 
 async fn create(provider: &Arc<dyn Provider>, key: &str, value: i64) -> SessionId {
@@ -198,22 +210,30 @@ async fn symlinked_shard_directory_is_refused() {
     let provider = provider_at(&dir).await;
     let sid = IdGenerator::default().generate().unwrap();
     // A second id in another shard, drawn until it is: with one shard per
-    // first hex digit, two random ids share it 1 time in 16.
+    // hex digit, two random ids share it 1 time in 16.
+    let shard = |id: &SessionId| {
+        session_path(&dir, id)
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf()
+    };
     let other = loop {
         let candidate = IdGenerator::default().generate().unwrap();
-        if candidate.as_str()[0..1] != sid.as_str()[0..1] {
+        if shard(&candidate) != shard(&sid) {
             break candidate;
         }
     };
     // A store made before any link is planted.
     let pending = provider.session_read(&other).await.unwrap();
-    symlink(&outside, dir.join(&sid.as_str()[0..1])).unwrap();
+    symlink(&outside, shard(&sid)).unwrap();
     assert!(
         provider.session_read(&sid).await.is_err(),
         "a symlinked shard was followed on read"
     );
     // Writing through the earlier store, once its shard is a link, fails too.
-    symlink(&outside, dir.join(&other.as_str()[0..1])).unwrap();
+    symlink(&outside, shard(&other)).unwrap();
     pending.set("k", &1).await.unwrap();
     assert!(
         pending.session_release().await.is_err(),
@@ -391,4 +411,301 @@ async fn existing_loose_directory_is_tightened() {
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
     provider_at(&dir).await;
     assert_eq!(std::fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+}
+
+/// A manager on `dir` whose ids carry `sessionidprefix = prefix`.
+async fn prefixed_manager(dir: &Path, prefix: &str, format: Format) -> Manager {
+    let mut cfg = ManagerConfig::default();
+    cfg.provider_config = dir.display().to_string();
+    cfg.session_id_prefix = prefix.to_owned();
+    cfg.store_format = format;
+    if format == Format::Beego {
+        cfg.session_id_hash_func = actix_bee::session::HashFunc::None;
+    }
+    Manager::new("file", cfg).await.unwrap()
+}
+
+/// With a `sessionidprefix`, sessions still spread over the shard
+/// directories: they come from the random tail of the id. The beego format
+/// keeps beego's `s[0]/s[1]` layout, prefix included, as beego does.
+#[actix_rt::test]
+async fn shards_come_from_the_random_part_of_prefixed_ids() {
+    for (format, spread) in [(Format::Native, true), (Format::Beego, false)] {
+        let dir = scratch().join("sessions");
+        let manager = prefixed_manager(&dir, "shop", format).await;
+        let mut shards = std::collections::BTreeSet::new();
+        for _ in 0..40 {
+            let s = manager.session_start(&RequestIds::default()).await.unwrap();
+            s.set("k", &1).await.unwrap();
+            manager.session_release(&s).await.unwrap();
+            let id = s.session_id().await.unwrap();
+            let id = id.as_str();
+            let path = if format == Format::Beego {
+                dir.join(&id[0..1]).join(&id[1..2]).join(id)
+            } else {
+                session_path(&dir, &IdGenerator::sealed(id))
+            };
+            assert!(path.is_file(), "{format:?}: no file at {}", path.display());
+            shards.insert(path.parent().unwrap().to_path_buf());
+        }
+        if spread {
+            // 40 random tails over 256 shards: all in one has odds 256^-39.
+            assert!(shards.len() > 10, "{} shards for 40 sessions", shards.len());
+        } else {
+            assert_eq!(
+                shards.len(),
+                1,
+                "beego's layout: the prefix picks the shard"
+            );
+        }
+    }
+}
+
+async fn provider_with(dir: &Path, options: &str) -> Arc<dyn Provider> {
+    let mut p = FileProvider::default();
+    p.session_init(
+        Duration::from_secs(3600),
+        &format!("{}?{options}", dir.display()),
+    )
+    .await
+    .expect("session_init");
+    Arc::new(p)
+}
+
+async fn try_create(provider: &Arc<dyn Provider>, value: &str) -> Result<SessionId, Error> {
+    let sid = IdGenerator::default().generate().unwrap();
+    let store = provider.session_new(&sid).await.unwrap();
+    store.set("v", &value).await.unwrap();
+    store.session_release().await.map(|_| sid)
+}
+
+fn session_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for a in std::fs::read_dir(dir).unwrap().flatten() {
+        for b in std::fs::read_dir(a.path()).unwrap().flatten() {
+            for f in std::fs::read_dir(b.path()).unwrap().flatten() {
+                let name = f.file_name().into_string().unwrap();
+                if !name.ends_with(".lock") {
+                    out.push(f.path());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Past `max_sessions` a new session is refused with `Full` (a 503), and
+/// the sessions already there keep working: read, written, regenerated.
+/// A destroy frees a slot, a restart counts what is on disk, and GC of
+/// expired sessions frees room.
+#[actix_rt::test]
+async fn past_max_sessions_new_sessions_are_refused_and_old_ones_work() {
+    let dir = scratch().join("sessions");
+    let provider = provider_with(&dir, "max_sessions=20").await;
+    let mut ids = Vec::new();
+    for _ in 0..20 {
+        ids.push(try_create(&provider, "user").await.unwrap());
+    }
+    for _ in 0..50 {
+        let err = try_create(&provider, "flood").await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Full {
+                    engine: "file",
+                    what: "sessions",
+                    limit: 20
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.is_transient(), "a full engine is a 503");
+    }
+    assert_eq!(session_files(&dir).len(), 20);
+    // Every signed-in user still works: update, regenerate.
+    let store = provider.session_read(&ids[0]).await.unwrap();
+    store.set("v", &"changed").await.unwrap();
+    assert!(store.session_release().await.unwrap().written);
+    let moved = IdGenerator::default().generate().unwrap();
+    let store = provider.session_regenerate(&ids[1], &moved).await.unwrap();
+    assert_eq!(
+        store.get::<String>("v").await.unwrap().as_deref(),
+        Some("user")
+    );
+    // A destroy frees one slot.
+    provider.session_destroy(&ids[2]).await.unwrap();
+    try_create(&provider, "one more").await.unwrap();
+    assert!(try_create(&provider, "flood").await.is_err());
+    // A restart counts the files on disk.
+    let again = provider_with(&dir, "max_sessions=20").await;
+    assert!(matches!(
+        try_create(&again, "flood").await,
+        Err(Error::Full { .. })
+    ));
+    // GC of idle sessions frees room: seen with an idle lifetime of 1 s.
+    let mut short = FileProvider::default();
+    short
+        .session_init(
+            Duration::from_secs(1),
+            &format!("{}?max_sessions=20", dir.display()),
+        )
+        .await
+        .unwrap();
+    let short: Arc<dyn Provider> = Arc::new(short);
+    assert!(try_create(&short, "flood").await.is_err());
+    actix_rt::time::sleep(Duration::from_millis(2100)).await;
+    short.session_gc().await.unwrap();
+    assert!(session_files(&dir).is_empty());
+    try_create(&short, "after gc").await.unwrap();
+}
+
+/// Past `max_bytes` new sessions and growing writes are refused with
+/// `Full`; the files stay within the budget and a shrinking write passes.
+#[actix_rt::test]
+async fn past_max_bytes_growth_is_refused() {
+    let dir = scratch().join("sessions");
+    let provider = provider_with(&dir, "max_bytes=8192").await;
+    let value = "x".repeat(1000);
+    let mut made = Vec::new();
+    let err = loop {
+        match try_create(&provider, &value).await {
+            Ok(sid) => made.push(sid),
+            Err(e) => break e,
+        }
+        assert!(made.len() < 20, "no byte budget");
+    };
+    assert!(
+        matches!(
+            err,
+            Error::Full {
+                what: "bytes",
+                limit: 8192,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(made.len() >= 6, "{} sessions of ~1 KB in 8 KiB", made.len());
+    let on_disk: u64 = session_files(&dir)
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    assert!(on_disk <= 8192, "{on_disk} bytes on disk");
+    let store = provider.session_read(&made[0]).await.unwrap();
+    store.set("v", &"x".repeat(9000)).await.unwrap();
+    assert!(matches!(
+        store.session_release().await,
+        Err(Error::Full { what: "bytes", .. })
+    ));
+    let store = provider.session_read(&made[0]).await.unwrap();
+    store.set("v", &"small").await.unwrap();
+    assert!(store.session_release().await.unwrap().written);
+    try_create(&provider, "fits now").await.unwrap();
+}
+
+/// `max_session_bytes` is an option of the file engine too.
+#[actix_rt::test]
+async fn max_session_bytes_is_configurable() {
+    let dir = scratch().join("sessions");
+    let provider = provider_with(&dir, "max_session_bytes=1024").await;
+    try_create(&provider, &"x".repeat(500)).await.unwrap();
+    let err = try_create(&provider, &"x".repeat(2000)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::TooLarge {
+                what: "session",
+                limit: 1024,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let mut p = FileProvider::default();
+    let err = p
+        .session_init(
+            Duration::from_secs(60),
+            &format!("{}?bogus=1", dir.display()),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_config(), "{err}");
+}
+
+/// Through the web layer: cookie-less clients past `max_sessions` get a
+/// 503 and leave no file behind, while a client with a session keeps
+/// being served.
+#[actix_rt::test]
+async fn a_flood_of_new_clients_gets_503_and_existing_users_are_served() {
+    use actix_bee::session::Session;
+    use actix_bee::web::SessionMiddleware;
+    use actix_web::{test, web, App};
+
+    let dir = scratch().join("sessions");
+    let mut cfg = ManagerConfig::default();
+    cfg.provider_config = format!("{}?max_sessions=10", dir.display());
+    let manager = Manager::new("file", cfg).await.unwrap();
+    let app = test::init_service(App::new().wrap(SessionMiddleware::new(manager)).route(
+        "/count",
+        web::get().to(|s: Session| async move {
+            let n = s.get::<i64>("n").await?.unwrap_or(0) + 1;
+            s.set("n", &n).await?;
+            Ok::<_, Error>(n.to_string())
+        }),
+    ))
+    .await;
+    let fresh = || test::TestRequest::get().uri("/count").to_request();
+    let res = test::call_service(&app, fresh()).await;
+    assert_eq!(res.status(), 200);
+    let cookie = res.response().cookies().next().unwrap().value().to_owned();
+    for _ in 0..9 {
+        assert_eq!(test::call_service(&app, fresh()).await.status(), 200);
+    }
+    for _ in 0..30 {
+        assert_eq!(test::call_service(&app, fresh()).await.status(), 503);
+    }
+    assert_eq!(session_files(&dir).len(), 10);
+    for n in 2..5 {
+        let req = test::TestRequest::get()
+            .uri("/count")
+            .insert_header(("cookie", format!("beegosessionID={cookie}")))
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(test::read_body(res).await, n.to_string().as_bytes());
+    }
+}
+
+/// Files in the shard of the other layout (native sessions of a version
+/// that sharded by the first characters) are out of reach of requests:
+/// not counted, and removed by GC once idle past the lifetime.
+#[actix_rt::test]
+async fn gc_removes_idle_files_left_by_the_other_layout() {
+    let dir = scratch().join("sessions");
+    let provider = provider_at(&dir).await;
+    let kept = create(&provider, "k", 1).await;
+    // An id whose first two characters differ from its last two.
+    let stray = loop {
+        let id = IdGenerator::default().generate().unwrap();
+        let s = id.as_str();
+        if s[0..2] != s[s.len() - 2..] {
+            break id;
+        }
+    };
+    let s = stray.as_str();
+    let head = dir.join(&s[0..1]).join(&s[1..2]);
+    std::fs::create_dir_all(&head).unwrap();
+    std::fs::copy(session_path(&dir, &kept), head.join(s)).unwrap();
+    assert_eq!(provider.session_all().await.unwrap(), 1);
+    provider.session_gc().await.unwrap();
+    assert!(head.join(s).exists(), "a recent stray file is left alone");
+    let old = std::time::SystemTime::now() - Duration::from_secs(7200);
+    let f = std::fs::File::options()
+        .write(true)
+        .open(head.join(s))
+        .unwrap();
+    f.set_modified(old).unwrap();
+    provider.session_gc().await.unwrap();
+    assert!(!head.join(s).exists(), "an idle stray file is removed");
+    assert!(session_path(&dir, &kept).exists());
 }

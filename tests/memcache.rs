@@ -55,6 +55,12 @@ async fn memcache() -> (Box<dyn Provider>, String) {
 actix_bee::conformance_tests!(memcache);
 actix_bee::conformance_tests!(memcache, no_owner_index);
 
+/// The default `max_session_bytes` (256 KiB), enforced by the skeleton.
+#[actix_rt::test]
+async fn oversized_session_is_refused() {
+    actix_bee::session::testing::oversized_session_is_refused(memcache).await;
+}
+
 async fn provider(idle: Duration) -> (Arc<dyn Provider>, String) {
     let addr = require_server();
     let prefix = unique_prefix();
@@ -257,4 +263,71 @@ async fn backend_faults_give_503s_in_time_and_recover() {
         proxy.addr()
     );
     faults::kill_and_freeze("memcache", config, &proxy, Duration::from_secs(4)).await;
+}
+
+/// Regenerate racing with writers of the old id: every write the engine
+/// acknowledged (`written: true`) before the old id died is in the new
+/// session. A move that reads, adds and then deletes loses the writes that
+/// land between its read and its delete; a CAS move retries instead.
+#[actix_rt::test]
+async fn regenerate_keeps_every_acknowledged_write_to_the_old_id() {
+    const WRITERS: usize = 12;
+    let (mut provider, config) = memcache().await;
+    provider
+        .session_init(Duration::from_secs(3600), &config)
+        .await
+        .unwrap();
+    let provider: Arc<dyn Provider> = Arc::from(provider);
+    let mut acknowledged_total = 0;
+    for round in 0..40 {
+        let old = IdGenerator::default().generate().unwrap();
+        let store = provider.session_new(&old).await.unwrap();
+        store.set("base", &0).await.unwrap();
+        store.session_release().await.unwrap();
+        let mut stores = Vec::new();
+        for _ in 0..WRITERS {
+            stores.push(provider.session_read(&old).await.unwrap());
+        }
+        let new = IdGenerator::default().generate().unwrap();
+        let writers: Vec<_> = stores
+            .into_iter()
+            .enumerate()
+            .map(|(i, store)| {
+                tokio::spawn(async move {
+                    store.set(&format!("k{i}"), &i).await.unwrap();
+                    // Spread the writers over the move.
+                    tokio::time::sleep(Duration::from_micros(50 * i as u64)).await;
+                    store.session_release().await.unwrap().written
+                })
+            })
+            .collect();
+        let mover = {
+            let provider = provider.clone();
+            let (old, new) = (old.clone(), new.clone());
+            tokio::spawn(async move { provider.session_regenerate(&old, &new).await.unwrap() })
+        };
+        let mut written = Vec::new();
+        for w in writers {
+            written.push(w.await.unwrap());
+        }
+        mover.await.unwrap();
+        assert!(
+            !provider.session_exist(&old).await.unwrap(),
+            "round {round}: old id alive"
+        );
+        let moved = provider.session_read(&new).await.unwrap();
+        for (i, acknowledged) in written.iter().enumerate() {
+            if *acknowledged {
+                acknowledged_total += 1;
+                assert_eq!(
+                    moved.get::<usize>(&format!("k{i}")).await.unwrap(),
+                    Some(i),
+                    "round {round}: an acknowledged write to the old id was lost by the move"
+                );
+            }
+        }
+        provider.session_destroy(&new).await.unwrap();
+    }
+    assert!(acknowledged_total > 0, "no write ever raced the move");
+    eprintln!("acknowledged writes checked: {acknowledged_total}");
 }

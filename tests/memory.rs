@@ -9,6 +9,12 @@ async fn memory() -> (Box<dyn Provider>, String) {
 
 actix_bee::conformance_tests!(memory);
 
+/// The default `max_session_bytes` (256 KiB), enforced by the skeleton.
+#[actix_rt::test]
+async fn oversized_session_is_refused() {
+    actix_bee::session::testing::oversized_session_is_refused(memory).await;
+}
+
 use std::sync::Arc;
 use std::time::Duration;
 

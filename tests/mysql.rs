@@ -71,6 +71,12 @@ async fn mysql() -> (Box<dyn Provider>, String) {
 
 actix_bee::conformance_tests!(mysql);
 
+/// The default `max_session_bytes` (256 KiB), enforced by the skeleton.
+#[actix_rt::test]
+async fn oversized_session_is_refused() {
+    actix_bee::session::testing::oversized_session_is_refused(mysql).await;
+}
+
 #[actix_rt::test]
 async fn table_injection_is_refused() {
     sql_common::table_injection_is_refused::<Mysql>().await;
@@ -126,11 +132,12 @@ async fn go_sql_driver_dsn_works() {
     drop_table::<Mysql>(&table).await;
 }
 
-/// A session over the MEDIUMBLOB limit is `TooLarge`, not a backend error.
+/// A session over the MEDIUMBLOB limit is `TooLarge`, not a backend error,
+/// even when `max_session_bytes` would let it through.
 #[actix_rt::test]
 async fn oversized_session_is_too_large() {
     let table = table_name();
-    let provider = started::<Mysql>(&table, "").await;
+    let provider = started::<Mysql>(&table, "max_session_bytes=67108864").await;
     let sid = actix_bee::session::IdGenerator::default()
         .generate()
         .unwrap();
@@ -140,7 +147,11 @@ async fn oversized_session_is_too_large() {
         .await
         .unwrap();
     let err = store.session_release().await.err().unwrap();
-    assert!(matches!(err, Error::TooLarge { .. }), "{err}");
+    // The column's limit (16 MiB), not max_session_bytes.
+    assert!(
+        matches!(err, Error::TooLarge { limit, .. } if limit < 67108864),
+        "{err}"
+    );
     assert!(!provider.session_exist(&sid).await.unwrap());
     drop_table::<Mysql>(&table).await;
 }
@@ -200,6 +211,13 @@ async fn reconnects_after_the_server_kills_connections() {
 #[actix_web::test]
 async fn backend_faults_give_503s_in_time_and_recover() {
     sql_common::backend_faults::<Mysql>("mysql").await;
+}
+
+/// Regenerate's delete of the old id is lost with the connection: a 503,
+/// the old id as it was, no copy, and a working login after recovery.
+#[actix_rt::test]
+async fn regenerate_with_a_failing_old_id_delete() {
+    sql_common::regenerate_with_a_failing_old_id_delete::<Mysql>("mysql", "tls=false").await;
 }
 
 /// A beego `session` table (expiry in unix seconds) is refused by the

@@ -79,6 +79,12 @@ async fn postgresql() -> (Box<dyn Provider>, String) {
 
 actix_bee::conformance_tests!(postgresql);
 
+/// The default `max_session_bytes` (256 KiB), enforced by the skeleton.
+#[actix_rt::test]
+async fn oversized_session_is_refused() {
+    actix_bee::session::testing::oversized_session_is_refused(postgresql).await;
+}
+
 #[actix_rt::test]
 async fn table_injection_is_refused() {
     sql_common::table_injection_is_refused::<Postgres>().await;
@@ -187,6 +193,17 @@ async fn reconnects_after_the_server_kills_connections() {
 #[actix_web::test]
 async fn backend_faults_give_503s_in_time_and_recover() {
     sql_common::backend_faults::<Postgres>("postgresql").await;
+}
+
+/// Regenerate's delete of the old id is lost with the connection: a 503,
+/// the old id as it was, no copy, and a working login after recovery.
+#[actix_rt::test]
+async fn regenerate_with_a_failing_old_id_delete() {
+    sql_common::regenerate_with_a_failing_old_id_delete::<Postgres>(
+        "postgresql",
+        "sslmode=disable",
+    )
+    .await;
 }
 
 /// A beego `session` table (expiry a `timestamp`) is refused by the native

@@ -30,6 +30,12 @@ async fn redis_engine() -> (Box<dyn Provider>, String) {
 actix_bee::conformance_tests!(redis_engine);
 actix_bee::conformance_tests!(redis_engine, owner_index);
 
+/// The default `max_session_bytes` (256 KiB), enforced by the skeleton.
+#[actix_rt::test]
+async fn oversized_session_is_refused() {
+    actix_bee::session::testing::oversized_session_is_refused(redis_engine).await;
+}
+
 async fn init(config: &str) -> RedisProvider {
     let mut p = RedisProvider::default();
     p.session_init(Duration::from_secs(3600), config)

@@ -1,7 +1,13 @@
 //! The `redis_cluster` engine against the 6-node test cluster.
 
+#[path = "support/faults.rs"]
+mod faults;
+#[path = "support/proxy.rs"]
+mod proxy;
 #[path = "support/redis.rs"]
 mod redis_common;
+#[path = "support/redis_proc.rs"]
+mod redis_proc;
 
 use std::time::Duration;
 
@@ -26,6 +32,12 @@ async fn redis_cluster_engine() -> (Box<dyn Provider>, String) {
 
 actix_bee::conformance_tests!(redis_cluster_engine);
 actix_bee::conformance_tests!(redis_cluster_engine, owner_index);
+
+/// The default `max_session_bytes` (256 KiB), enforced by the skeleton.
+#[actix_rt::test]
+async fn oversized_session_is_refused() {
+    actix_bee::session::testing::oversized_session_is_refused(redis_cluster_engine).await;
+}
 
 async fn cluster_conn() -> redis::cluster_async::ClusterConnection {
     let seeds: Vec<String> = nodes().split(',').map(|n| format!("redis://{n}")).collect();
@@ -118,4 +130,19 @@ async fn regenerate_across_slots_and_masters() {
         shards[shard(slot(&mut conn, &format!("{prefix}{}", sid.as_str())).await) as usize] = true;
     }
     assert_eq!(p.session_all().await.unwrap(), made);
+}
+
+/// Faults of a real server of the test's own (its own ports, not the
+/// shared ones): SIGKILL then restart, SIGSTOP then SIGCONT, under load.
+/// Every request during a fault gets a 503 within 3 s (1 s response
+/// timeout), the app recovers alone, and no acknowledged write is lost
+/// (the server fsyncs its append-only file on every write).
+#[actix_rt::test]
+async fn server_faults_give_503s_in_time_and_recover() {
+    let node = redis_proc::RedisProc::cluster_node();
+    let config = format!(
+        r#"{{"save_path":"127.0.0.1:{}","connect_timeout":"1s","response_timeout":"1s","max_retries":0}}"#,
+        node.port()
+    );
+    faults::kill_and_freeze("redis_cluster", config, &node, Duration::from_secs(3)).await;
 }

@@ -2,8 +2,14 @@
 //! sentinels. The failover test is its own binary (redis_sentinel_failover)
 //! so that it never runs alongside these.
 
+#[path = "support/faults.rs"]
+mod faults;
+#[path = "support/proxy.rs"]
+mod proxy;
 #[path = "support/redis.rs"]
 mod redis_common;
+#[path = "support/redis_proc.rs"]
+mod redis_proc;
 
 use actix_bee::session::redis::sentinel::RedisSentinelProvider;
 use actix_bee::session::Provider;
@@ -25,6 +31,12 @@ async fn redis_sentinel_engine() -> (Box<dyn Provider>, String) {
 
 actix_bee::conformance_tests!(redis_sentinel_engine);
 actix_bee::conformance_tests!(redis_sentinel_engine, owner_index);
+
+/// The default `max_session_bytes` (256 KiB), enforced by the skeleton.
+#[actix_rt::test]
+async fn oversized_session_is_refused() {
+    actix_bee::session::testing::oversized_session_is_refused(redis_sentinel_engine).await;
+}
 
 #[actix_rt::test]
 async fn beego_old_style_with_master_name_in_field_5() {
@@ -66,4 +78,26 @@ async fn beego_old_style_with_master_name_in_field_5() {
         .await
         .unwrap_err();
     assert!(err.is_transient(), "{err}");
+}
+
+/// Faults of a real server of the test's own (its own ports, not the
+/// shared ones): SIGKILL then restart, SIGSTOP then SIGCONT, under load.
+/// Every request during a fault gets a 503 within 3 s (1 s response
+/// timeout), the app recovers alone, and no acknowledged write is lost
+/// (the server fsyncs its append-only file on every write).
+#[actix_rt::test]
+async fn server_faults_give_503s_in_time_and_recover() {
+    let master = redis_proc::RedisProc::server();
+    let sentinel = redis_proc::RedisProc::sentinel(&master, "faultmaster");
+    let config = format!(
+        "redis://127.0.0.1:{}/0?master_name=faultmaster&connect_timeout=1s&response_timeout=1s&max_retries=0",
+        sentinel.port()
+    );
+    faults::kill_and_freeze(
+        "redis_sentinel",
+        config,
+        &master,
+        std::time::Duration::from_secs(3),
+    )
+    .await;
 }

@@ -143,6 +143,19 @@ pub enum Error {
         /// What it cannot do.
         what: &'static str,
     },
+    /// The engine holds as many sessions, or as many bytes, as it is
+    /// allowed to (the file engine's `max_sessions` and `max_bytes`): a new
+    /// session, or a write that would grow the store, is refused until GC
+    /// frees room. The web layer answers 503, as for a backend that is down.
+    #[error("session: the {engine} engine is full: {what} at its limit of {limit}")]
+    Full {
+        /// The engine name.
+        engine: &'static str,
+        /// The limit reached (`"sessions"`, `"bytes"`).
+        what: &'static str,
+        /// The limit.
+        limit: u64,
+    },
     /// The operating system's random number generator failed.
     #[error("session: could not read from the system CSPRNG")]
     Rng,
@@ -198,7 +211,8 @@ impl Error {
         Error::Corrupt(source.into())
     }
 
-    /// True when retrying later may succeed (a backend that is down).
+    /// True when retrying later may succeed (a backend that is down, an
+    /// engine that is [full](Error::Full)).
     ///
     /// The web layer answers these with 503 and everything else with 500.
     ///
@@ -210,7 +224,10 @@ impl Error {
     /// assert!(!Error::IdCollision.is_transient());
     /// ```
     pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Backend { .. } | Error::Timeout { .. })
+        matches!(
+            self,
+            Error::Backend { .. } | Error::Timeout { .. } | Error::Full { .. }
+        )
     }
 
     /// True when the backend missed its deadline ([`Error::Timeout`]).

@@ -416,3 +416,47 @@ mod tests {
         assert_eq!(ids.parse(good.as_str()), Some(good));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::session::engines::shared::fuzz::{config_string, CASES};
+
+    const SEEDS: &[&str] = &[
+        "0123456789abcdef0123456789abcdef01234567",
+        "shop0123456789abcdef0123456789abcdef",
+        "c2VhbGVk-_0",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+        /// Random and mutated ids: accepted only in the generator's exact
+        /// shape, never a panic; a prefix is accepted only when safe.
+        #[test]
+        fn id_parsers_never_panic(raw in config_string(SEEDS), prefix in config_string(&["shop", "a-b_c"])) {
+            let ids = IdGenerator::default();
+            if let Some(id) = ids.parse(&raw) {
+                prop_assert_eq!(id.as_str().len(), ids.id_len());
+                prop_assert!(id.as_str().bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+            }
+            let sealed = IdFormat::Sealed { max_len: 64 };
+            if let Some(id) = ids.parse_for(&raw, sealed) {
+                prop_assert!(id.as_str().len() <= 64);
+                prop_assert!(id.as_str().bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'%')));
+            }
+            match IdGenerator::new(&prefix, HashFunc::None, b"", 16) {
+                Ok(g) => {
+                    let id = g.generate().unwrap();
+                    prop_assert_eq!(g.parse(id.as_str()), Some(id.clone()));
+                    prop_assert!(id.as_str().starts_with(prefix.as_str()));
+                    let _ = g.parse(&raw);
+                }
+                Err(e) => prop_assert!(e.is_config(), "{e:?}"),
+            }
+            let _ = raw.parse::<HashFunc>();
+        }
+    }
+}

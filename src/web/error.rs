@@ -64,6 +64,19 @@ mod tests {
             Error::config("file", "/etc/secret").status_code(),
             StatusCode::INTERNAL_SERVER_ERROR
         );
+        // A full engine is a 503 (retry later), an oversized session a 500.
+        let full = Error::Full {
+            engine: "file",
+            what: "sessions",
+            limit: 10,
+        };
+        assert_eq!(full.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let too_large = Error::TooLarge {
+            what: "session",
+            size: 2,
+            limit: 1,
+        };
+        assert_eq!(too_large.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(
             fixed_response(StatusCode::BAD_GATEWAY).status(),
             StatusCode::BAD_GATEWAY

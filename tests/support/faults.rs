@@ -18,6 +18,46 @@ use actix_web::{test, web, App};
 
 use super::proxy::FaultProxy;
 
+/// A backend that can be made faulty: a [`FaultProxy`] in front of a
+/// server, or a server process of the test's own.
+pub trait Fault {
+    /// The backend dies: connections drop, new ones are refused.
+    fn kill(&self);
+    /// The backend stops answering, connections open.
+    fn freeze(&self);
+    /// The backend is back (the same one, same port, after either fault).
+    fn resume(&self);
+}
+
+impl Fault for FaultProxy {
+    fn kill(&self) {
+        FaultProxy::kill(self);
+    }
+    fn freeze(&self) {
+        FaultProxy::freeze(self);
+    }
+    fn resume(&self) {
+        FaultProxy::resume(self);
+    }
+}
+
+/// A manager of `engine` over `provider_config`.
+async fn manager_of(engine: &str, provider_config: String) -> Manager {
+    let mut cfg = ManagerConfig::default();
+    cfg.provider_config = provider_config;
+    Manager::new(engine, cfg).await.expect("manager")
+}
+
+/// The session cookie a response sets.
+fn cookie_of<B>(res: &actix_web::dev::ServiceResponse<B>) -> String {
+    res.response()
+        .cookies()
+        .next()
+        .expect("a session cookie")
+        .value()
+        .to_owned()
+}
+
 /// Concurrent `/count` requests sent while the backend is faulty.
 const BURST: usize = 8;
 
@@ -33,16 +73,15 @@ pub struct FaultReport {
 }
 
 /// Runs kill and freeze against `engine`, whose `sessionproviderconfig`
-/// (`provider_config`) points at `proxy`. Panics on any broken promise.
+/// (`provider_config`) points at the faulty backend `proxy`. Panics on any
+/// broken promise.
 pub async fn kill_and_freeze(
     engine: &str,
     provider_config: String,
-    proxy: &FaultProxy,
+    proxy: &impl Fault,
     deadline: Duration,
 ) -> Vec<FaultReport> {
-    let mut cfg = ManagerConfig::default();
-    cfg.provider_config = provider_config;
-    let manager = Manager::new(engine, cfg).await.expect("manager");
+    let manager = manager_of(engine, provider_config).await;
     let app = test::init_service(
         App::new()
             .wrap(SessionMiddleware::new(manager.clone()))
@@ -65,13 +104,7 @@ pub async fn kill_and_freeze(
     };
     let res = test::call_service(&app, test::TestRequest::get().uri("/count").to_request()).await;
     assert_eq!(res.status(), 200, "{engine}: first request");
-    let cookie = res
-        .response()
-        .cookies()
-        .next()
-        .expect("a session cookie")
-        .value()
-        .to_owned();
+    let cookie = cookie_of(&res);
     let mut acknowledged = 1i64;
     let mut reports = Vec::new();
     for fault in ["kill", "freeze"] {
@@ -129,4 +162,106 @@ pub async fn kill_and_freeze(
         .await;
     eprintln!("{engine} faults: {reports:?}");
     reports
+}
+
+/// A login (`set("user")`, then regenerate) while the backend is lost as
+/// the move deletes the old id: `proxy.kill_on(delete)` drops the
+/// connection instead of forwarding that delete. A mature library never
+/// leaves the old id valid with the login on it: the request must get a
+/// 503 and keep its old cookie, the old id must hold the session as it
+/// was (or be dead), and no id may hold the login. After `resume` the
+/// same login succeeds and the old id is dead. `direct` is a config that
+/// reaches the same store without the proxy, to look at what is stored.
+pub async fn regenerate_with_a_failing_delete(
+    engine: &str,
+    provider_config: String,
+    direct: String,
+    proxy: &FaultProxy,
+    delete: &[u8],
+) {
+    let manager = manager_of(engine, provider_config).await;
+    let app = test::init_service(
+        App::new()
+            .wrap(SessionMiddleware::new(manager.clone()))
+            .route(
+                "/visit",
+                web::get().to(|s: Session| async move {
+                    s.set("visits", &1).await?;
+                    Ok::<_, Error>("visited")
+                }),
+            )
+            .route(
+                "/login",
+                web::post().to(|s: Session| async move {
+                    s.set("user", &"alice").await?;
+                    s.regenerate_id().await?;
+                    Ok::<_, Error>("welcome")
+                }),
+            ),
+    )
+    .await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/visit").to_request()).await;
+    assert_eq!(res.status(), 200, "{engine}: first visit");
+    let old = cookie_of(&res);
+    let login = || {
+        test::TestRequest::post()
+            .uri("/login")
+            .insert_header(("cookie", format!("beegosessionID={old}")))
+            .to_request()
+    };
+    proxy.kill_on(delete);
+    let res = test::call_service(&app, login()).await;
+    assert!(
+        proxy.fired(),
+        "{engine}: the move never sent its delete ({})",
+        res.status()
+    );
+    assert_eq!(res.status(), 503, "{engine}: a login whose move failed");
+    let new_cookie = res
+        .response()
+        .cookies()
+        .map(|c| c.value().to_owned())
+        .next();
+    assert!(
+        new_cookie.is_none() || new_cookie.as_deref() == Some(old.as_str()),
+        "{engine}: a failed move sent a new id"
+    );
+    proxy.resume();
+    let peek = manager_of(engine, direct).await;
+    let provider = peek.provider();
+    let old_id = actix_bee::session::IdGenerator::sealed(&old);
+    let stored = provider
+        .session_read(&old_id)
+        .await
+        .expect("read the old id");
+    if !stored.meta().is_new {
+        assert_eq!(stored.get::<i64>("visits").await.unwrap(), Some(1));
+        assert_eq!(
+            stored.get::<String>("user").await.unwrap(),
+            None,
+            "{engine}: the login reached the old id"
+        );
+    }
+    assert!(
+        provider.session_all().await.expect("count") <= 1,
+        "{engine}: a copy of the session under another id"
+    );
+    // Back up: the same login succeeds and kills the old id.
+    let res = test::call_service(&app, login()).await;
+    assert_eq!(res.status(), 200, "{engine}: the login after recovery");
+    let new = cookie_of(&res);
+    assert_ne!(new, old, "{engine}: regenerate kept the id");
+    assert!(
+        !provider.session_exist(&old_id).await.unwrap(),
+        "{engine}: old id alive"
+    );
+    let moved = provider
+        .session_read(&actix_bee::session::IdGenerator::sealed(&new))
+        .await
+        .unwrap();
+    assert_eq!(
+        moved.get::<String>("user").await.unwrap().as_deref(),
+        Some("alice")
+    );
+    assert_eq!(moved.get::<i64>("visits").await.unwrap(), Some(1));
 }

@@ -3,6 +3,8 @@
 //! every byte both ways while keeping the connections open (a paused or
 //! black-holed server), `kill` drops every connection and refuses new ones
 //! (a dead server), `resume` goes back to forwarding on the same port.
+//! `kill_on` arms a kill for the moment a given command is on its way to
+//! the server: that command never arrives (a server lost mid-operation).
 //!
 //! It runs on a thread and runtime of its own, so it keeps working whatever
 //! the test's runtime does.
@@ -22,11 +24,15 @@ const FORWARD: u8 = 0;
 const FROZEN: u8 = 1;
 const DEAD: u8 = 2;
 
+/// Bytes that, seen on their way to the server, kill the proxy first.
+type Trigger = Arc<std::sync::Mutex<Option<Vec<u8>>>>;
+
 /// The proxy; dropping it stops it.
 pub struct FaultProxy {
     addr: SocketAddr,
     state: Arc<AtomicU8>,
-    changed: watch::Sender<u8>,
+    changed: Arc<watch::Sender<u8>>,
+    trigger: Trigger,
     thread: Option<std::thread::JoinHandle<()>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -39,6 +45,9 @@ impl FaultProxy {
         drop(probe);
         let state = Arc::new(AtomicU8::new(FORWARD));
         let (changed, watch_rx) = watch::channel(FORWARD);
+        let changed = Arc::new(changed);
+        let trigger: Trigger = Arc::default();
+        let (thread_changed, thread_trigger) = (changed.clone(), trigger.clone());
         let (stop, stop_rx) = tokio::sync::oneshot::channel();
         let thread_state = state.clone();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -47,7 +56,12 @@ impl FaultProxy {
                 .enable_all()
                 .build()
                 .expect("proxy runtime");
-            rt.block_on(run(addr, target, thread_state, watch_rx, stop_rx, ready_tx));
+            let faults = Faults {
+                state: thread_state,
+                changed: thread_changed,
+                trigger: thread_trigger,
+            };
+            rt.block_on(run(addr, target, faults, watch_rx, stop_rx, ready_tx));
         });
         ready_rx
             .recv_timeout(Duration::from_secs(10))
@@ -56,6 +70,7 @@ impl FaultProxy {
             addr,
             state,
             changed,
+            trigger,
             thread: Some(thread),
             stop: Some(stop),
         }
@@ -75,6 +90,18 @@ impl FaultProxy {
     /// Drops every connection and refuses new ones.
     pub fn kill(&self) {
         self.set(DEAD);
+    }
+
+    /// Kills the proxy (as [`FaultProxy::kill`]) when `pattern` next
+    /// appears in bytes on their way to the server, before they are
+    /// forwarded: the command holding it never reaches the server.
+    pub fn kill_on(&self, pattern: &[u8]) {
+        *self.trigger.lock().expect("trigger") = Some(pattern.to_vec());
+    }
+
+    /// True once an armed `kill_on` has fired.
+    pub fn fired(&self) -> bool {
+        self.trigger.lock().expect("trigger").is_none() && self.state.load(Ordering::SeqCst) == DEAD
     }
 
     /// Forwards again (after `freeze`, the held bytes flow on).
@@ -99,14 +126,39 @@ impl Drop for FaultProxy {
     }
 }
 
+/// What the connections share: the state, and the armed trigger.
+#[derive(Clone)]
+struct Faults {
+    state: Arc<AtomicU8>,
+    changed: Arc<watch::Sender<u8>>,
+    trigger: Trigger,
+}
+
+impl Faults {
+    /// Kills the proxy if `bytes` hold the armed pattern.
+    fn fires_on(&self, bytes: &[u8]) -> bool {
+        let mut trigger = self.trigger.lock().expect("trigger");
+        let hit = trigger
+            .as_ref()
+            .is_some_and(|p| bytes.windows(p.len()).any(|w| w == p.as_slice()));
+        if hit {
+            *trigger = None;
+            self.state.store(DEAD, Ordering::SeqCst);
+            let _ = self.changed.send(DEAD);
+        }
+        hit
+    }
+}
+
 async fn run(
     addr: SocketAddr,
     target: SocketAddr,
-    state: Arc<AtomicU8>,
+    faults: Faults,
     mut changed: watch::Receiver<u8>,
     mut stop: tokio::sync::oneshot::Receiver<()>,
     ready: std::sync::mpsc::Sender<()>,
 ) {
+    let state = faults.state.clone();
     let mut ready = Some(ready);
     loop {
         // Listening only while not dead: a dead server refuses connections.
@@ -131,7 +183,7 @@ async fn run(
                 _ = &mut stop => return,
                 accepted = listener.accept() => {
                     if let Ok((client, _)) = accepted {
-                        tokio::spawn(pipe_pair(client, target, state.clone(), changed.clone()));
+                        tokio::spawn(pipe_pair(client, target, faults.clone(), changed.clone()));
                     }
                 }
                 _ = changed.changed() => {
@@ -147,28 +199,31 @@ async fn run(
 async fn pipe_pair(
     client: TcpStream,
     target: SocketAddr,
-    state: Arc<AtomicU8>,
+    faults: Faults,
     changed: watch::Receiver<u8>,
 ) {
+    let state = faults.state.clone();
     let Ok(server) = TcpStream::connect(target).await else {
         return;
     };
     let (cr, cw) = client.into_split();
     let (sr, sw) = server.into_split();
-    let up = pipe(cr, sw, state.clone(), changed.clone());
-    let down = pipe(sr, cw, state, changed);
+    let up = pipe(cr, sw, state.clone(), changed.clone(), Some(faults));
+    let down = pipe(sr, cw, state, changed, None);
     tokio::select! {
         _ = up => {}
         _ = down => {}
     }
 }
 
-/// Copies one direction, holding bytes while frozen and ending when dead.
+/// Copies one direction, holding bytes while frozen and ending when dead;
+/// toward the server (`faults` given), an armed trigger may kill first.
 async fn pipe(
     mut from: impl AsyncReadExt + Unpin,
     mut to: impl AsyncWriteExt + Unpin,
     state: Arc<AtomicU8>,
     mut changed: watch::Receiver<u8>,
+    faults: Option<Faults>,
 ) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
@@ -202,6 +257,9 @@ async fn pipe(
                     }
                 }
             }
+        }
+        if faults.as_ref().is_some_and(|f| f.fires_on(&buf[..n])) {
+            return;
         }
         if to.write_all(&buf[..n]).await.is_err() {
             return;

@@ -141,10 +141,11 @@ pub async fn table_injection_is_refused<E: Engine>() {
     }
 }
 
-/// A session well over 64 KiB (beego's BLOB limit) round-trips.
+/// A session well over 64 KiB (beego's BLOB limit) and over the default
+/// `max_session_bytes` round-trips when `max_session_bytes` allows it.
 pub async fn large_payload_round_trips<E: Engine>() {
     let table = table_name();
-    let provider = started::<E>(&table, "").await;
+    let provider = started::<E>(&table, "max_session_bytes=1048576").await;
     let big: String = (0..300_000u32)
         .map(|i| char::from(b'a' + (i % 26) as u8))
         .collect();
@@ -339,10 +340,9 @@ pub async fn gc_deletes_thousands_of_expired_rows_and_no_live_one<E: Engine>() {
     drop_table::<E>(&table).await;
 }
 
-/// Through a proxy of the test's own in front of the shared server: kill
-/// and freeze under load (tests/support/faults.rs), with a call deadline of
-/// 2 s. The calling binary declares the `faults` and `proxy` modules.
-pub async fn backend_faults<E: Engine>(engine: &str) {
+/// A fault proxy of the test's own in front of the shared server, and a
+/// config through it for a fresh table (call deadline 2 s).
+fn proxied<E: Engine>() -> (crate::proxy::FaultProxy, String, String) {
     let url = E::url();
     let after_user = url.split_once('@').map_or(url.as_str(), |(_, rest)| rest);
     let host = after_user
@@ -358,6 +358,28 @@ pub async fn backend_faults<E: Engine>(engine: &str) {
     let sep = if through.contains('?') { '&' } else { '?' };
     let table = table_name();
     let config = format!("{through}{sep}table={table}&connect_timeout=1&call_timeout=2s");
+    (proxy, config, table)
+}
+
+/// Through a proxy of the test's own in front of the shared server: kill
+/// and freeze under load (tests/support/faults.rs), with a call deadline of
+/// 2 s. The calling binary declares the `faults` and `proxy` modules.
+pub async fn backend_faults<E: Engine>(engine: &str) {
+    let (proxy, config, table) = proxied::<E>();
     crate::faults::kill_and_freeze(engine, config, &proxy, Duration::from_secs(4)).await;
+    drop_table::<E>(&table).await;
+}
+
+/// The server is lost just as regenerate's move deletes the old id (the
+/// proxy drops the connection instead of forwarding the `DELETE`): the
+/// login gets a 503 and the transaction rolls back, so the old id holds
+/// the session as it was, without the login, and no other id does.
+/// `plain` turns TLS off, so that the proxy can see the statement.
+pub async fn regenerate_with_a_failing_old_id_delete<E: Engine>(engine: &str, plain: &str) {
+    let (proxy, config, table) = proxied::<E>();
+    let config = format!("{config}&{plain}");
+    let direct = E::config(&table, "create_table=false");
+    crate::faults::regenerate_with_a_failing_delete(engine, config, direct, &proxy, b"DELETE FROM")
+        .await;
     drop_table::<E>(&table).await;
 }

@@ -226,3 +226,51 @@ where
     }
     assert_eq!(back.get::<i64>("base").await.unwrap(), Some(0));
 }
+
+/// With the default `max_session_bytes` (256 KiB), a release that would
+/// make a session larger is refused whole with `TooLarge`: what was stored
+/// stays as it was, and a new session that large is never created. A
+/// session just under the limit is stored.
+pub async fn oversized_session_is_refused<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Made>,
+{
+    use crate::session::Error;
+    const LIMIT: usize = 256 * 1024;
+    let provider = init(&make, LONG).await;
+    let sid = create(&provider, &[("a", 1)]).await;
+    let store = provider.session_read(&sid).await.unwrap();
+    store.set("a", &2).await.unwrap();
+    let big = serde_bytes::ByteBuf::from(vec![7u8; LIMIT]);
+    store.set("big", &big).await.unwrap();
+    match store.session_release().await {
+        Err(Error::TooLarge {
+            what: "session",
+            limit: LIMIT,
+            size,
+        }) => assert!(size > LIMIT),
+        other => panic!("an oversized release gave {:?}", other.map(|_| ())),
+    }
+    let back = provider.session_read(&sid).await.unwrap();
+    assert_eq!(back.get::<i64>("a").await.unwrap(), Some(1));
+    assert_eq!(back.get::<serde_bytes::ByteBuf>("big").await.unwrap(), None);
+    let fresh = new_id();
+    let store = provider.session_new(&fresh).await.unwrap();
+    store.set("big", &big).await.unwrap();
+    assert!(matches!(
+        store.session_release().await,
+        Err(Error::TooLarge { .. })
+    ));
+    assert!(!provider.session_exist(&fresh).await.unwrap());
+    // Under the limit is fine.
+    let fits = serde_bytes::ByteBuf::from(vec![7u8; LIMIT - 4096]);
+    let store = provider.session_read(&sid).await.unwrap();
+    store.set("big", &fits).await.unwrap();
+    assert!(store.session_release().await.unwrap().written);
+    let back = provider.session_read(&sid).await.unwrap();
+    assert_eq!(
+        back.get::<serde_bytes::ByteBuf>("big").await.unwrap(),
+        Some(fits)
+    );
+}

@@ -24,6 +24,8 @@ pub(crate) struct CouchbaseConfig {
     pub prefix: String,
     pub connect_timeout: Duration,
     pub timeout: Duration,
+    /// The largest session stored (`max_session_bytes`).
+    pub max_session_bytes: usize,
 }
 
 impl std::fmt::Debug for CouchbaseConfig {
@@ -68,6 +70,8 @@ struct JsonConfig {
     connect_timeout: Option<serde_json::Value>,
     #[serde(default)]
     timeout: Option<serde_json::Value>,
+    #[serde(default)]
+    max_session_bytes: Option<usize>,
 }
 
 /// The pieces of one URL-like string.
@@ -182,6 +186,7 @@ struct Options {
     collection: Option<String>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
+    max_session_bytes: Option<usize>,
 }
 
 /// A JSON timeout: a number of seconds or a duration string.
@@ -202,6 +207,9 @@ impl Options {
             "collection" => self.collection = Some(value.to_owned()),
             "connect_timeout" => self.connect_timeout = Some(secs(name)?),
             "timeout" => self.timeout = Some(secs(name)?),
+            "max_session_bytes" => {
+                self.max_session_bytes = Some(options::positive(NAME, name, value)?);
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -232,7 +240,7 @@ pub(crate) fn parse(config: &str) -> Result<CouchbaseConfig> {
         // position only.
         let json: JsonConfig = serde_json::from_str(config).map_err(|e| {
             config_error(format!(
-                "bad JSON config ({:?} error at line {}, column {}; keys: save_path, pool, bucket, username, password, scope, collection, prefix, connect_timeout, timeout)",
+                "bad JSON config ({:?} error at line {}, column {}; keys: save_path, pool, bucket, username, password, scope, collection, prefix, connect_timeout, timeout, max_session_bytes)",
                 e.classify(),
                 e.line(),
                 e.column()
@@ -244,6 +252,10 @@ pub(crate) fn parse(config: &str) -> Result<CouchbaseConfig> {
         options.connect_timeout = json
             .connect_timeout
             .map(|v| json_timeout("connect_timeout", &v))
+            .transpose()?;
+        options.max_session_bytes = json
+            .max_session_bytes
+            .map(|n| options::positive(NAME, "max_session_bytes", &n.to_string()))
             .transpose()?;
         options.timeout = json
             .timeout
@@ -309,6 +321,9 @@ pub(crate) fn parse(config: &str) -> Result<CouchbaseConfig> {
         prefix,
         connect_timeout: options.connect_timeout.unwrap_or(Duration::from_secs(10)),
         timeout: options.timeout.unwrap_or(Duration::from_millis(2500)),
+        max_session_bytes: options
+            .max_session_bytes
+            .unwrap_or(options::DEFAULT_MAX_SESSION_BYTES),
     })
 }
 
@@ -413,5 +428,38 @@ mod tests {
     fn debug_hides_credentials() {
         let c = parse("http://sessions:secretpw@h:8091").unwrap();
         assert!(!format!("{c:?}").contains("secretpw"));
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        "http://sessions:pass@127.0.0.1:8091",
+        "http://127.0.0.1:8091/,default,mybucket",
+        r#"{"save_path":"http://u:pw@h:8091","bucket":"sess","prefix":"app:","timeout":1.5,"scope":"s","collection":"c","max_session_bytes":5}"#,
+        "couchbase://u:p@h1,h2:11215/sess?prefix=x:&timeout=5&connect_timeout=0.5&max_session_bytes=5",
+    ];
+
+    /// A config or a config error, never a panic.
+    #[test]
+    fn couchbase_config_never_panics() {
+        fuzz::parser(SEEDS, parse, |c| {
+            !c.bucket.is_empty() && c.max_session_bytes > 0
+        });
+    }
+
+    #[test]
+    fn max_session_bytes_option() {
+        let c = parse("couchbase://h/b?max_session_bytes=4096").unwrap();
+        assert_eq!(c.max_session_bytes, 4096);
+        let c = parse(r#"{"save_path":"couchbase://h","bucket":"b","max_session_bytes":4096}"#)
+            .unwrap();
+        assert_eq!(c.max_session_bytes, 4096);
+        assert!(
+            parse(r#"{"save_path":"couchbase://h","bucket":"b","max_session_bytes":0}"#).is_err()
+        );
     }
 }

@@ -22,7 +22,8 @@
 //! Engine options, in the connection string's query or as JSON keys:
 //! `prefix` (default `actixbee:s:`), `scope` + `collection` (default: the
 //! bucket's default collection), `connect_timeout` (seconds, default 10),
-//! `timeout` (per operation, default 2.5). Other query parameters go to
+//! `timeout` (per operation, default 2.5), `max_session_bytes` (the
+//! largest session, default 256 KiB). Other query parameters go to
 //! the SDK. Credentials are never in error messages or `Debug` output.
 //!
 //! # How it stores
@@ -420,6 +421,10 @@ impl RecordStore for Couchbase {
     async fn remove(&self, sid: &SessionId) -> Result<()> {
         let key = self.key(sid)?;
         Couchbase::remove_key(self, &key).await
+    }
+
+    fn max_session_bytes(&self) -> usize {
+        self.cfg.max_session_bytes
     }
 
     /// Always [`Error::Backend`]: see the module docs.

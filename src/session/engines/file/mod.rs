@@ -1,8 +1,10 @@
 //! The `file` engine: one file per session under a directory, shared safely
 //! between threads and processes.
 //!
-//! Layout as beego: `dir/sid[0]/sid[1]/sid`, directories 0700 and files
-//! 0600 whatever the umask. Each session file holds a record in the
+//! Layout: `dir/sid[n-2]/sid[n-1]/sid`, sharded by the last two
+//! characters of the id (random whatever `sessionidprefix` is), or beego's
+//! `dir/sid[0]/sid[1]/sid` with `sessionstoreformat = beego`; directories
+//! 0700 and files 0600 whatever the umask. Each session file holds a record in the
 //! engine's [`Format`](crate::session::engine::Format) and is replaced by
 //! rename, so readers never see a torn session and never lock. Writers take
 //! an advisory lock (`flock`) on `sid.lock` beside the session, then read,
@@ -16,13 +18,17 @@
 //! user are refused. beego counts and GCs every file in the tree, the
 //! `sid.lock` files included (removing one is harmless).
 
+mod budget;
+mod config;
 mod tree;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use self::tree::{Paths, Tree};
+use self::budget::Budget;
+use self::config::FileConfig;
+use self::tree::{Layout, Paths, Tree};
 use super::shared::blocking::blocking;
 use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
 use crate::session::error::{Error, Result};
@@ -37,9 +43,35 @@ engine_provider! {
     /// The `file` engine.
     ///
     /// `sessionproviderconfig` is the directory (created 0700 if missing; an
-    /// existing one must belong to this process's user). Sessions live in
-    /// `dir/sid[0]/sid[1]/sid`, 0600.
+    /// existing one must belong to this process's user), optionally
+    /// followed by options as a query string:
+    /// `/var/lib/app/sessions?max_sessions=50000&max_bytes=536870912`.
+    /// Sessions live in `dir/sid[n-2]/sid[n-1]/sid`, 0600: the last two
+    /// characters of the id, which are random even with a
+    /// `sessionidprefix`. With `sessionstoreformat = beego` the layout is
+    /// beego's `dir/sid[0]/sid[1]/sid` instead, so beego apps share the
+    /// files; like beego, it then puts every session in one directory when
+    /// a `sessionidprefix` is set.
     ///
+    /// - **Bounds**: `max_sessions` (default 100,000 session files) and
+    ///   `max_bytes` (default 1 GiB of session files) bound the directory,
+    ///   so anonymous clients cannot fill the disk: past either, new
+    ///   sessions are refused with [`Error::Full`](crate::session::Error::Full)
+    ///   (a 503) until GC frees room, and signed-in users keep their
+    ///   sessions (see below why this engine refuses where the memory
+    ///   engine evicts). `max_session_bytes` (default 256 KiB) bounds one
+    ///   session, as on every engine: a bigger one is refused at release
+    ///   with [`Error::TooLarge`](crate::session::Error::TooLarge). The
+    ///   counts are kept in counters, set from a walk of the tree at start
+    ///   and after each GC, not a walk per request; they miss what other
+    ///   processes sharing the directory write between two GCs. Each session
+    ///   also has an empty `sid.lock` file: allow two inodes per session.
+    /// - **Why refuse, not evict**: finding the oldest file means walking
+    ///   the tree, a cost a flood would make us pay on every request, and
+    ///   the directory may be shared with other processes (beego apps
+    ///   included) whose sessions no in-process index sees. Refusing costs
+    ///   nothing, never logs a signed-in user out, and GC frees room as the
+    ///   flood's idle sessions expire.
     /// - **Safety**: every id is checked again before a path is built (only
     ///   `[A-Za-z0-9_-]`, 2 to 200 characters) and the path must stay under the
     ///   directory. Symlinks are never followed (O_NOFOLLOW, `lstat` on shard
@@ -53,7 +85,10 @@ engine_provider! {
     ///   a read-only request refreshes at most every quarter of the lifetime)
     ///   and is checked on every read; the creation time stays in the file for
     ///   the absolute lifetime. GC walks the tree without a global lock,
-    ///   removes expired sessions and empty directories.
+    ///   removes expired sessions and empty directories, and files idle past
+    ///   the lifetime in a shard of the other layout (sessions of a version
+    ///   that sharded native ids by their first characters: upgrading starts
+    ///   those users afresh once).
     /// - **Corruption**: a file that does not decode is reported as
     ///   [`Error::Corrupt`]; the manager starts a fresh session, and GC
     ///   removes the file once its mtime is past the idle lifetime.
@@ -87,6 +122,8 @@ pub(crate) struct Files(Arc<Shared>);
 struct Shared {
     tree: Tree,
     cx: Cx,
+    budget: Budget,
+    max_session_bytes: usize,
 }
 
 impl std::fmt::Debug for Files {
@@ -110,13 +147,50 @@ impl Files {
 impl Shared {
     /// The live record at `p`: `Err(Corrupt)` when it does not decode.
     fn live(&self, p: &Paths, now: u64) -> Result<Option<SessionRecord>> {
+        Ok(self.live_sized(p, now)?.map(|(record, _)| record))
+    }
+
+    /// The live record at `p` and the size of its file.
+    fn live_sized(&self, p: &Paths, now: u64) -> Result<Option<(SessionRecord, u64)>> {
         let Some((bytes, mtime)) = self.tree.read(p)? else {
             return Ok(None);
         };
         let mut record = self.cx.format.decode(&bytes)?;
         // A touch moves only the mtime; the later of the two is the access.
         record.accessed_ms = record.accessed_ms.max(mtime);
-        Ok(Some(record).filter(|r| !r.is_expired(&self.cx.lifetimes, now)))
+        let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        Ok(Some((record, size)).filter(|(r, _)| !r.is_expired(&self.cx.lifetimes, now)))
+    }
+
+    /// Writes `data` at `p` (hold its lock) within the disk budget: the
+    /// file it replaces, if any, was `old` bytes.
+    fn write_counted(&self, p: &Paths, old: Option<u64>, data: &[u8]) -> Result<()> {
+        let new = u64::try_from(data.len()).unwrap_or(u64::MAX);
+        match old {
+            Some(old) => self.budget.grow(old, new)?,
+            None => self.budget.admit(new)?,
+        }
+        let written = self.tree.write_atomic(p, data);
+        if written.is_err() {
+            match old {
+                Some(old) => {
+                    let _ = self.budget.grow(new, old);
+                }
+                None => self.budget.release(new),
+            }
+        }
+        written
+    }
+
+    /// Walks the tree and sets the budget's counters from what is there.
+    fn rescan(&self) -> Result<()> {
+        let (mut sessions, mut bytes) = (0usize, 0u64);
+        self.tree.walk(None, |_, _, _, size| {
+            sessions += 1;
+            bytes = bytes.saturating_add(size);
+        })?;
+        self.budget.rescan(sessions, bytes);
+        Ok(())
     }
 
     /// Under the lock of `p`: a live or undecodable file is taken.
@@ -138,7 +212,9 @@ impl Shared {
             accessed_ms: now,
             ..record.clone()
         };
-        self.tree.write_atomic(&p, &self.cx.format.encode(&record)?)
+        // An expired file there is replaced: its bytes go, not a session.
+        let old = self.tree.file_size(&p)?;
+        self.write_counted(&p, old, &self.cx.format.encode(&record)?)
     }
 
     fn update(&self, sid: &SessionId, w: &Owned) -> Result<bool> {
@@ -150,7 +226,7 @@ impl Shared {
         let Some(_lock) = self.tree.lock(&p, true)? else {
             return Ok(false);
         };
-        let Some(mut record) = self.live(&p, w.now)? else {
+        let Some((mut record, old)) = self.live_sized(&p, w.now)? else {
             if !self.tree.file_exists(&p)? {
                 self.tree.remove(&p)?;
             }
@@ -161,8 +237,7 @@ impl Shared {
         }
         w.changes.apply(&mut record.values);
         record.accessed_ms = w.now;
-        self.tree
-            .write_atomic(&p, &self.cx.format.encode(&record)?)?;
+        self.write_counted(&p, Some(old), &self.cx.format.encode(&record)?)?;
         Ok(true)
     }
 
@@ -191,6 +266,10 @@ impl Shared {
         if self.taken(&new_paths, now)? {
             return Err(Error::IdCollision);
         }
+        // An expired file under the new id is replaced by the rename.
+        if let Some(size) = self.tree.file_size(&new_paths)? {
+            self.budget.release(size);
+        }
         self.tree.rename(&old_paths, &new_paths)?;
         self.tree.touch(&new_paths, now)?;
         Ok(Some(record))
@@ -202,14 +281,17 @@ impl Shared {
         };
         // Without a lock file there is no session to race with.
         let _lock = self.tree.lock(&p, false)?;
-        self.tree.remove(&p)
+        if let Some(size) = self.tree.remove(&p)? {
+            self.budget.release(size);
+        }
+        Ok(())
     }
 
     fn count(&self, now: u64) -> Result<usize> {
         let mut live = 0usize;
         // Every write sets the mtime to the access time, so the mtime
         // alone tells whether a session is live.
-        self.tree.walk(false, |_, _, mtime| {
+        self.tree.walk(None, |_, _, mtime, _| {
             if !self.cx.lifetimes.idle_expired(mtime, now) {
                 live += 1;
             }
@@ -217,29 +299,41 @@ impl Shared {
         Ok(live)
     }
 
+    /// Removes expired sessions, and sets the disk budget's counters from
+    /// what the walk leaves.
     fn gc(&self, now: u64) -> Result<usize> {
-        let mut removed = 0usize;
-        self.tree.walk(true, |tree, name, mtime| {
-            if !self.cx.lifetimes.idle_expired(mtime, now) {
-                return;
-            }
-            let Ok(p) = tree.paths_of_name(name) else {
-                return;
-            };
-            // Re-checked under the session's own lock: a request may have
-            // refreshed it since the walk saw it. Corrupt files go too.
-            let Ok(Some(_lock)) = tree.lock(&p, true) else {
-                return;
-            };
-            let gone = match self.live(&p, now_ms()) {
-                Ok(record) => record.is_none(),
-                Err(e) => e.is_corrupt() && self.still_idle(&p, now),
-            };
-            if gone && tree.remove(&p).is_ok() {
+        let (mut removed, mut kept, mut kept_bytes) = (0usize, 0usize, 0u64);
+        let idle = std::time::Duration::from_millis(self.cx.lifetimes.idle_ms());
+        self.tree.walk(Some(idle), |tree, name, mtime, size| {
+            if self.gc_one(tree, name, mtime, now) {
                 removed += 1;
+            } else {
+                kept += 1;
+                kept_bytes = kept_bytes.saturating_add(size);
             }
         })?;
+        self.budget.rescan(kept, kept_bytes);
         Ok(removed)
+    }
+
+    /// True when GC removed the session file `name`.
+    fn gc_one(&self, tree: &Tree, name: &str, mtime: u64, now: u64) -> bool {
+        if !self.cx.lifetimes.idle_expired(mtime, now) {
+            return false;
+        }
+        let Ok(p) = tree.paths_of_name(name) else {
+            return false;
+        };
+        // Re-checked under the session's own lock: a request may have
+        // refreshed it since the walk saw it. Corrupt files go too.
+        let Ok(Some(_lock)) = tree.lock(&p, true) else {
+            return false;
+        };
+        let gone = match self.live(&p, now_ms()) {
+            Ok(record) => record.is_none(),
+            Err(e) => e.is_corrupt() && self.still_idle(&p, now),
+        };
+        gone && tree.remove(&p).is_ok()
     }
 
     /// True when the file at `p` was not touched since the idle lifetime.
@@ -261,9 +355,29 @@ impl RecordStore for Files {
     const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
 
     async fn open(cx: Cx, config: &str) -> Result<Self> {
-        let config = config.to_owned();
-        let tree = blocking(NAME, move || Tree::open(&config)).await?;
-        Ok(Files(Arc::new(Shared { tree, cx })))
+        let cfg = FileConfig::parse(config)?;
+        let layout = match cx.format {
+            Format::Beego => Layout::Head,
+            _ => Layout::Tail,
+        };
+        let shared = blocking(NAME, move || {
+            let shared = Shared {
+                tree: Tree::open(&cfg.dir, layout)?,
+                cx,
+                budget: Budget::new(cfg.max_sessions, cfg.max_bytes),
+                max_session_bytes: cfg.max_session_bytes,
+            };
+            shared.rescan()?;
+            Ok(shared)
+        })
+        .await?;
+        let (sessions, bytes) = shared.budget.used();
+        tracing::debug!(sessions, bytes, "session: file engine ready");
+        Ok(Files(Arc::new(shared)))
+    }
+
+    fn max_session_bytes(&self) -> usize {
+        self.0.max_session_bytes
     }
 
     async fn load(&self, sid: &SessionId, now: u64) -> Found {

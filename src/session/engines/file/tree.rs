@@ -34,10 +34,25 @@ pub(super) struct Paths {
 /// A held per-session lock; dropping it unlocks.
 pub(super) struct Lock(#[allow(dead_code)] File);
 
-/// The session root and our uid.
+/// Which two characters of an id name its shard directories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Layout {
+    /// beego's `dir/sid[0]/sid[1]/sid`, kept for `sessionstoreformat =
+    /// beego` so that beego apps find the same files. beego shards by the
+    /// first two characters whatever they are, `sessionidprefix` included,
+    /// so with a prefix every session lands in one directory, as in beego.
+    Head,
+    /// `dir/sid[n-2]/sid[n-1]/sid`: the last two characters, which are
+    /// random whatever `sessionidprefix` is (ids are the prefix, then
+    /// random hex), so sessions spread over 256 directories.
+    Tail,
+}
+
+/// The session root, our uid and the shard layout.
 pub(super) struct Tree {
     root: PathBuf,
     uid: u32,
+    layout: Layout,
 }
 
 fn nofollow() -> i32 {
@@ -79,7 +94,7 @@ pub(super) fn ms_of(time: SystemTime) -> u64 {
 
 impl Tree {
     /// Creates (0700) or checks the root directory.
-    pub(super) fn open(config: &str) -> Result<Tree> {
+    pub(super) fn open(config: &str, layout: Layout) -> Result<Tree> {
         let config = config.trim();
         if config.is_empty() {
             return Err(Error::config(
@@ -114,7 +129,7 @@ impl Tree {
             fs::set_permissions(&root, fs::Permissions::from_mode(DIR_MODE))
                 .map_err(|e| Error::config(NAME, format!("cannot chmod the directory: {e}")))?;
         }
-        Ok(Tree { root, uid })
+        Ok(Tree { root, uid, layout })
     }
 
     /// Validates `sid` and builds its paths under the root.
@@ -128,12 +143,16 @@ impl Tree {
                 "file session: the session id is not usable as a file name",
             ));
         }
-        let mut chars = name.chars();
-        let (Some(a), Some(b)) = (chars.next(), chars.next()) else {
+        // `safe_name` allows ASCII only: byte offsets are characters.
+        let pick = match self.layout {
+            Layout::Head => name.get(..2),
+            Layout::Tail => name.get(name.len().saturating_sub(2)..),
+        };
+        let Some((a, b)) = pick.and_then(|two| Some((two.get(..1)?, two.get(1..)?))) else {
             return Err(Error::corrupt("file session: the session id is too short"));
         };
-        let shard1 = self.root.join(a.to_string());
-        let shard2 = shard1.join(b.to_string());
+        let shard1 = self.root.join(a);
+        let shard2 = shard1.join(b);
         let file = shard2.join(name);
         let lock = shard2.join(format!("{name}{LOCK_SUFFIX}"));
         // Belt and braces: the validated charset cannot leave the root.
@@ -345,26 +364,47 @@ impl Tree {
         Ok(true)
     }
 
-    /// Unlinks the session file and its lock file (hold the lock). unlink
-    /// removes a symlink itself, never its target.
-    pub(super) fn remove(&self, p: &Paths) -> Result<()> {
+    /// The size of the session file, `None` when there is none.
+    pub(super) fn file_size(&self, p: &Paths) -> Result<Option<u64>> {
+        if !self.shards_ok(p)? {
+            return Ok(None);
+        }
+        match fs::symlink_metadata(&p.file) {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::backend("file", e)),
+        }
+    }
+
+    /// Unlinks the session file and its lock file (hold the lock), and
+    /// gives the size of the session file it removed. unlink removes a
+    /// symlink itself, never its target.
+    pub(super) fn remove(&self, p: &Paths) -> Result<Option<u64>> {
+        let size = self.file_size(p)?;
+        let mut removed = None;
         for path in [&p.file, &p.lock] {
             match fs::remove_file(path) {
+                Ok(()) if path == &p.file => removed = size,
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(Error::backend("file", e)),
             }
         }
-        Ok(())
+        Ok(removed)
     }
 
-    /// Visits every session file name in the tree with its mtime (ms), and
-    /// cleans up leftovers: stale temporary files, orphan lock files, empty
-    /// shard directories. Holds no lock while walking.
+    /// Visits every session file name in the tree with its mtime (ms) and
+    /// size. With `cleanup` (the idle lifetime), also removes leftovers:
+    /// stale temporary files, orphan lock files, empty shard directories,
+    /// and session files idle that long in a shard the layout would not
+    /// put them in (left by the other layout, such as a version that
+    /// sharded native sessions by their first characters): no request can
+    /// reach those, so they are neither visited nor counted. Holds no lock
+    /// while walking.
     pub(super) fn walk(
         &self,
-        cleanup: bool,
-        mut visit: impl FnMut(&Tree, &str, u64),
+        cleanup: Option<Duration>,
+        mut visit: impl FnMut(&Tree, &str, u64, u64),
     ) -> Result<()> {
         let now = SystemTime::now();
         for shard1 in self.subdirs(&self.root)? {
@@ -383,25 +423,30 @@ impl Tree {
                         continue;
                     }
                     let mtime = meta.modified().unwrap_or(UNIX_EPOCH);
+                    let age = now.duration_since(mtime).unwrap_or_default();
                     if let Some(session) = name.strip_suffix(LOCK_SUFFIX) {
-                        if cleanup {
+                        if cleanup.is_some() {
                             self.drop_orphan_lock(session);
                         }
                     } else if name.contains(TMP_MARK) {
-                        let age = now.duration_since(mtime).unwrap_or_default();
-                        if cleanup && age > Duration::from_secs(600) {
+                        if cleanup.is_some() && age > Duration::from_secs(600) {
                             let _ = fs::remove_file(entry.path());
                         }
-                    } else if safe_name(&name) {
-                        visit(self, &name, ms_of(mtime));
+                    } else if !safe_name(&name) {
+                        // Not a session file of ours: left alone.
+                    } else if self.paths_of(&name).is_ok_and(|p| p.file == entry.path()) {
+                        visit(self, &name, ms_of(mtime), meta.len());
+                    } else if cleanup.is_some_and(|idle| age > idle) {
+                        tracing::debug!("file session: removing an idle file outside its shard");
+                        let _ = fs::remove_file(entry.path());
                     }
                 }
-                if cleanup {
+                if cleanup.is_some() {
                     // Fails harmlessly while the directory has entries.
                     let _ = fs::remove_dir(&shard2);
                 }
             }
-            if cleanup {
+            if cleanup.is_some() {
                 let _ = fs::remove_dir(&shard1);
             }
         }

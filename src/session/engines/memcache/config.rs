@@ -8,7 +8,7 @@ use std::time::Duration;
 use memcache::Url;
 
 use crate::session::engines::shared::kv::{check_prefix, DEFAULT_PREFIX};
-use crate::session::engines::shared::options::{self, split_hosts};
+use crate::session::engines::shared::options::{self, split_hosts, DEFAULT_MAX_SESSION_BYTES};
 use crate::session::error::{Error, Result};
 
 /// The parsed config.
@@ -22,6 +22,8 @@ pub(crate) struct MemcacheConfig {
     pub io_timeout: Duration,
     /// Deadline of one session call (pool check-out and every round trip).
     pub call_timeout: Duration,
+    /// The largest session stored (`max_session_bytes`).
+    pub max_session_bytes: usize,
 }
 
 /// Why TLS to memcached is refused.
@@ -100,7 +102,8 @@ fn prefix_byte(b: u8) -> bool {
 
 /// Parses beego's form (`127.0.0.1:11211`, or addresses separated by `;`
 /// or `,`) and `memcache://` URLs, plus `name=value` options in the same
-/// list: `prefix`, `pool_size`, `connect_timeout` and `timeout` (seconds).
+/// list: `prefix`, `pool_size`, `connect_timeout`, `timeout`, `call_timeout`
+/// (durations) and `max_session_bytes`.
 pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
     let mut servers = Vec::new();
     let mut prefix = DEFAULT_PREFIX.to_owned();
@@ -108,6 +111,7 @@ pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
     let mut connect_timeout = Duration::from_secs(3);
     let mut io_timeout = Duration::from_secs(3);
     let mut call_timeout = Duration::from_secs(5);
+    let mut max_session_bytes = DEFAULT_MAX_SESSION_BYTES;
     for entry in split_hosts(config) {
         match entry.split_once('=') {
             Some((name, value)) if !entry.contains("://") => match name.trim() {
@@ -122,12 +126,15 @@ pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
                 "call_timeout" => {
                     call_timeout = options::timeout(NAME, "call_timeout", value)?;
                 }
+                "max_session_bytes" => {
+                    max_session_bytes = options::positive(NAME, "max_session_bytes", value)?;
+                }
                 "tls" | "tls_ca_file" | "tls_cert_file" | "tls_key_file" | "tls_skip_verify" => {
                     return Err(config_error(NO_TLS))
                 }
                 other => {
                     return Err(config_error(format!(
-                    "unknown option {other:?} (known: prefix, pool_size, connect_timeout, timeout, call_timeout)"
+                    "unknown option {other:?} (known: prefix, pool_size, connect_timeout, timeout, call_timeout, max_session_bytes)"
                 )))
                 }
             },
@@ -160,6 +167,7 @@ pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
         connect_timeout,
         io_timeout,
         call_timeout,
+        max_session_bytes,
     })
 }
 
@@ -236,5 +244,37 @@ mod tests {
         let long = format!("h:1,prefix={}", "p".repeat(123));
         assert!(parse(&long).unwrap_err().is_config());
         assert!(parse(&format!("h:1,prefix={}", "p".repeat(122))).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        "127.0.0.1:11215",
+        "10.0.0.1:5;10.0.0.2:5,[::1]:5,prefix=app:,pool_size=5",
+        "memcache://u:p@h:11215?timeout=5;memcache+tcp://h2:5,connect_timeout=0.5,call_timeout=5s",
+        "memcache+unix:///run/m.sock,max_session_bytes=5",
+    ];
+
+    /// A config or a config error, never a panic.
+    #[test]
+    fn memcache_config_never_panics() {
+        fuzz::parser(SEEDS, parse, |c| {
+            !c.servers.is_empty() && c.max_session_bytes > 0
+        });
+    }
+
+    #[test]
+    fn max_session_bytes_option() {
+        let c = parse("127.0.0.1:11211,max_session_bytes=4096").unwrap();
+        assert_eq!(c.max_session_bytes, 4096);
+        assert_eq!(
+            parse("127.0.0.1:11211").unwrap().max_session_bytes,
+            DEFAULT_MAX_SESSION_BYTES
+        );
+        assert!(parse("127.0.0.1:11211,max_session_bytes=-1").is_err());
     }
 }

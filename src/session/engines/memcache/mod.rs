@@ -20,6 +20,7 @@
 //! | `connect_timeout` | `3` | seconds to wait for a connection |
 //! | `timeout` | `3` | socket read/write timeout, seconds |
 //! | `call_timeout` | `5` | deadline of one session call (pool check-out and every round trip): past it the request gets a 503 ([`Error::Timeout`](crate::session::Error::Timeout)) |
+//! | `max_session_bytes` | `262144` | the largest session (keys, values and a fixed overhead); a bigger one is refused at release with [`Error::TooLarge`](crate::session::Error::TooLarge) |
 //!
 //! ```ini
 //! sessionprovider = memcache
@@ -45,9 +46,14 @@
 //! - Update and touch are `gets` + `cas`, retried on conflict: concurrent
 //!   requests writing different keys lose nothing, and a destroyed session
 //!   is never written back (a `cas` on a missing key fails).
-//! - Regenerate reads the old id, `add`s the new one, then deletes the old
-//!   (the skeleton's move); an evicted or unknown old id gives an empty new
-//!   session (beego panics).
+//! - Regenerate moves by CAS: it reads the old id with its CAS token,
+//!   `add`s the new one, then swaps the old item, only if it is unchanged,
+//!   for one already expired (memcached's `delete` takes no CAS token; a
+//!   `cas` with an expiration in the past is a delete-if-unchanged). A
+//!   request that wrote the old id in between makes the swap fail: the new
+//!   id gets the newer value and the swap is tried again, so no write
+//!   acknowledged on the old id is lost. An evicted or unknown old id
+//!   gives an empty new session (beego panics).
 //! - Corrupt items are reported as [`Error::Corrupt`]; the manager starts a
 //!   fresh session.
 //! - Expiry: the record's access time is checked on every read; memcached's
@@ -97,6 +103,9 @@ const RELATIVE_EXPIRY_LIMIT: u64 = 60 * 60 * 24 * 30;
 const ITEM_LIMIT: usize = 1024 * 1024;
 /// How many keys `session_all` reads per round trip.
 const COUNT_BATCH: usize = 200;
+/// An absolute expiration long past (30 days and 1 s after the epoch):
+/// memcached expires an item stored with it at once.
+const EXPIRED: u32 = 60 * 60 * 24 * 30 + 1;
 
 fn backend(e: MemcacheError) -> Error {
     Error::backend(BACKEND, e)
@@ -249,6 +258,51 @@ impl Shared {
         ))
     }
 
+    /// Regenerate by CAS (see the module docs): the new id holds the old
+    /// one's latest value before the old item dies, and dies only if no
+    /// write came in since that value was read.
+    fn move_record(
+        &self,
+        old: &SessionId,
+        new: &SessionId,
+        now: u64,
+    ) -> Result<Option<SessionRecord>> {
+        let (old_key, new_key) = (self.key(old)?, self.key(new)?);
+        let exp = self.expiration(now);
+        let mut created = false;
+        for attempt in 0..CAS_ATTEMPTS {
+            let Some((mut record, cas)) = self.load(&old_key, now)? else {
+                // Destroyed (or expired) meanwhile: no copy may outlive it.
+                if created {
+                    self.client.delete(&new_key).map_err(backend)?;
+                }
+                return Ok(None);
+            };
+            record.accessed_ms = now;
+            if created {
+                let bytes = self.encode(&record)?;
+                self.client
+                    .set(&new_key, bytes.as_slice(), exp)
+                    .map_err(|e| Self::too_large(e, bytes.len()))?;
+            } else {
+                self.create(new, &record, now)?;
+                created = true;
+            }
+            let killed = self
+                .client
+                .cas(&old_key, &b""[..], EXPIRED, cas)
+                .map_err(backend)?;
+            if killed {
+                return Ok(Some(record));
+            }
+            std::thread::sleep(cas_backoff(attempt));
+        }
+        Err(Error::backend(
+            BACKEND,
+            "regenerate: too many concurrent writers to one session",
+        ))
+    }
+
     fn count(&self, now: u64) -> Result<usize> {
         let mut keys = BTreeSet::new();
         for server in &self.cfg.servers {
@@ -380,6 +434,11 @@ impl RecordStore for Memcache {
         self.run(move |s| s.create(&sid, &record, now)).await
     }
 
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
+        let (old, new) = (old.clone(), new.clone());
+        self.run(move |s| s.move_record(&old, &new, now)).await
+    }
+
     async fn remove(&self, sid: &SessionId) -> Result<()> {
         let sid = sid.clone();
         self.run(move |s| {
@@ -387,6 +446,10 @@ impl RecordStore for Memcache {
             Ok(())
         })
         .await
+    }
+
+    fn max_session_bytes(&self) -> usize {
+        self.0.cfg.max_session_bytes
     }
 
     /// Live sessions under this engine's prefix, found with memcached's LRU

@@ -9,7 +9,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use parking_lot::RwLock;
 
-use super::shared::skeleton::{engine_provider, Cx, Engine, Found, RecordStore};
+use super::shared::options::{self, DEFAULT_MAX_SESSION_BYTES};
+use super::shared::skeleton::{
+    engine_provider, Cx, Engine, Found, RecordStore, KEY_OVERHEAD, SESSION_OVERHEAD,
+};
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::SessionId;
@@ -65,12 +68,6 @@ impl Default for MemoryProvider {
 
 const SHARDS: usize = 64;
 
-/// Bytes counted for a session besides its keys and values (the map entry,
-/// the record, the id), so that many tiny sessions count too.
-const SESSION_OVERHEAD: usize = 256;
-/// Bytes counted per stored key besides its name and value.
-const KEY_OVERHEAD: usize = 48;
-
 /// What the memory engine may hold; set through `sessionproviderconfig`
 /// (`max_sessions=100000,max_bytes=268435456,max_session_bytes=262144`).
 ///
@@ -92,7 +89,7 @@ impl Default for Limits {
         Limits {
             max_sessions: 100_000,
             max_bytes: 256 * 1024 * 1024,
-            max_session_bytes: 256 * 1024,
+            max_session_bytes: DEFAULT_MAX_SESSION_BYTES,
         }
     }
 }
@@ -119,7 +116,6 @@ impl Limits {
             .filter(|p| !p.is_empty())
         {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let number = value.trim().parse::<usize>().ok().filter(|n| *n > 0);
             let slot = match name.trim() {
                 "max_sessions" => &mut limits.max_sessions,
                 "max_bytes" => &mut limits.max_bytes,
@@ -131,12 +127,7 @@ impl Limits {
                     ))
                 }
             };
-            *slot = number.ok_or_else(|| {
-                Error::config(
-                    "memory",
-                    format!("{} must be a positive integer", name.trim()),
-                )
-            })?;
+            *slot = options::positive("memory", name.trim(), value)?;
         }
         Ok(limits)
     }
@@ -178,7 +169,9 @@ struct Shard {
     bytes: AtomicUsize,
 }
 
-/// The bytes a session is counted at.
+/// The bytes a session is counted at: the skeleton's measure
+/// ([`session_bytes`](super::shared::skeleton::session_bytes)) over the
+/// packed values.
 fn counted_bytes(sid: &SessionId, values: &Packed) -> usize {
     let (bytes, keys) = values.sizes();
     bytes + keys * KEY_OVERHEAD + sid.as_str().len() + SESSION_OVERHEAD
@@ -284,6 +277,9 @@ impl Memory {
         Ok(())
     }
 
+    /// The exact check under the shard's lock, on the packed session: the
+    /// skeleton checks each request's view before, this one the merged
+    /// result, so racing requests cannot grow a memory session past it.
     fn check_size(&self, bytes: usize) -> Result<()> {
         if bytes > self.limits.max_session_bytes {
             return Err(Error::TooLarge {
@@ -442,6 +438,11 @@ impl RecordStore for Memory {
         Some(self)
     }
 
+    /// Checked by the skeleton on every release.
+    fn max_session_bytes(&self) -> usize {
+        self.limits.max_session_bytes
+    }
+
     async fn count(&self, now: u64) -> Result<usize> {
         let mut total = 0;
         for shard in self.shards.iter() {
@@ -482,5 +483,26 @@ impl RecordStore for Memory {
         let pruned = self.prune_owners(now);
         tracing::debug!(removed, pruned, "session: memory GC");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        "max_sessions=5",
+        "max_bytes=5,max_session_bytes=5",
+        "max_sessions=1000;max_bytes=5&max_session_bytes=4096",
+        "/tmp/leftover/path",
+    ];
+
+    /// Limits or a config error, never a panic; limits are positive.
+    #[test]
+    fn limits_parser_never_panics() {
+        fuzz::parser(SEEDS, Limits::parse, |l| {
+            l.max_sessions > 0 && l.max_bytes > 0 && l.max_session_bytes > 0
+        });
     }
 }

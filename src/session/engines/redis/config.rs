@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::session::engines::shared::options::{self, split_hosts, Secret};
+use crate::session::engines::shared::options::{
+    self, split_hosts, Secret, DEFAULT_MAX_SESSION_BYTES,
+};
 use crate::session::error::{Error, Result};
 
 /// Which engine a config string is for: the shapes differ slightly.
@@ -55,7 +57,7 @@ const MAX_PREFIX: usize = 256;
 const KEYS: &str = "save_path, poolsize, password, username, sentinel_password, db_num, \
      master_name, key_prefix, idle_timeout, idle_check_frequency, connect_timeout, \
      response_timeout, max_retries, protocol, tls, tls_ca_file, tls_cert_file, tls_key_file, \
-     tls_skip_verify";
+     tls_skip_verify, max_session_bytes";
 
 /// A parsed configuration. `Debug` never shows the passwords.
 #[derive(Debug, Clone)]
@@ -88,6 +90,8 @@ pub(crate) struct RedisConfig {
     /// No verification of the servers' certificates (go-redis's
     /// `InsecureSkipVerify`): encryption without authentication.
     pub tls_skip_verify: bool,
+    /// The largest session stored (`max_session_bytes`).
+    pub max_session_bytes: usize,
 }
 
 impl RedisConfig {
@@ -110,6 +114,7 @@ impl RedisConfig {
             tls_cert_file: None,
             tls_key_file: None,
             tls_skip_verify: false,
+            max_session_bytes: DEFAULT_MAX_SESSION_BYTES,
         }
     }
 
@@ -201,6 +206,7 @@ fn apply(cfg: &mut RedisConfig, shape: Shape, key: &str, value: &str) -> Result<
         "tls_skip_verify" | "skip_verify" => {
             cfg.tls_skip_verify = options::boolean(engine, key, value)?;
         }
+        "max_session_bytes" => cfg.max_session_bytes = options::positive(engine, key, value)?,
         other => {
             return Err(Error::config(
                 engine,
@@ -633,5 +639,48 @@ mod tests {
             .is_config());
         let c = RedisConfig::parse(Shape::Single, "redis://h:1/?protocol=2&db_num=3").unwrap();
         assert_eq!(c.db, 3);
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        "127.0.0.1:6375,100,secret,5,30,5s,5",
+        "127.0.0.1:26390;127.0.0.1:26391,50,pw,1,mymaster,45s,60s,5",
+        "127.0.0.1:7001;[::1]:7005,,,0,tls=true,tls_skip_verify=true",
+        r#"{"save_path":"127.0.0.1:6375","poolsize":5,"db_num":"5","key_prefix":"a:","tls":true,"max_session_bytes":5}"#,
+        "redis://u:p%40w@127.0.0.1:6375,127.0.0.1:5/5?key_prefix=x&connect_timeout=0.5&max_session_bytes=5",
+        "rediss://127.0.0.1:5?tls_ca_file=/ca.pem&response_timeout=5ms",
+    ];
+
+    /// Every shape of every Redis engine: a config or a config error, never
+    /// a panic. Parsing connects nowhere.
+    #[test]
+    fn redis_config_never_panics() {
+        for shape in [Shape::Single, Shape::Cluster, Shape::Sentinel] {
+            fuzz::parser(
+                SEEDS,
+                |raw| RedisConfig::parse(shape, raw),
+                |c| !c.nodes.is_empty() && c.max_session_bytes > 0,
+            );
+        }
+    }
+
+    #[test]
+    fn max_session_bytes_in_every_shape() {
+        for raw in [
+            "127.0.0.1:6379,10,,0,max_session_bytes=4096",
+            r#"{"save_path":"127.0.0.1:6379","max_session_bytes":4096}"#,
+            "redis://127.0.0.1:6379?max_session_bytes=4096",
+        ] {
+            let c = RedisConfig::parse(Shape::Single, raw).unwrap();
+            assert_eq!(c.max_session_bytes, 4096, "{raw}");
+        }
+        let c = RedisConfig::parse(Shape::Single, "127.0.0.1").unwrap();
+        assert_eq!(c.max_session_bytes, DEFAULT_MAX_SESSION_BYTES);
+        assert!(RedisConfig::parse(Shape::Single, "redis://h?max_session_bytes=0").is_err());
     }
 }

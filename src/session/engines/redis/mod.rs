@@ -43,9 +43,10 @@
 //! - beego's JSON: `{"save_path", "poolsize", "password", "db_num",
 //!   "idle_timeout", "idle_check_frequency", "max_retries", "master_name"}`
 //!   plus `"key_prefix"`, `"username"`, `"sentinel_password"`,
-//!   `"connect_timeout"`, `"response_timeout"`. Durations are optional:
+//!   `"connect_timeout"`, `"response_timeout"`, `"max_session_bytes"`
+//!   (the largest session, default 256 KiB). Durations are optional:
 //!   `"30s"`, `"500ms"`, or seconds (`30`, `"0.5"`).
-//! - a URL: `redis://[user:password@]host:port[,host:port...][/db][?key_prefix=..&pool_size=..&connect_timeout=..&response_timeout=..&master_name=..]`;
+//! - a URL: `redis://[user:password@]host:port[,host:port...][/db][?key_prefix=..&pool_size=..&connect_timeout=..&response_timeout=..&master_name=..&max_session_bytes=..]`;
 //!   for the sentinel engine the hosts are the sentinels.
 //!
 //! # TLS
@@ -233,6 +234,7 @@ pub(crate) fn connect_error(engine: &'static str, cfg: &RedisConfig, err: RedisE
 /// The records of the three Redis engines, over one topology.
 pub(crate) struct Redis<T: Topology> {
     cmds: Commands<T::Conn>,
+    max_session_bytes: usize,
 }
 
 impl<T: Topology> std::fmt::Debug for Redis<T> {
@@ -282,6 +284,7 @@ impl<T: Topology> RecordStore for Redis<T> {
                 format: cx.format,
                 backend: T::NAME,
             },
+            max_session_bytes: cfg.max_session_bytes,
         })
     }
 
@@ -366,6 +369,10 @@ impl<T: Topology> RecordStore for Redis<T> {
 
     fn owner_index(&self) -> Option<&dyn crate::session::OwnerIndex> {
         Some(self)
+    }
+
+    fn max_session_bytes(&self) -> usize {
+        self.max_session_bytes
     }
 
     // GC: Redis expires sessions itself (PEXPIRE).

@@ -8,6 +8,8 @@
     feature = "postgresql"
 ))]
 pub(crate) mod blocking;
+#[cfg(test)]
+pub(crate) mod fuzz;
 #[cfg(any(feature = "memcache", feature = "couchbase"))]
 pub(crate) mod kv;
 pub(crate) mod options;

@@ -22,6 +22,11 @@ use crate::session::error::{Error, Result};
 pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 /// Bounds of every engine's `pool_size`.
 pub(crate) const POOL_SIZE: std::ops::RangeInclusive<u32> = 1..=1024;
+/// The largest session every engine stores without a `max_session_bytes`
+/// option, as [`session_bytes`](super::skeleton::session_bytes) counts it:
+/// 256 KiB, far above what a login needs and small enough that a flood of
+/// large sessions cannot exhaust a backend quickly.
+pub(crate) const DEFAULT_MAX_SESSION_BYTES: usize = 256 * 1024;
 
 /// A duration: Go's syntax (`300ms`, `5s`, `1m30s`, `1.5h`) or plain
 /// seconds (`30`, `0.5`). `None` unless well-formed, non-negative and
@@ -125,6 +130,16 @@ pub(crate) fn number<T: std::str::FromStr>(
     raw.trim()
         .parse()
         .map_err(|_| Error::config(engine, format!("{name} must be a non-negative integer")))
+}
+
+/// A positive count or byte size (`max_session_bytes`, `max_sessions`,
+/// `max_bytes`).
+pub(crate) fn positive(engine: &'static str, name: &str, raw: &str) -> Result<usize> {
+    raw.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| Error::config(engine, format!("{name} must be a positive integer")))
 }
 
 /// Splits a host list on `;` (beego) and `,`, trimmed, empty entries
@@ -239,5 +254,55 @@ mod tests {
         assert_eq!(format!("{s:?}"), "<redacted>");
         assert_eq!(s.expose(), "hunter2");
         assert!(Secret::new("").is_none());
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::session::engines::shared::fuzz::{config_string, CASES};
+
+    const SEEDS: &[&str] = &[
+        "5s",
+        "1m30s",
+        "0.5",
+        "300ms",
+        "1.5h",
+        "2h5m",
+        "true",
+        "off",
+        "16",
+        "a:5;b:2,c",
+        "a%40b",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+        /// Every option parser: a value or a config error, never a panic;
+        /// a timeout is always in (0, 1 h].
+        #[test]
+        fn option_grammar_never_panics(raw in config_string(SEEDS)) {
+            let results = [
+                duration("x", "d", &raw).map(drop),
+                boolean("x", "b", &raw).map(drop),
+                pool_size("x", "p", &raw).map(drop),
+                number::<u64>("x", "n", &raw).map(drop),
+                positive("x", "m", &raw).map(drop),
+            ];
+            for result in results {
+                if let Err(e) = result {
+                    prop_assert!(e.is_config());
+                }
+            }
+            match timeout("x", "t", &raw) {
+                Ok(t) => prop_assert!(!t.is_zero() && t <= MAX_TIMEOUT),
+                Err(e) => prop_assert!(e.is_config()),
+            }
+            prop_assert!(split_hosts(&raw).all(|h| !h.is_empty()));
+            let _ = percent_decode(&raw);
+        }
     }
 }

@@ -7,6 +7,11 @@
 //! first, old id dead after). A record store only says how to load, write,
 //! insert, remove and count one record, in the [`Format`] it is handed.
 //!
+//! The skeleton also bounds every session's size, once for all engines:
+//! a release whose session would count more than the engine's
+//! `max_session_bytes` ([`session_bytes`]) is refused whole with
+//! [`Error::TooLarge`] before the engine is called.
+//!
 //! Room is left for what comes next: an owner index is an extension trait
 //! on [`RecordStore`], per-call deadlines a wrapper in [`Engine`].
 
@@ -21,7 +26,29 @@ use crate::session::format::Format;
 use crate::session::id::{IdFormat, SessionId};
 use crate::session::provider::Provider;
 use crate::session::record::{now_ms, Lifetimes, SessionRecord};
-use crate::session::store::{MapStore, Released, SessionWriter, Store, Write};
+use crate::session::store::{MapStore, Released, SessionWriter, Store, Write, WriteMode};
+
+use super::options::DEFAULT_MAX_SESSION_BYTES;
+
+/// Bytes counted for a session besides its keys and values (the id, the
+/// times, the container), so that many tiny sessions count too.
+pub(crate) const SESSION_OVERHEAD: usize = 256;
+/// Bytes counted per stored key besides its name and value.
+pub(crate) const KEY_OVERHEAD: usize = 48;
+
+/// The size a session is counted at, the same on every engine: its keys
+/// and values plus a fixed overhead per key and per session. It is close
+/// to, but not, the size of any one engine's encoding, so that one
+/// `max_session_bytes` means the same whatever the engine and format.
+pub(crate) fn session_bytes(sid: &SessionId, record: &SessionRecord) -> usize {
+    record
+        .values
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + KEY_OVERHEAD)
+        .sum::<usize>()
+        + sid.as_str().len()
+        + SESSION_OVERHEAD
+}
 
 /// A record as loaded or moved: `None` when there is none (or it expired).
 pub(crate) type Found = Result<Option<SessionRecord>>;
@@ -96,6 +123,13 @@ pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
     async fn gc(&self, _now: u64) -> Result<()> {
         Ok(())
     }
+
+    /// The largest session this store accepts ([`session_bytes`]): the
+    /// engine's `max_session_bytes` option, checked by [`Engine`] on every
+    /// release.
+    fn max_session_bytes(&self) -> usize {
+        DEFAULT_MAX_SESSION_BYTES
+    }
 }
 
 /// The state of an initialised engine, shared with the stores it hands out.
@@ -106,7 +140,33 @@ struct Inner<S> {
 
 #[async_trait]
 impl<S: RecordStore> SessionWriter for Inner<S> {
+    /// Refuses a session over the size limit whole, before the engine sees
+    /// it: never a half-saved or silently cut session. The check is on the
+    /// session as this request sees it (`merged`); engines that merge
+    /// concurrent writers check each writer's view, so the stored session
+    /// can pass the limit only by what requests racing on one id add
+    /// together, and then every release with changes is refused until one
+    /// brings it back under the limit.
     async fn write(&self, w: Write<'_>) -> Result<Released> {
+        if w.mode != WriteMode::Touch {
+            let (size, limit) = (
+                session_bytes(w.sid, w.merged),
+                self.records.max_session_bytes(),
+            );
+            if size > limit {
+                tracing::debug!(
+                    engine = S::NAME,
+                    size,
+                    limit,
+                    "session: release refused, session over max_session_bytes"
+                );
+                return Err(Error::TooLarge {
+                    what: "session",
+                    size,
+                    limit,
+                });
+            }
+        }
         self.records.write(w).await
     }
 }

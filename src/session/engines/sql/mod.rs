@@ -211,6 +211,7 @@ pub(crate) struct Sql<D> {
     /// The DSN with its password replaced, for `Debug`.
     redacted_dsn: String,
     table: String,
+    max_session_bytes: usize,
     driver: PhantomData<fn() -> D>,
 }
 
@@ -261,6 +262,7 @@ impl<D: Driver> RecordStore for Sql<D> {
         Ok(Sql {
             shared,
             redacted_dsn: connected.redacted_dsn,
+            max_session_bytes: connected.options.max_session_bytes,
             table: connected.options.table,
             driver: PhantomData,
         })
@@ -388,6 +390,10 @@ impl<D: Driver> RecordStore for Sql<D> {
                 Ok(Some(record))
             })
             .await
+    }
+
+    fn max_session_bytes(&self) -> usize {
+        self.max_session_bytes
     }
 
     async fn count(&self, now: u64) -> Result<usize> {

@@ -25,6 +25,7 @@
 //! | `pool_size` | 16 | most pooled connections |
 //! | `connect_timeout` | `5s` | time to connect, and to wait for a pooled connection (`5s`, `500ms`, or seconds) |
 //! | `call_timeout` | `5s` | deadline of one session call (pool check-out, statements, commit): past it the request gets a 503 ([`Error::Timeout`](crate::session::Error::Timeout)) |
+//! | `max_session_bytes` | `262144` | the largest session (keys, values and a fixed overhead); a bigger one is refused at release with [`Error::TooLarge`](crate::session::Error::TooLarge) |
 //! | `create_table` | `true` | create the table at start-up if missing (`sql/mysql.sql`) |
 //!
 //! Of go-sql-driver's own parameters, `timeout`, `readTimeout` and
@@ -491,5 +492,24 @@ mod tests {
         let sql = ddl("web_session");
         assert!(sql.contains("CREATE TABLE IF NOT EXISTS `web_session`"));
         assert!(!sql.contains("`session`"));
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        "root:@tcp(127.0.0.1:3305)/test?charset=utf8&table=s&max_session_bytes=5",
+        "u:p%40ss@unix(/run/mysqld.sock)/db?tls=true&call_timeout=5s",
+        "mysql://root@127.0.0.1:3305/test?pool_size=5&tls=skip-verify",
+    ];
+
+    /// Either DSN form: parsed or a config error, never a panic. Parsing
+    /// connects nowhere.
+    #[test]
+    fn mysql_dsn_never_panics() {
+        fuzz::parser(SEEDS, parse_dsn, |_| true);
     }
 }

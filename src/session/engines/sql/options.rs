@@ -36,6 +36,8 @@ pub(crate) struct EngineOptions {
     pub call_timeout: Duration,
     /// Create the table (and its index) at start-up if it is missing.
     pub create_table: bool,
+    /// The largest session stored (`max_session_bytes`).
+    pub max_session_bytes: usize,
 }
 
 impl Default for EngineOptions {
@@ -46,6 +48,7 @@ impl Default for EngineOptions {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             create_table: true,
+            max_session_bytes: options::DEFAULT_MAX_SESSION_BYTES,
         }
     }
 }
@@ -69,6 +72,9 @@ impl EngineOptions {
                     options.call_timeout = options::timeout(engine, &key, &value)?;
                 }
                 "create_table" => options.create_table = options::boolean(engine, &key, &value)?,
+                "max_session_bytes" => {
+                    options.max_session_bytes = options::positive(engine, &key, &value)?;
+                }
                 _ => rest.push((key, value)),
             }
         }
@@ -164,6 +170,8 @@ mod tests {
             "connect_timeout=NaN",
             "create_table=maybe",
             "table=",
+            "max_session_bytes=0",
+            "max_session_bytes=1e6",
         ] {
             let err = EngineOptions::take("mysql", &mut pairs(q)).unwrap_err();
             assert!(err.is_config(), "{q}");
@@ -202,5 +210,28 @@ mod tests {
         );
         assert_eq!(redact_userinfo("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_userinfo("u@/db"), "u@/db");
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        "charset=utf8&table=sess_5&pool_size=5&connect_timeout=0.5&create_table=false",
+        "call_timeout=5s&max_session_bytes=5",
+    ];
+
+    /// The engine's DSN options: taken or a config error, never a panic.
+    #[test]
+    fn sql_options_never_panic() {
+        let take = |raw: &str| {
+            let _ = redact_userinfo(raw);
+            EngineOptions::take("mysql", &mut parse_query(raw))
+        };
+        fuzz::parser(SEEDS, take, |o| {
+            validate_table("mysql", &o.table).is_ok() && o.max_session_bytes > 0
+        });
     }
 }

@@ -20,6 +20,7 @@
 //! | `pool_size` | 16 | most pooled connections |
 //! | `connect_timeout` | `5s` | time to connect, and to wait for a pooled connection (`5s`, `500ms`, or seconds) |
 //! | `call_timeout` | `5s` | deadline of one session call (pool check-out, statements, commit): past it the request gets a 503 ([`Error::Timeout`](crate::session::Error::Timeout)) |
+//! | `max_session_bytes` | `262144` | the largest session (keys, values and a fixed overhead); a bigger one is refused at release with [`Error::TooLarge`](crate::session::Error::TooLarge) |
 //! | `create_table` | `true` | create the table at start-up if missing (`sql/postgresql.sql`) |
 //!
 //! Everything else goes to the `postgres` crate (`host`, `port`, `user`,
@@ -521,5 +522,24 @@ mod tests {
         let idx = index_name(&long);
         assert!(idx.len() <= 63);
         assert_ne!(idx, index_name(&format!("{}b", "a".repeat(62))));
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        "postgres://u:p%40w@127.0.0.1:5435/test?sslmode=disable&table=s&max_session_bytes=5",
+        "host=127.0.0.1 port=5435 user=u dbname=test sslmode=verify-full",
+        "postgresql://h1:5,h2:5/db?connect_timeout=5&call_timeout=0.5",
+    ];
+
+    /// Either DSN form: parsed or a config error, never a panic. Parsing
+    /// connects nowhere.
+    #[test]
+    fn postgresql_dsn_never_panics() {
+        fuzz::parser(SEEDS, parse_dsn, |_| true);
     }
 }
