@@ -10,7 +10,7 @@ use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::{IdFormat, SessionId};
 use crate::session::record::{Lifetimes, SessionRecord};
-use crate::session::store::{Released, Write};
+use crate::session::store::{Released, Write, WriteMode};
 
 mod beego;
 mod config;
@@ -28,9 +28,6 @@ const NAME: &str = "cookie";
 /// What a cookie holds besides the record.
 struct Opened {
     record: SessionRecord,
-    /// The native payload's random per-session id (zeros in beego's format,
-    /// which has none).
-    session_id: [u8; SESSION_ID_LEN],
     /// True when an older key of the ring opened it.
     old_key: bool,
 }
@@ -61,19 +58,26 @@ impl std::fmt::Debug for Sealed {
 
 impl Sealed {
     fn seal(&self, session_id: &[u8; SESSION_ID_LEN], record: &SessionRecord) -> Result<String> {
-        let encoded = self.format.encode(record)?;
-        // Sealing only grows the data: too large already, no need to spend the work.
-        if encoded.len() > self.max_value {
-            return Err(self.too_large(encoded.len()));
-        }
-        let token = match &self.seal {
-            Seal::Native(seal) => seal.seal(session_id, &encoded)?,
-            Seal::Beego(seal) => seal.encode(&encoded, unix_seconds(record.accessed_ms)),
+        let fits = |len: usize| {
+            if len > self.max_value {
+                Err(self.too_large(len))
+            } else {
+                Ok(())
+            }
         };
-        if token.len() > self.max_value {
-            return Err(self.too_large(token.len()));
+        match &self.seal {
+            // Encoded in place in the sealing buffer, refused by its final
+            // length before any crypto.
+            Seal::Native(seal) => seal.seal(session_id, |out| record.encode_into(out), fits),
+            Seal::Beego(seal) => {
+                let encoded = self.format.encode(record)?;
+                // Sealing only grows the data: too large already, no need to spend the work.
+                fits(encoded.len())?;
+                let token = seal.encode(&encoded, unix_seconds(record.accessed_ms));
+                fits(token.len())?;
+                Ok(token)
+            }
         }
-        Ok(token)
     }
 
     fn too_large(&self, value_len: usize) -> Error {
@@ -97,10 +101,12 @@ impl Sealed {
     fn open(&self, token: &str, now: u64) -> Result<Option<Opened>> {
         match &self.seal {
             Seal::Native(seal) => {
-                let Some(unsealed) = seal.unseal(token) else {
+                let Some((record, old_key)) =
+                    seal.unseal(token, |u| (self.format.decode(u.encoded), u.old_key))
+                else {
                     return Ok(None);
                 };
-                let record = self.format.decode(&unsealed.encoded)?;
+                let record = record?;
                 let future = now.saturating_add(SKEW_MS);
                 if record.created_ms > future
                     || record.accessed_ms > future
@@ -109,11 +115,7 @@ impl Sealed {
                 {
                     return Ok(None);
                 }
-                Ok(Some(Opened {
-                    record,
-                    session_id: unsealed.session_id,
-                    old_key: unsealed.old_key,
-                }))
+                Ok(Some(Opened { record, old_key }))
             }
             Seal::Beego(seal) => match seal.decode(token, unix_seconds(now)) {
                 Ok((gob, ts)) => {
@@ -124,7 +126,6 @@ impl Sealed {
                     record.accessed_ms = sealed_ms;
                     Ok(Some(Opened {
                         record,
-                        session_id: [0; SESSION_ID_LEN],
                         old_key: false,
                     }))
                 }
@@ -135,6 +136,12 @@ impl Sealed {
             },
         }
     }
+}
+
+fn random_session_id() -> [u8; SESSION_ID_LEN] {
+    let mut id = [0u8; SESSION_ID_LEN];
+    rand::fill(&mut id);
+    id
 }
 
 fn unix_seconds(ms: u64) -> i64 {
@@ -300,23 +307,27 @@ impl RecordStore for Sealed {
     /// per-session id is the one sealed in `sid`, or a new one for a new or
     /// regenerated session (beego's format has none).
     async fn write(&self, w: Write<'_>) -> Result<Released> {
-        let session_id = match &self.seal {
-            Seal::Beego(_) => [0; SESSION_ID_LEN],
-            Seal::Native(_) => match self.open(w.sid.as_str(), w.now_ms) {
-                Ok(Some(opened)) => opened.session_id,
-                _ => {
-                    let mut id = [0u8; SESSION_ID_LEN];
-                    rand::fill(&mut id);
-                    id
-                }
-            },
+        let session_id = match (&self.seal, w.mode) {
+            (Seal::Beego(_), _) => [0; SESSION_ID_LEN],
+            // A session to create did not open at load: its token holds
+            // no id worth opening again.
+            (Seal::Native(_), WriteMode::Create) => random_session_id(),
+            // Only the id is needed: the record in `sid` is not decoded
+            // again, `merged` is the request's view.
+            (Seal::Native(seal), _) => seal
+                .unseal(w.sid.as_str(), |u| u.session_id)
+                .unwrap_or_else(random_session_id),
         };
-        let record = SessionRecord {
-            created_ms: w.merged.created_ms,
-            accessed_ms: w.now_ms,
-            values: w.merged.values.clone(),
+        let token = if w.merged.accessed_ms == w.now_ms {
+            self.seal(&session_id, w.merged)?
+        } else {
+            let record = SessionRecord {
+                accessed_ms: w.now_ms,
+                ..w.merged.clone()
+            };
+            self.seal(&session_id, &record)?
         };
-        Ok(Released::cookie(self.seal(&session_id, &record)?))
+        Ok(Released::cookie(token))
     }
 
     /// Nothing to insert server-side: the release seals the state.
