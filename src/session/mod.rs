@@ -36,6 +36,7 @@ mod manager;
 mod manager_config;
 mod provider;
 mod record;
+mod record_msgpack;
 mod registry;
 mod store;
 

@@ -376,7 +376,9 @@ impl SessionRecord {
     /// ```
     pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<()> {
         out.push(RECORD_VERSION);
-        rmp_serde::encode::write_named(out, self).map_err(Error::corrupt)
+        // The bytes rmp_serde's `write_named` gives, without its detours.
+        super::record_msgpack::write(self, out);
+        Ok(())
     }
 
     /// Decodes a record written by [`SessionRecord::encode`].
@@ -392,7 +394,11 @@ impl SessionRecord {
     /// ```
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         match bytes.split_first() {
-            Some((&RECORD_VERSION, body)) => rmp_serde::from_slice(body).map_err(Error::corrupt),
+            Some((&RECORD_VERSION, body)) => match super::record_msgpack::read(body) {
+                Some(record) => Ok(record),
+                // Not the shape this crate writes: rmp_serde decides.
+                None => rmp_serde::from_slice(body).map_err(Error::corrupt),
+            },
             _ => Err(Error::corrupt("unknown session record version")),
         }
     }
