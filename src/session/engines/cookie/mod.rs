@@ -28,6 +28,8 @@ const NAME: &str = "cookie";
 /// What a cookie holds besides the record.
 struct Opened {
     record: SessionRecord,
+    /// The native payload's per-session id (beego's format has none).
+    session_id: Option<[u8; SESSION_ID_LEN]>,
     /// True when an older key of the ring opened it.
     old_key: bool,
 }
@@ -101,9 +103,9 @@ impl Sealed {
     fn open(&self, token: &str, now: u64) -> Result<Option<Opened>> {
         match &self.seal {
             Seal::Native(seal) => {
-                let Some((record, old_key)) =
-                    seal.unseal(token, |u| (self.format.decode(u.encoded), u.old_key))
-                else {
+                let Some((record, session_id, old_key)) = seal.unseal(token, |u| {
+                    (self.format.decode(u.encoded), u.session_id, u.old_key)
+                }) else {
                     return Ok(None);
                 };
                 let record = record?;
@@ -115,7 +117,11 @@ impl Sealed {
                 {
                     return Ok(None);
                 }
-                Ok(Some(Opened { record, old_key }))
+                Ok(Some(Opened {
+                    record,
+                    session_id: Some(session_id),
+                    old_key,
+                }))
             }
             Seal::Beego(seal) => match seal.decode(token, unix_seconds(now)) {
                 Ok((gob, ts)) => {
@@ -126,6 +132,7 @@ impl Sealed {
                     record.accessed_ms = sealed_ms;
                     Ok(Some(Opened {
                         record,
+                        session_id: None,
                         old_key: false,
                     }))
                 }
@@ -135,6 +142,51 @@ impl Sealed {
                 }
             },
         }
+    }
+}
+
+mod opened_ids {
+    //! The per-session ids of the tokens this thread opened last. A
+    //! request's release runs on the thread of its load (actix workers
+    //! run each request on one thread), so the write finds the id of its
+    //! token here instead of decrypting the token a second time. Keyed by
+    //! the whole token: equal tokens hold equal authenticated contents, so
+    //! a hit is exactly what decrypting would give; a miss decrypts.
+
+    use std::cell::RefCell;
+
+    use super::SESSION_ID_LEN;
+    use crate::session::id::SessionId;
+
+    /// Enough for the requests one worker interleaves between a load and
+    /// its release; a ring, most recent first to look up.
+    const SLOTS: usize = 8;
+
+    type Slots = [Option<(SessionId, [u8; SESSION_ID_LEN])>; SLOTS];
+
+    thread_local! {
+        static OPENED: RefCell<(Slots, usize)> = RefCell::new(Default::default());
+    }
+
+    pub(super) fn remember(token: &SessionId, id: [u8; SESSION_ID_LEN]) {
+        OPENED.with(|opened| {
+            if let Ok(mut opened) = opened.try_borrow_mut() {
+                let (slots, next) = &mut *opened;
+                slots[*next % SLOTS] = Some((token.clone(), id));
+                *next = next.wrapping_add(1);
+            }
+        });
+    }
+
+    pub(super) fn recall(token: &SessionId) -> Option<[u8; SESSION_ID_LEN]> {
+        OPENED.with(|opened| {
+            let opened = opened.try_borrow().ok()?;
+            let (slots, next) = &*opened;
+            (1..=SLOTS).find_map(|back| {
+                let (t, id) = slots[next.wrapping_sub(back) % SLOTS].as_ref()?;
+                (t == token).then_some(*id)
+            })
+        })
     }
 }
 
@@ -289,7 +341,11 @@ impl RecordStore for Sealed {
     /// an empty new session (logged at debug), one opened with an older key
     /// reseals on its next release.
     async fn load(&self, sid: &SessionId, now: u64) -> Found {
-        match self.open(sid.as_str(), now)? {
+        let opened = self.open(sid.as_str(), now)?;
+        if let Some(id) = opened.as_ref().and_then(|o| o.session_id) {
+            opened_ids::remember(sid, id);
+        }
+        match opened {
             Some(opened) if opened.old_key => {
                 tracing::debug!(session = %sid, "cookie session: opened with an older key; resealing");
                 Ok(Some(reseal_on_release(opened.record)))
@@ -312,10 +368,10 @@ impl RecordStore for Sealed {
             // A session to create did not open at load: its token holds
             // no id worth opening again.
             (Seal::Native(_), WriteMode::Create) => random_session_id(),
-            // Only the id is needed: the record in `sid` is not decoded
-            // again, `merged` is the request's view.
-            (Seal::Native(seal), _) => seal
-                .unseal(w.sid.as_str(), |u| u.session_id)
+            // The id this thread noted when it loaded `sid`; else only the
+            // id is unsealed again (`merged` is the request's view).
+            (Seal::Native(seal), _) => opened_ids::recall(w.sid)
+                .or_else(|| seal.unseal(w.sid.as_str(), |u| u.session_id))
                 .unwrap_or_else(random_session_id),
         };
         let token = if w.merged.accessed_ms == w.now_ms {
@@ -352,5 +408,57 @@ impl RecordStore for Sealed {
     /// Always 0: sessions live in the clients.
     async fn count(&self, _now: u64) -> Result<usize> {
         Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::session::id::IdGenerator;
+    use crate::session::record::{now_ms, Changes};
+
+    /// A reseal keeps the per-session id, whether the write finds it noted
+    /// by its load or unseals its token again.
+    #[actix_rt::test]
+    async fn a_reseal_keeps_the_per_session_id() {
+        let cx = Cx {
+            lifetimes: Lifetimes::new(Duration::from_secs(60), None),
+            format: Format::Native,
+        };
+        let key = r#"{"securityKey":"a secret of at least thirty-two bytes!!"}"#;
+        let sealed = <Sealed as RecordStore>::open(cx, key).await.unwrap();
+        let Seal::Native(seal) = &sealed.seal else {
+            panic!("native seal expected")
+        };
+        let now = now_ms();
+        let id = [7u8; SESSION_ID_LEN];
+        for loaded in [true, false] {
+            let token = IdGenerator::sealed(&sealed.seal(&id, &SessionRecord::new(now)).unwrap());
+            let record = if loaded {
+                sealed.load(&token, now).await.unwrap().unwrap()
+            } else {
+                SessionRecord::new(now)
+            };
+            let changes = Changes::default();
+            let released = sealed
+                .write(Write {
+                    sid: &token,
+                    mode: WriteMode::Update,
+                    changes: &changes,
+                    merged: &record,
+                    now_ms: now,
+                })
+                .await
+                .unwrap();
+            let again = released.cookie_value.unwrap();
+            assert_ne!(again, token.as_str());
+            assert_eq!(
+                seal.unseal(&again, |u| u.session_id),
+                Some(id),
+                "loaded: {loaded}"
+            );
+        }
     }
 }
