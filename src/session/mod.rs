@@ -39,6 +39,7 @@ mod owner;
 mod owner_flow;
 mod provider;
 mod record;
+mod record_msgpack;
 mod registry;
 mod store;
 

@@ -354,9 +354,31 @@ impl SessionRecord {
     /// assert_eq!(bytes[0], 1);
     /// ```
     pub fn encode(&self) -> Result<Vec<u8>> {
-        let mut out = vec![RECORD_VERSION];
-        rmp_serde::encode::write_named(&mut out, self).map_err(Error::corrupt)?;
+        let mut out = Vec::new();
+        self.encode_into(&mut out)?;
         Ok(out)
+    }
+
+    /// Appends what [`SessionRecord::encode`] returns to `out`, for
+    /// callers that build a larger buffer around the record.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Corrupt`] if the record cannot be serialized.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = actix_bee::session::engine::SessionRecord::new(0);
+    /// let mut out = b"head".to_vec();
+    /// r.encode_into(&mut out).unwrap();
+    /// assert_eq!(&out[4..], r.encode().unwrap());
+    /// ```
+    pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<()> {
+        out.push(RECORD_VERSION);
+        // The bytes rmp_serde's `write_named` gives, without its detours.
+        super::record_msgpack::write(self, out);
+        Ok(())
     }
 
     /// Decodes a record written by [`SessionRecord::encode`].
@@ -372,7 +394,11 @@ impl SessionRecord {
     /// ```
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         match bytes.split_first() {
-            Some((&RECORD_VERSION, body)) => rmp_serde::from_slice(body).map_err(Error::corrupt),
+            Some((&RECORD_VERSION, body)) => match super::record_msgpack::read(body) {
+                Some(record) => Ok(record),
+                // Not the shape this crate writes: rmp_serde decides.
+                None => rmp_serde::from_slice(body).map_err(Error::corrupt),
+            },
             _ => Err(Error::corrupt("unknown session record version")),
         }
     }

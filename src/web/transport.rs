@@ -55,9 +55,9 @@ pub fn request_ids<'a>(req: &'a HttpRequest, cfg: &ManagerConfig) -> RequestIds<
 /// The first cookie called exactly `name`, over every `Cookie` header.
 fn cookie_value<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     for line in req.headers().get_all(header::COOKIE) {
-        for pair in line.as_bytes().split(|b| *b == b';') {
+        for pair in split_semicolons(line.as_bytes()) {
             let pair = pair.trim_ascii();
-            let Some(eq) = pair.iter().position(|b| *b == b'=') else {
+            let Some(eq) = memchr::memchr(b'=', pair) else {
                 continue;
             };
             let (key, value) = pair.split_at(eq);
@@ -74,6 +74,25 @@ fn cookie_value<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
         }
     }
     None
+}
+
+/// `bytes.split(|b| *b == b';')`, with memchr: a session cookie is long,
+/// and this runs on every request.
+fn split_semicolons(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(bytes);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match memchr::memchr(b';', r) {
+            Some(i) => {
+                rest = r.get(i + 1..);
+                r.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
 }
 
 /// The first raw (still percent-encoded) value of the parameter `name`.

@@ -10,7 +10,7 @@ use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::{IdFormat, SessionId};
 use crate::session::record::{Lifetimes, SessionRecord};
-use crate::session::store::{Released, Write};
+use crate::session::store::{Released, Write, WriteMode};
 
 mod beego;
 mod config;
@@ -28,9 +28,8 @@ const NAME: &str = "cookie";
 /// What a cookie holds besides the record.
 struct Opened {
     record: SessionRecord,
-    /// The native payload's random per-session id (zeros in beego's format,
-    /// which has none).
-    session_id: [u8; SESSION_ID_LEN],
+    /// The native payload's per-session id (beego's format has none).
+    session_id: Option<[u8; SESSION_ID_LEN]>,
     /// True when an older key of the ring opened it.
     old_key: bool,
 }
@@ -61,19 +60,26 @@ impl std::fmt::Debug for Sealed {
 
 impl Sealed {
     fn seal(&self, session_id: &[u8; SESSION_ID_LEN], record: &SessionRecord) -> Result<String> {
-        let encoded = self.format.encode(record)?;
-        // Sealing only grows the data: too large already, no need to spend the work.
-        if encoded.len() > self.max_value {
-            return Err(self.too_large(encoded.len()));
-        }
-        let token = match &self.seal {
-            Seal::Native(seal) => seal.seal(session_id, &encoded)?,
-            Seal::Beego(seal) => seal.encode(&encoded, unix_seconds(record.accessed_ms)),
+        let fits = |len: usize| {
+            if len > self.max_value {
+                Err(self.too_large(len))
+            } else {
+                Ok(())
+            }
         };
-        if token.len() > self.max_value {
-            return Err(self.too_large(token.len()));
+        match &self.seal {
+            // Encoded in place in the sealing buffer, refused by its final
+            // length before any crypto.
+            Seal::Native(seal) => seal.seal(session_id, |out| record.encode_into(out), fits),
+            Seal::Beego(seal) => {
+                let encoded = self.format.encode(record)?;
+                // Sealing only grows the data: too large already, no need to spend the work.
+                fits(encoded.len())?;
+                let token = seal.encode(&encoded, unix_seconds(record.accessed_ms));
+                fits(token.len())?;
+                Ok(token)
+            }
         }
-        Ok(token)
     }
 
     fn too_large(&self, value_len: usize) -> Error {
@@ -97,10 +103,12 @@ impl Sealed {
     fn open(&self, token: &str, now: u64) -> Result<Option<Opened>> {
         match &self.seal {
             Seal::Native(seal) => {
-                let Some(unsealed) = seal.unseal(token) else {
+                let Some((record, session_id, old_key)) = seal.unseal(token, |u| {
+                    (self.format.decode(u.encoded), u.session_id, u.old_key)
+                }) else {
                     return Ok(None);
                 };
-                let record = self.format.decode(&unsealed.encoded)?;
+                let record = record?;
                 let future = now.saturating_add(SKEW_MS);
                 if record.created_ms > future
                     || record.accessed_ms > future
@@ -111,8 +119,8 @@ impl Sealed {
                 }
                 Ok(Some(Opened {
                     record,
-                    session_id: unsealed.session_id,
-                    old_key: unsealed.old_key,
+                    session_id: Some(session_id),
+                    old_key,
                 }))
             }
             Seal::Beego(seal) => match seal.decode(token, unix_seconds(now)) {
@@ -124,7 +132,7 @@ impl Sealed {
                     record.accessed_ms = sealed_ms;
                     Ok(Some(Opened {
                         record,
-                        session_id: [0; SESSION_ID_LEN],
+                        session_id: None,
                         old_key: false,
                     }))
                 }
@@ -135,6 +143,57 @@ impl Sealed {
             },
         }
     }
+}
+
+mod opened_ids {
+    //! The per-session ids of the tokens this thread opened last. A
+    //! request's release runs on the thread of its load (actix workers
+    //! run each request on one thread), so the write finds the id of its
+    //! token here instead of decrypting the token a second time. Keyed by
+    //! the whole token: equal tokens hold equal authenticated contents, so
+    //! a hit is exactly what decrypting would give; a miss decrypts.
+
+    use std::cell::RefCell;
+
+    use super::SESSION_ID_LEN;
+    use crate::session::id::SessionId;
+
+    /// Enough for the requests one worker interleaves between a load and
+    /// its release; a ring, most recent first to look up.
+    const SLOTS: usize = 8;
+
+    type Slots = [Option<(SessionId, [u8; SESSION_ID_LEN])>; SLOTS];
+
+    thread_local! {
+        static OPENED: RefCell<(Slots, usize)> = RefCell::new(Default::default());
+    }
+
+    pub(super) fn remember(token: &SessionId, id: [u8; SESSION_ID_LEN]) {
+        OPENED.with(|opened| {
+            if let Ok(mut opened) = opened.try_borrow_mut() {
+                let (slots, next) = &mut *opened;
+                slots[*next % SLOTS] = Some((token.clone(), id));
+                *next = next.wrapping_add(1);
+            }
+        });
+    }
+
+    pub(super) fn recall(token: &SessionId) -> Option<[u8; SESSION_ID_LEN]> {
+        OPENED.with(|opened| {
+            let opened = opened.try_borrow().ok()?;
+            let (slots, next) = &*opened;
+            (1..=SLOTS).find_map(|back| {
+                let (t, id) = slots[next.wrapping_sub(back) % SLOTS].as_ref()?;
+                (t == token).then_some(*id)
+            })
+        })
+    }
+}
+
+fn random_session_id() -> [u8; SESSION_ID_LEN] {
+    let mut id = [0u8; SESSION_ID_LEN];
+    rand::fill(&mut id);
+    id
 }
 
 fn unix_seconds(ms: u64) -> i64 {
@@ -282,7 +341,11 @@ impl RecordStore for Sealed {
     /// an empty new session (logged at debug), one opened with an older key
     /// reseals on its next release.
     async fn load(&self, sid: &SessionId, now: u64) -> Found {
-        match self.open(sid.as_str(), now)? {
+        let opened = self.open(sid.as_str(), now)?;
+        if let Some(id) = opened.as_ref().and_then(|o| o.session_id) {
+            opened_ids::remember(sid, id);
+        }
+        match opened {
             Some(opened) if opened.old_key => {
                 tracing::debug!(session = %sid, "cookie session: opened with an older key; resealing");
                 Ok(Some(reseal_on_release(opened.record)))
@@ -300,23 +363,27 @@ impl RecordStore for Sealed {
     /// per-session id is the one sealed in `sid`, or a new one for a new or
     /// regenerated session (beego's format has none).
     async fn write(&self, w: Write<'_>) -> Result<Released> {
-        let session_id = match &self.seal {
-            Seal::Beego(_) => [0; SESSION_ID_LEN],
-            Seal::Native(_) => match self.open(w.sid.as_str(), w.now_ms) {
-                Ok(Some(opened)) => opened.session_id,
-                _ => {
-                    let mut id = [0u8; SESSION_ID_LEN];
-                    rand::fill(&mut id);
-                    id
-                }
-            },
+        let session_id = match (&self.seal, w.mode) {
+            (Seal::Beego(_), _) => [0; SESSION_ID_LEN],
+            // A session to create did not open at load: its token holds
+            // no id worth opening again.
+            (Seal::Native(_), WriteMode::Create) => random_session_id(),
+            // The id this thread noted when it loaded `sid`; else only the
+            // id is unsealed again (`merged` is the request's view).
+            (Seal::Native(seal), _) => opened_ids::recall(w.sid)
+                .or_else(|| seal.unseal(w.sid.as_str(), |u| u.session_id))
+                .unwrap_or_else(random_session_id),
         };
-        let record = SessionRecord {
-            created_ms: w.merged.created_ms,
-            accessed_ms: w.now_ms,
-            values: w.merged.values.clone(),
+        let token = if w.merged.accessed_ms == w.now_ms {
+            self.seal(&session_id, w.merged)?
+        } else {
+            let record = SessionRecord {
+                accessed_ms: w.now_ms,
+                ..w.merged.clone()
+            };
+            self.seal(&session_id, &record)?
         };
-        Ok(Released::cookie(self.seal(&session_id, &record)?))
+        Ok(Released::cookie(token))
     }
 
     /// Nothing to insert server-side: the release seals the state.
@@ -341,5 +408,57 @@ impl RecordStore for Sealed {
     /// Always 0: sessions live in the clients.
     async fn count(&self, _now: u64) -> Result<usize> {
         Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::session::id::IdGenerator;
+    use crate::session::record::{now_ms, Changes};
+
+    /// A reseal keeps the per-session id, whether the write finds it noted
+    /// by its load or unseals its token again.
+    #[actix_rt::test]
+    async fn a_reseal_keeps_the_per_session_id() {
+        let cx = Cx {
+            lifetimes: Lifetimes::new(Duration::from_secs(60), None),
+            format: Format::Native,
+        };
+        let key = r#"{"securityKey":"a secret of at least thirty-two bytes!!"}"#;
+        let sealed = <Sealed as RecordStore>::open(cx, key).await.unwrap();
+        let Seal::Native(seal) = &sealed.seal else {
+            panic!("native seal expected")
+        };
+        let now = now_ms();
+        let id = [7u8; SESSION_ID_LEN];
+        for loaded in [true, false] {
+            let token = IdGenerator::sealed(&sealed.seal(&id, &SessionRecord::new(now)).unwrap());
+            let record = if loaded {
+                sealed.load(&token, now).await.unwrap().unwrap()
+            } else {
+                SessionRecord::new(now)
+            };
+            let changes = Changes::default();
+            let released = sealed
+                .write(Write {
+                    sid: &token,
+                    mode: WriteMode::Update,
+                    changes: &changes,
+                    merged: &record,
+                    now_ms: now,
+                })
+                .await
+                .unwrap();
+            let again = released.cookie_value.unwrap();
+            assert_ne!(again, token.as_str());
+            assert_eq!(
+                seal.unseal(&again, |u| u.session_id),
+                Some(id),
+                "loaded: {loaded}"
+            );
+        }
     }
 }

@@ -3,8 +3,8 @@
 //! a key ring (the first key seals, every key opens).
 
 use actix_web::cookie::Key;
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 
@@ -18,11 +18,15 @@ const TAG_LEN: usize = 16;
 pub(super) const SESSION_ID_LEN: usize = 16;
 const PAYLOAD_VERSION: u8 = 1;
 
-/// What a token opened to: the per-session id, the encoded record, and
-/// whether an older key of the ring opened it.
-pub(super) struct Unsealed {
+thread_local! {
+    /// The decoding buffer of [`NativeSeal::unseal`].
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// What a token opened to, borrowed from the decoding buffer.
+pub(super) struct Unsealed<'a> {
     pub session_id: [u8; SESSION_ID_LEN],
-    pub encoded: Vec<u8>,
+    pub encoded: &'a [u8],
     pub old_key: bool,
 }
 
@@ -79,63 +83,85 @@ impl NativeSeal {
         Ok(NativeSeal { ciphers, aad })
     }
 
-    /// Seals the per-session id and an encoded record under a fresh nonce.
-    pub(super) fn seal(&self, session_id: &[u8; SESSION_ID_LEN], encoded: &[u8]) -> Result<String> {
+    /// Seals the per-session id and the record that `encode` appends,
+    /// under a fresh random nonce; `None` from `fits` (given the token's
+    /// length) refuses before any crypto.
+    ///
+    /// One buffer holds `nonce ‖ payload ‖ tag`: the payload is encoded in
+    /// place after the nonce and encrypted in place, so the only other
+    /// allocation is the token itself.
+    pub(super) fn seal(
+        &self,
+        session_id: &[u8; SESSION_ID_LEN],
+        encode: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+        fits: impl FnOnce(usize) -> Result<()>,
+    ) -> Result<String> {
         let Some(cipher) = self.ciphers.first() else {
             return Err(Error::NotInitialized { engine: NAME });
         };
-        let mut plain = Vec::with_capacity(1 + SESSION_ID_LEN + encoded.len());
-        plain.push(PAYLOAD_VERSION);
-        plain.extend_from_slice(session_id);
-        plain.extend_from_slice(encoded);
+        let mut data = Vec::with_capacity(256);
         let mut nonce = [0u8; NONCE_LEN];
         rand::fill(&mut nonce);
-        let sealed = cipher
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: &plain,
-                    aad: &self.aad,
-                },
-            )
-            .map_err(|_| Error::corrupt("cookie session: sealing failed"))?;
-        let mut data = Vec::with_capacity(NONCE_LEN + sealed.len());
         data.extend_from_slice(&nonce);
-        data.extend_from_slice(&sealed);
+        data.push(PAYLOAD_VERSION);
+        data.extend_from_slice(session_id);
+        encode(&mut data)?;
+        fits(base64::encoded_len(data.len() + TAG_LEN, false).unwrap_or(usize::MAX))?;
+        let tag = cipher
+            .encrypt_in_place_detached(Nonce::from_slice(&nonce), &self.aad, &mut data[NONCE_LEN..])
+            .map_err(|_| Error::corrupt("cookie session: sealing failed"))?;
+        data.extend_from_slice(&tag);
         Ok(URL_SAFE_NO_PAD.encode(&data))
     }
 
-    /// Authenticates and decrypts a token; `None` for anything forged,
-    /// damaged or foreign. Never panics, whatever the input.
-    pub(super) fn unseal(&self, token: &str) -> Option<Unsealed> {
+    /// Authenticates and decrypts a token and hands what it holds to
+    /// `read`; `None` for anything forged, damaged or foreign. Never
+    /// panics, whatever the input.
+    pub(super) fn unseal<T>(&self, token: &str, read: impl FnOnce(Unsealed<'_>) -> T) -> Option<T> {
         // Bounded before any decoding work.
         if token.is_empty() || token.len() > MAX_COOKIE_BYTES {
             return None;
         }
-        let data = URL_SAFE_NO_PAD.decode(token).ok()?;
+        // One scratch buffer per thread: a request's token costs no
+        // allocation (a stack array would be zeroed whole on every call).
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut buf) => self.unseal_in(token, &mut buf, read),
+            Err(_) => self.unseal_in(token, &mut Vec::new(), read),
+        })
+    }
+
+    fn unseal_in<T>(
+        &self,
+        token: &str,
+        buf: &mut Vec<u8>,
+        read: impl FnOnce(Unsealed<'_>) -> T,
+    ) -> Option<T> {
+        buf.clear();
+        URL_SAFE_NO_PAD.decode_vec(token, buf).ok()?;
+        let data = buf.as_mut_slice();
         if data.len() < NONCE_LEN + TAG_LEN + 1 + SESSION_ID_LEN {
             return None;
         }
-        let (nonce, sealed) = data.split_at(NONCE_LEN);
-        let (index, plain) = self.ciphers.iter().enumerate().find_map(|(i, c)| {
-            let payload = Payload {
-                msg: sealed,
-                aad: &self.aad,
-            };
-            c.decrypt(Nonce::from_slice(nonce), payload)
-                .ok()
-                .map(|p| (i, p))
+        let (nonce, rest) = data.split_at_mut(NONCE_LEN);
+        let (sealed, tag) = rest.split_at_mut(rest.len() - TAG_LEN);
+        let (nonce, tag) = (Nonce::from_slice(nonce), Tag::from_slice(tag));
+        // A failed check leaves the buffer as it was (aes-gcm verifies
+        // before decrypting), so the next key of the ring sees the
+        // ciphertext.
+        let index = self.ciphers.iter().position(|c| {
+            c.decrypt_in_place_detached(nonce, &self.aad, sealed, tag)
+                .is_ok()
         })?;
-        let (&version, rest) = plain.split_first()?;
+        let (&version, rest) = sealed.split_first()?;
         if version != PAYLOAD_VERSION || rest.len() < SESSION_ID_LEN {
             return None;
         }
         let (id, encoded) = rest.split_at(SESSION_ID_LEN);
-        Some(Unsealed {
+        Some(read(Unsealed {
             session_id: id.try_into().ok()?,
-            encoded: encoded.to_vec(),
+            encoded,
             old_key: index > 0,
-        })
+        }))
     }
 }
 

@@ -112,16 +112,15 @@ impl Shared {
     async fn call<T, F>(self: &Arc<Self>, transaction: bool, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Shared, &mut dyn Conn) -> Result<T> + Send + 'static,
+        // FnMut: the runner runs it again on a connection found stale.
+        F: FnMut(&Shared, &mut dyn Conn) -> Result<T> + Send + 'static,
     {
         let shared = self.clone();
         blocking_within(self.name(), self.call_timeout, move || {
-            let mut f = Some(f);
+            let mut f = f;
             let mut out = None;
             shared.runner.run(transaction, &mut |conn| {
-                if let Some(f) = f.take() {
-                    out = Some(f(&shared, conn)?);
-                }
+                out = Some(f(&shared, conn)?);
                 Ok(())
             })?;
             out.ok_or_else(|| Error::backend(shared.name(), "the pool did not run the statement"))

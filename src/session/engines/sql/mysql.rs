@@ -109,7 +109,7 @@ use mysql::{Opts, OptsBuilder, TxOpts, Value};
 
 use super::mysql_tls::{ConnManager, MyTls, KEYS as TLS_KEYS};
 use super::options::{join_query, parse_query, redact_userinfo, EngineOptions};
-use super::pool::{build_pool, Conn, Job, Param, Row, Runner};
+use super::pool::{build_pool, retry_if_stale, Conn, Counted, Job, Param, Row, Runner};
 use super::statements::Dialect;
 use super::{Connected, Driver, Sql};
 use crate::session::engines::shared::options;
@@ -199,15 +199,18 @@ struct MysqlBackend {
 impl Runner for MysqlBackend {
     fn run(&self, transaction: bool, job: Job<'_>) -> Result<()> {
         let mut conn = self.pool.get().map_err(backend_err)?;
-        if !transaction {
-            return job(&mut MyConn(&mut *conn));
-        }
-        let mut tx = conn
-            .start_transaction(TxOpts::default())
-            .map_err(backend_err)?;
-        // Dropping an uncommitted transaction rolls it back.
-        job(&mut MyConn(&mut tx))?;
-        tx.commit().map_err(backend_err)
+        retry_if_stale(NAME, &self.manager, &mut conn, |conn, answered| {
+            if !transaction {
+                return job(&mut Counted::new(&mut MyConn(conn), answered));
+            }
+            let mut tx = conn
+                .start_transaction(TxOpts::default())
+                .map_err(backend_err)?;
+            *answered += 1;
+            // Dropping an uncommitted transaction rolls it back.
+            job(&mut Counted::new(&mut MyConn(&mut tx), answered))?;
+            tx.commit().map_err(backend_err)
+        })
     }
 
     fn run_direct(&self, job: Job<'_>) -> Result<()> {

@@ -15,9 +15,13 @@ impl<E: fmt::Display> r2d2::HandleError<E> for LogPoolErrors {
     }
 }
 
-/// A lazy pool: nothing connects at start-up, check-outs are validated (so
-/// connections killed by the server are replaced), and a check-out waits at
+/// A lazy pool: nothing connects at start-up, and a check-out waits at
 /// most the connect timeout.
+///
+/// Check-outs are **not** validated: a ping on every check-out is one more
+/// round trip on every session call. A connection the server closed while
+/// it sat in the pool is caught instead by [`retry_if_stale`], which
+/// replaces it and runs the job again.
 pub(crate) fn build_pool<M: r2d2::ManageConnection>(
     backend: &'static str,
     manager: M,
@@ -27,7 +31,7 @@ pub(crate) fn build_pool<M: r2d2::ManageConnection>(
         .max_size(options.pool_size)
         .min_idle(Some(0))
         .connection_timeout(options.connect_timeout)
-        .test_on_check_out(true)
+        .test_on_check_out(false)
         .error_handler(Box::new(LogPoolErrors(backend)))
         .build_unchecked(manager)
 }
@@ -64,7 +68,88 @@ pub(crate) trait Conn {
     fn batch(&mut self, sql: &str) -> Result<()>;
 }
 
-/// A closure run against one pooled connection.
+/// Runs `attempt` on a pooled connection; if it fails before the server
+/// answered anything and the connection no longer answers a ping, the
+/// connection is replaced by a fresh one (in its pool slot) and `attempt`
+/// runs once more.
+///
+/// Why this is safe without knowing the statements: a connection that
+/// failed before its first answer is one the server had already closed
+/// (killed, restarted, timed out while idle in the pool), so nothing of
+/// the job ran; a transaction's first round trip is `BEGIN`; and every
+/// session statement is safe to run again anyway (reads, absolute
+/// `UPDATE`s and `DELETE`s by key, and an insert-if-absent that cannot
+/// insert twice). A failure after an answer, or on a connection that
+/// still pings, is the job's own error and is returned as it is.
+///
+/// `attempt` counts the answers it got in its `&mut u32`.
+pub(crate) fn retry_if_stale<M: r2d2::ManageConnection>(
+    backend: &'static str,
+    manager: &M,
+    conn: &mut M::Connection,
+    mut attempt: impl FnMut(&mut M::Connection, &mut u32) -> Result<()>,
+) -> Result<()>
+where
+    M::Error: Into<crate::session::error::BoxError>,
+{
+    let mut answered = 0;
+    match attempt(conn, &mut answered) {
+        Err(error) if answered == 0 && manager.is_valid(conn).is_err() => {
+            tracing::debug!(
+                backend,
+                %error,
+                "session: pooled connection was closed by the server; reconnecting once"
+            );
+            *conn = manager
+                .connect()
+                .map_err(|e| crate::session::error::Error::backend(backend, e))?;
+            attempt(conn, &mut 0)
+        }
+        result => result,
+    }
+}
+
+/// A connection that counts the statements the server answered, for
+/// [`retry_if_stale`].
+pub(crate) struct Counted<'a> {
+    inner: &'a mut dyn Conn,
+    answered: &'a mut u32,
+}
+
+impl<'a> Counted<'a> {
+    pub(crate) fn new(inner: &'a mut dyn Conn, answered: &'a mut u32) -> Self {
+        Counted { inner, answered }
+    }
+
+    fn count<T>(&mut self, result: Result<T>) -> Result<T> {
+        if result.is_ok() {
+            *self.answered += 1;
+        }
+        result
+    }
+}
+
+impl Conn for Counted<'_> {
+    fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
+        let r = self.inner.execute(sql, params);
+        self.count(r)
+    }
+    fn query_row(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>> {
+        let r = self.inner.query_row(sql, params);
+        self.count(r)
+    }
+    fn query_int(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<i64>> {
+        let r = self.inner.query_int(sql, params);
+        self.count(r)
+    }
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        let r = self.inner.batch(sql);
+        self.count(r)
+    }
+}
+
+/// A closure run against one pooled connection; it may run twice (see
+/// [`retry_if_stale`]).
 pub(crate) type Job<'a> = &'a mut dyn FnMut(&mut dyn Conn) -> Result<()>;
 
 /// An engine's pool: runs jobs on pooled connections.

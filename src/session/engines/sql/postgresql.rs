@@ -99,7 +99,7 @@ use sha1::{Digest, Sha1};
 
 use super::options::{join_query, parse_query, redact_userinfo, EngineOptions};
 use super::pg_tls::{PgManager, PgTls, KEYS as TLS_KEYS};
-use super::pool::{build_pool, Conn, Job, Param, Row, Runner};
+use super::pool::{build_pool, retry_if_stale, Conn, Counted, Job, Param, Row, Runner};
 use super::statements::Dialect;
 use super::{Connected, Driver, Sql};
 use crate::session::engines::shared::options::percent_decode;
@@ -365,13 +365,16 @@ impl PostgresBackend {
 impl Runner for PostgresBackend {
     fn run(&self, transaction: bool, job: Job<'_>) -> Result<()> {
         let mut client = self.pool()?.get().map_err(backend_err)?;
-        if !transaction {
-            return job(&mut PgConn(&mut *client));
-        }
-        let mut tx = client.transaction().map_err(backend_err)?;
-        // Dropping an uncommitted transaction rolls it back.
-        job(&mut PgConn(&mut tx))?;
-        tx.commit().map_err(backend_err)
+        retry_if_stale(NAME, &self.manager, &mut client, |client, answered| {
+            if !transaction {
+                return job(&mut Counted::new(&mut PgConn(client), answered));
+            }
+            let mut tx = client.transaction().map_err(backend_err)?;
+            *answered += 1;
+            // Dropping an uncommitted transaction rolls it back.
+            job(&mut Counted::new(&mut PgConn(&mut tx), answered))?;
+            tx.commit().map_err(backend_err)
+        })
     }
 
     fn run_direct(&self, job: Job<'_>) -> Result<()> {
