@@ -336,6 +336,48 @@ async fn encoded_64_byte_keys_are_used_as_the_key_itself() {
     assert!(open(&other, &token).await.meta().is_new);
 }
 
+async fn named_provider(key: &str, cookie_name: &str) -> Arc<dyn Provider> {
+    let cfg = serde_json::json!({ "securityKey": key, "cookieName": cookie_name }).to_string();
+    let mut p = CookieProvider::default();
+    p.session_init(testing::LONG, &cfg)
+        .await
+        .expect("session_init");
+    Arc::new(p)
+}
+
+#[actix_rt::test]
+async fn passphrases_are_stretched_per_cookie_name() {
+    // Two processes of one deployment: same passphrase, same cookie name.
+    let a = named_provider(K1, "appsession").await;
+    let b = named_provider(K1, "appsession").await;
+    let token = seal(&a, 11).await;
+    assert_eq!(
+        open(&b, &token).await.get::<i64>("k").await.unwrap(),
+        Some(11)
+    );
+    // Another app with the same passphrase but its own cookie name does not
+    // open it (its key differs too: see the unit tests in `native.rs`).
+    let other = named_provider(K1, "othersession").await;
+    assert!(open(&other, &token).await.meta().is_new);
+
+    // The old derivation (HKDF of the text, `Key::derive_from`) is gone: a
+    // cookie sealed under it no longer opens (a one-time logout).
+    let hkdf = hex::encode(actix_web::cookie::Key::derive_from(K1.as_bytes()).master());
+    let old = named_provider(&hkdf, "appsession").await;
+    let old_token = seal(&old, 12).await;
+    assert!(open(&a, &old_token).await.meta().is_new);
+    assert!(open(&old, &token).await.meta().is_new);
+
+    // A hex key is still the key itself.
+    let hex_a = named_provider(&"ab".repeat(64), "appsession").await;
+    let hex_b = named_provider(&"ab".repeat(64), "appsession").await;
+    let token = seal(&hex_a, 13).await;
+    assert_eq!(
+        open(&hex_b, &token).await.get::<i64>("k").await.unwrap(),
+        Some(13)
+    );
+}
+
 #[actix_rt::test]
 async fn too_large_is_an_error_never_a_dropped_cookie() {
     let p = provider(&[K1], testing::LONG).await;

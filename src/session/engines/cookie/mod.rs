@@ -233,9 +233,20 @@ engine_provider! {
     /// | `devMode` | `true` allows a missing or short key: a random one is made, and sessions die on restart |
     /// | `secure`, `maxage` | accepted for beego compatibility; the manager's cookie settings apply |
     ///
-    /// A secret is either hex or base64 of at least 64 bytes (used as the
-    /// cookie [`Key`](actix_web::cookie::Key) directly), or at least 32 bytes of text from which the
-    /// `Key` is derived with HKDF ([`Key::derive_from`](actix_web::cookie::Key::derive_from)). A missing or short key
+    /// Key material rules:
+    ///
+    /// | secret | becomes the cookie [`Key`](actix_web::cookie::Key) |
+    /// |---|---|
+    /// | hex or base64 (standard or URL-safe) of **at least 64 random bytes** (preferred; e.g. `openssl rand -hex 64`) | used as the key directly |
+    /// | any other text of **at least 32 bytes** (a passphrase) | stretched with **Argon2id** (m = 19456 KiB, t = 2, p = 1, 64 bytes), salted with `actix-bee/cookie-key/v1/` and the `cookieName`, so every process of one deployment derives the same key and apps with other cookie names get other keys |
+    /// | shorter | refused |
+    ///
+    /// The stretching runs once per key at `session_init` (about 20 ms and
+    /// 19 MiB each), never per request. Text keys used to be derived with HKDF
+    /// ([`Key::derive_from`](actix_web::cookie::Key::derive_from)), which does not slow a guess at a weak
+    /// passphrase: since the Argon2id change, cookies sealed under a text key
+    /// no longer open, a one-time logout of every session (hex/base64 keys are
+    /// unchanged). A missing or short key
     /// is a startup error ([`Error::Config`]) unless `devMode` is on. The first
     /// key seals, every key opens; a cookie opened with an older key is resealed
     /// under the first one on its next release.

@@ -54,7 +54,7 @@ impl NativeSeal {
         secrets.extend(config.old_keys.iter().cloned());
         let mut keys = Vec::new();
         for (i, secret) in secrets.iter().enumerate() {
-            match parse_key(secret) {
+            match parse_key(secret, &config.cookie_name)? {
                 Some(key) => keys.push(key),
                 None if i == 0 && config.dev_mode => {
                     tracing::warn!(
@@ -67,8 +67,9 @@ impl NativeSeal {
                     return Err(Error::config(
                         NAME,
                         format!(
-                            "key #{} is missing or too short: give at least 32 random bytes \
-                             (or hex/base64 of 64), or set devMode for development",
+                            "key #{} is missing or too short: give hex or base64 of at least 64 \
+                             random bytes (or a passphrase of at least 32 bytes), \
+                             or set devMode for development",
                             i + 1
                         ),
                     ))
@@ -165,9 +166,11 @@ impl NativeSeal {
     }
 }
 
-/// A secret as a cookie `Key`: hex or base64 of at least 64 bytes, else at
-/// least 32 bytes of text to derive from.
-fn parse_key(secret: &str) -> Option<Key> {
+/// A secret as a cookie `Key`: hex or base64 of at least 64 bytes (random
+/// key material, used as is), else at least 32 bytes of text, a passphrase
+/// stretched with Argon2id ([`stretch`]) under a salt made from
+/// `cookie_name`.
+fn parse_key(secret: &str, cookie_name: &str) -> Result<Option<Key>> {
     let secret = secret.trim();
     let decoded = hex::decode(secret)
         .ok()
@@ -176,13 +179,124 @@ fn parse_key(secret: &str) -> Option<Key> {
         .or_else(|| URL_SAFE_NO_PAD.decode(secret).ok())
         .filter(|bytes| bytes.len() >= 64);
     match decoded {
-        Some(bytes) => Key::try_from(bytes.as_slice()).ok(),
-        None if secret.len() >= 32 => Some(Key::derive_from(secret.as_bytes())),
-        None => None,
+        Some(bytes) => Ok(Key::try_from(bytes.as_slice()).ok()),
+        None if secret.len() >= MIN_PASSPHRASE_BYTES => stretch(secret, cookie_name).map(Some),
+        None => Ok(None),
     }
+}
+
+/// The shortest text secret accepted.
+const MIN_PASSPHRASE_BYTES: usize = 32;
+/// Argon2id memory cost in KiB (OWASP's first recommended setting).
+const ARGON2_M_KIB: u32 = 19_456;
+/// Argon2id passes.
+const ARGON2_T: u32 = 2;
+/// Argon2id lanes.
+const ARGON2_P: u32 = 1;
+/// Bytes of a cookie `Key` (signing and encryption halves).
+const KEY_LEN: usize = 64;
+/// Derivations kept by [`stretch`]'s memo before it is emptied.
+const MEMO_CAP: usize = 32;
+
+/// Salt label; the version lets a future change of parameters change keys
+/// on purpose.
+const SALT_LABEL: &[u8] = b"actix-bee/cookie-key/v1/";
+
+/// Memo of [`stretch`] results, keyed by SHA-256 of (salt, passphrase) so
+/// that no passphrase is kept in it.
+type Memo = parking_lot::Mutex<std::collections::HashMap<[u8; 32], Key>>;
+static MEMO: std::sync::LazyLock<Memo> = std::sync::LazyLock::new(Default::default);
+
+/// A passphrase stretched into a cookie `Key` with Argon2id (m = 19456 KiB,
+/// t = 2, p = 1, 64 bytes of output).
+///
+/// The salt is [`SALT_LABEL`] followed by the cookie name. It has to be the
+/// same in every process of one deployment (each derives the key on its own
+/// at start-up, and all must open each other's cookies), so it cannot be
+/// random; the cookie name still tells deployments apart, so that two apps
+/// sharing a passphrase but not a cookie name get different keys and a
+/// precomputed table for one label does not fit every app.
+///
+/// This runs once per key at `session_init`, never per request; a small
+/// process-wide memo spares a process that initialises many providers (or
+/// tests) from paying ~20 ms per key again.
+fn stretch(passphrase: &str, cookie_name: &str) -> Result<Key> {
+    use sha2::Digest as _;
+
+    let mut salt = SALT_LABEL.to_vec();
+    salt.extend_from_slice(cookie_name.as_bytes());
+    let mut hasher = sha2::Sha256::new();
+    hasher.update((salt.len() as u64).to_be_bytes());
+    hasher.update(&salt);
+    hasher.update(passphrase.as_bytes());
+    let memo_key: [u8; 32] = hasher.finalize().into();
+    if let Some(key) = MEMO.lock().get(&memo_key) {
+        return Ok(key.clone());
+    }
+    let params = argon2::Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, Some(KEY_LEN))
+        .map_err(|e| Error::config(NAME, format!("Argon2 parameters: {e}")))?;
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let mut out = [0u8; KEY_LEN];
+    argon
+        .hash_password_into(passphrase.as_bytes(), &salt, &mut out)
+        .map_err(|e| Error::config(NAME, format!("Argon2 key stretching: {e}")))?;
+    let key = Key::from(&out);
+    out.fill(0);
+    let mut memo = MEMO.lock();
+    if memo.len() >= MEMO_CAP {
+        memo.clear();
+    }
+    memo.insert(memo_key, key.clone());
+    Ok(key)
 }
 
 fn cipher(key: &Key) -> Result<Aes256Gcm> {
     Aes256Gcm::new_from_slice(key.encryption())
         .map_err(|_| Error::config(NAME, "bad encryption key length"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PASSPHRASE: &str = "a passphrase of at least thirty-two bytes";
+
+    #[test]
+    fn passphrases_are_stretched_with_a_salt_per_cookie_name() {
+        let a = stretch(PASSPHRASE, "appsession").unwrap();
+        let again = stretch(PASSPHRASE, "appsession").unwrap();
+        let other = stretch(PASSPHRASE, "othersession").unwrap();
+        assert_eq!(a.master(), again.master());
+        assert_ne!(a.master(), other.master());
+        assert_ne!(
+            a.master(),
+            Key::derive_from(PASSPHRASE.as_bytes()).master(),
+            "still the HKDF derivation"
+        );
+        // The memo is keyed by (salt, passphrase): a fresh computation agrees.
+        MEMO.lock().clear();
+        assert_eq!(
+            stretch(PASSPHRASE, "appsession").unwrap().master(),
+            a.master()
+        );
+    }
+
+    #[test]
+    fn key_material_rules() {
+        let hex_key = "ab".repeat(64);
+        let parsed = parse_key(&hex_key, "s").unwrap().unwrap();
+        assert_eq!(
+            parsed.master(),
+            [0xab; 64].as_slice(),
+            "hex is the key itself"
+        );
+        let stretched = parse_key(PASSPHRASE, "s").unwrap().unwrap();
+        assert_eq!(
+            stretched.master(),
+            stretch(PASSPHRASE, "s").unwrap().master()
+        );
+        assert!(parse_key(&"x".repeat(31), "s").unwrap().is_none());
+        // Hex of under 64 bytes is text: stretched, not refused, at >= 32.
+        assert!(parse_key(&"ab".repeat(20), "s").unwrap().is_some());
+    }
 }
