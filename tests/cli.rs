@@ -471,15 +471,19 @@ fn check_says_when_sessions_are_off() {
     );
 }
 
-/// Writes `n` sessions through the library with the file's own settings.
-async fn make_sessions(file: &Path, n: usize) -> Vec<String> {
+/// Writes `n` sessions through the library with the file's own settings,
+/// owned by `owner` when given.
+async fn make_sessions(file: &Path, n: usize, owner: Option<&str>) -> Vec<String> {
     let cfg = actix_bee::config::BConfig::load_from(file).unwrap();
     let state = actix_bee::web::App::new(cfg).build().await.unwrap();
     let manager = state.manager().unwrap().clone();
     let mut ids = Vec::new();
     for i in 0..n {
         let s = manager.session_start(&Default::default()).await.unwrap();
-        s.set("n", &i).await.unwrap();
+        match owner {
+            Some(owner) => s.set_owner(owner).await.unwrap(),
+            None => s.set("n", &i).await.unwrap(),
+        }
         let parts = manager.session_release(&s).await.unwrap();
         ids.push(parts.cookie.unwrap().value);
     }
@@ -501,7 +505,7 @@ async fn sessions_count_gc_and_destroy() {
         let file = dir.path().join("conf/app.conf");
         std::fs::create_dir_all(dir.path().join("conf")).unwrap();
         std::fs::write(&file, provider_conf(provider, &config)).unwrap();
-        let ids = make_sessions(&file, 3).await;
+        let ids = make_sessions(&file, 3, None).await;
         let count = || {
             bee(dir.path(), &["sessions", "count"], &[])
                 .ok()
@@ -544,21 +548,6 @@ async fn sessions_count_gc_and_destroy() {
     }
 }
 
-/// Writes `n` sessions of `owner` through the library with the file's own settings.
-async fn make_owned_sessions(file: &Path, owner: &str, n: usize) -> Vec<String> {
-    let cfg = actix_bee::config::BConfig::load_from(file).unwrap();
-    let state = actix_bee::web::App::new(cfg).build().await.unwrap();
-    let manager = state.manager().unwrap().clone();
-    let mut ids = Vec::new();
-    for _ in 0..n {
-        let s = manager.session_start(&Default::default()).await.unwrap();
-        s.set_owner(owner).await.unwrap();
-        let parts = manager.session_release(&s).await.unwrap();
-        ids.push(parts.cookie.unwrap().value);
-    }
-    ids
-}
-
 #[actix_rt::test]
 async fn sessions_list_and_destroy_by_owner() {
     let dir = tempfile::tempdir().unwrap();
@@ -567,8 +556,8 @@ async fn sessions_list_and_destroy_by_owner() {
     let config = format!(r#"{{"save_path":"{redis}","key_prefix":"{key_prefix}"}}"#);
     let file = dir.path().join("app.conf");
     std::fs::write(&file, provider_conf("redis", &config)).unwrap();
-    let alice = make_owned_sessions(&file, "alice@example.com", 3).await;
-    let bob = make_owned_sessions(&file, "bob", 1).await;
+    let alice = make_sessions(&file, 3, Some("alice@example.com")).await;
+    let bob = make_sessions(&file, 1, Some("bob")).await;
     fn args<'a>(a: &[&'a str]) -> Vec<&'a str> {
         [&["sessions", "-f", "app.conf"][..], a].concat()
     }

@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand};
 
 use crate::config::{Explained, Loader};
 use crate::session::Manager;
@@ -102,9 +102,9 @@ pub enum SessionsAction {
     Gc,
     /// End one session (`destroy ID`), or every session of one owner
     /// (`destroy --owner USER`: "log out everywhere").
+    #[command(group(ArgGroup::new("which").required(true).args(["id", "owner"])))]
     Destroy {
         /// The session id (the cookie's value).
-        #[arg(required_unless_present = "owner", conflicts_with = "owner")]
         id: Option<String>,
         /// End every session of this owner instead (the user id the app
         /// gave `set_owner`); needs an engine with an owner index.

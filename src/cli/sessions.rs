@@ -122,17 +122,13 @@ fn print_list(
         return Ok(());
     }
     if !listed.is_empty() {
-        writeln!(
-            out,
-            "{:<12}  {:<23}  {:<23}",
-            "FINGERPRINT", "CREATED", "LAST ACCESS"
-        )?;
+        writeln!(out, "{:<12}  {:<23}  LAST ACCESS", "FINGERPRINT", "CREATED")?;
     }
     let known = |ms: Option<u64>| ms.map_or_else(|| "unknown".to_owned(), utc);
     for s in listed {
         writeln!(
             out,
-            "{:<12}  {:<23}  {:<23}",
+            "{:<12}  {:<23}  {}",
             s.fingerprint,
             known(s.created_ms),
             known(s.accessed_ms)
