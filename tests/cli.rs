@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use redis_support::{env_or, prefix};
+use redis_support::{cleanup, env_or, prefix, raw};
 
 /// Every run, failures included, ends well within this.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -471,15 +471,19 @@ fn check_says_when_sessions_are_off() {
     );
 }
 
-/// Writes `n` sessions through the library with the file's own settings.
-async fn make_sessions(file: &Path, n: usize) -> Vec<String> {
+/// Writes `n` sessions through the library with the file's own settings,
+/// owned by `owner` when given.
+async fn make_sessions(file: &Path, n: usize, owner: Option<&str>) -> Vec<String> {
     let cfg = actix_bee::config::BConfig::load_from(file).unwrap();
     let state = actix_bee::web::App::new(cfg).build().await.unwrap();
     let manager = state.manager().unwrap().clone();
     let mut ids = Vec::new();
     for i in 0..n {
         let s = manager.session_start(&Default::default()).await.unwrap();
-        s.set("n", &i).await.unwrap();
+        match owner {
+            Some(owner) => s.set_owner(owner).await.unwrap(),
+            None => s.set("n", &i).await.unwrap(),
+        }
         let parts = manager.session_release(&s).await.unwrap();
         ids.push(parts.cookie.unwrap().value);
     }
@@ -501,7 +505,7 @@ async fn sessions_count_gc_and_destroy() {
         let file = dir.path().join("conf/app.conf");
         std::fs::create_dir_all(dir.path().join("conf")).unwrap();
         std::fs::write(&file, provider_conf(provider, &config)).unwrap();
-        let ids = make_sessions(&file, 3).await;
+        let ids = make_sessions(&file, 3, None).await;
         let count = || {
             bee(dir.path(), &["sessions", "count"], &[])
                 .ok()
@@ -541,6 +545,129 @@ async fn sessions_count_gc_and_destroy() {
             .ok();
         }
         assert_eq!(count(), "0", "{provider}");
+    }
+}
+
+#[actix_rt::test]
+async fn sessions_list_and_destroy_by_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let redis = env_or("ACTIX_BEE_REDIS_URL", "redis://127.0.0.1:6379/");
+    let key_prefix = prefix();
+    let config = format!(r#"{{"save_path":"{redis}","key_prefix":"{key_prefix}"}}"#);
+    let file = dir.path().join("app.conf");
+    std::fs::write(&file, provider_conf("redis", &config)).unwrap();
+    let alice = make_sessions(&file, 3, Some("alice@example.com")).await;
+    let bob = make_sessions(&file, 1, Some("bob")).await;
+    fn args<'a>(a: &[&'a str]) -> Vec<&'a str> {
+        [&["sessions", "-f", "app.conf"][..], a].concat()
+    }
+    let list = |owner: &'static str| bee(dir.path(), &args(&["list", "--owner", owner]), &[]);
+
+    let run = list("alice@example.com");
+    let out = &run.ok().stdout;
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 5, "header, 3 sessions, count:\n{out}");
+    assert!(lines[0].starts_with("FINGERPRINT"), "{out}");
+    for line in &lines[1..4] {
+        assert_eq!(line.matches(" UTC").count(), 2, "{line}");
+        assert!(line.contains(" 20") && !line.contains("unknown"), "{line}");
+    }
+    assert_eq!(lines[4], r#"owner "alice@example.com": 3 live sessions"#);
+    for id in alice.iter().chain(&bob) {
+        assert!(!out.contains(id.as_str()), "a raw id is printed:\n{out}");
+    }
+
+    let run = bee(
+        dir.path(),
+        &args(&["list", "--owner", "alice@example.com", "--json"]),
+        &[],
+    );
+    let doc: serde_json::Value = serde_json::from_str(&run.ok().stdout).unwrap();
+    assert_eq!(doc["count"], 3);
+    assert_eq!(
+        doc["sessions"][0]["fingerprint"].as_str().unwrap().len(),
+        12
+    );
+    assert!(doc["sessions"][0]["created"]
+        .as_str()
+        .unwrap()
+        .ends_with(" UTC"));
+    for id in &alice {
+        assert!(!run.stdout.contains(id.as_str()), "{}", run.stdout);
+    }
+
+    let run = bee(
+        dir.path(),
+        &args(&["destroy", "--owner", "alice@example.com"]),
+        &[],
+    );
+    assert_eq!(
+        run.ok().stdout,
+        "owner \"alice@example.com\": 3 sessions ended\n"
+    );
+    let run = list("alice@example.com");
+    assert_eq!(
+        run.ok().stdout,
+        "owner \"alice@example.com\": 0 live sessions\n"
+    );
+    // Gone from the store too, and the other owner's session is untouched.
+    for id in &alice {
+        let run = bee(dir.path(), &args(&["destroy", id]), &[]);
+        assert!(
+            run.ok().stdout.contains("nothing to destroy"),
+            "{}",
+            run.stdout
+        );
+    }
+    assert!(list("bob").ok().stdout.ends_with(": 1 live session\n"));
+    let run = bee(dir.path(), &args(&["destroy", "--owner", "bob"]), &[]);
+    assert!(run.ok().stdout.ends_with(": 1 session ended\n"));
+    assert_eq!(
+        bee(dir.path(), &args(&["count"]), &[]).ok().stdout.trim(),
+        "0"
+    );
+
+    // `destroy ID` and `destroy --owner USER` are one or the other.
+    for bad in [
+        &["destroy"][..],
+        &["destroy", &alice[0], "--owner", "bob"],
+        &["list"],
+    ] {
+        let run = bee(dir.path(), &args(bad), &[]);
+        assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
+    }
+    // The index and epoch keys of this run.
+    cleanup(&mut raw(&redis).await, &key_prefix).await;
+}
+
+#[test]
+fn sessions_by_owner_on_an_engine_without_the_index_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    for (provider, config) in [
+        ("file", dir.path().join("s").display().to_string()),
+        (
+            "memcache",
+            env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311"),
+        ),
+    ] {
+        std::fs::write(
+            dir.path().join("app.conf"),
+            provider_conf(provider, &config),
+        )
+        .unwrap();
+        for action in ["list", "destroy"] {
+            let run = bee(
+                dir.path(),
+                &["sessions", "-f", "app.conf", action, "--owner", "alice"],
+                &[],
+            );
+            run.failed(&[
+                &format!("error: {action}: session: the {provider} engine does not support sessions by owner"),
+                "to fix: sessions by owner need an engine that keeps an owner index",
+                "set sessionprovider (app.conf:2)",
+                "actix-bee sessions destroy ID",
+            ]);
+        }
     }
 }
 

@@ -122,6 +122,10 @@ impl CliError {
                  these credentials",
                 l.provider()
             )),
+            SessionError::Unsupported { .. } => Some(unsupported_hint(l.provider(), &provider)),
+            SessionError::InvalidOwner { .. } => {
+                Some("give the user id exactly as the app passes it to set_owner".to_owned())
+            }
             SessionError::Corrupt(_) => Some(format!(
                 "the store holds data in another format: check sessionstoreformat ({})",
                 l.describe("sessionstoreformat")
@@ -162,4 +166,18 @@ impl CliError {
         }
         out
     }
+}
+
+/// What to do on an engine without an owner index.
+fn unsupported_hint(engine: &str, provider: &str) -> String {
+    let instead = if engine == "cookie" {
+        "change the cookie engine's securityKey to end every session at once"
+    } else {
+        "end them one by one with `actix-bee sessions destroy ID`, with ids the app \
+         records at login"
+    };
+    format!(
+        "sessions by owner need an engine that keeps an owner index (memory, redis, \
+         redis_cluster, redis_sentinel): set {provider} to one of them, or {instead}"
+    )
 }

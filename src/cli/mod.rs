@@ -7,7 +7,8 @@
 //! ```text
 //! actix-bee config [FILE] [--json] [--show-secrets]
 //! actix-bee check [FILE] [--timeout SECS]
-//! actix-bee sessions [--file FILE] count | gc | destroy ID
+//! actix-bee sessions [--file FILE] count | gc | destroy ID | destroy --owner USER
+//! actix-bee sessions [--file FILE] list --owner USER [--json]
 //! ```
 //!
 //! `FILE` defaults to `conf/app.conf`. Every command reads it with the
@@ -36,7 +37,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand};
 
 use crate::config::{Explained, Loader};
 use crate::session::Manager;
@@ -99,10 +100,25 @@ pub enum SessionsAction {
     Count,
     /// Remove expired sessions now.
     Gc,
-    /// End one session.
+    /// End one session (`destroy ID`), or every session of one owner
+    /// (`destroy --owner USER`: "log out everywhere").
+    #[command(group(ArgGroup::new("which").required(true).args(["id", "owner"])))]
     Destroy {
         /// The session id (the cookie's value).
-        id: String,
+        id: Option<String>,
+        /// End every session of this owner instead (the user id the app
+        /// gave `set_owner`); needs an engine with an owner index.
+        #[arg(long, value_name = "USER")]
+        owner: Option<String>,
+    },
+    /// List the live sessions of one owner: id fingerprints, never ids.
+    List {
+        /// The owner (the user id the app gave `set_owner`).
+        #[arg(long, value_name = "USER")]
+        owner: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
