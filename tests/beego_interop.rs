@@ -367,32 +367,8 @@ async fn file_reads_go_values_and_writes_go_types() {
         }
     }
 
-    // 50 parallel writes to different keys of one session lose nothing.
-    let mut tasks = Vec::new();
-    for i in 0..50 {
-        let m = m.clone();
-        let sid = sid.clone();
-        tasks.push(actix_rt::spawn(async move {
-            let s = m.session_start(&cookie(&sid)).await.unwrap();
-            s.set(&format!("k{i}"), &i).await.unwrap();
-            m.session_release(&s).await.unwrap();
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let after = describe(&std::fs::read(beego_file(&dir, &sid)).unwrap());
-    for i in 0..50 {
-        assert_eq!(after[&key(&format!("k{i}"))], format!("int: int({i})"));
-    }
-
-    // A destroyed session does not come back from a slower request.
-    let slow = m.session_start(&cookie(&sid)).await.unwrap();
-    let logout = m.session_start(&cookie(&sid)).await.unwrap();
-    m.session_destroy(&logout).await.unwrap();
-    slow.set("late", &1).await.unwrap();
-    m.session_release(&slow).await.unwrap();
-    assert!(!beego_file(&dir, &sid).exists(), "no resurrection");
+    parallel_writes_then_no_resurrection(&m, &sid, |_| std::fs::read(beego_file(&dir, &sid)).ok())
+        .await;
 
     // An empty file (beego's new session) is an empty session.
     let empty = m.new_session_id().unwrap();
@@ -466,30 +442,7 @@ async fn memcache_reads_go_values_and_writes_go_types() {
         }
     }
 
-    let mut tasks = Vec::new();
-    for i in 0..50 {
-        let m = m.clone();
-        let sid = sid.clone();
-        tasks.push(actix_rt::spawn(async move {
-            let s = m.session_start(&cookie(&sid)).await.unwrap();
-            s.set(&format!("k{i}"), &i).await.unwrap();
-            m.session_release(&s).await.unwrap();
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let after = describe(&get(&sid).unwrap());
-    for i in 0..50 {
-        assert_eq!(after[&key(&format!("k{i}"))], format!("int: int({i})"));
-    }
-
-    let slow = m.session_start(&cookie(&sid)).await.unwrap();
-    let logout = m.session_start(&cookie(&sid)).await.unwrap();
-    m.session_destroy(&logout).await.unwrap();
-    slow.set("late", &1).await.unwrap();
-    m.session_release(&slow).await.unwrap();
-    assert_eq!(get(&sid), None, "no resurrection");
+    parallel_writes_then_no_resurrection(&m, &sid, |sid| get(sid)).await;
 }
 
 #[actix_rt::test]
@@ -575,6 +528,17 @@ async fn shared_session_checks(
         }
     }
 
+    parallel_writes_then_no_resurrection(m, &sid, |sid| get(sid.as_str())).await;
+}
+
+/// 50 parallel writes to different keys of one session lose nothing, and a
+/// destroyed session does not come back from a slower request; `get` reads
+/// beego's raw bytes of `sid` from the backend.
+async fn parallel_writes_then_no_resurrection(
+    m: &Manager,
+    sid: &SessionId,
+    get: impl Fn(&SessionId) -> Option<Vec<u8>>,
+) {
     let mut tasks = Vec::new();
     for i in 0..50 {
         let m = m.clone();
@@ -588,17 +552,17 @@ async fn shared_session_checks(
     for t in tasks {
         t.await.unwrap();
     }
-    let after = describe(&get(sid.as_str()).unwrap());
+    let after = describe(&get(sid).expect("still stored"));
     for i in 0..50 {
         assert_eq!(after[&key(&format!("k{i}"))], format!("int: int({i})"));
     }
 
-    let slow = m.session_start(&cookie(&sid)).await.unwrap();
-    let logout = m.session_start(&cookie(&sid)).await.unwrap();
+    let slow = m.session_start(&cookie(sid)).await.unwrap();
+    let logout = m.session_start(&cookie(sid)).await.unwrap();
     m.session_destroy(&logout).await.unwrap();
     slow.set("late", &1).await.unwrap();
     m.session_release(&slow).await.unwrap();
-    assert_eq!(get(sid.as_str()), None, "no resurrection");
+    assert_eq!(get(sid), None, "no resurrection");
 }
 
 /// Runs blocking client work off the async thread.

@@ -228,16 +228,8 @@ async fn pipe(
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         // Wait while frozen; stop when dead.
-        loop {
-            match state.load(Ordering::SeqCst) {
-                FORWARD => break,
-                DEAD => return,
-                _ => {
-                    if changed.changed().await.is_err() {
-                        return;
-                    }
-                }
-            }
+        if !forwarding(&state, &mut changed).await {
+            return;
         }
         let n = tokio::select! {
             read = from.read(&mut buf) => match read {
@@ -247,22 +239,30 @@ async fn pipe(
             _ = changed.changed() => continue,
         };
         // A freeze that comes while bytes are in hand holds them here.
-        loop {
-            match state.load(Ordering::SeqCst) {
-                FORWARD => break,
-                DEAD => return,
-                _ => {
-                    if changed.changed().await.is_err() {
-                        return;
-                    }
-                }
-            }
+        if !forwarding(&state, &mut changed).await {
+            return;
         }
         if faults.as_ref().is_some_and(|f| f.fires_on(&buf[..n])) {
             return;
         }
         if to.write_all(&buf[..n]).await.is_err() {
             return;
+        }
+    }
+}
+
+/// Waits while the proxy is frozen: true once it forwards again, false when
+/// it is dead (or its control is gone), which ends the pipe.
+async fn forwarding(state: &AtomicU8, changed: &mut watch::Receiver<u8>) -> bool {
+    loop {
+        match state.load(Ordering::SeqCst) {
+            FORWARD => return true,
+            DEAD => return false,
+            _ => {
+                if changed.changed().await.is_err() {
+                    return false;
+                }
+            }
         }
     }
 }
