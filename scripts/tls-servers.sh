@@ -138,6 +138,7 @@ install_missing_packages() {
   command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
   command -v memcached >/dev/null 2>&1 || missing+=(memcached)
   command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
+  command -v pgrep >/dev/null 2>&1 || missing+=(procps)
   if ((${#missing[@]} > 0)); then
     log "installing: ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq \

@@ -10,6 +10,8 @@ use std::time::Duration;
 mod deadline;
 #[path = "support/faults.rs"]
 mod faults;
+#[path = "support/procs.rs"]
+mod procs;
 #[path = "support/proxy.rs"]
 mod proxy;
 
@@ -249,20 +251,17 @@ async fn bad_config_is_a_config_error() {
     }
 }
 
-/// Through a proxy of the test's own in front of the shared memcached: kill
-/// and freeze under load (tests/support/faults.rs); I/O timeouts of 1 s.
+/// A memcached of the test's own, killed (SIGKILL, then started again:
+/// the sessions are gone, as memcached keeps nothing) and frozen (SIGSTOP,
+/// then SIGCONT) under load (tests/support/faults.rs); I/O timeouts of 1 s.
 #[actix_web::test]
 async fn backend_faults_give_503s_in_time_and_recover() {
-    let target = std::net::ToSocketAddrs::to_socket_addrs(&addr())
-        .expect("address")
-        .next()
-        .expect("one address");
-    let proxy = proxy::FaultProxy::start(target);
+    let server = procs::ServerProc::memcached();
     let config = format!(
-        "{},connect_timeout=1,timeout=1,call_timeout=2",
-        proxy.addr()
+        "127.0.0.1:{},connect_timeout=1,timeout=1,call_timeout=2",
+        server.port()
     );
-    faults::kill_and_freeze("memcache", config, &proxy, Duration::from_secs(4)).await;
+    faults::kill_and_freeze("memcache", config, &server, Duration::from_secs(4)).await;
 }
 
 /// Regenerate racing with writers of the old id: every write the engine

@@ -8,6 +8,8 @@
 mod deadline;
 #[path = "support/faults.rs"]
 mod faults;
+#[path = "support/procs.rs"]
+mod procs;
 #[path = "support/proxy.rs"]
 mod proxy;
 #[path = "support/sql.rs"]
@@ -62,6 +64,12 @@ impl Engine for Mysql {
         "SELECT table_name FROM information_schema.tables \
          WHERE table_schema = DATABASE() AND table_name LIKE 'bee\\_t\\_%'"
             .into()
+    }
+
+    fn own_server() -> (procs::ServerProc, String) {
+        let server = procs::ServerProc::mariadb();
+        let url = format!("mysql://root@127.0.0.1:{}/test", server.port());
+        (server, url)
     }
 }
 
@@ -207,7 +215,7 @@ async fn reconnects_after_the_server_kills_connections() {
     drop_table::<Mysql>(&table).await;
 }
 
-/// Kill and freeze through a proxy of the test's own (tests/support/faults.rs).
+/// Kill and freeze a server process of the test's own (tests/support/faults.rs).
 #[actix_web::test]
 async fn backend_faults_give_503s_in_time_and_recover() {
     sql_common::backend_faults::<Mysql>("mysql").await;

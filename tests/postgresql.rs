@@ -8,6 +8,8 @@
 mod deadline;
 #[path = "support/faults.rs"]
 mod faults;
+#[path = "support/procs.rs"]
+mod procs;
 #[path = "support/proxy.rs"]
 mod proxy;
 #[path = "support/sql.rs"]
@@ -70,6 +72,15 @@ impl Engine for Postgres {
         "SELECT tablename::text FROM pg_tables \
          WHERE schemaname = current_schema() AND tablename LIKE 'bee\\_t\\_%'"
             .into()
+    }
+
+    fn own_server() -> (procs::ServerProc, String) {
+        let server = procs::ServerProc::postgres();
+        let url = format!(
+            "postgres://postgres@127.0.0.1:{}/test?sslmode=disable",
+            server.port()
+        );
+        (server, url)
     }
 }
 
@@ -189,7 +200,7 @@ async fn reconnects_after_the_server_kills_connections() {
     drop_table::<Postgres>(&table).await;
 }
 
-/// Kill and freeze through a proxy of the test's own (tests/support/faults.rs).
+/// Kill and freeze a server process of the test's own (tests/support/faults.rs).
 #[actix_web::test]
 async fn backend_faults_give_503s_in_time_and_recover() {
     sql_common::backend_faults::<Postgres>("postgresql").await;

@@ -3,6 +3,8 @@
 
 #[path = "support/faults.rs"]
 mod faults;
+#[path = "support/procs.rs"]
+mod procs;
 #[path = "support/proxy.rs"]
 mod proxy;
 #[path = "support/redis.rs"]
@@ -203,20 +205,15 @@ async fn peer_parent() {
     cleanup(&mut raw(&shared_url()).await, &prefix).await;
 }
 
-/// Through a proxy of the test's own in front of the shared Redis: kill
-/// and freeze under load (tests/support/faults.rs).
+/// A Redis process of the test's own, killed (SIGKILL, then started again)
+/// and frozen (SIGSTOP, then SIGCONT) under load (tests/support/faults.rs).
 #[actix_web::test]
 async fn backend_faults_give_503s_in_time_and_recover() {
-    let target = shared_url()
-        .trim_start_matches("redis://")
-        .trim_end_matches('/')
-        .parse()
-        .expect("host:port of the shared Redis");
-    let proxy = proxy::FaultProxy::start(target);
+    let server = procs::ServerProc::redis();
     let config = format!(
-        r#"{{"save_path":"{}","key_prefix":"{}","connect_timeout":"1s","response_timeout":"1s","max_retries":0}}"#,
-        proxy.addr(),
+        r#"{{"save_path":"127.0.0.1:{}","key_prefix":"{}","connect_timeout":"1s","response_timeout":"1s","max_retries":0}}"#,
+        server.port(),
         prefix()
     );
-    faults::kill_and_freeze("redis", config, &proxy, Duration::from_secs(3)).await;
+    faults::kill_and_freeze("redis", config, &server, Duration::from_secs(3)).await;
 }

@@ -2,12 +2,12 @@
 
 #[path = "support/faults.rs"]
 mod faults;
+#[path = "support/procs.rs"]
+mod procs;
 #[path = "support/proxy.rs"]
 mod proxy;
 #[path = "support/redis.rs"]
 mod redis_common;
-#[path = "support/redis_proc.rs"]
-mod redis_proc;
 
 use std::time::Duration;
 
@@ -139,7 +139,7 @@ async fn regenerate_across_slots_and_masters() {
 /// (the server fsyncs its append-only file on every write).
 #[actix_rt::test]
 async fn server_faults_give_503s_in_time_and_recover() {
-    let node = redis_proc::RedisProc::cluster_node();
+    let node = procs::ServerProc::redis_cluster_node();
     let config = format!(
         r#"{{"save_path":"127.0.0.1:{}","connect_timeout":"1s","response_timeout":"1s","max_retries":0}}"#,
         node.port()

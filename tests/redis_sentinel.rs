@@ -4,12 +4,12 @@
 
 #[path = "support/faults.rs"]
 mod faults;
+#[path = "support/procs.rs"]
+mod procs;
 #[path = "support/proxy.rs"]
 mod proxy;
 #[path = "support/redis.rs"]
 mod redis_common;
-#[path = "support/redis_proc.rs"]
-mod redis_proc;
 
 use actix_bee::session::redis::sentinel::RedisSentinelProvider;
 use actix_bee::session::Provider;
@@ -87,8 +87,8 @@ async fn beego_old_style_with_master_name_in_field_5() {
 /// (the server fsyncs its append-only file on every write).
 #[actix_rt::test]
 async fn server_faults_give_503s_in_time_and_recover() {
-    let master = redis_proc::RedisProc::server();
-    let sentinel = redis_proc::RedisProc::sentinel(&master, "faultmaster");
+    let master = procs::ServerProc::redis();
+    let sentinel = procs::ServerProc::redis_sentinel(&master, "faultmaster");
     let config = format!(
         "redis://127.0.0.1:{}/0?master_name=faultmaster&connect_timeout=1s&response_timeout=1s&max_retries=0",
         sentinel.port()

@@ -48,6 +48,8 @@ pub trait Engine: Send + Sync + 'static {
     fn quote(table: &str) -> String;
     /// Lists the tables whose name starts with [`TABLE_PREFIX`].
     fn list_test_tables() -> String;
+    /// A server process of the test's own, and its URL.
+    fn own_server() -> (crate::procs::ServerProc, String);
 }
 
 fn unix_secs() -> u64 {
@@ -361,13 +363,18 @@ fn proxied<E: Engine>() -> (crate::proxy::FaultProxy, String, String) {
     (proxy, config, table)
 }
 
-/// Through a proxy of the test's own in front of the shared server: kill
-/// and freeze under load (tests/support/faults.rs), with a call deadline of
-/// 2 s. The calling binary declares the `faults` and `proxy` modules.
+/// A server process of the test's own (`E::own_server`), killed (SIGKILL,
+/// then started again on the same data) and frozen (SIGSTOP, then SIGCONT)
+/// under load (tests/support/faults.rs), with a call deadline of 2 s. The
+/// calling binary declares the `faults` and `procs` modules.
 pub async fn backend_faults<E: Engine>(engine: &str) {
-    let (proxy, config, table) = proxied::<E>();
-    crate::faults::kill_and_freeze(engine, config, &proxy, Duration::from_secs(4)).await;
-    drop_table::<E>(&table).await;
+    let (server, url) = E::own_server();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let config = format!(
+        "{url}{sep}table={}&connect_timeout=1&call_timeout=2s",
+        table_name()
+    );
+    crate::faults::kill_and_freeze(engine, config, &server, Duration::from_secs(4)).await;
 }
 
 /// The server is lost just as regenerate's move deletes the old id (the
