@@ -109,7 +109,9 @@ use mysql::{Opts, OptsBuilder, TxOpts, Value};
 
 use super::mysql_tls::{ConnManager, MyTls, KEYS as TLS_KEYS};
 use super::options::{join_query, parse_query, redact_userinfo, EngineOptions};
-use super::pool::{build_pool, retry_if_stale, Conn, Counted, Job, Param, Row, Runner};
+use super::pool::{
+    build_pool, retry_if_stale, Conn, Counted, IndexRow, Job, Param, Row, Runner,
+};
 use super::statements::Dialect;
 use super::{Connected, Driver, Sql};
 use crate::session::engines::shared::options;
@@ -187,6 +189,35 @@ impl<Q: Queryable> Conn for MyConn<'_, Q> {
 
     fn batch(&mut self, sql: &str) -> Result<()> {
         self.0.query_drop(sql).map_err(backend_err)
+    }
+
+    fn query_index(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<IndexRow>> {
+        let rows = self
+            .0
+            .exec::<mysql::Row, _, _>(sql, values(params))
+            .map_err(backend_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let int = |i| row.get_opt::<i64, _>(i).and_then(|v| v.ok());
+                // A NULL expiry is the left join finding no session.
+                let session = int(3).map(|expiry_ms| Row {
+                    data: row
+                        .get_opt::<Vec<u8>, _>(2)
+                        .and_then(|v| v.ok())
+                        .unwrap_or_default(),
+                    expiry_ms,
+                });
+                IndexRow {
+                    sid: row
+                        .get_opt::<String, _>(0)
+                        .and_then(|v| v.ok())
+                        .unwrap_or_default(),
+                    attached_ms: int(1).unwrap_or(0),
+                    session,
+                }
+            })
+            .collect())
     }
 }
 

@@ -99,7 +99,9 @@ use sha1::{Digest, Sha1};
 
 use super::options::{join_query, parse_query, redact_userinfo, EngineOptions};
 use super::pg_tls::{PgManager, PgTls, KEYS as TLS_KEYS};
-use super::pool::{build_pool, retry_if_stale, Conn, Counted, Job, Param, Row, Runner};
+use super::pool::{
+    build_pool, retry_if_stale, Conn, Counted, IndexRow, Job, Param, Row, Runner,
+};
 use super::statements::Dialect;
 use super::{Connected, Driver, Sql};
 use crate::session::engines::shared::options::percent_decode;
@@ -342,6 +344,36 @@ impl<C: GenericClient> Conn for PgConn<'_, C> {
 
     fn batch(&mut self, sql: &str) -> Result<()> {
         self.0.batch_execute(sql).map_err(backend_err)
+    }
+
+    fn query_index(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<IndexRow>> {
+        let rows = self
+            .0
+            .query_typed(sql, &typed(params))
+            .map_err(backend_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                // A NULL expiry is the left join finding no session.
+                let session = row
+                    .try_get::<_, Option<i64>>(3)
+                    .ok()
+                    .flatten()
+                    .map(|expiry_ms| Row {
+                        data: row
+                            .try_get::<_, Option<Vec<u8>>>(2)
+                            .ok()
+                            .flatten()
+                            .unwrap_or_default(),
+                        expiry_ms,
+                    });
+                IndexRow {
+                    sid: row.try_get::<_, String>(0).unwrap_or_default(),
+                    attached_ms: row.try_get::<_, i64>(1).unwrap_or(0),
+                    session,
+                }
+            })
+            .collect())
     }
 }
 
