@@ -86,6 +86,12 @@ async fn owners_race_across_two_pools() {
     sql_common::owners_race_across_two_pools::<Postgres>().await;
 }
 
+/// The owner index on beego's table (`sessionstoreformat = beego`).
+#[actix_rt::test]
+async fn owners_on_a_beego_table() {
+    sql_common::owners_on_a_beego_table::<Postgres>().await;
+}
+
 /// The default `max_session_bytes` (256 KiB), enforced by the skeleton.
 #[actix_rt::test]
 async fn oversized_session_is_refused() {

@@ -402,3 +402,37 @@ pub async fn owners_race_across_two_pools<E: Engine>() {
     assert!(ended > 0, "the race ended some sessions");
     drop_table::<E>(&table).await;
 }
+
+/// With `sessionstoreformat = beego` the index works on beego's table:
+/// sessions listed by owner (no creation time: beego's table has none),
+/// ended by owner, the other owner untouched, GC leaves the live ones.
+pub async fn owners_on_a_beego_table<E: Engine>() {
+    use actix_bee::session::engine::Format;
+    use actix_bee::session::testing::owners::login;
+    let table = table_name();
+    let mut config = ManagerConfig::default();
+    config.provider_config = E::config(&table, "");
+    config.store_format = Format::Beego;
+    config.session_id_hash_func = actix_bee::session::HashFunc::None;
+    let m = Manager::with_provider(E::provider(), config).await.unwrap();
+    let a = [login(&m, "ann").await, login(&m, "ann").await];
+    let bob = login(&m, "bob").await;
+    let listed = m.sessions_of("ann").await.unwrap();
+    let mut prints: Vec<String> = listed.iter().map(|s| s.fingerprint.clone()).collect();
+    prints.sort();
+    let mut want: Vec<String> = a.iter().map(SessionId::fingerprint).collect();
+    want.sort();
+    assert_eq!(prints, want);
+    assert!(listed
+        .iter()
+        .all(|s| s.created_ms.is_none() && s.accessed_ms.is_some()));
+    m.provider().session_gc().await.unwrap();
+    assert_eq!(m.sessions_of("ann").await.unwrap().len(), 2, "GC kept live ones");
+    assert_eq!(m.destroy_sessions_of("ann", None).await.unwrap(), 2);
+    for sid in &a {
+        assert!(!m.provider().session_exist(sid).await.unwrap());
+    }
+    assert!(m.provider().session_exist(&bob).await.unwrap());
+    assert_eq!(m.sessions_of("bob").await.unwrap().len(), 1);
+    drop_table::<E>(&table).await;
+}
