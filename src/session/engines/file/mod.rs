@@ -20,6 +20,7 @@
 
 mod budget;
 mod config;
+mod owners;
 mod tree;
 
 use std::sync::Arc;
@@ -428,9 +429,14 @@ impl RecordStore for Files {
         self.run(move |s| s.count(now)).await
     }
 
+    fn owner_index(&self) -> Option<&dyn crate::session::OwnerIndex> {
+        Some(self)
+    }
+
     async fn gc(&self, now: u64) -> Result<()> {
-        let removed = self.run(move |s| s.gc(now)).await?;
-        tracing::debug!(removed, "session: file GC");
+        // Sessions first, so that the index loses the expired ones too.
+        let (removed, owners) = self.run(move |s| Ok((s.gc(now)?, s.gc_owners(now)?))).await?;
+        tracing::debug!(removed, owners, "session: file GC");
         Ok(())
     }
 }
