@@ -87,7 +87,12 @@ async fn owners_index_layout_on_disk() {
         .collect();
     names.sort();
     assert_eq!(names, [".epoch".to_owned(), sid.as_str().to_owned()]);
-    assert_eq!(std::fs::metadata(owner_dir.join(sid.as_str())).unwrap().len(), 0);
+    assert_eq!(
+        std::fs::metadata(owner_dir.join(sid.as_str()))
+            .unwrap()
+            .len(),
+        0
+    );
     assert_eq!(std::fs::metadata(&owner_dir).unwrap().mode() & 0o777, 0o700);
     std::fs::write(owner_dir.join("..%2fescape"), b"").unwrap();
     std::fs::write(owner_dir.join("not.an.id"), b"").unwrap();
@@ -786,7 +791,10 @@ async fn owners_gc_prunes_the_index_and_idle_owners() {
         .unwrap();
     let backdate = |path: &Path| {
         let old = std::time::SystemTime::now() - Duration::from_secs(3600);
-        std::fs::File::open(path).unwrap().set_modified(old).unwrap();
+        std::fs::File::open(path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
     };
     let owner_dir = |o: &str| dir.join("owners").join(Owner::new(o).unwrap().digest());
     let live = login(&m, "liv").await;
@@ -796,14 +804,26 @@ async fn owners_gc_prunes_the_index_and_idle_owners() {
     backdate(&owner_dir("liv").join(live.as_str()));
     backdate(&owner_dir("gus").join(gone.as_str()));
     m.provider().session_gc().await.unwrap();
-    assert!(owner_dir("liv").join(live.as_str()).exists(), "a live id is kept");
-    assert!(!owner_dir("gus").join(gone.as_str()).exists(), "a gone id is pruned");
-    assert!(owner_dir("gus").exists(), "the epoch stays while it is recent");
+    assert!(
+        owner_dir("liv").join(live.as_str()).exists(),
+        "a live id is kept"
+    );
+    assert!(
+        !owner_dir("gus").join(gone.as_str()).exists(),
+        "a gone id is pruned"
+    );
+    assert!(
+        owner_dir("gus").exists(),
+        "the epoch stays while it is recent"
+    );
     backdate(&owner_dir("gus").join(".epoch"));
     m.provider().session_gc().await.unwrap();
     assert!(!owner_dir("gus").exists(), "an idle owner goes");
     assert_eq!(m.sessions_of("liv").await.unwrap().len(), 1);
     // A new login of the owner starts a new epoch and works.
     let again = login(&m, "gus").await;
-    assert_eq!(m.sessions_of("gus").await.unwrap()[0].fingerprint, again.fingerprint());
+    assert_eq!(
+        m.sessions_of("gus").await.unwrap()[0].fingerprint,
+        again.fingerprint()
+    );
 }

@@ -110,7 +110,11 @@ pub async fn started<E: Engine>(table: &str, extra: &str) -> Arc<dyn Provider> {
 /// Drops a test's table.
 pub async fn drop_table<E: Engine>(table: &str) {
     // The owner index's tables too (test tables are short: no shortening).
-    for t in [table.to_owned(), format!("{table}_owner"), format!("{table}_owner_epoch")] {
+    for t in [
+        table.to_owned(),
+        format!("{table}_owner"),
+        format!("{table}_owner_epoch"),
+    ] {
         E::exec(format!("DROP TABLE IF EXISTS {}", E::quote(&t))).await;
     }
 }
@@ -427,7 +431,11 @@ pub async fn owners_on_a_beego_table<E: Engine>() {
         .iter()
         .all(|s| s.created_ms.is_none() && s.accessed_ms.is_some()));
     m.provider().session_gc().await.unwrap();
-    assert_eq!(m.sessions_of("ann").await.unwrap().len(), 2, "GC kept live ones");
+    assert_eq!(
+        m.sessions_of("ann").await.unwrap().len(),
+        2,
+        "GC kept live ones"
+    );
     assert_eq!(m.destroy_sessions_of("ann", None).await.unwrap(), 2);
     for sid in &a {
         assert!(!m.provider().session_exist(sid).await.unwrap());

@@ -199,7 +199,9 @@ impl Shared {
 
     fn attach(&self, digest: &str, sid: &SessionId, now: u64) -> Result<u64> {
         if !safe_name(sid.as_str()) {
-            return Err(Error::corrupt("file session: refusing an unsafe session id"));
+            return Err(Error::corrupt(
+                "file session: refusing an unsafe session id",
+            ));
         }
         let Some((dir, _lock)) = self.lock_owner(digest, true)? else {
             return Err(backend(io::Error::other("the owner directory vanished")));

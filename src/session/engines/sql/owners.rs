@@ -78,7 +78,10 @@ pub(crate) fn ddl(dialect: Dialect, table: &str) -> Vec<String> {
         .replace(&dialect.quote("session_owner"), &dialect.quote(&index));
     let statements = body
         .split(';')
-        .filter(|s| s.lines().any(|l| !l.trim().is_empty() && !l.starts_with("--")))
+        .filter(|s| {
+            s.lines()
+                .any(|l| !l.trim().is_empty() && !l.starts_with("--"))
+        })
         .map(str::to_owned);
     match dialect {
         Dialect::Mysql => statements.collect(),
@@ -394,7 +397,10 @@ mod tests {
     #[test]
     fn long_table_names_are_shortened_and_distinct() {
         let (o, e) = table_names("web_session");
-        assert_eq!((o.as_str(), e.as_str()), ("web_session_owner", "web_session_owner_epoch"));
+        assert_eq!(
+            (o.as_str(), e.as_str()),
+            ("web_session_owner", "web_session_owner_epoch")
+        );
         let a = table_names(&"a".repeat(63));
         let b = table_names(&format!("{}b", "a".repeat(62)));
         assert!(a.1.len() <= MAX_IDENT && a.0.len() <= MAX_IDENT);
@@ -417,8 +423,12 @@ mod tests {
     fn statements_bind_everything() {
         let sessions = Statements::new(Dialect::Postgres, "t");
         let s = OwnerStatements::new(Dialect::Postgres, "t", &sessions);
-        assert!(s.list.contains("LEFT JOIN \"t\" ON session_key = \"t_owner\".session_id"));
+        assert!(s
+            .list
+            .contains("LEFT JOIN \"t\" ON session_key = \"t_owner\".session_id"));
         assert!(s.prune_stale.contains("session_expiry >= $2"));
-        assert!(s.bump.contains("GREATEST(\"t_owner_epoch\".epoch + 1, EXCLUDED.epoch)"));
+        assert!(s
+            .bump
+            .contains("GREATEST(\"t_owner_epoch\".epoch + 1, EXCLUDED.epoch)"));
     }
 }
