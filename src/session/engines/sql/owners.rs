@@ -261,6 +261,13 @@ impl Shared {
     }
 }
 
+/// The epoch read back in the transaction that wrote it: always there.
+fn written_epoch(shared: &Shared, epoch: Option<i64>) -> Result<u64> {
+    epoch
+        .map(unsigned)
+        .ok_or_else(|| Error::backend(shared.name(), "the owner's epoch row is missing"))
+}
+
 /// The epoch a new owner starts at, and the least a bump moves to: now.
 fn fresh_epoch(now: u64) -> i64 {
     ms(now).max(1)
@@ -288,9 +295,7 @@ impl<D: Driver> OwnerIndex for Sql<D> {
                 conn.query_int(&s.lock_epoch, &[Param::Str(&digest)])
             })
             .await?;
-        epoch
-            .map(unsigned)
-            .ok_or_else(|| Error::backend(self.shared.name(), "the owner's epoch row is missing"))
+        written_epoch(&self.shared, epoch)
     }
 
     async fn detach(&self, owner: &Owner, sid: &SessionId) -> Result<()> {
@@ -334,9 +339,7 @@ impl<D: Driver> OwnerIndex for Sql<D> {
                 conn.query_int(&s.read_epoch, &[Param::Str(&digest)])
             })
             .await?;
-        epoch
-            .map(unsigned)
-            .ok_or_else(|| Error::backend(self.shared.name(), "the owner's epoch row is missing"))
+        written_epoch(&self.shared, epoch)
     }
 
     async fn sessions(&self, owner: &Owner) -> Result<Vec<IndexedSession>> {
