@@ -550,12 +550,35 @@ async fn sessions_count_gc_and_destroy() {
 
 #[actix_rt::test]
 async fn sessions_list_and_destroy_by_owner() {
-    let dir = tempfile::tempdir().unwrap();
     let redis = env_or("ACTIX_BEE_REDIS_URL", "redis://127.0.0.1:6379/");
     let key_prefix = prefix();
     let config = format!(r#"{{"save_path":"{redis}","key_prefix":"{key_prefix}"}}"#);
+    list_and_destroy_by_owner("redis", &config).await;
+    // The index and epoch keys of this run.
+    cleanup(&mut raw(&redis).await, &key_prefix).await;
+}
+
+/// The same on the file and postgresql engines' own indexes.
+#[actix_rt::test]
+async fn sessions_by_owner_on_file_and_postgresql() {
+    let dir = tempfile::tempdir().unwrap();
+    list_and_destroy_by_owner("file", &dir.path().join("s").display().to_string()).await;
+    let pg = env_or(
+        "ACTIX_BEE_POSTGRES_URL",
+        "postgres://postgres@127.0.0.1:5432/test",
+    );
+    // The bee_t_<secs>_ prefix lets tests/postgresql.rs sweep it later.
+    let secs = std::time::UNIX_EPOCH.elapsed().unwrap().as_secs();
+    let table = format!("bee_t_{secs}_{:08x}", rand::random::<u32>());
+    let sep = if pg.contains('?') { '&' } else { '?' };
+    list_and_destroy_by_owner("postgresql", &format!("{pg}{sep}table={table}")).await;
+}
+
+/// `sessions list --owner` and `destroy --owner` against `provider`.
+async fn list_and_destroy_by_owner(provider: &str, config: &str) {
+    let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("app.conf");
-    std::fs::write(&file, provider_conf("redis", &config)).unwrap();
+    std::fs::write(&file, provider_conf(provider, config)).unwrap();
     let alice = make_sessions(&file, 3, Some("alice@example.com")).await;
     let bob = make_sessions(&file, 1, Some("bob")).await;
     fn args<'a>(a: &[&'a str]) -> Vec<&'a str> {
@@ -636,20 +659,15 @@ async fn sessions_list_and_destroy_by_owner() {
         let run = bee(dir.path(), &args(bad), &[]);
         assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
     }
-    // The index and epoch keys of this run.
-    cleanup(&mut raw(&redis).await, &key_prefix).await;
 }
 
 #[test]
 fn sessions_by_owner_on_an_engine_without_the_index_say_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    for (provider, config) in [
-        ("file", dir.path().join("s").display().to_string()),
-        (
-            "memcache",
-            env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311"),
-        ),
-    ] {
+    for (provider, config) in [(
+        "memcache",
+        env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311"),
+    )] {
         std::fs::write(
             dir.path().join("app.conf"),
             provider_conf(provider, &config),

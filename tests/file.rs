@@ -35,6 +35,71 @@ async fn file() -> (Box<dyn Provider>, String) {
 }
 
 actix_bee::conformance_tests!(file);
+actix_bee::conformance_tests!(file, owner_index);
+
+/// Two managers (two processes' worth of engines) on one directory:
+/// logins on both racing "log out everywhere" on either leave no session
+/// behind, and GC keeps the index of live sessions.
+#[actix_rt::test]
+async fn owners_race_two_managers_on_one_directory() {
+    use actix_bee::session::testing::owners::{login, owners_race_two_managers};
+    let dir = scratch().join("sessions");
+    let manager = || async {
+        let mut config = ManagerConfig::default();
+        config.provider_config = dir.display().to_string();
+        Manager::with_provider(Box::new(FileProvider::default()), config)
+            .await
+            .unwrap()
+    };
+    let (a, b) = (manager().await, manager().await);
+    let ended = owners_race_two_managers(&a, &b, "racer", 60).await;
+    assert!(ended > 0, "the race ended some sessions");
+    // What one manager indexes, the other lists; GC keeps it while it lives.
+    let sid = login(&a, "ann").await;
+    a.provider().session_gc().await.unwrap();
+    let listed = b.sessions_of("ann").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].fingerprint, sid.fingerprint());
+    assert_eq!(b.destroy_sessions_of("ann", None).await.unwrap(), 1);
+    assert!(!a.provider().session_exist(&sid).await.unwrap());
+}
+
+/// The index lives under `owners/<sha256 of the owner>/` (one empty file per
+/// id, an `.epoch` file), never names the owner, and a planted entry that
+/// is no id is ignored.
+#[actix_rt::test]
+async fn owners_index_layout_on_disk() {
+    use actix_bee::session::testing::owners::login;
+    use actix_bee::session::Owner;
+    let dir = scratch().join("sessions");
+    let mut config = ManagerConfig::default();
+    config.provider_config = dir.display().to_string();
+    let m = Manager::with_provider(Box::new(FileProvider::default()), config)
+        .await
+        .unwrap();
+    let sid = login(&m, "zoe@example.com").await;
+    let owner_dir = dir
+        .join("owners")
+        .join(Owner::new("zoe@example.com").unwrap().digest());
+    let mut names: Vec<String> = std::fs::read_dir(&owner_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".epoch".to_owned(), sid.as_str().to_owned()]);
+    assert_eq!(
+        std::fs::metadata(owner_dir.join(sid.as_str()))
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(std::fs::metadata(&owner_dir).unwrap().mode() & 0o777, 0o700);
+    std::fs::write(owner_dir.join("..%2fescape"), b"").unwrap();
+    std::fs::write(owner_dir.join("not.an.id"), b"").unwrap();
+    let listed = m.sessions_of("zoe@example.com").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].fingerprint, sid.fingerprint());
+}
 
 /// The default `max_session_bytes` (256 KiB), enforced by the skeleton.
 #[actix_rt::test]
@@ -708,4 +773,57 @@ async fn gc_removes_idle_files_left_by_the_other_layout() {
     provider.session_gc().await.unwrap();
     assert!(!head.join(s).exists(), "an idle stray file is removed");
     assert!(session_path(&dir, &kept).exists());
+}
+
+/// GC prunes ids whose session is gone once past the attach grace (five
+/// minutes; the files are backdated), keeps those of live sessions, and
+/// removes an owner's directory once it is empty and its epoch is idle.
+#[actix_rt::test]
+async fn owners_gc_prunes_the_index_and_idle_owners() {
+    use actix_bee::session::testing::owners::login;
+    use actix_bee::session::Owner;
+    let dir = scratch().join("sessions");
+    let mut config = ManagerConfig::default();
+    config.provider_config = dir.display().to_string();
+    config.max_lifetime = 60;
+    let m = Manager::with_provider(Box::new(FileProvider::default()), config)
+        .await
+        .unwrap();
+    let backdate = |path: &Path| {
+        let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+        std::fs::File::open(path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    };
+    let owner_dir = |o: &str| dir.join("owners").join(Owner::new(o).unwrap().digest());
+    let live = login(&m, "liv").await;
+    let gone = login(&m, "gus").await;
+    // Gone behind the index's back (as a crash between the two would).
+    m.provider().session_destroy(&gone).await.unwrap();
+    backdate(&owner_dir("liv").join(live.as_str()));
+    backdate(&owner_dir("gus").join(gone.as_str()));
+    m.provider().session_gc().await.unwrap();
+    assert!(
+        owner_dir("liv").join(live.as_str()).exists(),
+        "a live id is kept"
+    );
+    assert!(
+        !owner_dir("gus").join(gone.as_str()).exists(),
+        "a gone id is pruned"
+    );
+    assert!(
+        owner_dir("gus").exists(),
+        "the epoch stays while it is recent"
+    );
+    backdate(&owner_dir("gus").join(".epoch"));
+    m.provider().session_gc().await.unwrap();
+    assert!(!owner_dir("gus").exists(), "an idle owner goes");
+    assert_eq!(m.sessions_of("liv").await.unwrap().len(), 1);
+    // A new login of the owner starts a new epoch and works.
+    let again = login(&m, "gus").await;
+    assert_eq!(
+        m.sessions_of("gus").await.unwrap()[0].fingerprint,
+        again.fingerprint()
+    );
 }

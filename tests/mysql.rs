@@ -78,6 +78,19 @@ async fn mysql() -> (Box<dyn Provider>, String) {
 }
 
 actix_bee::conformance_tests!(mysql);
+actix_bee::conformance_tests!(mysql, owner_index);
+
+/// Logins racing "log out everywhere" through two pools on one table.
+#[actix_rt::test]
+async fn owners_race_across_two_pools() {
+    sql_common::owners_race_across_two_pools::<Mysql>().await;
+}
+
+/// The owner index on beego's table (`sessionstoreformat = beego`).
+#[actix_rt::test]
+async fn owners_on_a_beego_table() {
+    sql_common::owners_on_a_beego_table::<Mysql>().await;
+}
 
 /// The default `max_session_bytes` (256 KiB), enforced by the skeleton.
 #[actix_rt::test]

@@ -177,7 +177,8 @@ fn unsupported_hint(engine: &str, provider: &str) -> String {
          records at login"
     };
     format!(
-        "sessions by owner need an engine that keeps an owner index (memory, redis, \
-         redis_cluster, redis_sentinel): set {provider} to one of them, or {instead}"
+        "sessions by owner need an engine that keeps an owner index (memory, file, \
+         redis, redis_cluster, redis_sentinel, mysql, postgresql): set {provider} to \
+         one of them, or {instead}"
     )
 }

@@ -111,7 +111,14 @@ pub async fn started<E: Engine>(table: &str, extra: &str) -> Arc<dyn Provider> {
 
 /// Drops a test's table.
 pub async fn drop_table<E: Engine>(table: &str) {
-    E::exec(format!("DROP TABLE IF EXISTS {}", E::quote(table))).await;
+    // The owner index's tables too (test tables are short: no shortening).
+    for t in [
+        table.to_owned(),
+        format!("{table}_owner"),
+        format!("{table}_owner_epoch"),
+    ] {
+        E::exec(format!("DROP TABLE IF EXISTS {}", E::quote(&t))).await;
+    }
 }
 
 fn is_mysql<E: Engine>() -> bool {
@@ -388,5 +395,59 @@ pub async fn regenerate_with_a_failing_old_id_delete<E: Engine>(engine: &str, pl
     let direct = E::config(&table, "create_table=false");
     crate::faults::regenerate_with_a_failing_delete(engine, config, direct, &proxy, b"DELETE FROM")
         .await;
+    drop_table::<E>(&table).await;
+}
+
+/// Two managers, each with its own pool, on one table: logins on both
+/// racing "log out everywhere" on either leave no session behind.
+pub async fn owners_race_across_two_pools<E: Engine>() {
+    use actix_bee::session::testing::owners::owners_race_two_managers;
+    let table = table_name();
+    let manager = || async {
+        let mut config = ManagerConfig::default();
+        config.provider_config = E::config(&table, "");
+        Manager::with_provider(E::provider(), config).await.unwrap()
+    };
+    let (a, b) = (manager().await, manager().await);
+    let ended = owners_race_two_managers(&a, &b, "racer", 60).await;
+    assert!(ended > 0, "the race ended some sessions");
+    drop_table::<E>(&table).await;
+}
+
+/// With `sessionstoreformat = beego` the index works on beego's table:
+/// sessions listed by owner (no creation time: beego's table has none),
+/// ended by owner, the other owner untouched, GC leaves the live ones.
+pub async fn owners_on_a_beego_table<E: Engine>() {
+    use actix_bee::session::engine::Format;
+    use actix_bee::session::testing::owners::login;
+    let table = table_name();
+    let mut config = ManagerConfig::default();
+    config.provider_config = E::config(&table, "");
+    config.store_format = Format::Beego;
+    config.session_id_hash_func = actix_bee::session::HashFunc::None;
+    let m = Manager::with_provider(E::provider(), config).await.unwrap();
+    let a = [login(&m, "ann").await, login(&m, "ann").await];
+    let bob = login(&m, "bob").await;
+    let listed = m.sessions_of("ann").await.unwrap();
+    let mut prints: Vec<String> = listed.iter().map(|s| s.fingerprint.clone()).collect();
+    prints.sort();
+    let mut want: Vec<String> = a.iter().map(SessionId::fingerprint).collect();
+    want.sort();
+    assert_eq!(prints, want);
+    assert!(listed
+        .iter()
+        .all(|s| s.created_ms.is_none() && s.accessed_ms.is_some()));
+    m.provider().session_gc().await.unwrap();
+    assert_eq!(
+        m.sessions_of("ann").await.unwrap().len(),
+        2,
+        "GC kept live ones"
+    );
+    assert_eq!(m.destroy_sessions_of("ann", None).await.unwrap(), 2);
+    for sid in &a {
+        assert!(!m.provider().session_exist(sid).await.unwrap());
+    }
+    assert!(m.provider().session_exist(&bob).await.unwrap());
+    assert_eq!(m.sessions_of("bob").await.unwrap().len(), 1);
     drop_table::<E>(&table).await;
 }

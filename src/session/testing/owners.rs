@@ -319,6 +319,63 @@ where
     }
 }
 
+/// Two managers on one store (two processes, two pools) racing: logins
+/// on both while each in turn ends `owner`'s sessions, `rounds` rounds.
+/// After each round, through either manager, no session attached before
+/// the last bump is alive; at the end none is. Returns how many sessions
+/// the "log out everywhere" calls ended, so the caller can check the race
+/// did something.
+pub async fn owners_race_two_managers(
+    a: &Manager,
+    b: &Manager,
+    owner: &str,
+    rounds: usize,
+) -> usize {
+    let mut ids: Vec<SessionId> = Vec::new();
+    let mut ended = 0;
+    for round in 0..rounds {
+        let delay = |i: usize| Duration::from_micros(((round * 7 + i * 13) % 20) as u64 * 100);
+        // A login gives its id, the "log out everywhere" how many it ended.
+        type Out = (Option<SessionId>, usize);
+        let mut steps: Vec<Pin<Box<dyn Future<Output = Out> + '_>>> = (0..4)
+            .map(|i| {
+                let m = if i % 2 == 0 { a } else { b };
+                Box::pin(async move {
+                    tokio::time::sleep(delay(i)).await;
+                    (Some(login(m, owner).await), 0usize)
+                }) as Pin<Box<dyn Future<Output = Out>>>
+            })
+            .collect();
+        let ender = if round % 2 == 0 { a } else { b };
+        steps.insert(
+            round % 5,
+            Box::pin(async move {
+                tokio::time::sleep(delay(4)).await;
+                (None, ender.destroy_sessions_of(owner, None).await.unwrap())
+            }),
+        );
+        for (sid, n) in join_all(steps).await {
+            ids.extend(sid);
+            ended += n;
+        }
+        check_no_survivor_of_a_bump(a, owner, &ids).await;
+        check_no_survivor_of_a_bump(b, owner, &ids).await;
+        let mut keep = Vec::new();
+        for sid in ids.drain(..) {
+            if alive(a, &sid).await {
+                keep.push(sid);
+            }
+        }
+        ids = keep;
+    }
+    ended += b.destroy_sessions_of(owner, None).await.unwrap();
+    for sid in &ids {
+        assert!(!alive(a, sid).await && !alive(b, sid).await);
+    }
+    assert!(listed(a, owner).await.is_empty());
+    ended
+}
+
 /// A "log out everywhere" between a login's attach and its write: the
 /// index read misses the session (not written yet), so the login's own
 /// second epoch read must end it; a client without a cookie gets none.

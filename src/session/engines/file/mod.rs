@@ -20,6 +20,7 @@
 
 mod budget;
 mod config;
+mod owners;
 mod tree;
 
 use std::sync::Arc;
@@ -92,6 +93,15 @@ engine_provider! {
     /// - **Corruption**: a file that does not decode is reported as
     ///   [`Error::Corrupt`]; the manager starts a fresh session, and GC
     ///   removes the file once its mtime is past the idle lifetime.
+    /// - **Sessions by owner**: the owner index lives in
+    ///   `dir/owners/<owner's SHA-256>/`: an empty file per session id
+    ///   (its mtime the attach time) and an `.epoch` file, written under an
+    ///   `flock` on that directory and replaced by rename, so processes
+    ///   sharing the directory stay right. GC removes ids whose session is
+    ///   gone (attached more than five minutes ago) and owner directories
+    ///   left empty whose epoch is older than the idle lifetime plus five
+    ///   minutes. The index grows only with logins, and is not counted in
+    ///   `max_sessions`/`max_bytes`.
     /// - **Durability**: writes are atomic (temporary file, then rename), so a
     ///   crashed process never leaves a torn session. Files are not fsynced:
     ///   after a power loss a session may be lost, never half-written.
@@ -428,9 +438,16 @@ impl RecordStore for Files {
         self.run(move |s| s.count(now)).await
     }
 
+    fn owner_index(&self) -> Option<&dyn crate::session::OwnerIndex> {
+        Some(self)
+    }
+
     async fn gc(&self, now: u64) -> Result<()> {
-        let removed = self.run(move |s| s.gc(now)).await?;
-        tracing::debug!(removed, "session: file GC");
+        // Sessions first, so that the index loses the expired ones too.
+        let (removed, owners) = self
+            .run(move |s| Ok((s.gc(now)?, s.gc_owners(now)?)))
+            .await?;
+        tracing::debug!(removed, owners, "session: file GC");
         Ok(())
     }
 }

@@ -55,7 +55,7 @@ pub(super) struct Tree {
     layout: Layout,
 }
 
-fn nofollow() -> i32 {
+pub(super) fn nofollow() -> i32 {
     // O_NOFOLLOW fits an i32 on every platform rustix supports.
     rustix::fs::OFlags::NOFOLLOW.bits() as i32
 }
@@ -68,7 +68,7 @@ pub(super) fn safe_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn refused(what: &'static str) -> Error {
+pub(super) fn refused(what: &'static str) -> Error {
     tracing::warn!(
         what,
         "file session: refusing a symlink or a file owned by another user"
@@ -79,7 +79,7 @@ fn refused(what: &'static str) -> Error {
 }
 
 /// Maps an I/O error; a symlink hit by O_NOFOLLOW is a refusal, not an outage.
-fn io_error(e: io::Error) -> Error {
+pub(super) fn io_error(e: io::Error) -> Error {
     if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
         return refused("a session file");
     }
@@ -132,6 +132,11 @@ impl Tree {
         Ok(Tree { root, uid, layout })
     }
 
+    /// The root directory (canonical).
+    pub(super) fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Validates `sid` and builds its paths under the root.
     pub(super) fn paths(&self, sid: &SessionId) -> Result<Paths> {
         self.paths_of(sid.as_str())
@@ -171,7 +176,7 @@ impl Tree {
         })
     }
 
-    fn is_ours(&self, meta: &fs::Metadata) -> bool {
+    pub(super) fn is_ours(&self, meta: &fs::Metadata) -> bool {
         meta.uid() == self.uid
     }
 
@@ -188,7 +193,7 @@ impl Tree {
         Ok(true)
     }
 
-    fn make_dir(&self, dir: &Path) -> Result<()> {
+    pub(super) fn make_dir(&self, dir: &Path) -> Result<()> {
         match DirBuilder::new().mode(DIR_MODE).create(dir) {
             Ok(()) => fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))
                 .map_err(|e| Error::backend("file", e)),

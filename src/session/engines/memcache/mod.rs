@@ -4,7 +4,8 @@
 //! and "log out everywhere" answer
 //! [`Error::Unsupported`](crate::session::Error::Unsupported). Keep the
 //! ids of each user's sessions in the app's own database and destroy them
-//! one by one, or use an engine with an index (memory, redis).
+//! one by one, or use an engine with an index (memory, file, redis, mysql,
+//! postgresql).
 //!
 //! # Config
 //!

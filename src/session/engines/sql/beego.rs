@@ -103,5 +103,6 @@ pub(crate) fn statements(dialect: Dialect, table: &str, idle_s: u64) -> Statemen
         ),
         delete: format!("DELETE FROM {t} WHERE session_key = {}", ph(1)),
         delete_expired,
+        expires,
     }
 }

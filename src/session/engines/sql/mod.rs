@@ -15,6 +15,7 @@ mod beego;
 #[cfg(feature = "mysql")]
 mod mysql_tls;
 pub(crate) mod options;
+mod owners;
 #[cfg(feature = "postgresql")]
 mod pg_tls;
 pub(crate) mod pool;
@@ -33,6 +34,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use self::options::{EngineOptions, GC_BATCH, MAX_KEY_LEN};
+use self::owners::OwnerStatements;
 use self::pool::{Conn, Param, Row, Runner};
 use self::statements::{Dialect, Statements};
 use super::shared::blocking::{blocking, blocking_within};
@@ -95,6 +97,10 @@ struct Shared {
     cx: Cx,
     table: String,
     table_checked: std::sync::atomic::AtomicBool,
+    /// The owner index's statements ([`owners`]).
+    owners: OwnerStatements,
+    /// True once both owner tables were seen.
+    owner_tables: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -238,6 +244,13 @@ impl<D: Driver> RecordStore for Sql<D> {
             ),
             _ => (Statements::new(D::DIALECT, table), connected.ddl),
         };
+        // The owner index's tables come with either format's session table.
+        let ddl = ddl.map(|session| {
+            let mut all = vec![session];
+            all.extend(owners::ddl(D::DIALECT, table));
+            all
+        });
+        let owner_statements = OwnerStatements::new(D::DIALECT, table, &statements);
         let shared = Arc::new(Shared {
             dialect: D::DIALECT,
             runner: connected.runner,
@@ -246,13 +259,17 @@ impl<D: Driver> RecordStore for Sql<D> {
             cx,
             table: connected.options.table.clone(),
             table_checked: std::sync::atomic::AtomicBool::new(false),
+            owners: owner_statements,
+            owner_tables: std::sync::atomic::AtomicBool::new(false),
         });
         if let Some(ddl) = ddl {
             // Outside the pool, so that a failure to connect (TLS, login)
             // fails start-up at once with its cause.
             let start = shared.clone();
             blocking(start.name(), move || {
-                start.runner.run_direct(&mut |conn| conn.batch(&ddl))
+                start.runner.run_direct(&mut |conn| {
+                    ddl.iter().try_for_each(|statement| conn.batch(statement))
+                })
             })
             .await?;
             // Connected anyway: refuse a table of the other format now, not at first GC.
@@ -425,6 +442,11 @@ impl<D: Driver> RecordStore for Sql<D> {
             }
         }
         tracing::debug!(backend = self.shared.name(), removed, "session: SQL GC");
-        Ok(())
+        // After the sessions, so that the index loses the expired ones too.
+        self.shared.gc_owners(unsigned(now)).await
+    }
+
+    fn owner_index(&self) -> Option<&dyn crate::session::OwnerIndex> {
+        Some(self)
     }
 }

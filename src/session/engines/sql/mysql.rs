@@ -88,6 +88,25 @@
 //! matters; InnoDB gives the row locks release relies on. A beego table must
 //! be migrated (or a new `table` used).
 //!
+//! # Sessions by owner
+//!
+//! The owner index ([`Manager::sessions_of`](crate::session::Manager::sessions_of),
+//! "log out everywhere") lives in two tables beside the session table,
+//! created with it when `create_table` is on (`sql/mysql_owners.sql`), in
+//! either storage format: `<table>_owner` (the owner's SHA-256 in hex, the
+//! session id, the attach time in ms; one row per session that has an
+//! owner) and `<table>_owner_epoch` (the owner's SHA-256, its epoch). A
+//! table name over 51 characters gives `<first 36 characters>_<12 hex
+//! digits of its SHA-256>_owner` and `..._owner_epoch` instead. With
+//! `create_table=false` create them yourself; until then the owner calls
+//! fail with [`Error::Config`] naming them, and the rest works as before.
+//! A login's attach reads the epoch under `SELECT ... FOR UPDATE` in the
+//! same transaction as its insert; listing joins the index with the
+//! session table; GC deletes index rows whose session is gone (attached
+//! more than five minutes ago) in one statement, then the epochs of owners
+//! with no row left that are older than the idle lifetime plus five
+//! minutes.
+//!
 //! # Behaviour
 //!
 //! Every call runs on the blocking thread pool through an r2d2 pool that
@@ -109,7 +128,7 @@ use mysql::{Opts, OptsBuilder, TxOpts, Value};
 
 use super::mysql_tls::{ConnManager, MyTls, KEYS as TLS_KEYS};
 use super::options::{join_query, parse_query, redact_userinfo, EngineOptions};
-use super::pool::{build_pool, retry_if_stale, Conn, Counted, Job, Param, Row, Runner};
+use super::pool::{build_pool, retry_if_stale, Conn, Counted, IndexRow, Job, Param, Row, Runner};
 use super::statements::Dialect;
 use super::{Connected, Driver, Sql};
 use crate::session::engines::shared::options;
@@ -187,6 +206,35 @@ impl<Q: Queryable> Conn for MyConn<'_, Q> {
 
     fn batch(&mut self, sql: &str) -> Result<()> {
         self.0.query_drop(sql).map_err(backend_err)
+    }
+
+    fn query_index(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<IndexRow>> {
+        let rows = self
+            .0
+            .exec::<mysql::Row, _, _>(sql, values(params))
+            .map_err(backend_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let int = |i| row.get_opt::<i64, _>(i).and_then(|v| v.ok());
+                // A NULL expiry is the left join finding no session.
+                let session = int(3).map(|expiry_ms| Row {
+                    data: row
+                        .get_opt::<Vec<u8>, _>(2)
+                        .and_then(|v| v.ok())
+                        .unwrap_or_default(),
+                    expiry_ms,
+                });
+                IndexRow {
+                    sid: row
+                        .get_opt::<String, _>(0)
+                        .and_then(|v| v.ok())
+                        .unwrap_or_default(),
+                    attached_ms: int(1).unwrap_or(0),
+                    session,
+                }
+            })
+            .collect())
     }
 }
 

@@ -54,6 +54,15 @@ pub(crate) struct Row {
     pub expiry_ms: i64,
 }
 
+/// One entry of an owner index joined with the session table: the id,
+/// when it was attached (ms), and its session row when there is one.
+#[derive(Debug)]
+pub(crate) struct IndexRow {
+    pub sid: String,
+    pub attached_ms: i64,
+    pub session: Option<Row>,
+}
+
 /// What the session logic needs from a connection or transaction. Engines
 /// map every driver error to `Error::backend`.
 pub(crate) trait Conn {
@@ -66,6 +75,9 @@ pub(crate) trait Conn {
     fn query_int(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<i64>>;
     /// Runs several `;`-separated statements (the DDL).
     fn batch(&mut self, sql: &str) -> Result<()>;
+    /// Every row of `SELECT id, attached_at, session_data, expiry ...`
+    /// (an owner index left-joined with the session table).
+    fn query_index(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<IndexRow>>;
 }
 
 /// Runs `attempt` on a pooled connection; if it fails before the server
@@ -144,6 +156,10 @@ impl Conn for Counted<'_> {
     }
     fn batch(&mut self, sql: &str) -> Result<()> {
         let r = self.inner.batch(sql);
+        self.count(r)
+    }
+    fn query_index(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<IndexRow>> {
+        let r = self.inner.query_index(sql, params);
         self.count(r)
     }
 }

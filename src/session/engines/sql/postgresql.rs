@@ -77,6 +77,25 @@
 //! application, where beego's `timestamp` column depended on the server's
 //! `TimeZone`. A beego table must be migrated (or a new `table` used).
 //!
+//! # Sessions by owner
+//!
+//! The owner index ([`Manager::sessions_of`](crate::session::Manager::sessions_of),
+//! "log out everywhere") lives in two tables beside the session table,
+//! created with it when `create_table` is on (`sql/postgresql_owners.sql`), in
+//! either storage format: `<table>_owner` (the owner's SHA-256 in hex, the
+//! session id, the attach time in ms; one row per session that has an
+//! owner) and `<table>_owner_epoch` (the owner's SHA-256, its epoch). A
+//! table name over 51 characters gives `<first 36 characters>_<12 hex
+//! digits of its SHA-256>_owner` and `..._owner_epoch` instead. With
+//! `create_table=false` create them yourself; until then the owner calls
+//! fail with [`Error::Config`] naming them, and the rest works as before.
+//! A login's attach reads the epoch under `SELECT ... FOR UPDATE` in the
+//! same transaction as its insert; listing joins the index with the
+//! session table; GC deletes index rows whose session is gone (attached
+//! more than five minutes ago) in one statement, then the epochs of owners
+//! with no row left that are older than the idle lifetime plus five
+//! minutes.
+//!
 //! # Behaviour
 //!
 //! The `postgres` client is synchronous (and panics on an async worker
@@ -99,7 +118,7 @@ use sha1::{Digest, Sha1};
 
 use super::options::{join_query, parse_query, redact_userinfo, EngineOptions};
 use super::pg_tls::{PgManager, PgTls, KEYS as TLS_KEYS};
-use super::pool::{build_pool, retry_if_stale, Conn, Counted, Job, Param, Row, Runner};
+use super::pool::{build_pool, retry_if_stale, Conn, Counted, IndexRow, Job, Param, Row, Runner};
 use super::statements::Dialect;
 use super::{Connected, Driver, Sql};
 use crate::session::engines::shared::options::percent_decode;
@@ -342,6 +361,36 @@ impl<C: GenericClient> Conn for PgConn<'_, C> {
 
     fn batch(&mut self, sql: &str) -> Result<()> {
         self.0.batch_execute(sql).map_err(backend_err)
+    }
+
+    fn query_index(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<IndexRow>> {
+        let rows = self
+            .0
+            .query_typed(sql, &typed(params))
+            .map_err(backend_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                // A NULL expiry is the left join finding no session.
+                let session = row
+                    .try_get::<_, Option<i64>>(3)
+                    .ok()
+                    .flatten()
+                    .map(|expiry_ms| Row {
+                        data: row
+                            .try_get::<_, Option<Vec<u8>>>(2)
+                            .ok()
+                            .flatten()
+                            .unwrap_or_default(),
+                        expiry_ms,
+                    });
+                IndexRow {
+                    sid: row.try_get::<_, String>(0).unwrap_or_default(),
+                    attached_ms: row.try_get::<_, i64>(1).unwrap_or(0),
+                    session,
+                }
+            })
+            .collect())
     }
 }
 

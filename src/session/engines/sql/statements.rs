@@ -64,6 +64,9 @@ impl Placeholders {
 /// Every statement the engines run, built once per table.
 #[derive(Debug)]
 pub(crate) struct Statements {
+    /// The expression of "expires at, ms" over the table's columns (the
+    /// owner index joins on it).
+    pub(crate) expires: String,
     pub(crate) select: String,
     pub(crate) select_for_update: String,
     pub(crate) live_expiry: String,
@@ -148,6 +151,7 @@ impl Statements {
             ),
         };
         Statements {
+            expires: "session_expiry".to_owned(),
             select_for_update: format!("{select} FOR UPDATE"),
             select,
             live_expiry,

@@ -65,6 +65,16 @@ impl Shared {
                 ),
             ));
         }
+        if !self.owner_tables_present().await? {
+            let (index, epoch) = &self.owners.tables;
+            tracing::warn!(
+                backend = self.name(),
+                index,
+                epoch,
+                "session: the owner index tables are missing: sessions by owner will fail \
+                 until they are created (sql/*_owners.sql, or create_table=true)"
+            );
+        }
         self.table_checked.store(true, Ordering::Relaxed);
         Ok(())
     }
