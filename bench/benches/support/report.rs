@@ -154,6 +154,12 @@ pub fn targets(rows: &[Row]) {
             );
         }
     }
+    for (w, (name, _)) in WORKLOADS.iter().enumerate() {
+        let p99 = |server| find(rows, server).map_or(f64::NAN, |r| r.cells[w].p99);
+        let r = p99("bee-memory-gc") / p99("bee-memory");
+        let what = format!("memory p99 {name} during GC of 1M sessions vs without");
+        verdict(&what, r, "< 2x", r < 2.0);
+    }
     for server in ["bee-memory", "counter-memory"] {
         if let Some(f) = find(rows, server).and_then(|r| r.footprint) {
             let mib = (f.before_kib * 1024.0 + f.bytes_per_session() * 1e6) / 1048576.0;

@@ -26,6 +26,7 @@ pub const SERVERS: &[&str] = &[
     "as-cookie",
     "as-redis",
     "bee-memory",
+    "bee-memory-gc",
     "counter-memory",
     "bee-cookie",
     "bee-file",
@@ -72,7 +73,7 @@ fn env_or(name: &str, default: &str) -> String {
 /// The provider name and `sessionproviderconfig` of an actix-bee server.
 fn bee_engine(server: &str) -> (&'static str, String) {
     match server {
-        "bee-memory" | "counter-memory" => ("memory", MEMORY_UNBOUNDED.into()),
+        "bee-memory" | "bee-memory-gc" | "counter-memory" => ("memory", MEMORY_UNBOUNDED.into()),
         "bee-cookie" => (
             "cookie",
             r#"{"securityKey":"bench-only key of at least thirty-two bytes!"}"#.into(),
@@ -133,12 +134,41 @@ pub async fn prepare(server: &str) -> Shared {
             cfg.run_mode = "prod".into();
             Shared::Counter(counter_example::app(cfg).build().await.unwrap())
         }
+        "bee-memory-gc" => {
+            let (provider, config) = bee_engine(server);
+            let mut cfg = ManagerConfig::default();
+            cfg.provider_config = config;
+            cfg.gc_lifetime = GC_LIFETIME_SECS;
+            let manager = Manager::new(provider, cfg).await.unwrap();
+            expired_sessions(&manager, super::env_num("BENCH_GC_SESSIONS", 1_000_000)).await;
+            // Detached: it runs as long as the server does.
+            drop(manager.gc().unwrap());
+            Shared::Bee(manager)
+        }
         bee => {
             let (provider, config) = bee_engine(bee);
             let mut cfg = ManagerConfig::default();
             cfg.provider_config = config;
             Shared::Bee(Manager::new(provider, cfg).await.unwrap())
         }
+    }
+}
+
+/// `bee-memory-gc`'s idle lifetime and GC period: the sessions made at
+/// start-up have all expired at the first GC, which falls inside the first
+/// wrk run; wrk's own sessions are used every few ms and stay alive.
+const GC_LIFETIME_SECS: i64 = 2;
+
+/// Makes `n` one-key sessions that expire `GC_LIFETIME_SECS` later, for the
+/// GC to sweep while wrk measures the latency of other requests.
+async fn expired_sessions(manager: &Manager, n: usize) {
+    let ids = actix_bee::session::IdGenerator::default();
+    let provider = manager.provider();
+    for i in 0..n {
+        let sid = ids.generate().unwrap();
+        let store = provider.session_read(&sid).await.unwrap();
+        store.set("asta", &(i as i64)).await.unwrap();
+        store.session_release().await.unwrap();
     }
 }
 
