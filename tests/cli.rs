@@ -383,6 +383,12 @@ fn unreachable_backends_fail_fast_with_what_to_change() {
             "{provider}: {}",
             run.stdout
         );
+        // A refused connection is no hint that the server wants TLS.
+        let said = format!("{}{}", run.stdout, run.stderr);
+        assert!(!said.contains("rediss://"), "{provider}: {said}");
+        if provider == "redis" {
+            assert!(said.contains("nothing accepts connections"), "{said}");
+        }
     }
 }
 

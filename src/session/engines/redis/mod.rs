@@ -221,6 +221,11 @@ pub(crate) fn connect_error(engine: &'static str, cfg: &RedisConfig, err: RedisE
                 "{engine}: TLS handshake with {nodes} failed (tls_ca_file={ca}): {why} ({text})"
             )
         }
+        // Refused means nothing listens there: no hint about TLS, which
+        // would send the operator the wrong way.
+        _ if err.is_connection_refusal() || text.contains("Connection refused") => {
+            format!("{engine}: nothing accepts connections at {nodes} ({text})")
+        }
         _ if !cfg.tls && (err.is_connection_dropped() || text.contains("reset by peer")) => {
             format!(
                 "{engine}: {nodes} closed the connection; the server may expect TLS: use rediss:// ({text})"
