@@ -16,25 +16,12 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use gobpeer::{describe, key, run};
+use gobpeer::{describe, key, run, User};
 
 use actix_bee::session::engine::Format;
 use actix_bee::session::{HashFunc, Manager, ManagerConfig, RequestIds, SessionId};
 use redis::AsyncCommands;
 use redis_common::{env_or, raw, redis_url};
-use serde::{Deserialize, Serialize};
-
-#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
-#[serde(rename_all = "PascalCase")]
-struct User {
-    name: String,
-    age: i64,
-    tags: Vec<String>,
-    score: f64,
-    admin: bool,
-    #[serde(with = "serde_bytes")]
-    avatar: Vec<u8>,
-}
 
 fn redis_addr() -> String {
     redis_url("ACTIX_BEE_REDIS_URL", "redis://127.0.0.1:6379/")

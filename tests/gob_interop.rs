@@ -12,12 +12,12 @@ mod gobpeer;
 
 use std::collections::{BTreeMap, HashMap};
 
-use gobpeer::{describe, run};
+use gobpeer::{describe, run, User};
 
 use actix_bee::gob::{
     decode_map, encode_map, from_value, to_value, to_value_like, GoType, IntKind, UintKind, Value,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 fn fixture() -> Vec<u8> {
     run("encode-fixture", b"")
@@ -59,18 +59,6 @@ fn set(entries: &mut Vec<(Value, Value)>, key: Value, value: Value) {
         Some(e) => e.1 = value,
         None => entries.push((key, value)),
     }
-}
-
-#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
-#[serde(rename_all = "PascalCase")]
-struct User {
-    name: String,
-    age: i64,
-    tags: Vec<String>,
-    score: f64,
-    admin: bool,
-    #[serde(with = "serde_bytes")]
-    avatar: Vec<u8>,
 }
 
 #[derive(Deserialize, Debug, PartialEq)]

@@ -10,6 +10,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use serde::{Deserialize, Serialize};
+
 /// Builds the Go peer once per test binary, into the cargo target dir.
 pub fn peer() -> &'static PathBuf {
     static PEER: OnceLock<PathBuf> = OnceLock::new();
@@ -93,4 +95,17 @@ pub fn describe(bytes: &[u8]) -> BTreeMap<String, String> {
 /// A string key as the description prints it.
 pub fn key(k: &str) -> String {
     format!("string({k:?})")
+}
+
+/// The Go peer's `main.User` (tests/go/gobpeer), field for field.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct User {
+    pub name: String,
+    pub age: i64,
+    pub tags: Vec<String>,
+    pub score: f64,
+    pub admin: bool,
+    #[serde(with = "serde_bytes")]
+    pub avatar: Vec<u8>,
 }
