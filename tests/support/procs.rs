@@ -80,6 +80,27 @@ pub fn wait_for(what: &str, ready: impl Fn() -> bool) {
     }
 }
 
+/// Runs `sql` as `postgres` on the server at `port` (database `postgres`).
+fn psql(port: u16, sql: &str) -> std::process::Output {
+    let port = port.to_string();
+    let args = [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+        "-c",
+        sql,
+    ];
+    Command::new("psql")
+        .args(args)
+        .output()
+        .expect("psql (package postgresql-client)")
+}
+
 /// The uid and gid of a system user (PostgreSQL refuses to run as root).
 fn user_ids(user: &str) -> (u32, u32) {
     let id = |flag: &str| -> u32 {
@@ -372,38 +393,13 @@ impl ServerProc {
                 ]);
                 c
             },
-            |port| {
-                succeeds(
-                    "psql",
-                    &[
-                        "-h",
-                        "127.0.0.1",
-                        "-p",
-                        &port.to_string(),
-                        "-U",
-                        "postgres",
-                        "-d",
-                        "postgres",
-                        "-c",
-                        "select 1",
-                    ],
-                )
-            },
+            |port| psql(port, "select 1").status.success(),
         );
-        run(
-            Command::new("psql").args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-c",
-                "create database test",
-            ]),
-            "create database test",
+        let created = psql(port, "create database test");
+        assert!(
+            created.status.success(),
+            "create database test: {}",
+            String::from_utf8_lossy(&created.stderr)
         );
         server
     }
