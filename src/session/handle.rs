@@ -12,7 +12,7 @@ use super::id::{IdGenerator, SessionId};
 use super::manager::{IdSource, Manager, ResponseParts};
 use super::owner::{is_owner_key, Owner};
 use super::owner_flow::{self, OwnerChange};
-use super::record::Changes;
+use super::record::{now_ms, Changes};
 use super::store::{Released, Store};
 
 /// Attempts at minting an id that the engine does not hold yet.
@@ -584,6 +584,13 @@ impl Session {
         state: &mut State,
         mut store: Arc<dyn Store>,
     ) -> Result<Released> {
+        // A request that only read: no boxed engine call at all.
+        if store
+            .as_map_store()
+            .is_some_and(|map| map.nothing_to_save(now_ms()))
+        {
+            return Ok(Released::default());
+        }
         for _ in 0..MAX_MINT_ATTEMPTS {
             match store.session_release().await {
                 Err(e) if e.is_id_collision() && store.meta().is_new => {

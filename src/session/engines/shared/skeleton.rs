@@ -311,9 +311,15 @@ impl<S: RecordStore> Provider for Engine<S> {
     }
 }
 
+/// The boxed future type `async_trait` gives a `Provider` method.
+pub(crate) type Boxed<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>>;
+
 /// Declares a public engine type over `Engine<$records>` and implements
 /// [`Provider`] for it by delegation: the one place engines' public types
-/// are wired.
+/// are wired. The per-request methods hand on `Engine`'s boxed future
+/// rather than boxing it again (an `async fn` here would allocate a second
+/// future per call).
 macro_rules! engine_provider {
     ($(#[$meta:meta])* pub struct $name:ident($records:ty);) => {
         $(#[$meta])*
@@ -329,23 +335,44 @@ macro_rules! engine_provider {
             ) -> $crate::session::Result<()> {
                 self.0.session_init(max_lifetime, config).await
             }
-            async fn session_read(
-                &self,
-                sid: &$crate::session::SessionId,
-            ) -> $crate::session::Result<std::sync::Arc<dyn $crate::session::Store>> {
-                self.0.session_read(sid).await
+            fn session_read<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                sid: &'life1 $crate::session::SessionId,
+            ) -> $crate::session::engines::shared::skeleton::Boxed<
+                'async_trait,
+                std::sync::Arc<dyn $crate::session::Store>,
+            >
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                self.0.session_read(sid)
             }
-            async fn session_new(
-                &self,
-                sid: &$crate::session::SessionId,
-            ) -> $crate::session::Result<std::sync::Arc<dyn $crate::session::Store>> {
-                self.0.session_new(sid).await
+            fn session_new<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                sid: &'life1 $crate::session::SessionId,
+            ) -> $crate::session::engines::shared::skeleton::Boxed<
+                'async_trait,
+                std::sync::Arc<dyn $crate::session::Store>,
+            >
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                self.0.session_new(sid)
             }
-            async fn session_exist(
-                &self,
-                sid: &$crate::session::SessionId,
-            ) -> $crate::session::Result<bool> {
-                self.0.session_exist(sid).await
+            fn session_exist<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                sid: &'life1 $crate::session::SessionId,
+            ) -> $crate::session::engines::shared::skeleton::Boxed<'async_trait, bool>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                self.0.session_exist(sid)
             }
             async fn session_regenerate(
                 &self,
@@ -354,11 +381,16 @@ macro_rules! engine_provider {
             ) -> $crate::session::Result<std::sync::Arc<dyn $crate::session::Store>> {
                 self.0.session_regenerate(old, new).await
             }
-            async fn session_destroy(
-                &self,
-                sid: &$crate::session::SessionId,
-            ) -> $crate::session::Result<()> {
-                self.0.session_destroy(sid).await
+            fn session_destroy<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                sid: &'life1 $crate::session::SessionId,
+            ) -> $crate::session::engines::shared::skeleton::Boxed<'async_trait, ()>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                self.0.session_destroy(sid)
             }
             async fn session_all(&self) -> $crate::session::Result<usize> {
                 self.0.session_all().await
