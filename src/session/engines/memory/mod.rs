@@ -348,6 +348,33 @@ impl Memory {
         );
     }
 
+    /// The live record of `sid`, its idle expiry slid to `now`.
+    fn read_live(&self, sid: &SessionId, now: u64) -> Option<SessionRecord> {
+        self.with_live(sid, now, |held| {
+            // A store per read is cheap here, so idle expiry slides exactly.
+            held.accessed_ms.store(now, Ordering::Relaxed);
+            held.record()
+        })
+    }
+
+    /// One release of a `MapStore`: create, update or touch.
+    fn apply(&self, w: &Write<'_>) -> Result<Released> {
+        if w.mode == WriteMode::Create {
+            self.insert_now(w.sid, w.merged, w.now_ms)?;
+            return Ok(Released::wrote(true));
+        }
+        Ok(Released::wrote(self.update(w)?))
+    }
+
+    /// Inserts `record` unless a live session holds `sid`.
+    fn insert_now(&self, sid: &SessionId, record: &SessionRecord, now: u64) -> Result<()> {
+        // Packed before the lock is taken.
+        let held = Held::new(record)?;
+        let shard = self.shard(sid);
+        let mut map = shard.map.write();
+        self.insert_into(shard, &mut map, sid, held, now)
+    }
+
     /// Applies an update or touch under the shard's write lock: the merge
     /// of two small sorted lists, so the lock is held briefly.
     fn update(&self, w: &Write<'_>) -> Result<bool> {
@@ -389,11 +416,12 @@ impl RecordStore for Memory {
     }
 
     async fn load(&self, sid: &SessionId, now: u64) -> Found {
-        Ok(self.with_live(sid, now, |held| {
-            // A store per read is cheap here, so idle expiry slides exactly.
-            held.accessed_ms.store(now, Ordering::Relaxed);
-            held.record()
-        }))
+        Ok(self.read_live(sid, now))
+    }
+
+    /// Nothing here waits: the skeleton takes this path, not `load`.
+    fn load_now(&self, sid: &SessionId, now: u64) -> Option<Found> {
+        Some(Ok(self.read_live(sid, now)))
     }
 
     async fn exists(&self, sid: &SessionId, now: u64) -> Result<bool> {
@@ -401,19 +429,16 @@ impl RecordStore for Memory {
     }
 
     async fn write(&self, w: Write<'_>) -> Result<Released> {
-        if w.mode == WriteMode::Create {
-            self.insert(w.sid, w.merged, w.now_ms).await?;
-            return Ok(Released::wrote(true));
-        }
-        Ok(Released::wrote(self.update(&w)?))
+        self.apply(&w)
+    }
+
+    /// Nothing here waits: the skeleton takes this path, not `write`.
+    fn write_now(&self, w: &Write<'_>) -> Option<Result<Released>> {
+        Some(self.apply(w))
     }
 
     async fn insert(&self, sid: &SessionId, record: &SessionRecord, now: u64) -> Result<()> {
-        // Packed before the lock is taken.
-        let held = Held::new(record)?;
-        let shard = self.shard(sid);
-        let mut map = shard.map.write();
-        self.insert_into(shard, &mut map, sid, held, now)
+        self.insert_now(sid, record, now)
     }
 
     async fn remove(&self, sid: &SessionId) -> Result<()> {
