@@ -3,9 +3,12 @@
 
 use std::sync::Arc;
 
+// futures-util's async mutex: an uncontended lock and unlock are one atomic
+// operation each (tokio's goes through its semaphore and a waiters lock),
+// and a session is locked several times in every request.
+use futures_util::lock::{Mutex, MutexGuard};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::{Mutex, MutexGuard};
 
 use super::error::{Error, Result};
 use super::id::{IdGenerator, SessionId};
