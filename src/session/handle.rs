@@ -3,16 +3,19 @@
 
 use std::sync::Arc;
 
+// futures-util's async mutex: an uncontended lock and unlock are one atomic
+// operation each (tokio's goes through its semaphore and a waiters lock),
+// and a session is locked several times in every request.
+use futures_util::lock::{Mutex, MutexGuard};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::{Mutex, MutexGuard};
 
 use super::error::{Error, Result};
 use super::id::{IdGenerator, SessionId};
 use super::manager::{IdSource, Manager, ResponseParts};
 use super::owner::{is_owner_key, Owner};
 use super::owner_flow::{self, OwnerChange};
-use super::record::Changes;
+use super::record::{now_ms, Changes};
 use super::store::{Released, Store};
 
 /// Attempts at minting an id that the engine does not hold yet.
@@ -584,6 +587,13 @@ impl Session {
         state: &mut State,
         mut store: Arc<dyn Store>,
     ) -> Result<Released> {
+        // A request that only read: no boxed engine call at all.
+        if store
+            .as_map_store()
+            .is_some_and(|map| map.nothing_to_save(now_ms()))
+        {
+            return Ok(Released::default());
+        }
         for _ in 0..MAX_MINT_ATTEMPTS {
             match store.session_release().await {
                 Err(e) if e.is_id_collision() && store.meta().is_new => {

@@ -139,6 +139,9 @@ pub const MIN_ID_BYTES: usize = 16;
 /// Largest number of random bytes per id.
 pub const MAX_ID_BYTES: usize = 64;
 
+/// Longest id prefix, in bytes.
+const MAX_PREFIX: usize = 32;
+
 /// Mints and parses session ids.
 ///
 /// # Examples
@@ -209,7 +212,7 @@ impl IdGenerator {
                 "session id length must be {MIN_ID_BYTES} to {MAX_ID_BYTES} bytes, not {random_bytes}"
             )));
         }
-        if prefix.len() > 32
+        if prefix.len() > MAX_PREFIX
             || !prefix
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -277,14 +280,17 @@ impl IdGenerator {
                 &digest
             }
         };
-        // Hex into a stack buffer: `hex::encode` goes char by char.
-        let mut hex = [0u8; 2 * MAX_ID_BYTES];
-        let hex = &mut hex[..2 * input.len()];
+        // Prefix and hex in a stack buffer (`hex::encode` goes char by
+        // char), then one allocation: the id's `Arc<str>`.
+        let mut buf = [0u8; MAX_PREFIX + 2 * MAX_ID_BYTES];
+        let prefix = self.prefix.len();
+        let id = buf.get_mut(..prefix + 2 * input.len()).ok_or(Error::Rng)?;
+        let (head, hex) = id.split_at_mut(prefix);
+        head.copy_from_slice(self.prefix.as_bytes());
         hex::encode_to_slice(input, hex).map_err(|_| Error::Rng)?;
-        let mut id = String::with_capacity(self.id_len());
-        id.push_str(&self.prefix);
-        id.push_str(std::str::from_utf8(hex).map_err(|_| Error::Rng)?);
-        Ok(SessionId(id.into()))
+        Ok(SessionId(
+            std::str::from_utf8(id).map_err(|_| Error::Rng)?.into(),
+        ))
     }
 
     /// Validates raw input as an id of this generator's shape.
@@ -304,11 +310,7 @@ impl IdGenerator {
     /// ```
     pub fn parse(&self, raw: &str) -> Option<SessionId> {
         let rest = raw.strip_prefix(self.prefix.as_str())?;
-        if rest.len() != self.hex_len()
-            || !rest
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        if rest.len() != self.hex_len() || !lower_hex(rest.as_bytes()) {
             return None;
         }
         Some(SessionId(raw.into()))
@@ -355,6 +357,15 @@ impl IdGenerator {
     pub fn sealed(token: &str) -> SessionId {
         SessionId(token.into())
     }
+}
+
+/// True when every byte is `0-9` or `a-f`. Branch-free over the whole
+/// slice (no early exit), so the compiler vectorises it: this runs on the
+/// id of every request, and an id's length is public anyway.
+fn lower_hex(bytes: &[u8]) -> bool {
+    bytes.iter().fold(true, |ok, &b| {
+        ok & ((b.wrapping_sub(b'0') < 10) | (b.wrapping_sub(b'a') < 6))
+    })
 }
 
 /// The bytes of a sealed token: base64url and `%` (a table: this runs

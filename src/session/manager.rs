@@ -434,7 +434,8 @@ impl Manager {
             tracing::debug!(session = %sid, "session: unknown id, minting a fresh one");
             return Ok(None);
         }
-        if let Some(created) = meta.created_ms {
+        // The clock is read only when there is an absolute lifetime to check.
+        if let (Some(created), Some(_)) = (meta.created_ms, self.0.lifetimes.absolute) {
             if self.0.lifetimes.absolute_expired(created, now_ms()) {
                 tracing::debug!(session = %sid, "session: absolute lifetime over");
                 self.0.provider.session_destroy(sid).await?;

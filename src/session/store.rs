@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::error::Result;
 use super::format::Format;
 use super::id::SessionId;
-use super::record::{now_ms, Changes, Lifetimes, SessionRecord, Values};
+use super::record::{now_ms, Changes, Lifetimes, SessionRecord};
 
 /// What a release asks the web layer to do, besides what the manager does.
 ///
@@ -175,6 +175,29 @@ pub trait Store: Send + Sync + 'static {
     fn take_changes(&self) -> Option<Changes> {
         None
     }
+    /// This store as a [`MapStore`], when it is one: the typed
+    /// [`get`](#method.get) and [`set`](#method.set) then read and write its
+    /// in-request values directly, without a boxed future or a copy of the
+    /// value (they run on every request). `None` by default.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::engine::Provider;
+    /// use actix_bee::session::memory::MemoryProvider;
+    /// use actix_bee::session::IdGenerator;
+    ///
+    /// let store = MemoryProvider::default()
+    ///     .session_new(&IdGenerator::default().generate().unwrap())
+    ///     .await
+    ///     .unwrap();
+    /// assert!(store.as_map_store().is_some());
+    /// # });
+    /// ```
+    fn as_map_store(&self) -> Option<&MapStore> {
+        None
+    }
     /// Applies changes taken from another store as if this request had made
     /// them here; the default replays them through `flush`, `delete` and
     /// `set_value`.
@@ -228,6 +251,16 @@ impl dyn Store {
     /// See [`Store`].
     pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<()> {
         let format = self.format();
+        if let Some(map) = self.as_map_store() {
+            let bytes = match format {
+                Format::Native => format.encode_value(key, value, None)?,
+                _ => map
+                    .with_value(key, |old| format.encode_value(key, value, Some(old)))
+                    .unwrap_or_else(|| format.encode_value(key, value, None))?,
+            };
+            map.put(key, bytes);
+            return Ok(());
+        }
         let bytes = match format {
             Format::Native => format.encode_value(key, value, None)?,
             // A beego value keeps the Go type of the value it replaces.
@@ -269,6 +302,11 @@ impl dyn Store {
         let format = self.format();
         if format.is_reserved(key) {
             return Ok(None);
+        }
+        if let Some(map) = self.as_map_store() {
+            return map
+                .with_value(key, |bytes| format.decode_value(key, bytes))
+                .transpose();
         }
         match self.get_value(key).await? {
             Some(bytes) => format.decode_value(key, &bytes).map(Some),
@@ -326,7 +364,10 @@ pub trait SessionWriter: Send + Sync + 'static {
 }
 
 struct MapState {
-    values: Values,
+    /// The session as this request sees it. Shared with a release in
+    /// flight (as its `merged` view) rather than copied; a `set` racing
+    /// that release copies it on write.
+    record: Arc<SessionRecord>,
     changes: Changes,
     is_new: bool,
     touched: bool,
@@ -474,13 +515,41 @@ impl MapStore {
             accessed_ms: record.accessed_ms,
             lifetimes,
             state: Mutex::new(MapState {
-                values: record.values,
+                record: Arc::new(record),
                 changes: Changes::default(),
                 is_new,
                 touched: false,
             }),
             writer,
         }
+    }
+
+    /// Runs `f` on the encoded value of `key`, without copying it.
+    pub(crate) fn with_value<T>(&self, key: &str, f: impl FnOnce(&[u8]) -> T) -> Option<T> {
+        self.state.lock().record.values.get(key).map(|v| f(v))
+    }
+
+    /// Sets an encoded value; synchronous, since it stays in the request.
+    pub(crate) fn put(&self, key: &str, value: Vec<u8>) {
+        let mut state = self.state.lock();
+        state.changes.set(key, value.clone());
+        let values = &mut Arc::make_mut(&mut state.record).values;
+        // Replaced in place: no new key string when the key is there.
+        match values.get_mut(key) {
+            Some(slot) => *slot = value,
+            None => {
+                values.insert(key.to_owned(), value);
+            }
+        }
+    }
+
+    /// True when a release would write nothing: no change, and no idle
+    /// touch due (or already done). Lets the session handle skip the
+    /// release call of a request that only read.
+    pub(crate) fn nothing_to_save(&self, now: u64) -> bool {
+        let state = self.state.lock();
+        state.changes.is_empty()
+            && (state.is_new || state.touched || !self.lifetimes.touch_due(self.accessed_ms, now))
     }
 
     async fn release(&self, create: bool) -> Result<Released> {
@@ -499,11 +568,9 @@ impl MapStore {
                     WriteMode::Touch
                 }
             };
-            let merged = SessionRecord {
-                created_ms: self.created_ms,
-                accessed_ms: now,
-                values: state.values.clone(),
-            };
+            // No copy of the values: the write borrows them through the Arc.
+            Arc::make_mut(&mut state.record).accessed_ms = now;
+            let merged = Arc::clone(&state.record);
             // Taken out so that a write racing a later `set` in the same
             // request never loses that set; restored on failure.
             (mode, std::mem::take(&mut state.changes), merged)
@@ -539,28 +606,30 @@ impl MapStore {
 #[async_trait]
 impl Store for MapStore {
     async fn set_value(&self, key: &str, value: Vec<u8>) -> Result<()> {
-        let mut state = self.state.lock();
-        state.changes.set(key, value.clone());
-        state.values.insert(key.to_owned(), value);
+        self.put(key, value);
         Ok(())
     }
 
     async fn get_value(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.state.lock().values.get(key).cloned())
+        Ok(self.with_value(key, <[u8]>::to_vec))
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
         let mut state = self.state.lock();
         state.changes.delete(key);
-        state.values.remove(key);
+        Arc::make_mut(&mut state.record).values.remove(key);
         Ok(())
     }
 
     async fn flush(&self) -> Result<()> {
         let mut state = self.state.lock();
         state.changes.flush();
-        state.values.clear();
+        Arc::make_mut(&mut state.record).values.clear();
         Ok(())
+    }
+
+    fn as_map_store(&self) -> Option<&MapStore> {
+        Some(self)
     }
 
     fn session_id(&self) -> SessionId {
@@ -594,7 +663,7 @@ impl Store for MapStore {
     async fn adopt_changes(&self, changes: Changes) -> Result<()> {
         let mut state = self.state.lock();
         let state = &mut *state;
-        changes.apply(&mut state.values);
+        changes.apply(&mut Arc::make_mut(&mut state.record).values);
         state.changes.merge(&changes);
         Ok(())
     }

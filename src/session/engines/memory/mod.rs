@@ -2,11 +2,12 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use foldhash::quality::RandomState;
 use parking_lot::RwLock;
 
 use super::shared::options::{self, DEFAULT_MAX_SESSION_BYTES};
@@ -174,8 +175,13 @@ impl Held {
     }
 }
 
+/// Ids come from clients, so the maps keep a keyed hash: foldhash seeded
+/// at random per engine (HashDoS-resistant as SipHash's `RandomState` is
+/// meant to be), several times cheaper than SipHash on a 40-byte id.
+type Map = HashMap<SessionId, Held, RandomState>;
+
 struct Shard {
-    map: RwLock<HashMap<SessionId, Held>>,
+    map: RwLock<Map>,
     /// Bytes of the sessions in `map`, as counted by [`counted_bytes`].
     bytes: AtomicUsize,
 }
@@ -210,11 +216,11 @@ impl Memory {
         Memory {
             shards: (0..SHARDS)
                 .map(|_| Shard {
-                    map: RwLock::new(HashMap::new()),
+                    map: RwLock::new(HashMap::with_hasher(RandomState::default())),
                     bytes: AtomicUsize::new(0),
                 })
                 .collect(),
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
             lifetimes: cx.lifetimes,
             limits,
             owners: owners::Owners::default(),
@@ -261,7 +267,7 @@ impl Memory {
     fn insert_into(
         &self,
         shard: &Shard,
-        map: &mut HashMap<SessionId, Held>,
+        map: &mut Map,
         sid: &SessionId,
         held: Held,
         now: u64,
@@ -306,7 +312,7 @@ impl Memory {
     /// the shard is over its share of the count or byte limit: down to a
     /// 32nd below it, so that one scan of the shard pays for many inserts
     /// while the engine is full (and none is made while it is not).
-    fn evict(&self, shard: &Shard, map: &mut HashMap<SessionId, Held>, keep: &SessionId) {
+    fn evict(&self, shard: &Shard, map: &mut Map, keep: &SessionId) {
         let max_count = (self.limits.max_sessions / SHARDS).max(1);
         let max_bytes = (self.limits.max_bytes / SHARDS).max(1);
         let bytes = shard.bytes.load(Ordering::Relaxed);
@@ -342,6 +348,33 @@ impl Memory {
         );
     }
 
+    /// The live record of `sid`, its idle expiry slid to `now`.
+    fn read_live(&self, sid: &SessionId, now: u64) -> Option<SessionRecord> {
+        self.with_live(sid, now, |held| {
+            // A store per read is cheap here, so idle expiry slides exactly.
+            held.accessed_ms.store(now, Ordering::Relaxed);
+            held.record()
+        })
+    }
+
+    /// One release of a `MapStore`: create, update or touch.
+    fn apply(&self, w: &Write<'_>) -> Result<Released> {
+        if w.mode == WriteMode::Create {
+            self.insert_now(w.sid, w.merged, w.now_ms)?;
+            return Ok(Released::wrote(true));
+        }
+        Ok(Released::wrote(self.update(w)?))
+    }
+
+    /// Inserts `record` unless a live session holds `sid`.
+    fn insert_now(&self, sid: &SessionId, record: &SessionRecord, now: u64) -> Result<()> {
+        // Packed before the lock is taken.
+        let held = Held::new(record)?;
+        let shard = self.shard(sid);
+        let mut map = shard.map.write();
+        self.insert_into(shard, &mut map, sid, held, now)
+    }
+
     /// Applies an update or touch under the shard's write lock: the merge
     /// of two small sorted lists, so the lock is held briefly.
     fn update(&self, w: &Write<'_>) -> Result<bool> {
@@ -366,7 +399,7 @@ impl Memory {
 }
 
 /// Removes `sid` from a locked shard and uncounts its bytes.
-fn remove_from(shard: &Shard, map: &mut HashMap<SessionId, Held>, sid: &SessionId) -> Option<Held> {
+fn remove_from(shard: &Shard, map: &mut Map, sid: &SessionId) -> Option<Held> {
     let old = map.remove(sid)?;
     shard
         .bytes
@@ -383,11 +416,12 @@ impl RecordStore for Memory {
     }
 
     async fn load(&self, sid: &SessionId, now: u64) -> Found {
-        Ok(self.with_live(sid, now, |held| {
-            // A store per read is cheap here, so idle expiry slides exactly.
-            held.accessed_ms.store(now, Ordering::Relaxed);
-            held.record()
-        }))
+        Ok(self.read_live(sid, now))
+    }
+
+    /// Nothing here waits: the skeleton takes this path, not `load`.
+    fn load_now(&self, sid: &SessionId, now: u64) -> Option<Found> {
+        Some(Ok(self.read_live(sid, now)))
     }
 
     async fn exists(&self, sid: &SessionId, now: u64) -> Result<bool> {
@@ -395,19 +429,16 @@ impl RecordStore for Memory {
     }
 
     async fn write(&self, w: Write<'_>) -> Result<Released> {
-        if w.mode == WriteMode::Create {
-            self.insert(w.sid, w.merged, w.now_ms).await?;
-            return Ok(Released::wrote(true));
-        }
-        Ok(Released::wrote(self.update(&w)?))
+        self.apply(&w)
+    }
+
+    /// Nothing here waits: the skeleton takes this path, not `write`.
+    fn write_now(&self, w: &Write<'_>) -> Option<Result<Released>> {
+        Some(self.apply(w))
     }
 
     async fn insert(&self, sid: &SessionId, record: &SessionRecord, now: u64) -> Result<()> {
-        // Packed before the lock is taken.
-        let held = Held::new(record)?;
-        let shard = self.shard(sid);
-        let mut map = shard.map.write();
-        self.insert_into(shard, &mut map, sid, held, now)
+        self.insert_now(sid, record, now)
     }
 
     async fn remove(&self, sid: &SessionId) -> Result<()> {

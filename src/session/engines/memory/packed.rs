@@ -74,9 +74,16 @@ impl Packed {
 
     /// The values, unpacked.
     pub(super) fn values(&self) -> Values {
-        self.entries()
-            .filter_map(|(k, v)| Some((std::str::from_utf8(k).ok()?.to_owned(), v.to_vec())))
-            .collect()
+        // Inserted one by one: `collect` into a `BTreeMap` first gathers a
+        // `Vec` and sorts it, an allocation and a sort per read for keys
+        // that are already in order.
+        let mut values = Values::new();
+        for (k, v) in self.entries() {
+            if let Ok(k) = std::str::from_utf8(k) {
+                values.insert(k.to_owned(), v.to_vec());
+            }
+        }
+        values
     }
 
     /// Keys and values in bytes, and the number of keys.
@@ -102,8 +109,8 @@ impl Packed {
             if order != Ordering::Greater {
                 if let Some((key, value)) = old.next() {
                     // A key set again is written once, with its new value.
-                    let deleted =
-                        std::str::from_utf8(key).is_ok_and(|k| changes.deletes().contains(k));
+                    let deleted = !changes.deletes().is_empty()
+                        && std::str::from_utf8(key).is_ok_and(|k| changes.deletes().contains(k));
                     if order == Ordering::Less && !deleted {
                         push_entry(&mut out, key, value)?;
                     }

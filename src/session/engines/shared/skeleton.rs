@@ -79,6 +79,13 @@ pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
     /// [`Error::Corrupt`] when it does not decode.
     async fn load(&self, sid: &SessionId, now: u64) -> Found;
 
+    /// What [`load`](Self::load) would return, when the store can answer
+    /// without waiting (the memory engine): the skeleton then skips
+    /// `load`'s boxed future, on every request. `None`: call `load`.
+    fn load_now(&self, _sid: &SessionId, _now: u64) -> Option<Found> {
+        None
+    }
+
     /// True when a live record is stored under `sid`.
     async fn exists(&self, sid: &SessionId, now: u64) -> Result<bool> {
         Ok(self.load(sid, now).await?.is_some())
@@ -87,6 +94,12 @@ pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
     /// Applies one release of a [`MapStore`]: `Create` inserts if absent,
     /// `Update` and `Touch` write only a session that is still there.
     async fn write(&self, w: Write<'_>) -> Result<Released>;
+
+    /// What [`write`](Self::write) would return, when the store can apply
+    /// it without waiting (the memory engine); `None`: call `write`.
+    fn write_now(&self, _w: &Write<'_>) -> Option<Result<Released>> {
+        None
+    }
 
     /// Inserts `record` under `sid` unless a live session is there
     /// ([`Error::IdCollision`]); an expired one is replaced.
@@ -166,6 +179,9 @@ impl<S: RecordStore> SessionWriter for Inner<S> {
                     limit,
                 });
             }
+        }
+        if let Some(done) = self.records.write_now(&w) {
+            return done;
         }
         self.records.write(w).await
     }
@@ -248,7 +264,11 @@ impl<S: RecordStore> Provider for Engine<S> {
 
     async fn session_read(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
         let inner = self.inner()?;
-        let record = inner.records.load(sid, now_ms()).await?;
+        let now = now_ms();
+        let record = match inner.records.load_now(sid, now) {
+            Some(found) => found?,
+            None => inner.records.load(sid, now).await?,
+        };
         Ok(Self::store(inner, sid.clone(), record))
     }
 
@@ -311,9 +331,34 @@ impl<S: RecordStore> Provider for Engine<S> {
     }
 }
 
+/// The boxed future type `async_trait` gives a `Provider` method.
+pub(crate) type Boxed<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>>;
+
+/// One method of [`engine_provider!`] that takes an id: it hands on
+/// `Engine`'s boxed future as is (the signature `async_trait` gives it).
+macro_rules! forward_boxed {
+    ($method:ident -> $ty:ty) => {
+        fn $method<'life0, 'life1, 'async_trait>(
+            &'life0 self,
+            sid: &'life1 $crate::session::SessionId,
+        ) -> $crate::session::engines::shared::skeleton::Boxed<'async_trait, $ty>
+        where
+            'life0: 'async_trait,
+            'life1: 'async_trait,
+            Self: 'async_trait,
+        {
+            self.0.$method(sid)
+        }
+    };
+}
+pub(crate) use forward_boxed;
+
 /// Declares a public engine type over `Engine<$records>` and implements
 /// [`Provider`] for it by delegation: the one place engines' public types
-/// are wired.
+/// are wired. The per-request methods hand on `Engine`'s boxed future
+/// rather than boxing it again (an `async fn` here would allocate a second
+/// future per call).
 macro_rules! engine_provider {
     ($(#[$meta:meta])* pub struct $name:ident($records:ty);) => {
         $(#[$meta])*
@@ -329,24 +374,13 @@ macro_rules! engine_provider {
             ) -> $crate::session::Result<()> {
                 self.0.session_init(max_lifetime, config).await
             }
-            async fn session_read(
-                &self,
-                sid: &$crate::session::SessionId,
-            ) -> $crate::session::Result<std::sync::Arc<dyn $crate::session::Store>> {
-                self.0.session_read(sid).await
-            }
-            async fn session_new(
-                &self,
-                sid: &$crate::session::SessionId,
-            ) -> $crate::session::Result<std::sync::Arc<dyn $crate::session::Store>> {
-                self.0.session_new(sid).await
-            }
-            async fn session_exist(
-                &self,
-                sid: &$crate::session::SessionId,
-            ) -> $crate::session::Result<bool> {
-                self.0.session_exist(sid).await
-            }
+            $crate::session::engines::shared::skeleton::forward_boxed!(
+                session_read -> std::sync::Arc<dyn $crate::session::Store>
+            );
+            $crate::session::engines::shared::skeleton::forward_boxed!(
+                session_new -> std::sync::Arc<dyn $crate::session::Store>
+            );
+            $crate::session::engines::shared::skeleton::forward_boxed!(session_exist -> bool);
             async fn session_regenerate(
                 &self,
                 old: &$crate::session::SessionId,
@@ -354,12 +388,7 @@ macro_rules! engine_provider {
             ) -> $crate::session::Result<std::sync::Arc<dyn $crate::session::Store>> {
                 self.0.session_regenerate(old, new).await
             }
-            async fn session_destroy(
-                &self,
-                sid: &$crate::session::SessionId,
-            ) -> $crate::session::Result<()> {
-                self.0.session_destroy(sid).await
-            }
+            $crate::session::engines::shared::skeleton::forward_boxed!(session_destroy -> ());
             async fn session_all(&self) -> $crate::session::Result<usize> {
                 self.0.session_all().await
             }
