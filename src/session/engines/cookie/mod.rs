@@ -3,6 +3,8 @@
 //! (`beego`) with `sessionstoreformat = beego`; `config` reads the JSON
 //! both share.
 
+use std::borrow::Cow;
+
 use async_trait::async_trait;
 
 use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
@@ -13,10 +15,12 @@ use crate::session::record::{Lifetimes, SessionRecord};
 use crate::session::store::{Released, Write, WriteMode};
 
 mod beego;
+mod cache;
 mod config;
 mod native;
 
 use beego::BeegoSeal;
+use cache::TokenCache;
 use native::{NativeSeal, SESSION_ID_LEN};
 
 /// Largest cookie (name, `=` and value) browsers are required to keep.
@@ -28,8 +32,6 @@ const NAME: &str = "cookie";
 /// What a cookie holds besides the record.
 struct Opened {
     record: SessionRecord,
-    /// The native payload's per-session id (beego's format has none).
-    session_id: Option<[u8; SESSION_ID_LEN]>,
     /// True when an older key of the ring opened it.
     old_key: bool,
 }
@@ -48,6 +50,9 @@ pub(crate) struct Sealed {
     max_value: usize,
     lifetimes: Lifetimes,
     format: Format,
+    /// Native tokens opened or sealed lately: seen again, they cost no
+    /// decryption.
+    cache: TokenCache,
 }
 
 impl std::fmt::Debug for Sealed {
@@ -82,6 +87,16 @@ impl Sealed {
         }
     }
 
+    /// The checks on the times inside a native token, cached or not: none
+    /// in the future (past the tolerated skew), and not expired.
+    fn fresh(&self, record: &SessionRecord, now: u64) -> bool {
+        let future = now.saturating_add(SKEW_MS);
+        !(record.created_ms > future
+            || record.accessed_ms > future
+            || record.created_ms > record.accessed_ms
+            || record.is_expired(&self.lifetimes, now))
+    }
+
     fn too_large(&self, value_len: usize) -> Error {
         let limit = self.max_value;
         tracing::warn!(
@@ -100,28 +115,30 @@ impl Sealed {
     /// expired (client input, not stored data), [`Error::Corrupt`] for an
     /// authentic token whose record does not decode. Never panics,
     /// whatever the input.
-    fn open(&self, token: &str, now: u64) -> Result<Option<Opened>> {
+    fn open(&self, sid: &SessionId, now: u64) -> Result<Option<Opened>> {
+        let token = sid.as_str();
         match &self.seal {
             Seal::Native(seal) => {
+                let hit = self.cache.get(token, |hit| {
+                    self.fresh(&hit.record, now).then(|| Opened {
+                        record: hit.record.clone(),
+                        old_key: hit.old_key,
+                    })
+                });
+                if let Some(opened) = hit {
+                    return Ok(opened);
+                }
                 let Some((record, session_id, old_key)) = seal.unseal(token, |u| {
                     (self.format.decode(u.encoded), u.session_id, u.old_key)
                 }) else {
                     return Ok(None);
                 };
                 let record = record?;
-                let future = now.saturating_add(SKEW_MS);
-                if record.created_ms > future
-                    || record.accessed_ms > future
-                    || record.created_ms > record.accessed_ms
-                    || record.is_expired(&self.lifetimes, now)
-                {
+                if !self.fresh(&record, now) {
                     return Ok(None);
                 }
-                Ok(Some(Opened {
-                    record,
-                    session_id: Some(session_id),
-                    old_key,
-                }))
+                self.cache.put(token, record.clone(), session_id, old_key);
+                Ok(Some(Opened { record, old_key }))
             }
             Seal::Beego(seal) => match seal.decode(token, unix_seconds(now)) {
                 Ok((gob, ts)) => {
@@ -132,7 +149,6 @@ impl Sealed {
                     record.accessed_ms = sealed_ms;
                     Ok(Some(Opened {
                         record,
-                        session_id: None,
                         old_key: false,
                     }))
                 }
@@ -142,51 +158,6 @@ impl Sealed {
                 }
             },
         }
-    }
-}
-
-mod opened_ids {
-    //! The per-session ids of the tokens this thread opened last. A
-    //! request's release runs on the thread of its load (actix workers
-    //! run each request on one thread), so the write finds the id of its
-    //! token here instead of decrypting the token a second time. Keyed by
-    //! the whole token: equal tokens hold equal authenticated contents, so
-    //! a hit is exactly what decrypting would give; a miss decrypts.
-
-    use std::cell::RefCell;
-
-    use super::SESSION_ID_LEN;
-    use crate::session::id::SessionId;
-
-    /// Enough for the requests one worker interleaves between a load and
-    /// its release; a ring, most recent first to look up.
-    const SLOTS: usize = 8;
-
-    type Slots = [Option<(SessionId, [u8; SESSION_ID_LEN])>; SLOTS];
-
-    thread_local! {
-        static OPENED: RefCell<(Slots, usize)> = RefCell::new(Default::default());
-    }
-
-    pub(super) fn remember(token: &SessionId, id: [u8; SESSION_ID_LEN]) {
-        OPENED.with(|opened| {
-            if let Ok(mut opened) = opened.try_borrow_mut() {
-                let (slots, next) = &mut *opened;
-                slots[*next % SLOTS] = Some((token.clone(), id));
-                *next = next.wrapping_add(1);
-            }
-        });
-    }
-
-    pub(super) fn recall(token: &SessionId) -> Option<[u8; SESSION_ID_LEN]> {
-        OPENED.with(|opened| {
-            let opened = opened.try_borrow().ok()?;
-            let (slots, next) = &*opened;
-            (1..=SLOTS).find_map(|back| {
-                let (t, id) = slots[next.wrapping_sub(back) % SLOTS].as_ref()?;
-                (t == token).then_some(*id)
-            })
-        })
     }
 }
 
@@ -345,6 +316,7 @@ impl RecordStore for Sealed {
             max_value,
             lifetimes: cx.lifetimes,
             format: cx.format,
+            cache: TokenCache::default(),
         })
     }
 
@@ -352,10 +324,7 @@ impl RecordStore for Sealed {
     /// an empty new session (logged at debug), one opened with an older key
     /// reseals on its next release.
     async fn load(&self, sid: &SessionId, now: u64) -> Found {
-        let opened = self.open(sid.as_str(), now)?;
-        if let Some(id) = opened.as_ref().and_then(|o| o.session_id) {
-            opened_ids::remember(sid, id);
-        }
+        let opened = self.open(sid, now)?;
         match opened {
             Some(opened) if opened.old_key => {
                 tracing::debug!(session = %sid, "cookie session: opened with an older key; resealing");
@@ -379,21 +348,32 @@ impl RecordStore for Sealed {
             // A session to create did not open at load: its token holds
             // no id worth opening again.
             (Seal::Native(_), WriteMode::Create) => random_session_id(),
-            // The id this thread noted when it loaded `sid`; else only the
-            // id is unsealed again (`merged` is the request's view).
-            (Seal::Native(seal), _) => opened_ids::recall(w.sid)
+            // The id noted when `sid` was opened (at this request's load,
+            // as a rule); else only the id is unsealed again (`merged` is
+            // the request's view).
+            (Seal::Native(seal), _) => self
+                .cache
+                .get(w.sid.as_str(), |hit| hit.session_id)
                 .or_else(|| seal.unseal(w.sid.as_str(), |u| u.session_id))
                 .unwrap_or_else(random_session_id),
         };
-        let token = if w.merged.accessed_ms == w.now_ms {
-            self.seal(&session_id, w.merged)?
+        let record = if w.merged.accessed_ms == w.now_ms {
+            Cow::Borrowed(w.merged)
         } else {
-            let record = SessionRecord {
+            Cow::Owned(SessionRecord {
                 accessed_ms: w.now_ms,
                 ..w.merged.clone()
-            };
-            self.seal(&session_id, &record)?
+            })
         };
+        let token = self.seal(&session_id, &record)?;
+        // The client sends this token back on its next request. Not a
+        // new session's: clients without a cookie jar (crawlers, probes)
+        // would fill the cache with tokens that never return; a new
+        // session's next request opens its token once, then it is cached.
+        if matches!(self.seal, Seal::Native(_)) && w.mode != WriteMode::Create {
+            self.cache
+                .put(&token, record.into_owned(), session_id, false);
+        }
         Ok(Released::cookie(token))
     }
 
@@ -412,7 +392,7 @@ impl RecordStore for Sealed {
     /// id and exactly one new cookie on release.
     async fn move_record(&self, old: &SessionId, _new: &SessionId, now: u64) -> Found {
         Ok(self
-            .open(old.as_str(), now)?
+            .open(old, now)?
             .map(|opened| reseal_on_release(opened.record)))
     }
 
