@@ -32,10 +32,21 @@ const GEN_ENTRIES: usize = 4096;
 /// Token bytes per generation (records are about as large as their token).
 const GEN_BYTES: usize = 4 << 20;
 
+/// A cached token's record, in the form the request that cached it had at
+/// hand: caching costs that request little, and many tokens never return.
+pub(super) enum Held {
+    /// Opened: the decoded record, cloned by each hit.
+    Record(SessionRecord),
+    /// Sealed here: the record's encoding, decoded by each hit (a clone of
+    /// the request's record would cost the write more than this costs the
+    /// next request).
+    Encoded(Box<[u8]>),
+}
+
 /// What a cached token holds.
 pub(super) struct Cached {
     token: Box<str>,
-    pub record: SessionRecord,
+    pub held: Held,
     pub session_id: [u8; SESSION_ID_LEN],
     pub old_key: bool,
 }
@@ -70,7 +81,7 @@ impl TokenCache {
     pub(super) fn put(
         &self,
         token: &str,
-        record: SessionRecord,
+        held: Held,
         session_id: [u8; SESSION_ID_LEN],
         old_key: bool,
     ) {
@@ -78,7 +89,7 @@ impl TokenCache {
         let bytes = token.len();
         let entry = Cached {
             token: token.into(),
-            record,
+            held,
             session_id,
             old_key,
         };
@@ -118,7 +129,7 @@ mod tests {
     fn put(cache: &TokenCache, token: &str, id: u8) {
         cache.put(
             token,
-            SessionRecord::new(u64::from(id)),
+            Held::Record(SessionRecord::new(u64::from(id))),
             [id; SESSION_ID_LEN],
             false,
         );

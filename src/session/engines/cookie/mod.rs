@@ -20,7 +20,7 @@ mod config;
 mod native;
 
 use beego::BeegoSeal;
-use cache::TokenCache;
+use cache::{Held, TokenCache};
 use native::{NativeSeal, SESSION_ID_LEN};
 
 /// Largest cookie (name, `=` and value) browsers are required to keep.
@@ -64,7 +64,14 @@ impl std::fmt::Debug for Sealed {
 }
 
 impl Sealed {
-    fn seal(&self, session_id: &[u8; SESSION_ID_LEN], record: &SessionRecord) -> Result<String> {
+    /// The token of `record`; with `keep`, the native record's encoding
+    /// too (the cache holds it for the token's return).
+    fn seal(
+        &self,
+        session_id: &[u8; SESSION_ID_LEN],
+        record: &SessionRecord,
+        keep: Option<&mut Box<[u8]>>,
+    ) -> Result<String> {
         let fits = |len: usize| {
             if len > self.max_value {
                 Err(self.too_large(len))
@@ -75,7 +82,18 @@ impl Sealed {
         match &self.seal {
             // Encoded in place in the sealing buffer, refused by its final
             // length before any crypto.
-            Seal::Native(seal) => seal.seal(session_id, |out| record.encode_into(out), fits),
+            Seal::Native(seal) => seal.seal(
+                session_id,
+                |out| {
+                    let start = out.len();
+                    record.encode_into(out)?;
+                    if let Some(keep) = keep {
+                        *keep = out.get(start..).unwrap_or_default().into();
+                    }
+                    Ok(())
+                },
+                fits,
+            ),
             Seal::Beego(seal) => {
                 let encoded = self.format.encode(record)?;
                 // Sealing only grows the data: too large already, no need to spend the work.
@@ -120,13 +138,17 @@ impl Sealed {
         match &self.seal {
             Seal::Native(seal) => {
                 let hit = self.cache.get(token, |hit| {
-                    self.fresh(&hit.record, now).then(|| Opened {
-                        record: hit.record.clone(),
-                        old_key: hit.old_key,
-                    })
+                    let record = match &hit.held {
+                        Held::Record(record) => Ok(record.clone()),
+                        Held::Encoded(encoded) => self.format.decode(encoded),
+                    };
+                    (record, hit.old_key)
                 });
-                if let Some(opened) = hit {
-                    return Ok(opened);
+                if let Some((record, old_key)) = hit {
+                    let record = record?;
+                    return Ok(self
+                        .fresh(&record, now)
+                        .then_some(Opened { record, old_key }));
                 }
                 let Some((record, session_id, old_key)) = seal.unseal(token, |u| {
                     (self.format.decode(u.encoded), u.session_id, u.old_key)
@@ -137,7 +159,8 @@ impl Sealed {
                 if !self.fresh(&record, now) {
                     return Ok(None);
                 }
-                self.cache.put(token, record.clone(), session_id, old_key);
+                self.cache
+                    .put(token, Held::Record(record.clone()), session_id, old_key);
                 Ok(Some(Opened { record, old_key }))
             }
             Seal::Beego(seal) => match seal.decode(token, unix_seconds(now)) {
@@ -365,14 +388,16 @@ impl RecordStore for Sealed {
                 ..w.merged.clone()
             })
         };
-        let token = self.seal(&session_id, &record)?;
         // The client sends this token back on its next request. Not a
         // new session's: clients without a cookie jar (crawlers, probes)
         // would fill the cache with tokens that never return; a new
         // session's next request opens its token once, then it is cached.
-        if matches!(self.seal, Seal::Native(_)) && w.mode != WriteMode::Create {
+        let cache = matches!(self.seal, Seal::Native(_)) && w.mode != WriteMode::Create;
+        let mut encoded = Box::default();
+        let token = self.seal(&session_id, &record, cache.then_some(&mut encoded))?;
+        if cache {
             self.cache
-                .put(&token, record.into_owned(), session_id, false);
+                .put(&token, Held::Encoded(encoded), session_id, false);
         }
         Ok(Released::cookie(token))
     }
@@ -426,7 +451,8 @@ mod tests {
         let now = now_ms();
         let id = [7u8; SESSION_ID_LEN];
         for loaded in [true, false] {
-            let token = IdGenerator::sealed(&sealed.seal(&id, &SessionRecord::new(now)).unwrap());
+            let token =
+                IdGenerator::sealed(&sealed.seal(&id, &SessionRecord::new(now), None).unwrap());
             let record = if loaded {
                 sealed.load(&token, now).await.unwrap().unwrap()
             } else {
@@ -451,5 +477,53 @@ mod tests {
                 "loaded: {loaded}"
             );
         }
+    }
+
+    /// A token this engine opened or sealed opens from its cache to
+    /// exactly what another process (no cache) decrypts, and the time
+    /// checks still apply to a cached token.
+    #[actix_rt::test]
+    async fn cached_tokens_open_as_decrypted_ones() {
+        let cx = Cx {
+            lifetimes: Lifetimes::new(Duration::from_secs(60), None),
+            format: Format::Native,
+        };
+        let key = r#"{"securityKey":"a secret of at least thirty-two bytes!!"}"#;
+        let here = <Sealed as RecordStore>::open(cx, key).await.unwrap();
+        let elsewhere = <Sealed as RecordStore>::open(cx, key).await.unwrap();
+        let now = now_ms();
+        let mut record = SessionRecord::new(now - 5);
+        record.values.insert("asta".into(), b"\x07".to_vec());
+        let first = IdGenerator::sealed(&here.seal(&[3; SESSION_ID_LEN], &record, None).unwrap());
+        // Opened: cached as a record.
+        let opened = here.load(&first, now).await.unwrap().unwrap();
+        assert_eq!(opened, record);
+        // Sealed by an update: cached as its encoding.
+        let changes = Changes::default();
+        let released = here
+            .write(Write {
+                sid: &first,
+                mode: WriteMode::Update,
+                changes: &changes,
+                merged: &opened,
+                now_ms: now,
+            })
+            .await
+            .unwrap();
+        let second = IdGenerator::sealed(&released.cookie_value.unwrap());
+        for token in [&first, &second] {
+            let cached = here.load(token, now).await.unwrap().unwrap();
+            let decrypted = elsewhere.load(token, now).await.unwrap().unwrap();
+            assert_eq!(cached, decrypted);
+            assert_eq!(cached.values, record.values);
+            // Idle for longer than 60 s: expired, cached or not.
+            let later = now + 61_000;
+            assert_eq!(here.load(token, later).await.unwrap(), None);
+            assert_eq!(elsewhere.load(token, later).await.unwrap(), None);
+        }
+        assert_eq!(
+            here.cache.get(second.as_str(), |hit| hit.session_id),
+            Some([3; SESSION_ID_LEN])
+        );
     }
 }
