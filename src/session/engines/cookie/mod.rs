@@ -212,6 +212,12 @@ engine_provider! {
     /// Every release that writes (a change, or the periodic refresh of the idle
     /// expiry) reseals and sends a new cookie.
     ///
+    /// Each provider keeps the tokens it opened, or resealed for an existing
+    /// session, lately (two generations of at most 4096 tokens and 4 MiB of
+    /// token text each) with what they hold: a token sent again is not
+    /// decrypted again, and still gets every expiry check. Only tokens that
+    /// authenticated or that it sealed go in, so forged cookies cannot fill it.
+    ///
     /// # Configuration
     ///
     /// `sessionproviderconfig` is beego's JSON, keys matched case-insensitively:
@@ -435,16 +441,43 @@ mod tests {
     use crate::session::id::IdGenerator;
     use crate::session::record::{now_ms, Changes};
 
-    /// A reseal keeps the per-session id, whether the write finds it noted
-    /// by its load or unseals its token again.
-    #[actix_rt::test]
-    async fn a_reseal_keeps_the_per_session_id() {
+    const KEY: &str = r#"{"securityKey":"a secret of at least thirty-two bytes!!"}"#;
+
+    /// A native engine with a 60 s idle lifetime.
+    async fn native() -> Sealed {
         let cx = Cx {
             lifetimes: Lifetimes::new(Duration::from_secs(60), None),
             format: Format::Native,
         };
-        let key = r#"{"securityKey":"a secret of at least thirty-two bytes!!"}"#;
-        let sealed = <Sealed as RecordStore>::open(cx, key).await.unwrap();
+        <Sealed as RecordStore>::open(cx, KEY).await.unwrap()
+    }
+
+    /// The token of an update of `token`'s session to `record`.
+    async fn update(
+        sealed: &Sealed,
+        token: &SessionId,
+        record: &SessionRecord,
+        now: u64,
+    ) -> String {
+        let changes = Changes::default();
+        let released = sealed
+            .write(Write {
+                sid: token,
+                mode: WriteMode::Update,
+                changes: &changes,
+                merged: record,
+                now_ms: now,
+            })
+            .await
+            .unwrap();
+        released.cookie_value.unwrap()
+    }
+
+    /// A reseal keeps the per-session id, whether the write finds it noted
+    /// by its load or unseals its token again.
+    #[actix_rt::test]
+    async fn a_reseal_keeps_the_per_session_id() {
+        let sealed = native().await;
         let Seal::Native(seal) = &sealed.seal else {
             panic!("native seal expected")
         };
@@ -458,18 +491,7 @@ mod tests {
             } else {
                 SessionRecord::new(now)
             };
-            let changes = Changes::default();
-            let released = sealed
-                .write(Write {
-                    sid: &token,
-                    mode: WriteMode::Update,
-                    changes: &changes,
-                    merged: &record,
-                    now_ms: now,
-                })
-                .await
-                .unwrap();
-            let again = released.cookie_value.unwrap();
+            let again = update(&sealed, &token, &record, now).await;
             assert_ne!(again, token.as_str());
             assert_eq!(
                 seal.unseal(&again, |u| u.session_id),
@@ -484,13 +506,7 @@ mod tests {
     /// checks still apply to a cached token.
     #[actix_rt::test]
     async fn cached_tokens_open_as_decrypted_ones() {
-        let cx = Cx {
-            lifetimes: Lifetimes::new(Duration::from_secs(60), None),
-            format: Format::Native,
-        };
-        let key = r#"{"securityKey":"a secret of at least thirty-two bytes!!"}"#;
-        let here = <Sealed as RecordStore>::open(cx, key).await.unwrap();
-        let elsewhere = <Sealed as RecordStore>::open(cx, key).await.unwrap();
+        let (here, elsewhere) = (native().await, native().await);
         let now = now_ms();
         let mut record = SessionRecord::new(now - 5);
         record.values.insert("asta".into(), b"\x07".to_vec());
@@ -499,18 +515,7 @@ mod tests {
         let opened = here.load(&first, now).await.unwrap().unwrap();
         assert_eq!(opened, record);
         // Sealed by an update: cached as its encoding.
-        let changes = Changes::default();
-        let released = here
-            .write(Write {
-                sid: &first,
-                mode: WriteMode::Update,
-                changes: &changes,
-                merged: &opened,
-                now_ms: now,
-            })
-            .await
-            .unwrap();
-        let second = IdGenerator::sealed(&released.cookie_value.unwrap());
+        let second = IdGenerator::sealed(&update(&here, &first, &opened, now).await);
         for token in [&first, &second] {
             let cached = here.load(token, now).await.unwrap().unwrap();
             let decrypted = elsewhere.load(token, now).await.unwrap().unwrap();
