@@ -16,12 +16,13 @@ use crate::session::store::{Released, Write, WriteMode};
 
 mod beego;
 mod cache;
+mod compact;
 mod config;
 mod native;
 
 use beego::BeegoSeal;
 use cache::{Held, TokenCache};
-use native::{NativeSeal, SESSION_ID_LEN};
+use native::{NativeSeal, PAYLOAD_V1, SESSION_ID_LEN};
 
 /// Largest cookie (name, `=` and value) browsers are required to keep.
 pub const MAX_COOKIE_BYTES: usize = 4096;
@@ -86,7 +87,7 @@ impl Sealed {
                 session_id,
                 |out| {
                     let start = out.len();
-                    record.encode_into(out)?;
+                    compact::encode(record, out);
                     if let Some(keep) = keep {
                         *keep = out.get(start..).unwrap_or_default().into();
                     }
@@ -140,7 +141,7 @@ impl Sealed {
                 let hit = self.cache.get(token, |hit| {
                     let record = match &hit.held {
                         Held::Record(record) => Ok(record.clone()),
-                        Held::Encoded(encoded) => self.format.decode(encoded),
+                        Held::Encoded(encoded) => compact::decode(encoded),
                     };
                     (record, hit.old_key)
                 });
@@ -151,7 +152,12 @@ impl Sealed {
                         .then_some(Opened { record, old_key }));
                 }
                 let Some((record, session_id, old_key)) = seal.unseal(token, |u| {
-                    (self.format.decode(u.encoded), u.session_id, u.old_key)
+                    let record = if u.version == PAYLOAD_V1 {
+                        self.format.decode(u.encoded)
+                    } else {
+                        compact::decode(u.encoded)
+                    };
+                    (record, u.session_id, u.old_key)
                 }) else {
                     return Ok(None);
                 };
@@ -200,7 +206,10 @@ engine_provider! {
     /// The session id that travels in the manager's cookie **is** the sealed
     /// state: `base64url(nonce ‖ AES-256-GCM(payload) ‖ tag)`, no padding, with
     /// the cookie name as associated data. The payload holds the record
-    /// (creation time, last access, values) and a random per-session id. Each
+    /// (creation time, last access, values) and a random per-session id, in a
+    /// compact layout since payload version 2 (cookies of version 1, with a
+    /// MessagePack record, still open and are resealed as version 2 on their
+    /// next write; a version 2 cookie does not open in a release before it). Each
     /// seal uses a fresh random nonce, so the same state never seals twice to
     /// the same cookie. Opening checks the idle lifetime against the last
     /// access inside the payload (client-side `Max-Age` edits change nothing)
@@ -529,6 +538,61 @@ mod tests {
         assert_eq!(
             here.cache.get(second.as_str(), |hit| hit.session_id),
             Some([3; SESSION_ID_LEN])
+        );
+    }
+
+    /// A token of payload version 1 (MessagePack record), sealed by the
+    /// code before version 2 (as on main then) under the hex key `5c` × 64
+    /// with `cookieName` `fixturesession`: per-session id `11` × 16,
+    /// created 1_790_000_000_000, accessed 1_790_000_100_000, values
+    /// `asta` = `29`, `name` = `a3 62 65 65`.
+    const V1_TOKEN: &str = "2funFg1yYOPXigCOiJEzt3-4Fe_GUa83tSMI0oJMx7u27CJant1fvzTmfvN1TIi3J72ygwOJb3jf89z8cxVcsUas1OegHWZkl5AflMLnOuL5Iphkbio5hPr8TQ";
+
+    /// Cookies sealed before the compact payload still open, to the same
+    /// record and per-session id, and their next write seals version 2.
+    #[actix_rt::test]
+    async fn version_1_tokens_still_open() {
+        let cx = Cx {
+            lifetimes: Lifetimes::new(Duration::from_secs(3600), None),
+            format: Format::Native,
+        };
+        let key = format!(
+            r#"{{"securityKey":"{}","cookieName":"fixturesession"}}"#,
+            "5c".repeat(64)
+        );
+        let sealed = <Sealed as RecordStore>::open(cx, &key).await.unwrap();
+        let Seal::Native(seal) = &sealed.seal else {
+            panic!("native seal expected")
+        };
+        assert_eq!(seal.unseal(V1_TOKEN, |u| u.version), Some(PAYLOAD_V1));
+        let now = 1_790_000_200_000;
+        let token = IdGenerator::sealed(V1_TOKEN);
+        let record = sealed.load(&token, now).await.unwrap().unwrap();
+        assert_eq!(
+            (record.created_ms, record.accessed_ms),
+            (1_790_000_000_000, 1_790_000_100_000)
+        );
+        assert_eq!(
+            record.values.get("asta").map(Vec::as_slice),
+            Some(&b"\x29"[..])
+        );
+        assert_eq!(
+            record.values.get("name").map(Vec::as_slice),
+            Some(&b"\xa3bee"[..])
+        );
+        assert_eq!(record.values.len(), 2);
+        // Expired by its idle lifetime like any other token.
+        assert_eq!(sealed.load(&token, 1_790_003_800_001).await.unwrap(), None);
+        let again = update(&sealed, &token, &record, now).await;
+        assert!(again.len() < V1_TOKEN.len(), "{again}");
+        assert_eq!(
+            seal.unseal(&again, |u| (u.version, u.session_id)),
+            Some((native::PAYLOAD_VERSION, [0x11; SESSION_ID_LEN]))
+        );
+        let fresh = native().await;
+        assert!(
+            fresh.load(&token, now).await.unwrap().is_none(),
+            "another key opened it"
         );
     }
 }

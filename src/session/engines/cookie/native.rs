@@ -16,7 +16,12 @@ const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 /// Length of the random per-session id sealed with the record.
 pub(super) const SESSION_ID_LEN: usize = 16;
-const PAYLOAD_VERSION: u8 = 1;
+/// The payload version sealed: 2, whose record is [`super::compact`]'s.
+pub(super) const PAYLOAD_VERSION: u8 = 2;
+/// The payload version sealed before, whose record is the MessagePack
+/// [`SessionRecord`](crate::session::record::SessionRecord) encoding;
+/// still opened, so that a deployment logs nobody out.
+pub(super) const PAYLOAD_V1: u8 = 1;
 
 thread_local! {
     /// The decoding buffer of [`NativeSeal::unseal`].
@@ -25,6 +30,8 @@ thread_local! {
 
 /// What a token opened to, borrowed from the decoding buffer.
 pub(super) struct Unsealed<'a> {
+    /// [`PAYLOAD_VERSION`] or [`PAYLOAD_V1`]: how `encoded` is encoded.
+    pub version: u8,
     pub session_id: [u8; SESSION_ID_LEN],
     pub encoded: &'a [u8],
     pub old_key: bool,
@@ -154,11 +161,12 @@ impl NativeSeal {
                 .is_ok()
         })?;
         let (&version, rest) = sealed.split_first()?;
-        if version != PAYLOAD_VERSION || rest.len() < SESSION_ID_LEN {
+        if !matches!(version, PAYLOAD_VERSION | PAYLOAD_V1) || rest.len() < SESSION_ID_LEN {
             return None;
         }
         let (id, encoded) = rest.split_at(SESSION_ID_LEN);
         Some(read(Unsealed {
+            version,
             session_id: id.try_into().ok()?,
             encoded,
             old_key: index > 0,
