@@ -22,7 +22,9 @@ mod native;
 
 use beego::BeegoSeal;
 use cache::{Held, TokenCache};
-use native::{NativeSeal, PAYLOAD_V1, SESSION_ID_LEN};
+#[cfg(test)]
+use native::PAYLOAD_V1;
+use native::{NativeSeal, PAYLOAD_V2, SEAL_VERSION, SESSION_ID_LEN};
 
 /// Largest cookie (name, `=` and value) browsers are required to keep.
 pub const MAX_COOKIE_BYTES: usize = 4096;
@@ -54,6 +56,9 @@ pub(crate) struct Sealed {
     /// Native tokens opened or sealed lately: seen again, they cost no
     /// decryption.
     cache: TokenCache,
+    /// The payload version native tokens are sealed with
+    /// ([`SEAL_VERSION`]; tests seal others).
+    seal_version: u8,
 }
 
 impl std::fmt::Debug for Sealed {
@@ -65,6 +70,15 @@ impl std::fmt::Debug for Sealed {
 }
 
 impl Sealed {
+    /// The record in a native payload of `version`.
+    fn decode(&self, version: u8, encoded: &[u8]) -> Result<SessionRecord> {
+        if version == PAYLOAD_V2 {
+            compact::decode(encoded)
+        } else {
+            self.format.decode(encoded)
+        }
+    }
+
     /// The token of `record`; with `keep`, the native record's encoding
     /// too (the cache holds it for the token's return).
     fn seal(
@@ -84,10 +98,15 @@ impl Sealed {
             // Encoded in place in the sealing buffer, refused by its final
             // length before any crypto.
             Seal::Native(seal) => seal.seal(
+                self.seal_version,
                 session_id,
                 |out| {
                     let start = out.len();
-                    compact::encode(record, out);
+                    if self.seal_version == PAYLOAD_V2 {
+                        compact::encode(record, out);
+                    } else {
+                        record.encode_into(out)?;
+                    }
                     if let Some(keep) = keep {
                         *keep = out.get(start..).unwrap_or_default().into();
                     }
@@ -141,7 +160,7 @@ impl Sealed {
                 let hit = self.cache.get(token, |hit| {
                     let record = match &hit.held {
                         Held::Record(record) => Ok(record.clone()),
-                        Held::Encoded(encoded) => compact::decode(encoded),
+                        Held::Encoded(encoded) => self.decode(self.seal_version, encoded),
                     };
                     (record, hit.old_key)
                 });
@@ -152,12 +171,7 @@ impl Sealed {
                         .then_some(Opened { record, old_key }));
                 }
                 let Some((record, session_id, old_key)) = seal.unseal(token, |u| {
-                    let record = if u.version == PAYLOAD_V1 {
-                        self.format.decode(u.encoded)
-                    } else {
-                        compact::decode(u.encoded)
-                    };
-                    (record, u.session_id, u.old_key)
+                    (self.decode(u.version, u.encoded), u.session_id, u.old_key)
                 }) else {
                     return Ok(None);
                 };
@@ -206,10 +220,12 @@ engine_provider! {
     /// The session id that travels in the manager's cookie **is** the sealed
     /// state: `base64url(nonce ‖ AES-256-GCM(payload) ‖ tag)`, no padding, with
     /// the cookie name as associated data. The payload holds the record
-    /// (creation time, last access, values) and a random per-session id, in a
-    /// compact layout since payload version 2 (cookies of version 1, with a
-    /// MessagePack record, still open and are resealed as version 2 on their
-    /// next write; a version 2 cookie does not open in a release before it). Each
+    /// (creation time, last access, values) and a random per-session id.
+    /// This release seals payload version 1 (a MessagePack record) and also
+    /// opens version 2 (a compact record, about 20% shorter cookies and
+    /// cheaper to seal), so that a later release can seal version 2 without
+    /// logging out users who meet an older process during a rolling upgrade
+    /// or a rollback. Each
     /// seal uses a fresh random nonce, so the same state never seals twice to
     /// the same cookie. Opening checks the idle lifetime against the last
     /// access inside the payload (client-side `Max-Age` edits change nothing)
@@ -355,6 +371,7 @@ impl RecordStore for Sealed {
             lifetimes: cx.lifetimes,
             format: cx.format,
             cache: TokenCache::default(),
+            seal_version: SEAL_VERSION,
         })
     }
 
@@ -548,8 +565,9 @@ mod tests {
     /// `asta` = `29`, `name` = `a3 62 65 65`.
     const V1_TOKEN: &str = "2funFg1yYOPXigCOiJEzt3-4Fe_GUa83tSMI0oJMx7u27CJant1fvzTmfvN1TIi3J72ygwOJb3jf89z8cxVcsUas1OegHWZkl5AflMLnOuL5Iphkbio5hPr8TQ";
 
-    /// Cookies sealed before the compact payload still open, to the same
-    /// record and per-session id, and their next write seals version 2.
+    /// Cookies of payload version 1 minted by an earlier release open to
+    /// the same record and per-session id, and their next write seals the
+    /// release's version with the same per-session id.
     #[actix_rt::test]
     async fn version_1_tokens_still_open() {
         let cx = Cx {
@@ -584,15 +602,50 @@ mod tests {
         // Expired by its idle lifetime like any other token.
         assert_eq!(sealed.load(&token, 1_790_003_800_001).await.unwrap(), None);
         let again = update(&sealed, &token, &record, now).await;
-        assert!(again.len() < V1_TOKEN.len(), "{again}");
         assert_eq!(
             seal.unseal(&again, |u| (u.version, u.session_id)),
-            Some((native::PAYLOAD_VERSION, [0x11; SESSION_ID_LEN]))
+            Some((SEAL_VERSION, [0x11; SESSION_ID_LEN]))
         );
         let fresh = native().await;
         assert!(
             fresh.load(&token, now).await.unwrap().is_none(),
             "another key opened it"
+        );
+    }
+
+    /// The next release may seal payload version 2: this one opens such
+    /// tokens (freshly decrypted and from its cache) to the same record,
+    /// with the same per-session id and expiry, so that upgrade and
+    /// rollback log nobody out.
+    #[actix_rt::test]
+    async fn version_2_tokens_of_a_later_release_open() {
+        let mut later = native().await;
+        later.seal_version = PAYLOAD_V2;
+        let this = native().await;
+        let now = 1_790_000_000_000;
+        let mut record = SessionRecord::new(now);
+        record.values.insert("asta".into(), vec![0x29]);
+        record.values.insert("name".into(), b"\xa3bee".to_vec());
+        let v2 = later.seal(&[7; SESSION_ID_LEN], &record, None).unwrap();
+        let Seal::Native(seal) = &this.seal else {
+            panic!("native seal expected")
+        };
+        assert_eq!(
+            seal.unseal(&v2, |u| (u.version, u.session_id)),
+            Some((PAYLOAD_V2, [7; SESSION_ID_LEN]))
+        );
+        let token = IdGenerator::sealed(&v2);
+        for _ in 0..2 {
+            // The second load is a cache hit.
+            let opened = this.load(&token, now + 1).await.unwrap().unwrap();
+            assert_eq!(opened.values, record.values);
+            assert_eq!(opened.created_ms, now);
+        }
+        assert_eq!(this.load(&token, now + 61_000).await.unwrap(), None);
+        let resealed = update(&this, &token, &record, now + 2).await;
+        assert_eq!(
+            seal.unseal(&resealed, |u| (u.version, u.session_id)),
+            Some((SEAL_VERSION, [7; SESSION_ID_LEN]))
         );
     }
 }
