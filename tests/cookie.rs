@@ -599,7 +599,9 @@ fn decoder_rejects_100_000_mutated_cookies() {
     });
     let started = Instant::now();
     let mut runner = TestRunner::new(PropConfig {
-        cases: 104_000,
+        // Some mutations are no-ops (a reorder of a block with itself:
+        // one in three on the short tokens of payload version 2).
+        cases: 110_000,
         failure_persistence: None,
         ..PropConfig::default()
     });

@@ -3,6 +3,8 @@
 //! (`beego`) with `sessionstoreformat = beego`; `config` reads the JSON
 //! both share.
 
+use std::borrow::Cow;
+
 use async_trait::async_trait;
 
 use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
@@ -13,11 +15,16 @@ use crate::session::record::{Lifetimes, SessionRecord};
 use crate::session::store::{Released, Write, WriteMode};
 
 mod beego;
+mod cache;
+mod compact;
 mod config;
 mod native;
 
 use beego::BeegoSeal;
-use native::{NativeSeal, SESSION_ID_LEN};
+use cache::{Held, TokenCache};
+#[cfg(test)]
+use native::PAYLOAD_V1;
+use native::{NativeSeal, PAYLOAD_V2, SEAL_VERSION, SESSION_ID_LEN};
 
 /// Largest cookie (name, `=` and value) browsers are required to keep.
 pub const MAX_COOKIE_BYTES: usize = 4096;
@@ -28,8 +35,6 @@ const NAME: &str = "cookie";
 /// What a cookie holds besides the record.
 struct Opened {
     record: SessionRecord,
-    /// The native payload's per-session id (beego's format has none).
-    session_id: Option<[u8; SESSION_ID_LEN]>,
     /// True when an older key of the ring opened it.
     old_key: bool,
 }
@@ -48,6 +53,12 @@ pub(crate) struct Sealed {
     max_value: usize,
     lifetimes: Lifetimes,
     format: Format,
+    /// Native tokens opened or sealed lately: seen again, they cost no
+    /// decryption.
+    cache: TokenCache,
+    /// The payload version native tokens are sealed with
+    /// ([`SEAL_VERSION`]; tests seal others).
+    seal_version: u8,
 }
 
 impl std::fmt::Debug for Sealed {
@@ -59,7 +70,23 @@ impl std::fmt::Debug for Sealed {
 }
 
 impl Sealed {
-    fn seal(&self, session_id: &[u8; SESSION_ID_LEN], record: &SessionRecord) -> Result<String> {
+    /// The record in a native payload of `version`.
+    fn decode(&self, version: u8, encoded: &[u8]) -> Result<SessionRecord> {
+        if version == PAYLOAD_V2 {
+            compact::decode(encoded)
+        } else {
+            self.format.decode(encoded)
+        }
+    }
+
+    /// The token of `record`; with `keep`, the native record's encoding
+    /// too (the cache holds it for the token's return).
+    fn seal(
+        &self,
+        session_id: &[u8; SESSION_ID_LEN],
+        record: &SessionRecord,
+        keep: Option<&mut Box<[u8]>>,
+    ) -> Result<String> {
         let fits = |len: usize| {
             if len > self.max_value {
                 Err(self.too_large(len))
@@ -70,7 +97,23 @@ impl Sealed {
         match &self.seal {
             // Encoded in place in the sealing buffer, refused by its final
             // length before any crypto.
-            Seal::Native(seal) => seal.seal(session_id, |out| record.encode_into(out), fits),
+            Seal::Native(seal) => seal.seal(
+                self.seal_version,
+                session_id,
+                |out| {
+                    let start = out.len();
+                    if self.seal_version == PAYLOAD_V2 {
+                        compact::encode(record, out);
+                    } else {
+                        record.encode_into(out)?;
+                    }
+                    if let Some(keep) = keep {
+                        *keep = out.get(start..).unwrap_or_default().into();
+                    }
+                    Ok(())
+                },
+                fits,
+            ),
             Seal::Beego(seal) => {
                 let encoded = self.format.encode(record)?;
                 // Sealing only grows the data: too large already, no need to spend the work.
@@ -80,6 +123,16 @@ impl Sealed {
                 Ok(token)
             }
         }
+    }
+
+    /// The checks on the times inside a native token, cached or not: none
+    /// in the future (past the tolerated skew), and not expired.
+    fn fresh(&self, record: &SessionRecord, now: u64) -> bool {
+        let future = now.saturating_add(SKEW_MS);
+        !(record.created_ms > future
+            || record.accessed_ms > future
+            || record.created_ms > record.accessed_ms
+            || record.is_expired(&self.lifetimes, now))
     }
 
     fn too_large(&self, value_len: usize) -> Error {
@@ -100,28 +153,35 @@ impl Sealed {
     /// expired (client input, not stored data), [`Error::Corrupt`] for an
     /// authentic token whose record does not decode. Never panics,
     /// whatever the input.
-    fn open(&self, token: &str, now: u64) -> Result<Option<Opened>> {
+    fn open(&self, sid: &SessionId, now: u64) -> Result<Option<Opened>> {
+        let token = sid.as_str();
         match &self.seal {
             Seal::Native(seal) => {
+                let hit = self.cache.get(token, |hit| {
+                    let record = match &hit.held {
+                        Held::Record(record) => Ok(record.clone()),
+                        Held::Encoded(encoded) => self.decode(self.seal_version, encoded),
+                    };
+                    (record, hit.old_key)
+                });
+                if let Some((record, old_key)) = hit {
+                    let record = record?;
+                    return Ok(self
+                        .fresh(&record, now)
+                        .then_some(Opened { record, old_key }));
+                }
                 let Some((record, session_id, old_key)) = seal.unseal(token, |u| {
-                    (self.format.decode(u.encoded), u.session_id, u.old_key)
+                    (self.decode(u.version, u.encoded), u.session_id, u.old_key)
                 }) else {
                     return Ok(None);
                 };
                 let record = record?;
-                let future = now.saturating_add(SKEW_MS);
-                if record.created_ms > future
-                    || record.accessed_ms > future
-                    || record.created_ms > record.accessed_ms
-                    || record.is_expired(&self.lifetimes, now)
-                {
+                if !self.fresh(&record, now) {
                     return Ok(None);
                 }
-                Ok(Some(Opened {
-                    record,
-                    session_id: Some(session_id),
-                    old_key,
-                }))
+                self.cache
+                    .put(token, Held::Record(record.clone()), session_id, old_key);
+                Ok(Some(Opened { record, old_key }))
             }
             Seal::Beego(seal) => match seal.decode(token, unix_seconds(now)) {
                 Ok((gob, ts)) => {
@@ -132,7 +192,6 @@ impl Sealed {
                     record.accessed_ms = sealed_ms;
                     Ok(Some(Opened {
                         record,
-                        session_id: None,
                         old_key: false,
                     }))
                 }
@@ -142,51 +201,6 @@ impl Sealed {
                 }
             },
         }
-    }
-}
-
-mod opened_ids {
-    //! The per-session ids of the tokens this thread opened last. A
-    //! request's release runs on the thread of its load (actix workers
-    //! run each request on one thread), so the write finds the id of its
-    //! token here instead of decrypting the token a second time. Keyed by
-    //! the whole token: equal tokens hold equal authenticated contents, so
-    //! a hit is exactly what decrypting would give; a miss decrypts.
-
-    use std::cell::RefCell;
-
-    use super::SESSION_ID_LEN;
-    use crate::session::id::SessionId;
-
-    /// Enough for the requests one worker interleaves between a load and
-    /// its release; a ring, most recent first to look up.
-    const SLOTS: usize = 8;
-
-    type Slots = [Option<(SessionId, [u8; SESSION_ID_LEN])>; SLOTS];
-
-    thread_local! {
-        static OPENED: RefCell<(Slots, usize)> = RefCell::new(Default::default());
-    }
-
-    pub(super) fn remember(token: &SessionId, id: [u8; SESSION_ID_LEN]) {
-        OPENED.with(|opened| {
-            if let Ok(mut opened) = opened.try_borrow_mut() {
-                let (slots, next) = &mut *opened;
-                slots[*next % SLOTS] = Some((token.clone(), id));
-                *next = next.wrapping_add(1);
-            }
-        });
-    }
-
-    pub(super) fn recall(token: &SessionId) -> Option<[u8; SESSION_ID_LEN]> {
-        OPENED.with(|opened| {
-            let opened = opened.try_borrow().ok()?;
-            let (slots, next) = &*opened;
-            (1..=SLOTS).find_map(|back| {
-                let (t, id) = slots[next.wrapping_sub(back) % SLOTS].as_ref()?;
-                (t == token).then_some(*id)
-            })
-        })
     }
 }
 
@@ -206,7 +220,12 @@ engine_provider! {
     /// The session id that travels in the manager's cookie **is** the sealed
     /// state: `base64url(nonce ‖ AES-256-GCM(payload) ‖ tag)`, no padding, with
     /// the cookie name as associated data. The payload holds the record
-    /// (creation time, last access, values) and a random per-session id. Each
+    /// (creation time, last access, values) and a random per-session id.
+    /// This release seals payload version 1 (a MessagePack record) and also
+    /// opens version 2 (a compact record, about 20% shorter cookies and
+    /// cheaper to seal), so that a later release can seal version 2 without
+    /// logging out users who meet an older process during a rolling upgrade
+    /// or a rollback. Each
     /// seal uses a fresh random nonce, so the same state never seals twice to
     /// the same cookie. Opening checks the idle lifetime against the last
     /// access inside the payload (client-side `Max-Age` edits change nothing)
@@ -217,6 +236,12 @@ engine_provider! {
     ///
     /// Every release that writes (a change, or the periodic refresh of the idle
     /// expiry) reseals and sends a new cookie.
+    ///
+    /// Each provider keeps the tokens it opened, or resealed for an existing
+    /// session, lately (two generations of at most 4096 tokens and 4 MiB of
+    /// token text each) with what they hold: a token sent again is not
+    /// decrypted again, and still gets every expiry check. Only tokens that
+    /// authenticated or that it sealed go in, so forged cookies cannot fill it.
     ///
     /// # Configuration
     ///
@@ -345,6 +370,8 @@ impl RecordStore for Sealed {
             max_value,
             lifetimes: cx.lifetimes,
             format: cx.format,
+            cache: TokenCache::default(),
+            seal_version: SEAL_VERSION,
         })
     }
 
@@ -352,10 +379,7 @@ impl RecordStore for Sealed {
     /// an empty new session (logged at debug), one opened with an older key
     /// reseals on its next release.
     async fn load(&self, sid: &SessionId, now: u64) -> Found {
-        let opened = self.open(sid.as_str(), now)?;
-        if let Some(id) = opened.as_ref().and_then(|o| o.session_id) {
-            opened_ids::remember(sid, id);
-        }
+        let opened = self.open(sid, now)?;
         match opened {
             Some(opened) if opened.old_key => {
                 tracing::debug!(session = %sid, "cookie session: opened with an older key; resealing");
@@ -379,21 +403,34 @@ impl RecordStore for Sealed {
             // A session to create did not open at load: its token holds
             // no id worth opening again.
             (Seal::Native(_), WriteMode::Create) => random_session_id(),
-            // The id this thread noted when it loaded `sid`; else only the
-            // id is unsealed again (`merged` is the request's view).
-            (Seal::Native(seal), _) => opened_ids::recall(w.sid)
+            // The id noted when `sid` was opened (at this request's load,
+            // as a rule); else only the id is unsealed again (`merged` is
+            // the request's view).
+            (Seal::Native(seal), _) => self
+                .cache
+                .get(w.sid.as_str(), |hit| hit.session_id)
                 .or_else(|| seal.unseal(w.sid.as_str(), |u| u.session_id))
                 .unwrap_or_else(random_session_id),
         };
-        let token = if w.merged.accessed_ms == w.now_ms {
-            self.seal(&session_id, w.merged)?
+        let record = if w.merged.accessed_ms == w.now_ms {
+            Cow::Borrowed(w.merged)
         } else {
-            let record = SessionRecord {
+            Cow::Owned(SessionRecord {
                 accessed_ms: w.now_ms,
                 ..w.merged.clone()
-            };
-            self.seal(&session_id, &record)?
+            })
         };
+        // The client sends this token back on its next request. Not a
+        // new session's: clients without a cookie jar (crawlers, probes)
+        // would fill the cache with tokens that never return; a new
+        // session's next request opens its token once, then it is cached.
+        let cache = matches!(self.seal, Seal::Native(_)) && w.mode != WriteMode::Create;
+        let mut encoded = Box::default();
+        let token = self.seal(&session_id, &record, cache.then_some(&mut encoded))?;
+        if cache {
+            self.cache
+                .put(&token, Held::Encoded(encoded), session_id, false);
+        }
         Ok(Released::cookie(token))
     }
 
@@ -412,7 +449,7 @@ impl RecordStore for Sealed {
     /// id and exactly one new cookie on release.
     async fn move_record(&self, old: &SessionId, _new: &SessionId, now: u64) -> Found {
         Ok(self
-            .open(old.as_str(), now)?
+            .open(old, now)?
             .map(|opened| reseal_on_release(opened.record)))
     }
 
@@ -430,40 +467,57 @@ mod tests {
     use crate::session::id::IdGenerator;
     use crate::session::record::{now_ms, Changes};
 
-    /// A reseal keeps the per-session id, whether the write finds it noted
-    /// by its load or unseals its token again.
-    #[actix_rt::test]
-    async fn a_reseal_keeps_the_per_session_id() {
+    const KEY: &str = r#"{"securityKey":"a secret of at least thirty-two bytes!!"}"#;
+
+    /// A native engine with a 60 s idle lifetime.
+    async fn native() -> Sealed {
         let cx = Cx {
             lifetimes: Lifetimes::new(Duration::from_secs(60), None),
             format: Format::Native,
         };
-        let key = r#"{"securityKey":"a secret of at least thirty-two bytes!!"}"#;
-        let sealed = <Sealed as RecordStore>::open(cx, key).await.unwrap();
+        <Sealed as RecordStore>::open(cx, KEY).await.unwrap()
+    }
+
+    /// The token of an update of `token`'s session to `record`.
+    async fn update(
+        sealed: &Sealed,
+        token: &SessionId,
+        record: &SessionRecord,
+        now: u64,
+    ) -> String {
+        let changes = Changes::default();
+        let released = sealed
+            .write(Write {
+                sid: token,
+                mode: WriteMode::Update,
+                changes: &changes,
+                merged: record,
+                now_ms: now,
+            })
+            .await
+            .unwrap();
+        released.cookie_value.unwrap()
+    }
+
+    /// A reseal keeps the per-session id, whether the write finds it noted
+    /// by its load or unseals its token again.
+    #[actix_rt::test]
+    async fn a_reseal_keeps_the_per_session_id() {
+        let sealed = native().await;
         let Seal::Native(seal) = &sealed.seal else {
             panic!("native seal expected")
         };
         let now = now_ms();
         let id = [7u8; SESSION_ID_LEN];
         for loaded in [true, false] {
-            let token = IdGenerator::sealed(&sealed.seal(&id, &SessionRecord::new(now)).unwrap());
+            let token =
+                IdGenerator::sealed(&sealed.seal(&id, &SessionRecord::new(now), None).unwrap());
             let record = if loaded {
                 sealed.load(&token, now).await.unwrap().unwrap()
             } else {
                 SessionRecord::new(now)
             };
-            let changes = Changes::default();
-            let released = sealed
-                .write(Write {
-                    sid: &token,
-                    mode: WriteMode::Update,
-                    changes: &changes,
-                    merged: &record,
-                    now_ms: now,
-                })
-                .await
-                .unwrap();
-            let again = released.cookie_value.unwrap();
+            let again = update(&sealed, &token, &record, now).await;
             assert_ne!(again, token.as_str());
             assert_eq!(
                 seal.unseal(&again, |u| u.session_id),
@@ -471,5 +525,127 @@ mod tests {
                 "loaded: {loaded}"
             );
         }
+    }
+
+    /// A token this engine opened or sealed opens from its cache to
+    /// exactly what another process (no cache) decrypts, and the time
+    /// checks still apply to a cached token.
+    #[actix_rt::test]
+    async fn cached_tokens_open_as_decrypted_ones() {
+        let (here, elsewhere) = (native().await, native().await);
+        let now = now_ms();
+        let mut record = SessionRecord::new(now - 5);
+        record.values.insert("asta".into(), b"\x07".to_vec());
+        let first = IdGenerator::sealed(&here.seal(&[3; SESSION_ID_LEN], &record, None).unwrap());
+        // Opened: cached as a record.
+        let opened = here.load(&first, now).await.unwrap().unwrap();
+        assert_eq!(opened, record);
+        // Sealed by an update: cached as its encoding.
+        let second = IdGenerator::sealed(&update(&here, &first, &opened, now).await);
+        for token in [&first, &second] {
+            let cached = here.load(token, now).await.unwrap().unwrap();
+            let decrypted = elsewhere.load(token, now).await.unwrap().unwrap();
+            assert_eq!(cached, decrypted);
+            assert_eq!(cached.values, record.values);
+            // Idle for longer than 60 s: expired, cached or not.
+            let later = now + 61_000;
+            assert_eq!(here.load(token, later).await.unwrap(), None);
+            assert_eq!(elsewhere.load(token, later).await.unwrap(), None);
+        }
+        assert_eq!(
+            here.cache.get(second.as_str(), |hit| hit.session_id),
+            Some([3; SESSION_ID_LEN])
+        );
+    }
+
+    /// A token of payload version 1 (MessagePack record), sealed by the
+    /// code before version 2 (as on main then) under the hex key `5c` × 64
+    /// with `cookieName` `fixturesession`: per-session id `11` × 16,
+    /// created 1_790_000_000_000, accessed 1_790_000_100_000, values
+    /// `asta` = `29`, `name` = `a3 62 65 65`.
+    const V1_TOKEN: &str = "2funFg1yYOPXigCOiJEzt3-4Fe_GUa83tSMI0oJMx7u27CJant1fvzTmfvN1TIi3J72ygwOJb3jf89z8cxVcsUas1OegHWZkl5AflMLnOuL5Iphkbio5hPr8TQ";
+
+    /// Cookies of payload version 1 minted by an earlier release open to
+    /// the same record and per-session id, and their next write seals the
+    /// release's version with the same per-session id.
+    #[actix_rt::test]
+    async fn version_1_tokens_still_open() {
+        let cx = Cx {
+            lifetimes: Lifetimes::new(Duration::from_secs(3600), None),
+            format: Format::Native,
+        };
+        let key = format!(
+            r#"{{"securityKey":"{}","cookieName":"fixturesession"}}"#,
+            "5c".repeat(64)
+        );
+        let sealed = <Sealed as RecordStore>::open(cx, &key).await.unwrap();
+        let Seal::Native(seal) = &sealed.seal else {
+            panic!("native seal expected")
+        };
+        assert_eq!(seal.unseal(V1_TOKEN, |u| u.version), Some(PAYLOAD_V1));
+        let now = 1_790_000_200_000;
+        let token = IdGenerator::sealed(V1_TOKEN);
+        let record = sealed.load(&token, now).await.unwrap().unwrap();
+        assert_eq!(
+            (record.created_ms, record.accessed_ms),
+            (1_790_000_000_000, 1_790_000_100_000)
+        );
+        assert_eq!(
+            record.values.get("asta").map(Vec::as_slice),
+            Some(&b"\x29"[..])
+        );
+        assert_eq!(
+            record.values.get("name").map(Vec::as_slice),
+            Some(&b"\xa3bee"[..])
+        );
+        assert_eq!(record.values.len(), 2);
+        // Expired by its idle lifetime like any other token.
+        assert_eq!(sealed.load(&token, 1_790_003_800_001).await.unwrap(), None);
+        let again = update(&sealed, &token, &record, now).await;
+        assert_eq!(
+            seal.unseal(&again, |u| (u.version, u.session_id)),
+            Some((SEAL_VERSION, [0x11; SESSION_ID_LEN]))
+        );
+        let fresh = native().await;
+        assert!(
+            fresh.load(&token, now).await.unwrap().is_none(),
+            "another key opened it"
+        );
+    }
+
+    /// The next release may seal payload version 2: this one opens such
+    /// tokens (freshly decrypted and from its cache) to the same record,
+    /// with the same per-session id and expiry, so that upgrade and
+    /// rollback log nobody out.
+    #[actix_rt::test]
+    async fn version_2_tokens_of_a_later_release_open() {
+        let mut later = native().await;
+        later.seal_version = PAYLOAD_V2;
+        let this = native().await;
+        let now = 1_790_000_000_000;
+        let mut record = SessionRecord::new(now);
+        record.values.insert("asta".into(), vec![0x29]);
+        record.values.insert("name".into(), b"\xa3bee".to_vec());
+        let v2 = later.seal(&[7; SESSION_ID_LEN], &record, None).unwrap();
+        let Seal::Native(seal) = &this.seal else {
+            panic!("native seal expected")
+        };
+        assert_eq!(
+            seal.unseal(&v2, |u| (u.version, u.session_id)),
+            Some((PAYLOAD_V2, [7; SESSION_ID_LEN]))
+        );
+        let token = IdGenerator::sealed(&v2);
+        for _ in 0..2 {
+            // The second load is a cache hit.
+            let opened = this.load(&token, now + 1).await.unwrap().unwrap();
+            assert_eq!(opened.values, record.values);
+            assert_eq!(opened.created_ms, now);
+        }
+        assert_eq!(this.load(&token, now + 61_000).await.unwrap(), None);
+        let resealed = update(&this, &token, &record, now + 2).await;
+        assert_eq!(
+            seal.unseal(&resealed, |u| (u.version, u.session_id)),
+            Some((SEAL_VERSION, [7; SESSION_ID_LEN]))
+        );
     }
 }

@@ -16,7 +16,19 @@ const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 /// Length of the random per-session id sealed with the record.
 pub(super) const SESSION_ID_LEN: usize = 16;
-const PAYLOAD_VERSION: u8 = 1;
+/// Payload version 1: the record is the MessagePack
+/// [`SessionRecord`](crate::session::record::SessionRecord) encoding.
+pub(super) const PAYLOAD_V1: u8 = 1;
+/// Payload version 2: the record is [`super::compact`]'s, about half the
+/// bytes.
+pub(super) const PAYLOAD_V2: u8 = 2;
+/// The version this release seals: still 1, though it opens both. A
+/// release may seal a new version only once every process of a deployment
+/// opens it: during a rolling upgrade old and new processes serve the same
+/// users, and a rollback must read what the new release wrote. So one
+/// release learns to open version 2 and a later one seals it; sealing it
+/// at once would log out every user who meets an older process.
+pub(super) const SEAL_VERSION: u8 = PAYLOAD_V1;
 
 thread_local! {
     /// The decoding buffer of [`NativeSeal::unseal`].
@@ -25,6 +37,8 @@ thread_local! {
 
 /// What a token opened to, borrowed from the decoding buffer.
 pub(super) struct Unsealed<'a> {
+    /// [`PAYLOAD_V1`] or [`PAYLOAD_V2`]: how `encoded` is encoded.
+    pub version: u8,
     pub session_id: [u8; SESSION_ID_LEN],
     pub encoded: &'a [u8],
     pub old_key: bool,
@@ -93,6 +107,7 @@ impl NativeSeal {
     /// allocation is the token itself.
     pub(super) fn seal(
         &self,
+        version: u8,
         session_id: &[u8; SESSION_ID_LEN],
         encode: impl FnOnce(&mut Vec<u8>) -> Result<()>,
         fits: impl FnOnce(usize) -> Result<()>,
@@ -104,7 +119,7 @@ impl NativeSeal {
         let mut nonce = [0u8; NONCE_LEN];
         rand::fill(&mut nonce);
         data.extend_from_slice(&nonce);
-        data.push(PAYLOAD_VERSION);
+        data.push(version);
         data.extend_from_slice(session_id);
         encode(&mut data)?;
         fits(base64::encoded_len(data.len() + TAG_LEN, false).unwrap_or(usize::MAX))?;
@@ -154,11 +169,12 @@ impl NativeSeal {
                 .is_ok()
         })?;
         let (&version, rest) = sealed.split_first()?;
-        if version != PAYLOAD_VERSION || rest.len() < SESSION_ID_LEN {
+        if !matches!(version, PAYLOAD_V1 | PAYLOAD_V2) || rest.len() < SESSION_ID_LEN {
             return None;
         }
         let (id, encoded) = rest.split_at(SESSION_ID_LEN);
         Some(read(Unsealed {
+            version,
             session_id: id.try_into().ok()?,
             encoded,
             old_key: index > 0,
