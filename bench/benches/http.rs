@@ -96,7 +96,7 @@ fn cell(
     let mut runs = Vec::new();
     loop {
         let port = port_base + runs.len() as u16;
-        let mut child = start(server, port);
+        let child = start(server, port);
         let before = support::load::rss_kib(child.id());
         let r = wrk(
             port,
@@ -113,8 +113,7 @@ fn cell(
                 sessions: r.requests,
             });
         }
-        child.kill().ok();
-        child.wait().ok();
+        drop(child);
         runs.push(r);
         let rps: Vec<f64> = runs.iter().map(|r| r.req_per_sec).collect();
         let cpu: Vec<f64> = runs.iter().map(|r| r.cpu_us_per_req).collect();

@@ -23,16 +23,36 @@ response = function(status, headers, body)
 end
 "#;
 
+/// A server process that is killed when dropped, so that a failed run
+/// never leaves a server holding its port for the next run.
+pub struct Server(pub Child);
+
+impl Server {
+    /// The server's pid.
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
 /// Starts `server` (this executable, `serve` mode) pinned to core 0 and
 /// waits until it accepts connections.
-pub fn start(server: &str, port: u16) -> Child {
-    let child = Command::new("taskset")
-        .args(["-c", "0"])
-        .arg(std::env::current_exe().unwrap())
-        .args(["serve", server, &port.to_string()])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("taskset (util-linux)");
+pub fn start(server: &str, port: u16) -> Server {
+    let child = Server(
+        Command::new("taskset")
+            .args(["-c", "0"])
+            .arg(std::env::current_exe().unwrap())
+            .args(["serve", server, &port.to_string()])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("taskset (util-linux)"),
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "{server} did not start");

@@ -71,7 +71,7 @@ const SHARDS: usize = 64;
 
 /// Most sessions GC removes under one hold of a shard's write lock, so a
 /// request on that shard never waits behind a whole shard's sweep.
-const GC_BATCH: usize = 1024;
+const GC_BATCH: usize = 512;
 
 /// GC's pause between two batches. GC is paced rather than run flat out:
 /// on a core it shares with request threads, a sweep of a million expired
@@ -502,33 +502,35 @@ impl RecordStore for Memory {
 
     async fn gc(&self, now: u64) -> Result<()> {
         let mut removed = 0usize;
-        let mut batches = 0usize;
+        let mut since_pause = 0usize;
         for shard in self.shards.iter() {
-            let expired: Vec<SessionId> = shard
-                .map
-                .read()
-                .iter()
-                .filter(|(_, held)| self.expired(held, now))
-                .map(|(sid, _)| sid.clone())
-                .collect();
-            for batch in expired.chunks(GC_BATCH) {
-                if batches > 0 {
-                    tokio::time::sleep(GC_PAUSE).await;
-                }
-                batches += 1;
-                let gone: Vec<Held> = {
+            loop {
+                // At most a batch per hold of the lock, found and taken in
+                // one pass (no copy of the ids); freed outside the lock.
+                let gone: Vec<(SessionId, Held)> = {
                     let mut map = shard.map.write();
-                    let mut gone = Vec::with_capacity(batch.len());
-                    for sid in batch {
-                        if map.get(sid).is_some_and(|held| self.expired(held, now)) {
-                            gone.extend(remove_from(shard, &mut map, sid));
-                        }
+                    let gone: Vec<_> = map
+                        .extract_if(|_, held| self.expired(held, now))
+                        .take(GC_BATCH)
+                        .collect();
+                    for (sid, held) in &gone {
+                        shard
+                            .bytes
+                            .fetch_sub(counted_bytes(sid, &held.values), Ordering::Relaxed);
                     }
                     gone
                 };
-                removed += gone.len();
-                // Freed here, outside the lock.
+                let n = gone.len();
                 drop(gone);
+                removed += n;
+                since_pause += n;
+                if since_pause >= GC_BATCH {
+                    tokio::time::sleep(GC_PAUSE).await;
+                    since_pause = 0;
+                }
+                if n < GC_BATCH {
+                    break;
+                }
             }
             // Lets requests waiting on this runtime thread run between shards.
             tokio::task::yield_now().await;
