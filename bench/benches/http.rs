@@ -133,6 +133,15 @@ fn cell(
     }
 }
 
+/// Empties the benches' keys, tables and directory when dropped.
+struct Cleanup<'a>(&'a [&'a str]);
+
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        clean_backends(self.0);
+    }
+}
+
 fn measure(servers: &[&str]) {
     for tool in ["wrk", "taskset"] {
         // Checked first: a missing wrk would otherwise surface as a failed
@@ -149,6 +158,10 @@ fn measure(servers: &[&str]) {
     if servers.iter().any(|s| s.contains("redis")) {
         support::load::pin_redis();
     }
+    // Whatever happens (a run that fails panics), the backends are left
+    // as found: millions of bench sessions left in a test Redis slow every
+    // SCAN of the test suite.
+    let _cleanup = Cleanup(servers);
     let mut rows = Vec::new();
     for (i, server) in servers.iter().enumerate() {
         let mut footprints = Vec::new();
@@ -173,7 +186,6 @@ fn measure(servers: &[&str]) {
         });
     }
     std::fs::remove_file(&script).ok();
-    clean_backends(servers);
     support::report::table(&rows, support::env_num("BENCH_SECS", 5));
     support::report::targets(&rows);
 }

@@ -318,7 +318,9 @@ pub fn clean_backends(servers: &[&str]) {
         if let Ok(pool) = mysql::Pool::new(url.as_str()) {
             if let Ok(mut c) = pool.get_conn() {
                 use mysql::prelude::Queryable;
-                let _ = c.query_drop(format!("DROP TABLE IF EXISTS {SQL_TABLE}"));
+                let _ = c.query_drop(format!(
+                    "DROP TABLE IF EXISTS {SQL_TABLE}, {SQL_TABLE}_owner, {SQL_TABLE}_owner_epoch"
+                ));
             }
         }
     }
@@ -328,7 +330,9 @@ pub fn clean_backends(servers: &[&str]) {
             "postgres://postgres@127.0.0.1:5432/test",
         );
         if let Ok(mut c) = postgres::Client::connect(&url, postgres::NoTls) {
-            let _ = c.batch_execute(&format!("DROP TABLE IF EXISTS {SQL_TABLE}"));
+            let _ = c.batch_execute(&format!(
+                "DROP TABLE IF EXISTS {SQL_TABLE}, {SQL_TABLE}_owner, {SQL_TABLE}_owner_epoch"
+            ));
         }
     }
 }
