@@ -547,26 +547,29 @@ impl MapStore {
     /// touch due (or already done). Lets the session handle skip the
     /// release call of a request that only read.
     pub(crate) fn nothing_to_save(&self, now: u64) -> bool {
-        let state = self.state.lock();
-        state.changes.is_empty()
-            && (state.is_new || state.touched || !self.lifetimes.touch_due(self.accessed_ms, now))
+        self.mode(&self.state.lock(), true, now).is_none()
+    }
+
+    /// The write a release at `now` makes, `None` when it writes nothing:
+    /// a new session is created only with changes (and only by `create`),
+    /// a loaded one is updated with changes or touched when its idle
+    /// expiry is due and not yet slid in this request.
+    fn mode(&self, state: &MapState, create: bool, now: u64) -> Option<WriteMode> {
+        match (state.is_new, state.changes.is_empty()) {
+            (true, true) => None,
+            (true, false) => create.then_some(WriteMode::Create),
+            (false, false) => Some(WriteMode::Update),
+            (false, true) => (!state.touched && self.lifetimes.touch_due(self.accessed_ms, now))
+                .then_some(WriteMode::Touch),
+        }
     }
 
     async fn release(&self, create: bool) -> Result<Released> {
         let now = now_ms();
         let (mode, changes, merged) = {
             let mut state = self.state.lock();
-            let mode = match (state.is_new, state.changes.is_empty()) {
-                (true, true) => return Ok(Released::default()),
-                (true, false) if create => WriteMode::Create,
-                (true, false) => return Ok(Released::default()),
-                (false, false) => WriteMode::Update,
-                (false, true) => {
-                    if state.touched || !self.lifetimes.touch_due(self.accessed_ms, now) {
-                        return Ok(Released::default());
-                    }
-                    WriteMode::Touch
-                }
+            let Some(mode) = self.mode(&state, create, now) else {
+                return Ok(Released::default());
             };
             // No copy of the values: the write borrows them through the Arc.
             Arc::make_mut(&mut state.record).accessed_ms = now;

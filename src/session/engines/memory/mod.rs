@@ -399,12 +399,17 @@ impl Memory {
 }
 
 /// Removes `sid` from a locked shard and uncounts its bytes.
-fn remove_from(shard: &Shard, map: &mut Map, sid: &SessionId) -> Option<Held> {
-    let old = map.remove(sid)?;
+fn remove_from(shard: &Shard, map: &mut Map, sid: &SessionId) {
+    if let Some(old) = map.remove(sid) {
+        uncount(shard, sid, &old);
+    }
+}
+
+/// Takes a session that left `shard` out of its byte count.
+fn uncount(shard: &Shard, sid: &SessionId, held: &Held) {
     shard
         .bytes
-        .fetch_sub(counted_bytes(sid, &old.values), Ordering::Relaxed);
-    Some(old)
+        .fetch_sub(counted_bytes(sid, &held.values), Ordering::Relaxed);
 }
 
 #[async_trait]
@@ -514,9 +519,7 @@ impl RecordStore for Memory {
                         .take(GC_BATCH)
                         .collect();
                     for (sid, held) in &gone {
-                        shard
-                            .bytes
-                            .fetch_sub(counted_bytes(sid, &held.values), Ordering::Relaxed);
+                        uncount(shard, sid, held);
                     }
                     gone
                 };
