@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::{BoxBody, EitherBody};
-use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{
+    Payload, Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse,
+};
 use actix_web::web::{self, Bytes, ServiceConfig};
-use actix_web::{Error as ActixError, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{Error as ActixError, FromRequest, HttpRequest, HttpResponse, HttpServer};
 
 use super::context::Context;
 use super::controller::{dispatch, Controller};
@@ -339,10 +341,13 @@ impl AppState {
             let state = self.clone();
             cfg.route(
                 path,
-                web::route().to(move |req: HttpRequest, body: Bytes| {
+                web::route().to(move |req: HttpRequest, payload: web::Payload| {
                     let controller = Arc::clone(&controller);
                     let state = state.clone();
-                    async move { state.serve(controller.as_ref(), req, body).await }
+                    async move {
+                        let body = read_body(&req, payload).await?;
+                        state.serve(controller.as_ref(), req, body).await
+                    }
                 }),
             );
         }
@@ -379,6 +384,21 @@ impl AppState {
             .wrap(self.middleware())
             .configure(|cfg| self.configure(cfg))
     }
+}
+
+/// The request body, read only when the request has one.
+///
+/// actix-web gives a request without `Content-Length` or chunked encoding
+/// (and an HTTP/2 request that ended with its headers) no payload at all;
+/// skipping `Bytes`' extractor then saves its configuration lookups and
+/// future on every GET. A body that is there goes through that extractor,
+/// so its `PayloadConfig` limit and errors stay in force.
+async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<Bytes, ActixError> {
+    let mut payload = payload.into_inner();
+    if matches!(payload, Payload::None) {
+        return Ok(Bytes::new());
+    }
+    Bytes::from_request(req, &mut payload).await
 }
 
 /// A running server, from [`App::listen`].
