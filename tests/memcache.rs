@@ -171,28 +171,6 @@ async fn no_resurrection_by_a_touch_or_a_write() {
     assert!(reader.session_release().await.unwrap().written);
 }
 
-/// Two requests that both saw a fresh id: the second create is a
-/// collision, never an overwrite.
-#[actix_rt::test]
-async fn create_on_a_taken_id_is_a_collision() {
-    let (p, _) = provider(Duration::from_secs(60)).await;
-    let sid = new_id();
-    let first = p.session_read(&sid).await.unwrap();
-    let second = p.session_read(&sid).await.unwrap();
-    first.set("who", "first").await.unwrap();
-    first.session_release().await.unwrap();
-    second.set("who", "second").await.unwrap();
-    assert!(matches!(
-        second.session_release().await,
-        Err(Error::IdCollision)
-    ));
-    let back = p.session_read(&sid).await.unwrap();
-    assert_eq!(
-        back.get::<String>("who").await.unwrap().as_deref(),
-        Some("first")
-    );
-}
-
 /// Garbage under a session key is `Error::Corrupt`, not a panic.
 #[actix_rt::test]
 async fn corrupt_item_is_an_error() {

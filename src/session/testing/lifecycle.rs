@@ -3,6 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::future::Future;
+use std::sync::Arc;
+
+use crate::session::{Provider, SessionId};
 
 use super::{create, init, new_id, Made, LONG};
 
@@ -82,6 +85,56 @@ where
     assert!(!fresh.session_release_if_present().await.unwrap().written);
     assert!(!provider.session_exist(&fresh.session_id()).await.unwrap());
     assert_eq!(provider.session_all().await.unwrap(), 0);
+}
+
+/// Creation is an insert-if-absent: of two stores that both saw an id as
+/// new (read before either was saved, or made by `session_new`), the second
+/// to be released gets [`Error::IdCollision`](crate::session::Error::IdCollision)
+/// and the first one's data stays whole.
+pub async fn create_on_a_taken_id_is_a_collision<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Made>,
+{
+    let provider = init(&make, LONG).await;
+    for minted in [false, true] {
+        let sid = new_id();
+        let first = open(&provider, &sid, minted).await;
+        let second = open(&provider, &sid, minted).await;
+        first.set("who", "first").await.unwrap();
+        first.set("only_first", &1).await.unwrap();
+        assert!(first.session_release().await.unwrap().written);
+        second.set("who", "second").await.unwrap();
+        second.set("only_second", &2).await.unwrap();
+        let err = second.session_release().await.unwrap_err();
+        assert!(err.is_id_collision(), "second create gave {err:?}");
+        let back = provider.session_read(&sid).await.unwrap();
+        assert_eq!(
+            back.get::<String>("who").await.unwrap().as_deref(),
+            Some("first")
+        );
+        assert_eq!(back.get::<i64>("only_first").await.unwrap(), Some(1));
+        assert_eq!(
+            back.get::<i64>("only_second").await.unwrap(),
+            None,
+            "merged into the taken id"
+        );
+    }
+    assert_eq!(provider.session_all().await.unwrap(), 2);
+}
+
+/// A store for `sid` as the manager makes one for a minted id, or as a
+/// read of an absent id gives it.
+async fn open(
+    provider: &Arc<dyn Provider>,
+    sid: &SessionId,
+    minted: bool,
+) -> Arc<dyn crate::session::Store> {
+    if minted {
+        provider.session_new(sid).await.unwrap()
+    } else {
+        provider.session_read(sid).await.unwrap()
+    }
 }
 
 /// `session_all` is exact after 1,000 sessions.

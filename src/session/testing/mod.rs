@@ -42,7 +42,8 @@ pub use data::{
 };
 pub use expiry::{gc_removes_only_expired, idle_expiry_and_gc};
 pub use lifecycle::{
-    destroy_removes, no_resurrection_after_destroy, regenerate_moves_data, session_all_counts_1000,
+    create_on_a_taken_id_is_a_collision, destroy_removes, no_resurrection_after_destroy,
+    regenerate_moves_data, session_all_counts_1000,
 };
 pub use manager::{
     manager_corrupt_data_is_a_fresh_session, manager_lazy_strict_absolute,
@@ -119,7 +120,7 @@ macro_rules! conformance_tests {
             round_trip_types, type_mismatch_is_an_error, release_writes_only_changes,
             delete_and_flush, concurrent_writers_keep_all_keys,
             regenerate_moves_data, destroy_removes, no_resurrection_after_destroy,
-            session_all_counts_1000,
+            create_on_a_taken_id_is_a_collision, session_all_counts_1000,
             idle_expiry_and_gc, gc_removes_only_expired,
             manager_lazy_strict_absolute, manager_regenerate_and_destroy,
             manager_regenerate_carries_pending_changes,
