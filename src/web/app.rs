@@ -388,11 +388,12 @@ impl AppState {
 
 /// The request body, read only when the request has one.
 ///
-/// actix-web gives a request without `Content-Length` or chunked encoding
-/// (and an HTTP/2 request that ended with its headers) no payload at all;
-/// skipping `Bytes`' extractor then saves its configuration lookups and
-/// future on every GET. A body that is there goes through that extractor,
-/// so its `PayloadConfig` limit and errors stay in force.
+/// actix-web's HTTP/1 decoder gives a request with no body (no
+/// `Content-Length`, or 0, and not chunked) no payload at all; skipping
+/// `Bytes`' extractor then saves its configuration lookups and future on
+/// every GET. Everything else, HTTP/2 included (it always carries a payload
+/// stream), goes through that extractor, so its `PayloadConfig` limit and
+/// errors stay in force.
 async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<Bytes, ActixError> {
     let mut payload = payload.into_inner();
     if matches!(payload, Payload::None) {
