@@ -160,16 +160,10 @@ async fn logout_everywhere_logs_out_the_other_client() {
 /// and a body over actix-web's default limit (256 KiB), which is a 413.
 #[actix_web::test]
 async fn the_controller_reads_a_body_only_when_there_is_one() {
-    use std::io::{Read, Write};
-
-    let listening = counter::app(conf()).listen("127.0.0.1:0").await.unwrap();
-    let addr = listening.addrs()[0];
-    let handle = listening.handle();
-    let server = actix_rt::spawn(listening.run());
     let form = "POST /login HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\
                 Content-Type: application/x-www-form-urlencoded\r\n";
     let big = "a".repeat(300 * 1024);
-    let requests = [
+    let requests = vec![
         format!("{form}Content-Length: 13\r\n\r\nusername=dave"),
         format!("{form}Transfer-Encoding: chunked\r\n\r\n9\r\nusername=\r\n3\r\neve\r\n0\r\n\r\n"),
         "GET /login HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".to_owned(),
@@ -178,20 +172,7 @@ async fn the_controller_reads_a_body_only_when_there_is_one() {
             big.len() + 9
         ),
     ];
-    let answers = tokio::task::spawn_blocking(move || {
-        requests.map(|request| {
-            let mut tcp = std::net::TcpStream::connect(addr).unwrap();
-            tcp.write_all(request.as_bytes()).unwrap();
-            let mut raw = Vec::new();
-            // The server may close before reading the whole oversized body.
-            let _ = tcp.read_to_end(&mut raw);
-            String::from_utf8_lossy(&raw).into_owned()
-        })
-    })
-    .await
-    .unwrap();
-    handle.stop(true).await;
-    server.await.unwrap().unwrap();
+    let answers = common::raw_exchange(counter::app(conf()), requests).await;
     assert!(answers[0].contains("Logged in as dave"), "{}", answers[0]);
     assert!(answers[1].contains("Logged in as eve"), "{}", answers[1]);
     assert!(

@@ -7,8 +7,6 @@
 #[path = "support/web.rs"]
 mod common;
 
-use std::io::{Read, Write};
-
 use actix_bee::session::{Manager, Session};
 use actix_bee::web::{App, SessionMiddleware};
 use actix_web::http::header;
@@ -172,22 +170,12 @@ async fn a_streaming_response_carries_the_cookie() {
 async fn release_happens_before_the_head_on_the_wire() {
     let mut app = App::new(config(|_| {}));
     app.router("/stream", common::Stream);
-    let listening = app.listen("127.0.0.1:0").await.unwrap();
-    let addr = listening.addrs()[0];
-    let handle = listening.handle();
-    let server = actix_rt::spawn(listening.run());
-    let raw = tokio::task::spawn_blocking(move || {
-        let mut tcp = std::net::TcpStream::connect(addr).unwrap();
-        tcp.write_all(b"GET /stream HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-            .unwrap();
-        let mut raw = String::new();
-        tcp.read_to_string(&mut raw).unwrap();
-        raw
-    })
+    let raw = common::raw_exchange(
+        app,
+        vec!["GET /stream HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".to_owned()],
+    )
     .await
-    .unwrap();
-    handle.stop(true).await;
-    server.await.unwrap().unwrap();
+    .remove(0);
     let (head, rest) = raw.split_once("\r\n\r\n").unwrap();
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     let head = head.to_ascii_lowercase();

@@ -265,3 +265,33 @@ pub async fn body(res: ServiceResponse<EitherBody<BoxBody>>) -> String {
 pub fn is_minted_id(v: &str) -> bool {
     v.len() == 40 && v.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
+
+/// Serves `app` on a loopback port, sends each raw HTTP/1.1 request on a
+/// connection of its own, reads each answer until the server closes, then
+/// stops the server. The requests should carry `Connection: close`.
+pub async fn raw_exchange(app: App, requests: Vec<String>) -> Vec<String> {
+    use std::io::{Read, Write};
+
+    let listening = app.listen("127.0.0.1:0").await.unwrap();
+    let addr = listening.addrs()[0];
+    let handle = listening.handle();
+    let server = actix_rt::spawn(listening.run());
+    let answers = tokio::task::spawn_blocking(move || {
+        requests
+            .iter()
+            .map(|request| {
+                let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+                tcp.write_all(request.as_bytes()).unwrap();
+                let mut raw = Vec::new();
+                // The server may close before it has read a refused body.
+                let _ = tcp.read_to_end(&mut raw);
+                String::from_utf8_lossy(&raw).into_owned()
+            })
+            .collect()
+    })
+    .await
+    .unwrap();
+    handle.stop(true).await;
+    server.await.unwrap().unwrap();
+    answers
+}
