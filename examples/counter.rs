@@ -8,8 +8,9 @@
 //! - `/login?username=bob`: remembers the user and regenerates the session id.
 //! - `/logout`: destroys the session.
 //! - `/logout/everywhere`: ends every session of the logged-in user, on
-//!   every device ("log out everywhere"; the engine must keep an owner
-//!   index: memory, file, redis, mysql, postgresql).
+//!   every device ("log out everywhere"). It needs an engine that keeps an
+//!   owner index (memory, file, redis, redis_cluster, redis_sentinel,
+//!   mysql, postgresql); on the others it answers 501 and says so.
 //! - `/read`: the count, read only (plain text).
 //!
 //! The engine comes from `sessionprovider`/`sessionproviderconfig` in
@@ -18,6 +19,7 @@
 
 use actix_bee::config::BConfig;
 use actix_bee::web::{async_trait, App, Context, Controller, HandlerResult};
+use actix_web::HttpResponse;
 
 /// `/`: the counter of the spec.
 pub struct MainController;
@@ -89,9 +91,22 @@ pub struct LogoutEverywhereController;
 #[async_trait(?Send)]
 impl Controller for LogoutEverywhereController {
     async fn get(&self, ctx: &mut Context) -> HandlerResult {
-        let ended = ctx.destroy_owner_sessions(false).await?;
-        ctx.data.insert("ended".into(), ended.into());
-        ctx.tpl_name = "logout.tpl".into();
+        match ctx.destroy_owner_sessions(false).await {
+            Ok(ended) => {
+                ctx.data.insert("ended".into(), ended.into());
+                ctx.tpl_name = "logout.tpl".into();
+            }
+            // memcache, cookie and couchbase keep no owner index: say so,
+            // and leave the session as it is.
+            Err(e) if e.is_unsupported() => ctx.set_response(
+                HttpResponse::NotImplemented()
+                    .content_type("text/plain; charset=utf-8")
+                    .body(format!(
+                        "Log out everywhere is not available: {e}. You are still logged in here.\n"
+                    )),
+            ),
+            Err(e) => return Err(e.into()),
+        }
         Ok(())
     }
 }

@@ -138,6 +138,32 @@ where
         resume(&m, &ids[1]).await.get::<i32>("k").await.unwrap(),
         Some(2)
     );
+    // "Log out other devices, then regenerate": the kept session holds the
+    // owner's new epoch, so its next regenerate keeps it logged in.
+    let s = resume(&m, &ids[1]).await;
+    s.regenerate_id().await.unwrap();
+    let moved = s.session_id().await.unwrap();
+    m.session_release(&s).await.unwrap();
+    assert!(
+        alive(&m, &moved).await,
+        "the kept session was logged out by its next regenerate"
+    );
+    assert!(!alive(&m, &ids[1]).await);
+    assert_eq!(listed(&m, "carol").await, prints(&[&moved]));
+    // The same in one request, through the session: other devices out,
+    // then a regenerate.
+    let other = login(&m, "carol").await;
+    let s = resume(&m, &moved).await;
+    assert_eq!(s.destroy_owner_sessions(true).await.unwrap(), 1);
+    s.regenerate_id().await.unwrap();
+    let again = s.session_id().await.unwrap();
+    m.session_release(&s).await.unwrap();
+    assert!(!alive(&m, &other).await);
+    assert!(
+        alive(&m, &again).await,
+        "logged out by a regenerate in the request that kept it"
+    );
+    assert_eq!(listed(&m, "carol").await, prints(&[&again]));
 }
 
 /// The index follows the session: regenerate moves the entry, destroy,
@@ -439,7 +465,9 @@ where
     assert!(parts.cookie.is_some_and(|c| c.is_removal()));
 }
 
-/// An engine without an owner index says so with a typed error.
+/// An engine without an owner index keeps a session's owner like any
+/// value, and says with a typed error that it cannot list or end an
+/// owner's sessions.
 pub async fn owners_unsupported<F, Fut>(make: F)
 where
     F: Fn() -> Fut,
@@ -448,8 +476,21 @@ where
     let m = manager(&make, 3600).await;
     let s = m.session_start(&RequestIds::default()).await.unwrap();
     s.set("k", &1).await.unwrap();
+    // The owner is a value in the session: it works here too, and
+    // survives a regenerate and the release.
+    s.set_owner("alice").await.unwrap();
+    s.regenerate_id().await.unwrap();
+    let parts = m.session_release(&s).await.unwrap();
+    let ids = RequestIds {
+        cookie: parts.cookie.as_ref().map(|c| c.value.as_str()),
+        ..Default::default()
+    };
+    let s = m.session_start(&ids).await.unwrap();
+    assert_eq!(s.owner().await.unwrap().as_deref(), Some("alice"));
+    assert_eq!(s.get::<i32>("k").await.unwrap(), Some(1));
+    // Only what needs the index says so, with a typed error.
     assert!(matches!(
-        s.set_owner("alice").await.unwrap_err(),
+        s.destroy_owner_sessions(true).await.unwrap_err(),
         Error::Unsupported { .. }
     ));
     assert!(matches!(
