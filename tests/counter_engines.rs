@@ -46,7 +46,11 @@ fn conf(engine: &str, provider_config: String) -> BConfig {
     cfg
 }
 
-async fn get(app: &impl TestApp, uri: &str, id: Option<&str>) -> (StatusCode, String, Option<String>) {
+async fn get(
+    app: &impl TestApp,
+    uri: &str,
+    id: Option<&str>,
+) -> (StatusCode, String, Option<String>) {
     let mut req = TestRequest::get().uri(uri);
     if let Some(id) = id {
         req = req.insert_header((header::COOKIE, format!("beegosessionID={id}")));
@@ -97,7 +101,11 @@ async fn route_set(engine: &str, provider_config: String, kind: Kind) {
         assert_eq!(num(&html), want, "{engine}");
         // The cookie engine sends its state back on every write.
         if let Some(c) = cookie {
-            assert_eq!(kind, Kind::ClientSide, "{engine}: a new cookie for a known session");
+            assert_eq!(
+                kind,
+                Kind::ClientSide,
+                "{engine}: a new cookie for a known session"
+            );
             id = c;
         }
     }
@@ -110,11 +118,18 @@ async fn route_set(engine: &str, provider_config: String, kind: Kind) {
     assert_ne!(bob, id, "{engine}: login kept the id");
     let (status, html, cookie) = get(&app, "/", Some(&bob)).await;
     if let Some(c) = cookie {
-        assert_eq!(kind, Kind::ClientSide, "{engine}: a new cookie for a known session");
+        assert_eq!(
+            kind,
+            Kind::ClientSide,
+            "{engine}: a new cookie for a known session"
+        );
         bob = c;
     }
     assert_eq!(status, StatusCode::OK, "{engine}: {html}");
-    assert!(html.contains("Hello, bob"), "{engine}: the login was lost: {html}");
+    assert!(
+        html.contains("Hello, bob"),
+        "{engine}: the login was lost: {html}"
+    );
     assert_eq!(num(&html), 3, "{engine}: the count was lost");
     if kind != Kind::ClientSide {
         let (_, read, _) = get(&app, "/read", Some(&id)).await;
@@ -133,7 +148,10 @@ async fn route_set(engine: &str, provider_config: String, kind: Kind) {
     assert_eq!(cookie.as_deref(), Some(""), "{engine}");
     if kind != Kind::ClientSide {
         let (_, html, _) = get(&app, "/", Some(&carol)).await;
-        assert!(!html.contains("Hello, carol"), "{engine}: a destroyed session reads");
+        assert!(
+            !html.contains("Hello, carol"),
+            "{engine}: a destroyed session reads"
+        );
     }
 
     // Log out everywhere: a second client of bob, then from the first.
@@ -226,6 +244,14 @@ async fn mysql() {
 
 #[actix_web::test]
 async fn postgresql() {
-    let url = env_or("ACTIX_BEE_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test");
-    route_set("postgresql", format!("{url}?table={}", table()), Kind::Indexed).await;
+    let url = env_or(
+        "ACTIX_BEE_POSTGRES_URL",
+        "postgres://postgres@127.0.0.1:5432/test",
+    );
+    route_set(
+        "postgresql",
+        format!("{url}?table={}", table()),
+        Kind::Indexed,
+    )
+    .await;
 }

@@ -2,8 +2,8 @@
 //! an owner's sessions, and end them all ("log out everywhere").
 
 use super::error::Result;
-use super::id::SessionId;
 use super::handle::Session;
+use super::id::SessionId;
 use super::manager::Manager;
 use super::owner::{OwnedSession, Owner, OWNER_EPOCH_KEY, OWNER_KEY};
 

@@ -13,7 +13,6 @@ use super::manager::Manager;
 use super::owner::{Owner, OwnerIndex, OWNER_EPOCH_KEY, OWNER_KEY};
 use super::store::Store;
 
-
 /// What this request did to its session's owner, applied at release.
 #[derive(Debug, Default)]
 pub(crate) struct OwnerChange {

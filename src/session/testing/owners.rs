@@ -266,7 +266,7 @@ where
 
 enum Step {
     Login(SessionId),
-    Ended,
+    Ended(usize),
 }
 
 /// Checks that every live session of `owner` among `ids` was attached
@@ -294,17 +294,30 @@ pub async fn check_no_survivor_of_a_bump(m: &Manager, owner: &str, ids: &[Sessio
 }
 
 /// Many logins of one owner racing "log out everywhere", 200 rounds:
-/// after each, no session attached before the bump is alive. A stress
-/// test: the narrowest window (a bump between a login's attach and its
-/// write) is pinned by [`owners_logout_between_attach_and_write`].
+/// after each, no session attached before the bump is alive. The engine is
+/// wrapped so that the tasks interleave inside the owner protocol even
+/// where its calls never wait (memory), and the race must have done what
+/// it is for: some logins must have been ended by their own check after
+/// the write (the bump landed between their attach and that check). The
+/// narrowest window is also pinned by
+/// [`owners_logout_between_attach_and_write`].
 pub async fn owners_race_logins_with_destroy<F, Fut>(make: F)
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Made>,
 {
-    let m = manager(&make, 3600).await;
+    let (provider, config) = make().await;
+    let cfg = ManagerConfig {
+        max_lifetime: 3600,
+        provider_config: config,
+        ..ManagerConfig::default()
+    };
+    let (m, racy) = Racy::manager(provider, cfg).await;
+    racy.interleave();
     let m = &m;
     let mut ids: Vec<SessionId> = Vec::new();
+    // Logins that their own post-write check ended.
+    let mut self_ended = 0;
     for round in 0..200 {
         // Staggered starts (0 to 1.9 ms, varying by round) so the steps
         // meet at every point of each other's round trips.
@@ -319,17 +332,19 @@ where
             .collect();
         let destroy = Box::pin(async move {
             tokio::time::sleep(delay(4)).await;
-            m.destroy_sessions_of("racer", None).await.unwrap();
-            Step::Ended
+            Step::Ended(m.destroy_sessions_of("racer", None).await.unwrap())
         });
         steps.insert(round % 5, destroy);
+        let mut ended = 0;
         for step in join_all(steps).await {
-            if let Step::Login(sid) = step {
-                ids.push(sid);
+            match step {
+                Step::Login(sid) => ids.push(sid),
+                Step::Ended(n) => ended += n,
             }
         }
         check_no_survivor_of_a_bump(m, "racer", &ids).await;
         // Only the ones still alive matter for the next rounds.
+        let started = ids.len();
         let mut keep = Vec::new();
         for sid in ids.drain(..) {
             if alive(m, &sid).await {
@@ -337,12 +352,19 @@ where
             }
         }
         ids = keep;
+        // A session both ended by the call and by its own check counts
+        // once, as ended by the call: this is a lower bound.
+        self_ended += (started - ids.len()).saturating_sub(ended);
     }
     m.destroy_sessions_of("racer", None).await.unwrap();
     check_no_survivor_of_a_bump(m, "racer", &ids).await;
     for sid in &ids {
         assert!(!alive(m, sid).await);
     }
+    assert!(
+        self_ended > 0,
+        "no login raced a log out everywhere: the race proved nothing"
+    );
 }
 
 /// Two managers on one store (two processes, two pools) racing: logins
