@@ -98,6 +98,8 @@ impl Manager {
             ended += 1;
         }
         tracing::info!(owner = ?owner, ended, "session: owner logged out everywhere");
+        #[cfg(feature = "metrics")]
+        super::observe::owner_logout(self.provider().name());
         Ok(ended)
     }
 

@@ -442,12 +442,17 @@ impl RecordStore for Files {
         Some(self)
     }
 
-    async fn gc(&self, now: u64) -> Result<()> {
+    async fn gc(&self, now: u64) -> Result<usize> {
         // Sessions first, so that the index loses the expired ones too.
         let (removed, owners) = self
             .run(move |s| Ok((s.gc(now)?, s.gc_owners(now)?)))
             .await?;
         tracing::debug!(removed, owners, "session: file GC");
-        Ok(())
+        Ok(removed)
+    }
+
+    #[cfg(feature = "metrics")]
+    fn live_sessions(&self) -> Option<usize> {
+        Some(self.0.budget.used().0)
     }
 }
