@@ -240,9 +240,10 @@ impl Shared {
                 Ok(())
             })
         };
-        if written.is_err() && !self.tree.file_exists(p)? {
-            // Nothing was written: the lock file made above goes too.
-            self.tree.remove(p)?;
+        if written.is_err() && matches!(self.tree.file_exists(p), Ok(false)) {
+            // Nothing was written: the lock file made above goes too. A
+            // failure here is GC's to clean up; the caller gets the first.
+            let _ = self.tree.remove(p);
         }
         written
     }
