@@ -11,7 +11,9 @@ mod gobpeer;
 #[path = "support/web.rs"]
 mod web_common;
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::Once;
 
 use actix_bee::session::engine::Format;
 use actix_bee::session::{Error, HashFunc, Manager, ManagerConfig, Session};
@@ -269,4 +271,74 @@ async fn unsafe_or_unshareable_keys_are_startup_errors() {
         .unwrap();
     let (body, _) = call(m, Some(&go_cookie(SECURITY_KEY, BLOCK_KEYS[0], 0))).await;
     assert_eq!(body, "empty");
+}
+
+thread_local! {
+    static LOGS: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Sends log lines to the calling thread's buffer: each test runs on its own thread.
+struct ThreadLogs;
+
+impl std::io::Write for ThreadLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.with(|l| l.borrow_mut().extend_from_slice(buf));
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `f` to completion on this thread and returns what it logged at WARN
+/// and above. One global subscriber, as tracing caches per-callsite
+/// interest globally.
+async fn capture_warnings<T>(f: impl std::future::Future<Output = T>) -> (T, String) {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(|| ThreadLogs)
+            .with_ansi(false)
+            .with_max_level(tracing::Level::WARN)
+            .try_init();
+    });
+    LOGS.with(|l| l.borrow_mut().clear());
+    let out = f.await;
+    let logs = LOGS.with(|l| String::from_utf8_lossy(&l.borrow()).into_owned());
+    (out, logs)
+}
+
+/// A `securityKey` under 32 bytes is refused outside devMode: AES-CTR is
+/// malleable, so whoever guesses the HMAC key can flip bits of their own
+/// cookie and sign it again. devMode takes it with a warning, and uses it:
+/// Go's cookie under that key opens.
+#[actix_rt::test]
+async fn a_short_security_key_is_refused_outside_dev_mode() {
+    const SHORT: &str = "sixteen byte key";
+    assert_eq!(SHORT.len(), 16);
+    let refused = Manager::new(
+        "cookie",
+        manager_config(provider_config(SHORT, BLOCK_KEYS[0])),
+    )
+    .await;
+    let Err(err) = refused else {
+        panic!("a 16-byte securityKey was accepted outside devMode");
+    };
+    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("securityKey") && msg.contains("32 bytes"),
+        "{msg}"
+    );
+    let mut dev: serde_json::Value =
+        serde_json::from_str(&provider_config(SHORT, BLOCK_KEYS[0])).unwrap();
+    dev["devMode"] = true.into();
+    let (m, logs) = capture_warnings(Manager::new("cookie", manager_config(dev.to_string()))).await;
+    let m = m.expect("devMode takes a short securityKey");
+    assert!(
+        logs.contains("WARN") && logs.contains("securityKey"),
+        "{logs}"
+    );
+    let (body, _) = call(m, Some(&go_cookie(SHORT, BLOCK_KEYS[0], 0))).await;
+    assert!(body.starts_with("7 asta"), "{body}");
 }
