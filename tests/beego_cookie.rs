@@ -17,7 +17,7 @@ use actix_bee::session::engine::Format;
 use actix_bee::session::{Error, HashFunc, Manager, ManagerConfig, Session};
 use actix_bee::web::SessionMiddleware;
 use actix_web::{test, web, App};
-use gobpeer::{key, parse_description, try_run};
+use gobpeer::{assert_same, key, parse_description, try_run};
 use serde::{Deserialize, Serialize};
 use web_common::get_with_session;
 
@@ -166,7 +166,8 @@ async fn go_cookie_opens_in_the_app_and_the_apps_cookie_opens_in_go() {
         ] {
             want.insert(key(k), v.to_owned());
         }
-        assert_eq!(seen, want, "AES-{}", block_key.len() * 8);
+        let what = format!("the app's cookie, AES-{}", block_key.len() * 8);
+        assert_same(&seen, &want, &what);
     }
 }
 

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
 
-use gobpeer::{describe, key, run, User};
+use gobpeer::{assert_same, describe, key, run, User};
 
 use actix_bee::session::engine::Format;
 use actix_bee::session::{HashFunc, Manager, ManagerConfig, RequestIds, SessionId};
@@ -223,7 +223,7 @@ async fn redis_reads_go_values_and_writes_go_types() {
         ],
         &["empty"],
     );
-    assert_eq!(after, want);
+    assert_same(&after, &want, "the app's session");
     assert_eq!(after["int(12)"], "int: int(234)");
     let ttl: i64 = conn.ttl(sid.as_str()).await.unwrap();
     assert!(ttl > 3500 && ttl <= 3600, "ttl {ttl}");
@@ -251,7 +251,11 @@ async fn redis_fifty_parallel_writes_lose_nothing() {
         t.await.unwrap();
     }
     let after = describe(&beego_get(&mut conn, &sid).await.unwrap());
-    assert_eq!(after, with_counters(&describe(&fixture), 50));
+    assert_same(
+        &after,
+        &with_counters(&describe(&fixture), 50),
+        "after 50 writers",
+    );
     let _: () = conn.del(sid.as_str()).await.unwrap();
 }
 
@@ -284,7 +288,7 @@ async fn redis_destroyed_session_stays_gone_and_regenerate_moves_it() {
     m.session_release(&s).await.unwrap();
     assert_eq!(beego_get(&mut conn, &sid).await, None);
     let moved = describe(&beego_get(&mut conn, &new).await.unwrap());
-    assert_eq!(moved, describe(&fixture));
+    assert_same(&moved, &describe(&fixture), "the moved session");
 
     // beego's regenerate of an unknown id stores "": an empty session.
     let empty = m.new_session_id().unwrap();
@@ -395,7 +399,7 @@ async fn redis_cluster_regenerate_across_slots() {
         &[("uid", "int: int(7)"), ("int", "int: int(-41)")],
         &[],
     );
-    assert_eq!(describe(&moved), want);
+    assert_same(&describe(&moved), &want, "the session after the moves");
 
     let again = m.session_start(&cookie(&last)).await.unwrap();
     assert_eq!(again.session_id().await.unwrap(), last);
@@ -483,7 +487,7 @@ async fn file_reads_go_values_and_writes_go_types() {
         ],
         &[],
     );
-    assert_eq!(after, want);
+    assert_same(&after, &want, "the app's session");
 
     parallel_writes_then_no_resurrection(&m, &sid, |_| std::fs::read(beego_file(&dir, &sid)).ok())
         .await;
@@ -567,7 +571,7 @@ async fn memcache_reads_go_values_and_writes_go_types() {
         ],
         &[],
     );
-    assert_eq!(after, want);
+    assert_same(&after, &want, "the app's session");
 
     parallel_writes_then_no_resurrection(&m, &sid, |sid| get(sid)).await;
 }
@@ -634,7 +638,7 @@ async fn redis_sentinel_beego_format_round_trip() {
         ],
         &[],
     );
-    assert_eq!(written, want);
+    assert_same(&written, &want, "the app's session");
 
     let again = m.session_start(&cookie(&sid)).await.unwrap();
     again.set("name", "bee").await.unwrap();
@@ -645,7 +649,7 @@ async fn redis_sentinel_beego_format_round_trip() {
     assert_eq!(beego_get(&mut conn, &sid).await, None, "the old id is gone");
     let moved = describe(&beego_get(&mut conn, &new).await.expect("moved"));
     let want = changed(&want, &[("name", "string: string(\"bee\")")], &[]);
-    assert_eq!(moved, want);
+    assert_same(&moved, &want, "the moved session");
 
     let back = m.session_start(&cookie(&new)).await.unwrap();
     assert_eq!(back.get::<i64>("uid").await.unwrap(), Some(7));
@@ -708,7 +712,7 @@ async fn shared_session_checks(
         ],
         &[],
     );
-    assert_eq!(after, want);
+    assert_same(&after, &want, "the app's session");
 
     parallel_writes_then_no_resurrection(m, &sid, |sid| get(sid.as_str())).await;
 }
@@ -736,7 +740,7 @@ async fn parallel_writes_then_no_resurrection(
         t.await.unwrap();
     }
     let after = describe(&get(sid).expect("still stored"));
-    assert_eq!(after, with_counters(&before, 50));
+    assert_same(&after, &with_counters(&before, 50), "after 50 writers");
 
     // The slow request has read the session (sessions load lazily) when
     // the logout destroys it; its late write must go nowhere.
@@ -783,7 +787,7 @@ async fn gc_keeps_live_rows(
     assert_eq!(keys(), live, "GC deletes the dead rows, only them");
     let before = describe(&fixture);
     for sid in live.iter().filter(|sid| **sid != by_rust.as_str()) {
-        assert_eq!(describe(&get(sid).expect("live")), before, "{sid}");
+        assert_same(&describe(&get(sid).expect("live")), &before, sid);
     }
     let rust_row = describe(&get(by_rust.as_str()).expect("live"));
     let want = changed(
@@ -791,7 +795,7 @@ async fn gc_keeps_live_rows(
         &[("by_rust", "string: string(\"now\")")],
         &[],
     );
-    assert_eq!(rust_row, want);
+    assert_same(&rust_row, &want, "Rust's session");
 }
 
 /// Runs blocking client work off the async thread.
@@ -890,6 +894,19 @@ async fn mysql_shares_beegos_session_table() {
     });
 }
 
+/// The sync PostgreSQL client, dropped on a thread of its own, also when
+/// the test fails: dropped on the test's async thread it would start a
+/// runtime inside the runtime and abort the whole test binary.
+struct PgClient(Option<std::sync::Arc<std::sync::Mutex<postgres::Client>>>);
+
+impl Drop for PgClient {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
+}
+
 #[actix_rt::test]
 async fn postgresql_shares_beegos_session_table() {
     let url = env_or(
@@ -897,14 +914,18 @@ async fn postgresql_shares_beegos_session_table() {
         "postgres://postgres@127.0.0.1:5432/test",
     );
     let table = test_table();
-    let client = {
+    let pg = {
         let url = url.clone();
-        std::sync::Arc::new(std::sync::Mutex::new(off_thread(move || {
-            postgres::Client::connect(&url, postgres::NoTls).unwrap_or_else(|e| {
-                panic!("PostgreSQL not reachable ({e}); run scripts/test-servers.sh start")
-            })
-        })))
+        PgClient(Some(std::sync::Arc::new(std::sync::Mutex::new(
+            off_thread(move || {
+                postgres::Client::connect(&url, postgres::NoTls).unwrap_or_else(|e| {
+                    panic!("PostgreSQL not reachable ({e}); run scripts/test-servers.sh start")
+                })
+            }),
+        ))))
     };
+    // Every use holds a clone; `pg`, declared first, drops the client last.
+    let client = pg.0.clone().unwrap();
     let exec = |sql: String| {
         let c = client.clone();
         off_thread(move || c.lock().unwrap().batch_execute(&sql).unwrap())
@@ -974,8 +995,6 @@ async fn postgresql_shares_beegos_session_table() {
         .to_string();
     assert!(err.contains("sessionstoreformat = beego"), "{err}");
     exec(format!("DROP TABLE \"{table}\""));
-    // The sync client must not be dropped on the async thread either.
-    off_thread(move || drop(client));
 }
 
 #[actix_rt::test]
@@ -1026,14 +1045,22 @@ async fn owners_in_beego_format_on_redis() {
     s.set_owner(&owner).await.unwrap();
     m.session_release(&s).await.unwrap();
     let stored = describe(&beego_get(&mut conn, &a).await.expect("stored"));
-    assert_eq!(stored, changed(&before, &owned, &[]));
+    assert_same(
+        &stored,
+        &changed(&before, &owned, &[]),
+        "Go's session after the login",
+    );
 
     // A session Rust started, logged in by the same owner.
     let b = login(&m, &owner).await;
     let stored = describe(&beego_get(&mut conn, &b).await.expect("stored"));
     let mut want = owned.clone();
     want.push(("k", "int: int(1)"));
-    assert_eq!(stored, changed(&Described::new(), &want, &[]));
+    assert_same(
+        &stored,
+        &changed(&Described::new(), &want, &[]),
+        "Rust's session after the login",
+    );
 
     let listed = m.sessions_of(&owner).await.unwrap();
     let mut prints: Vec<String> = listed.iter().map(|s| s.fingerprint.clone()).collect();
@@ -1051,7 +1078,7 @@ async fn owners_in_beego_format_on_redis() {
             .await
             .expect("the current one stays"),
     );
-    assert_eq!(kept, changed(&before, &owned, &[]));
+    assert_same(&kept, &changed(&before, &owned, &[]), "the session kept");
     assert_eq!(m.destroy_sessions_of(&owner, None).await.unwrap(), 1);
     assert_eq!(
         beego_get(&mut conn, &a).await,
