@@ -313,8 +313,14 @@ async fn regenerate_keeps_every_acknowledged_write_to_the_old_id() {
                 done
             }));
         }
-        // The move starts once every writer has written once.
-        first_writes.wait().await;
+        // The move starts once every writer has written once (a writer that
+        // failed never arrives: the limit stops the hang).
+        within(
+            Duration::from_secs(30),
+            "the writers' first writes",
+            first_writes.wait(),
+        )
+        .await;
         let move_started = Instant::now();
         provider.session_regenerate(&old, &new).await.unwrap();
         let move_ended = Instant::now();
