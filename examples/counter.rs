@@ -183,6 +183,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
         MetricsController(handle)
     };
+    #[cfg_attr(not(feature = "metrics"), allow(unused_mut))]
     let mut app = app(config);
     #[cfg(feature = "metrics")]
     app.router("/metrics", metrics);
