@@ -10,13 +10,14 @@ use futures_util::lock::{Mutex, MutexGuard};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::engine::Released;
 use super::error::{Error, Result};
 use super::id::{IdGenerator, SessionId};
 use super::manager::{IdSource, Manager, ResponseParts};
 use super::owner::{is_owner_key, Owner};
 use super::owner_flow::{self, OwnerChange};
 use super::record::{now_ms, Changes};
-use super::store::{Released, Store};
+use super::store::Store;
 
 /// Attempts at minting an id that the engine does not hold yet.
 const MAX_MINT_ATTEMPTS: usize = 4;

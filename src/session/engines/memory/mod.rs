@@ -11,14 +11,14 @@ use foldhash::quality::RandomState;
 use parking_lot::RwLock;
 
 use super::shared::options::{self, DEFAULT_MAX_SESSION_BYTES};
-use super::shared::skeleton::{
-    engine_provider, Cx, Engine, Found, RecordStore, KEY_OVERHEAD, SESSION_OVERHEAD,
+use crate::session::engine::skeleton::{
+    engine_provider, Engine, Loaded, RecordStore, StoreContext, KEY_OVERHEAD, SESSION_OVERHEAD,
 };
+use crate::session::engine::{Released, Write, WriteMode};
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::{Lifetimes, SessionRecord};
-use crate::session::store::{Released, Write, WriteMode};
 
 mod owners;
 mod packed;
@@ -59,7 +59,7 @@ engine_provider! {
 impl Default for MemoryProvider {
     /// Ready without `session_init`, with an idle lifetime of an hour.
     fn default() -> Self {
-        let cx = Cx {
+        let cx = StoreContext {
             lifetimes: Lifetimes::new(Duration::from_secs(3600), None),
             format: Format::default(),
         };
@@ -187,7 +187,7 @@ struct Shard {
 }
 
 /// The bytes a session is counted at: the skeleton's measure
-/// ([`session_bytes`](super::shared::skeleton::session_bytes)) over the
+/// ([`session_bytes`](crate::session::engine::skeleton::session_bytes)) over the
 /// packed values.
 fn counted_bytes(sid: &SessionId, values: &Packed) -> usize {
     let (bytes, keys) = values.sizes();
@@ -212,7 +212,7 @@ impl std::fmt::Debug for Memory {
 }
 
 impl Memory {
-    fn new(cx: Cx, limits: Limits) -> Self {
+    fn new(cx: StoreContext, limits: Limits) -> Self {
         Memory {
             shards: (0..SHARDS)
                 .map(|_| Shard {
@@ -418,16 +418,16 @@ fn uncount(shard: &Shard, sid: &SessionId, held: &Held) {
 impl RecordStore for Memory {
     const NAME: &'static str = "memory";
 
-    async fn open(cx: Cx, config: &str) -> Result<Self> {
+    async fn open(cx: StoreContext, config: &str) -> Result<Self> {
         Ok(Memory::new(cx, Limits::parse(config)?))
     }
 
-    async fn load(&self, sid: &SessionId, now: u64) -> Found {
+    async fn load(&self, sid: &SessionId, now: u64) -> Loaded {
         Ok(self.read_live(sid, now))
     }
 
     /// Nothing here waits: the skeleton takes this path, not `load`.
-    fn load_now(&self, sid: &SessionId, now: u64) -> Option<Found> {
+    fn load_now(&self, sid: &SessionId, now: u64) -> Option<Loaded> {
         Some(Ok(self.read_live(sid, now)))
     }
 
@@ -454,7 +454,7 @@ impl RecordStore for Memory {
         Ok(())
     }
 
-    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Loaded {
         let (a, b) = (self.index(old), self.index(new));
         let low = a.min(b);
         let mut guards = vec![self.shards[low].map.write()];
@@ -569,7 +569,7 @@ mod tests {
     /// counts go back to what the live ones hold.
     #[tokio::test]
     async fn batched_gc_removes_every_expired_session_and_only_those() -> Result<()> {
-        let cx = Cx {
+        let cx = StoreContext {
             lifetimes: Lifetimes::new(Duration::from_secs(60), None),
             format: Format::default(),
         };
