@@ -213,7 +213,7 @@ fn config_json_has_the_same_origins() {
 #[test]
 fn config_masks_secrets_unless_asked() {
     let text = provider_conf("redis", "redis://:hunter2@127.0.0.1:6379/0")
-        + "sessionhashkey = topsecretkey\n";
+        + "sessionhashkey = topsecretkey\nxsrfkey = xsrfsecretkey\n";
     let dir = conf(&text);
     for args in [
         &["config", "app.conf"][..],
@@ -221,12 +221,186 @@ fn config_masks_secrets_unless_asked() {
     ] {
         let run = bee(dir.path(), args, &[]);
         run.ok();
-        assert!(!run.stdout.contains("hunter2"), "{}", run.stdout);
-        assert!(!run.stdout.contains("topsecretkey"), "{}", run.stdout);
+        for secret in ["hunter2", "topsecretkey", "xsrfsecretkey"] {
+            assert!(!run.stdout.contains(secret), "{}", run.stdout);
+        }
         assert!(run.stdout.contains("<redacted>"), "{}", run.stdout);
     }
     let run = bee(dir.path(), &["config", "--show-secrets", "app.conf"], &[]);
     assert!(run.ok().stdout.contains("redis://:hunter2@127.0.0.1"));
+}
+
+/// `(provider, config, secrets, kept)`: every documented secret field in
+/// every written form; `secrets` must not be printed, `kept` must be (the
+/// rest of the value stays readable).
+const SECRET_FORMS: &[(&str, &str, &[&str], &str)] = &[
+    (
+        "cookie",
+        r#"{"securityKey":"SKsecret1","blockKey":"BKsecret2","cookieName":"sid"}"#,
+        &["SKsecret1", "BKsecret2"],
+        r#""cookieName":"sid""#,
+    ),
+    (
+        "cookie",
+        r#"{"securityKeys":["RINGsecret3","RINGsecret4"],"oldKeys":["OLDsecret5"],"cookieName":"sid"}"#,
+        &["RINGsecret3", "RINGsecret4", "OLDsecret5"],
+        r#""cookieName":"sid""#,
+    ),
+    (
+        "cookie",
+        r#"{"SECURITYKEYS":["RINGsecret6"],"oldkeys":["OLDsecret7"]}"#,
+        &["RINGsecret6", "OLDsecret7"],
+        "{",
+    ),
+    (
+        "mysql",
+        "app:AbC/dEf@tcp(127.0.0.1:3306)/app",
+        &["AbC", "dEf"],
+        "app:<redacted>@tcp(127.0.0.1:3306)/app",
+    ),
+    (
+        "mysql",
+        "app:a(b)c@tcp(127.0.0.1:3306)/app?tls=false",
+        &["a(b)c", "b)c"],
+        "@tcp(127.0.0.1:3306)/app?tls=false",
+    ),
+    (
+        "mysql",
+        "app:p@ss@wd@tcp(127.0.0.1:3306)/app",
+        &["p@ss", "ss@wd"],
+        "@tcp(127.0.0.1:3306)/app",
+    ),
+    (
+        "mysql",
+        "mysql://app:s3cr%40t@127.0.0.1:3306/app",
+        &["s3cr"],
+        "mysql://app:<redacted>@127.0.0.1:3306/app",
+    ),
+    (
+        "postgresql",
+        "postgres://u:pgUrlSecret@127.0.0.1:5432/test",
+        &["pgUrlSecret"],
+        "@127.0.0.1:5432/test",
+    ),
+    (
+        "postgresql",
+        "postgres://u@127.0.0.1/test?password=pgQuerySecret&table=t",
+        &["pgQuerySecret"],
+        "table=t",
+    ),
+    (
+        "postgresql",
+        "host=127.0.0.1 user=u password='a b secret' dbname=test",
+        &["a b", "b secret"],
+        "dbname=test",
+    ),
+    (
+        "postgres",
+        "host=127.0.0.1 password=plainConnSecret dbname=test",
+        &["plainConnSecret"],
+        "dbname=test",
+    ),
+    (
+        "redis",
+        "127.0.0.1:6379,100,rComma/secret,0",
+        &["rComma", "secret"],
+        "127.0.0.1:6379,100,",
+    ),
+    (
+        "redis",
+        "redis://:rUrl%40secret@127.0.0.1:6379/0",
+        &["rUrl", "secret"],
+        "@127.0.0.1:6379/0",
+    ),
+    (
+        "redis",
+        "redis://127.0.0.1:6379/0?password=rQuerySecret&key_prefix=x",
+        &["rQuerySecret"],
+        "key_prefix=x",
+    ),
+    (
+        "redis",
+        r#"{"save_path":"127.0.0.1:6379","password":"rJson secret"}"#,
+        &["rJson", "secret"],
+        "127.0.0.1:6379",
+    ),
+    (
+        "redis",
+        r#"{"save_path":"redis://:rNestedSecret@127.0.0.1:6379"}"#,
+        &["rNestedSecret"],
+        "@127.0.0.1:6379",
+    ),
+    (
+        "redis_sentinel",
+        "127.0.0.1:26379,10,sentPw,0,mymaster,sentinel_password=sentSecret",
+        &["sentPw", "sentSecret"],
+        "mymaster",
+    ),
+    (
+        "redis_cluster",
+        r#"{"save_path":"127.0.0.1:7001;127.0.0.1:7002","password":"clusterSecret"}"#,
+        &["clusterSecret"],
+        "127.0.0.1:7002",
+    ),
+    (
+        "memcache",
+        "memcache://u:mcSecret@127.0.0.1:11211;pool_size=4",
+        &["mcSecret"],
+        "@127.0.0.1:11211",
+    ),
+    (
+        "couchbase",
+        "http://bucket:cbUrlSecret@127.0.0.1:8091",
+        &["cbUrlSecret"],
+        "@127.0.0.1:8091",
+    ),
+    (
+        "couchbase",
+        r#"{"save_path":"couchbase://127.0.0.1","bucket":"b","username":"u","password":"cbJsonSecret"}"#,
+        &["cbJsonSecret"],
+        "couchbase://127.0.0.1",
+    ),
+];
+
+#[test]
+fn config_masks_every_secret_as_its_engine_reads_it() {
+    let mut leaks = Vec::new();
+    for (provider, config, secrets, kept) in SECRET_FORMS {
+        let dir = conf(&provider_conf(provider, config));
+        let text = bee(dir.path(), &["config", "app.conf"], &[]);
+        let json = bee(dir.path(), &["config", "--json", "app.conf"], &[]);
+        let value = serde_json::from_str::<serde_json::Value>(&json.ok().stdout).unwrap()
+            ["session"]["sessionproviderconfig"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let line = text.ok().line("sessionproviderconfig").to_owned();
+        for shown in [&line, &value] {
+            if let Some(secret) = secrets.iter().find(|s| shown.contains(*s)) {
+                leaks.push(format!(
+                    "{provider} {config}: {secret:?} printed in {shown}"
+                ));
+            } else if !shown.contains("<redacted>") {
+                leaks.push(format!("{provider} {config}: nothing masked in {shown}"));
+            }
+        }
+        // Couchbase is masked whole when the binary is built without it.
+        if *provider != "couchbase" || cfg!(feature = "couchbase") {
+            if !value.contains(kept) {
+                leaks.push(format!("{provider} {config}: {kept:?} not kept in {value}"));
+            }
+        }
+    }
+    let cfg = r#"{"providerConfig":"app:pw/x@tcp(127.0.0.1:3306)/app","sessionIDHashKey":"hk1"}"#;
+    let dir = conf(&format!("sessionprovider = mysql\nsessionconfig = {cfg}\n"));
+    let run = bee(dir.path(), &["config", "app.conf"], &[]);
+    let line = run.ok().line("sessionconfig");
+    for secret in ["pw/x", "/x@", "hk1"] {
+        if line.contains(secret) {
+            leaks.push(format!("sessionconfig: {secret:?} printed in {line}"));
+        }
+    }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
 }
 
 #[test]

@@ -132,6 +132,7 @@ use super::pool::{build_pool, retry_if_stale, Conn, Counted, IndexRow, Job, Para
 use super::statements::Dialect;
 use super::{Connected, Driver, Sql};
 use crate::session::engines::shared::options;
+use crate::session::engines::shared::secrets::{url_password, Secrets};
 use crate::session::engines::shared::skeleton::engine_provider;
 use crate::session::error::{Error, Result};
 
@@ -309,7 +310,11 @@ fn take_tls(params: &mut Vec<(String, String)>, tls: &mut MyTls) -> Result<()> {
 }
 
 /// go-sql-driver's `[user[:password]@][net[(addr)]]/dbname[?params]`.
-fn parse_go_dsn(dsn: &str, tls: &mut MyTls) -> Result<(OptsBuilder, EngineOptions)> {
+fn parse_go_dsn(
+    dsn: &str,
+    tls: &mut MyTls,
+    secrets: &mut Secrets<'_>,
+) -> Result<(OptsBuilder, EngineOptions)> {
     // The query starts at the first '?' after the address, so that its
     // values may hold '/' (file paths): go-sql-driver wants those
     // percent-encoded, which works too.
@@ -335,6 +340,7 @@ fn parse_go_dsn(dsn: &str, tls: &mut MyTls) -> Result<(OptsBuilder, EngineOption
         },
         None => ("", None),
     };
+    secrets.add(pass.unwrap_or_default());
     let (protocol, address) = match net.split_once('(') {
         Some((protocol, rest)) => {
             let address = rest
@@ -392,9 +398,25 @@ fn parse_go_dsn(dsn: &str, tls: &mut MyTls) -> Result<(OptsBuilder, EngineOption
     Ok((builder, options))
 }
 
+/// The secrets of a DSN, as [`parse_dsn`] and the driver take them; a
+/// config error when they refuse it.
+pub(crate) fn secrets(config: &str) -> Result<Secrets<'_>> {
+    let mut secrets = Secrets::new(config);
+    parse_dsn_recording(config, &mut secrets)?;
+    Ok(secrets)
+}
+
 /// Parses either DSN form into driver options, engine options and TLS
 /// settings.
 fn parse_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions, MyTls)> {
+    parse_dsn_recording(dsn, &mut Secrets::new(dsn))
+}
+
+/// [`parse_dsn`], recording in `secrets` the text of the password taken.
+fn parse_dsn_recording(
+    dsn: &str,
+    secrets: &mut Secrets<'_>,
+) -> Result<(OptsBuilder, EngineOptions, MyTls)> {
     let dsn = dsn.trim();
     if dsn.is_empty() {
         return Err(config_err(
@@ -409,9 +431,20 @@ fn parse_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions, MyTls)> {
         take_tls(&mut params, &mut tls)?;
         let opts = Opts::from_url(&join_query(base, &params))
             .map_err(|e| config_err(format!("invalid URL: {e}")))?;
+        // The driver (the url crate) took the password: record its text,
+        // or everything when the text found is not what the driver took.
+        let raw = url_password(base);
+        secrets.add(raw.unwrap_or_default());
+        let decoded = raw.and_then(options::percent_decode);
+        if opts
+            .get_pass()
+            .is_some_and(|p| decoded.as_deref() != Some(p))
+        {
+            secrets.mask_all();
+        }
         (OptsBuilder::from_opts(opts), options)
     } else {
-        parse_go_dsn(dsn, &mut tls)?
+        parse_go_dsn(dsn, &mut tls, secrets)?
     };
     let builder = builder
         .tcp_connect_timeout(Some(options.connect_timeout))
