@@ -754,6 +754,76 @@ async fn mysql_rogue_certificate_and_wrong_host_are_refused() {
     assert!(err.is_transient(), "{}", chain(&err));
 }
 
+thread_local! {
+    static LOGS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Sends log lines to the calling thread's buffer: each test runs on its
+/// own thread, and the engines log start-up warnings on the caller's.
+struct ThreadLogs;
+
+impl std::io::Write for ThreadLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.with(|l| l.borrow_mut().extend_from_slice(buf));
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What this thread logged at WARN and above since the last call.
+fn take_warnings() -> String {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(|| ThreadLogs)
+            .with_ansi(false)
+            .with_max_level(tracing::Level::WARN)
+            .try_init();
+    });
+    LOGS.with(|l| String::from_utf8_lossy(&std::mem::take(&mut *l.borrow_mut())).into_owned())
+}
+
+/// The mysql crate adds `tls-ca` to the public (Mozilla) roots it compiles
+/// in and offers no way to leave them out, so `tls-ca` does not pin the
+/// CA as PostgreSQL's `sslrootcert` does: start-up says so, every time it
+/// is used; a certificate no trusted CA signed is still refused (the rogue
+/// test above).
+#[actix_rt::test]
+async fn mysql_tls_ca_warns_that_it_adds_to_the_public_roots() {
+    take_warnings();
+    let user = env("MYSQL_USER");
+    for dsn in [
+        mysql_dsn(
+            &user,
+            "localhost",
+            "MYSQL_ADDR",
+            &format!("tls=true&tls-ca={}", ca()),
+        ),
+        format!("{}?table=tls_session&tls-ca={}", env("MYSQL_URL"), ca()),
+    ] {
+        round_trip("mysql", &dsn).await;
+        let logs = take_warnings();
+        for words in [
+            "WARN",
+            "tls-ca is added to the public CAs compiled into the mysql crate",
+            "not used alone",
+            &ca(),
+        ] {
+            assert!(logs.contains(words), "{words:?} not in: {logs}");
+        }
+    }
+    // Without tls-ca (skip-verify), nothing to say.
+    round_trip(
+        "mysql",
+        &mysql_dsn(&user, "localhost", "MYSQL_ADDR", "tls=skip-verify"),
+    )
+    .await;
+    let logs = take_warnings();
+    assert!(!logs.contains("tls-ca"), "{logs}");
+}
+
 #[actix_rt::test]
 async fn mysql_tls_false_against_a_tls_only_server_fails_clearly() {
     let user = env("MYSQL_USER");

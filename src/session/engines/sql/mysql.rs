@@ -45,7 +45,7 @@
 //! | `tls` | meaning |
 //! |---|---|
 //! | `false`, unset | no TLS |
-//! | `true` | TLS; the certificate must chain to `tls-ca` (or the Mozilla roots compiled in) and be valid for the host name |
+//! | `true` | TLS; the certificate must chain to the Mozilla roots compiled in or to `tls-ca`, and be valid for the host name |
 //! | `skip-verify` | TLS without verification (encryption only) |
 //! | `preferred` | TLS without verification when the server offers it, else plain |
 //!
@@ -53,6 +53,16 @@
 //! (PEM) does, and `tls-cert`/`tls-key` give a client certificate
 //! (`REQUIRE X509` users). `tls-ca` alone implies `tls=true`. The files are
 //! read at start-up; a missing one is an [`Error::Config`] naming it.
+//!
+//! **`tls-ca` does not pin the CA.** The `mysql` crate adds it to the
+//! public (Mozilla) roots it compiles in and has no way to leave those
+//! out, so a certificate that any public CA issued for the host name is
+//! accepted too, where go-sql-driver's TLS config and PostgreSQL's
+//! `sslrootcert` trust only the given CA. A certificate no trusted CA
+//! signed is refused. Start-up logs a warning whenever `tls-ca` is used.
+//! Where a public CA could certify the name, connect by a name none
+//! certifies (a private DNS name such as `db.internal`, or an address) or
+//! through a tunnel that pins the CA.
 //!
 //! ```ini
 //! sessionprovider = mysql
