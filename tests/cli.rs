@@ -923,29 +923,90 @@ fn placeholders() -> Vec<(&'static str, String)> {
             env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311"),
         ),
         ("<at least 32 random bytes>", prefix()),
+        ("<beego's securityKey>", prefix()),
+        (
+            "<beego's blockKey: 16, 24 or 32 bytes>",
+            "0123456789abcdef".to_owned(),
+        ),
+        ("<beego's securityName>", "beegosession".to_owned()),
     ]
 }
 
-/// `(provider, config, where)` for every `sessionproviderconfig = ` line of
-/// README.md and of the rustdoc (`//!` and `///` lines) under `src/`; the
-/// provider is the nearest `sessionprovider = ` line above it.
-fn doc_examples() -> Vec<(String, String, String)> {
+/// Lines of the docs that mention `sessionproviderconfig =` but are not an
+/// app.conf line to run, each with why: `(file, part of the line, reason)`.
+const NOT_CONFIG_LINES: &[(&str, &str, &str)] = &[
+    (
+        "README.md",
+        "sessionproviderconfig        = {\"password\":\"<redacted>\"",
+        "sample output of `actix-bee config`: the value column, then the origin",
+    ),
+    (
+        "README.md",
+        "$ actix-bee check      # sessionproviderconfig = 127.0.0.1:7001,127.0.0.1:7002",
+        "a shell comment naming the (deliberately wrong) config of a sample error",
+    ),
+];
+
+/// Engines whose documented configs are read but not run by `check`, and
+/// why. Their forms are covered by the engine's parser tests.
+const NOT_RUN: &[(&str, &str)] = &[(
+    "couchbase",
+    "no Couchbase server runs here (the engine is not in the cli feature either)",
+)];
+
+/// A documented `sessionproviderconfig` line: where it is, the nearest
+/// `sessionprovider` line above it, and its value.
+struct DocExample {
+    at: String,
+    provider: String,
+    config: String,
+}
+
+/// The value of an app.conf line `key = value` (any spacing, key in any
+/// case), as the loader reads it: everything after the '=', trimmed.
+fn conf_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let head = line.get(..key.len())?;
+    let rest = line[key.len()..].trim_start();
+    (head.eq_ignore_ascii_case(key))
+        .then(|| rest.strip_prefix('='))
+        .flatten()
+        .map(str::trim)
+}
+
+/// True for a line that names `sessionproviderconfig` followed by `=`,
+/// wherever it stands in the line.
+fn mentions_config(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    lower
+        .match_indices("sessionproviderconfig")
+        .any(|(i, key)| lower[i + key.len()..].trim_start().starts_with('='))
+}
+
+/// Every `sessionproviderconfig` example of README.md, of the Markdown
+/// files under docs/ and of the rustdoc (`//!` and `///` lines) under src/:
+/// the lines read as app.conf lines, and the lines that mention the key
+/// with `=` but could not be read that way and are not in
+/// [`NOT_CONFIG_LINES`] (which must be empty). Every exception must match.
+fn doc_examples() -> (Vec<DocExample>, Vec<String>) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![root.join("README.md")];
-    let mut dirs = vec![root.join("src")];
+    let mut dirs = vec![root.join("src"), root.join("docs")];
     while let Some(d) = dirs.pop() {
         for entry in std::fs::read_dir(d).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
+            } else if path.extension().is_some_and(|e| e == "rs" || e == "md") {
                 files.push(path);
             }
         }
     }
-    let mut out = Vec::new();
+    let mut examples = Vec::new();
+    let mut skipped = Vec::new();
+    let mut excepted = vec![0usize; NOT_CONFIG_LINES.len()];
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
+        let name = file.strip_prefix(&root).unwrap().display().to_string();
         let is_rust = file.extension().is_some_and(|e| e == "rs");
         let mut provider = None;
         for (i, raw) in text.lines().enumerate() {
@@ -961,25 +1022,77 @@ fn doc_examples() -> Vec<(String, String, String)> {
             } else {
                 line.trim()
             };
-            if let Some(p) = line.strip_prefix("sessionprovider = ") {
-                provider = Some(p.trim().to_owned());
-            } else if let Some(c) = line.strip_prefix("sessionproviderconfig = ") {
-                let at = format!("{}:{}", file.strip_prefix(&root).unwrap().display(), i + 1);
-                let p = provider
+            let at = format!("{name}:{}", i + 1);
+            if let Some(p) = conf_value(line, "sessionprovider") {
+                provider = Some(p.to_owned());
+            }
+            if !mentions_config(line) {
+                continue;
+            }
+            let exception = NOT_CONFIG_LINES
+                .iter()
+                .position(|(f, part, _)| *f == name && line.contains(part));
+            if let Some(e) = exception {
+                excepted[e] += 1;
+            } else if let Some(config) = conf_value(line, "sessionproviderconfig") {
+                let provider = provider
                     .clone()
                     .unwrap_or_else(|| panic!("{at}: no sessionprovider line above"));
-                out.push((p, c.trim().to_owned(), at));
+                examples.push(DocExample {
+                    at,
+                    provider,
+                    config: config.to_owned(),
+                });
+            } else {
+                skipped.push(format!("{at}: {line}"));
             }
         }
     }
-    out
+    for ((file, part, _), n) in NOT_CONFIG_LINES.iter().zip(excepted) {
+        assert!(n > 0, "NOT_CONFIG_LINES: {file} has no line with {part:?}");
+    }
+    (examples, skipped)
+}
+
+#[test]
+fn the_doc_scan_reads_every_spelling_and_flags_the_rest() {
+    assert_eq!(
+        conf_value("SessionProviderConfig=a b ", "sessionproviderconfig"),
+        Some("a b")
+    );
+    assert_eq!(
+        conf_value("sessionproviderconfig   =  x", "sessionproviderconfig"),
+        Some("x")
+    );
+    assert_eq!(
+        conf_value("sessionprovider = redis", "sessionproviderconfig"),
+        None
+    );
+    assert_eq!(
+        conf_value("sessionproviderconfig = x", "sessionprovider"),
+        None
+    );
+    for flagged in [
+        "| `sessionproviderconfig = x` |",
+        "$ cmd # sessionproviderconfig = x",
+        "SESSIONPROVIDERCONFIG =x",
+    ] {
+        assert!(mentions_config(flagged), "{flagged}");
+    }
+    assert!(!mentions_config("`sessionproviderconfig` is a DSN"));
 }
 
 #[test]
 fn every_documented_provider_config_passes_check() {
-    let examples = doc_examples();
+    let (examples, skipped) = doc_examples();
+    assert!(
+        skipped.is_empty(),
+        "sessionproviderconfig lines the scan cannot read (write them as app.conf lines, \
+         or add them to NOT_CONFIG_LINES with the reason):\n{}",
+        skipped.join("\n")
+    );
     let engines: std::collections::BTreeSet<&str> =
-        examples.iter().map(|(p, _, _)| p.as_str()).collect();
+        examples.iter().map(|e| e.provider.as_str()).collect();
     for engine in [
         "memory",
         "file",
@@ -996,28 +1109,39 @@ fn every_documented_provider_config_passes_check() {
             "no documented example for {engine}"
         );
     }
-    assert!(
-        examples.iter().any(|(_, _, at)| at.starts_with("src/")),
-        "rustdoc examples found"
-    );
+    for dir in ["src/", "docs/"] {
+        assert!(
+            examples.iter().any(|e| e.at.starts_with(dir)),
+            "no example found under {dir}"
+        );
+    }
     let map = placeholders();
     let mut failures = Vec::new();
-    for (provider, config, at) in &examples {
+    let mut run = 0;
+    for DocExample {
+        at,
+        provider,
+        config,
+    } in &examples
+    {
+        if NOT_RUN.iter().any(|(p, _)| p == provider) {
+            continue;
+        }
         let mut config = config.clone();
         for (from, to) in &map {
             config = config.replace(from, to);
         }
         let dir = conf(&provider_conf(provider, &config));
-        let run = bee(dir.path(), &["check", "app.conf"], &[]);
-        if run.code != 0 {
-            failures.push(format!("{at} ({provider}):\n{}{}", run.stdout, run.stderr));
+        let out = bee(dir.path(), &["check", "app.conf"], &[]);
+        run += 1;
+        if out.code != 0 {
+            failures.push(format!("{at} ({provider}):\n{}{}", out.stdout, out.stderr));
         }
     }
     assert!(
         failures.is_empty(),
-        "{} of {} examples fail:\n{}",
+        "{} of {run} examples fail:\n{}",
         failures.len(),
-        examples.len(),
         failures.join("\n")
     );
 }
