@@ -133,3 +133,32 @@ mod tests {
         assert!(parse(r#"{"devMode": "yes"}"#).is_err());
     }
 }
+
+#[cfg(test)]
+mod shown {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        r#"{"securityKey":"ZqSecurityZq","blockKey":"ZqBlock\"Zq","cookieName":"sid"}"#,
+        r#"{"securityKeys":["ZqRingOneZq","ZqRingTwoZq"],"OLDKEYS":["ZqOldZq"]}"#,
+    ];
+
+    /// Whatever the text, no key the parser takes is shown once the
+    /// secrets are masked.
+    #[test]
+    fn no_key_taken_is_shown() {
+        let parse = |raw: &str| {
+            let mut secrets = Secrets::new(raw);
+            let cfg = parse_recording(raw, &mut secrets)?;
+            Ok((cfg, secrets.render()))
+        };
+        fuzz::parser(SEEDS, parse, |(cfg, shown)| {
+            [&cfg.security_key, &cfg.block_key]
+                .into_iter()
+                .chain(&cfg.key_ring)
+                .chain(&cfg.old_keys)
+                .all(|k| k.len() < 6 || !shown.contains(k.as_str()))
+        });
+    }
+}

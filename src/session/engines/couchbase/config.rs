@@ -495,3 +495,30 @@ mod fuzz {
         );
     }
 }
+
+#[cfg(test)]
+mod shown {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        "http://sessions:ZqPass@wordZq@127.0.0.1:8091",
+        "http://u:ZqOldFormZq@127.0.0.1:8091/,default,mybucket",
+        r#"{"save_path":"http://u:ZqNestedZq@h:8091","bucket":"sess","password":"ZqJsonZq"}"#,
+        "couchbase://u:ZqConnZq@h1,h2:11215/sess?prefix=x:",
+    ];
+
+    /// Whatever the text, the password the parser takes is not shown once
+    /// the secrets are masked.
+    #[test]
+    fn no_password_taken_is_shown() {
+        let parse = |raw: &str| {
+            let mut secrets = Secrets::new(raw);
+            let cfg = parse_recording(raw, &mut secrets)?;
+            Ok((cfg, secrets.render()))
+        };
+        fuzz::parser(SEEDS, parse, |(cfg, shown)| {
+            cfg.password.len() < 6 || !shown.contains(&cfg.password)
+        });
+    }
+}

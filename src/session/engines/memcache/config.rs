@@ -308,3 +308,31 @@ mod fuzz {
         assert!(parse("127.0.0.1:11211,max_session_bytes=-1").is_err());
     }
 }
+
+#[cfg(test)]
+mod shown {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        "memcache://u:ZqSecret%3BZq@h:11215?timeout=5,pool_size=5",
+        "memcache://u:ZqSe:cr@tZq@10.0.0.1:5;memcache://v:ZqOtherZq@h2:5",
+    ];
+
+    /// Whatever the text, no password the url crate takes is shown once
+    /// the secrets are masked.
+    #[test]
+    fn no_password_taken_is_shown() {
+        let parse = |raw: &str| {
+            let mut secrets = Secrets::new(raw);
+            let cfg = parse_recording(raw, &mut secrets)?;
+            Ok((cfg, secrets.render()))
+        };
+        fuzz::parser(SEEDS, parse, |(cfg, shown)| {
+            cfg.servers
+                .iter()
+                .filter_map(|u| u.password().and_then(options::percent_decode))
+                .all(|p| p.len() < 6 || !shown.contains(&p))
+        });
+    }
+}

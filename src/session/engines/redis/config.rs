@@ -764,3 +764,37 @@ mod fuzz {
         assert!(RedisConfig::parse(Shape::Single, "redis://h?max_session_bytes=0").is_err());
     }
 }
+
+#[cfg(test)]
+mod shown {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    /// Passwords holding the delimiters of each form, in every form.
+    const SEEDS: &[&str] = &[
+        "127.0.0.1:6375,5,ZqSe/cr@t(Zq,5",
+        "127.0.0.1:26390,5,ZqSecretZq,5,m,sentinel_password=ZqSentinelZq",
+        r#"{"save_path":"127.0.0.1:6375","password":"ZqJson secretZq","sentinel_password":"ZqSent\"inelZq"}"#,
+        r#"{"save_path":"redis://:ZqNest@edZq@127.0.0.1:6375"}"#,
+        "redis://u:ZqUrl%2FpwZq@127.0.0.1:6375/5?sentinel_password=ZqQueryZq",
+    ];
+
+    /// Whatever the text, no password the parser took is shown once its
+    /// secrets are masked.
+    #[test]
+    fn no_password_taken_is_shown() {
+        for shape in [Shape::Single, Shape::Cluster, Shape::Sentinel] {
+            let parse = |raw: &str| {
+                let mut secrets = Secrets::new(raw);
+                let cfg = RedisConfig::parse_recording(shape, raw, &mut secrets)?;
+                Ok((cfg, secrets.render()))
+            };
+            fuzz::parser(SEEDS, parse, |(cfg, shown)| {
+                [&cfg.password, &cfg.sentinel_password]
+                    .into_iter()
+                    .flatten()
+                    .all(|p| p.expose().len() < 6 || !shown.contains(p.expose()))
+            });
+        }
+    }
+}

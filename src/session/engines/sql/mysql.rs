@@ -607,3 +607,31 @@ mod fuzz {
         fuzz::parser(SEEDS, parse_dsn, |_| true);
     }
 }
+
+#[cfg(test)]
+mod shown {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        "app:ZqA/b(c)@d?Zq@tcp(127.0.0.1:3305)/db?table=s",
+        "mysql://app:ZqUrl%2FSecretZq@127.0.0.1:3305/db?pool_size=5",
+        "u:ZqSecretZq@unix(/run/m.sock)/db",
+    ];
+
+    /// Whatever the text, the password the driver takes is not shown once
+    /// the secrets are masked.
+    #[test]
+    fn no_password_taken_is_shown() {
+        let parse = |raw: &str| {
+            let mut secrets = Secrets::new(raw);
+            let (builder, _, _) = parse_dsn_recording(raw, &mut secrets)?;
+            let opts: Opts = builder.into();
+            Ok((opts.get_pass().map(str::to_owned), secrets.render()))
+        };
+        fuzz::parser(SEEDS, parse, |(pass, shown)| {
+            pass.as_deref()
+                .is_none_or(|p| p.len() < 6 || !shown.contains(p))
+        });
+    }
+}

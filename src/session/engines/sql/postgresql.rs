@@ -657,3 +657,33 @@ mod fuzz {
         fuzz::parser(SEEDS, parse_dsn, |_| true);
     }
 }
+
+#[cfg(test)]
+mod shown {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        "postgres://u:ZqUrl%40SecretZq@127.0.0.1:5435/test?table=s",
+        "host=127.0.0.1 user=u password='Zq a\\' b Zq' dbname=d",
+        "postgresql://u@h:5/d?password=ZqQuery@/Zq&application_name=x",
+    ];
+
+    /// Whatever the text, the password the driver takes is not shown once
+    /// the secrets are masked.
+    #[test]
+    fn no_password_taken_is_shown() {
+        let parse = |raw: &str| {
+            let mut secrets = Secrets::new(raw);
+            let (config, _, _) = parse_dsn_recording(raw, &mut secrets)?;
+            let pass = config
+                .get_password()
+                .map(|p| String::from_utf8_lossy(p).into_owned());
+            Ok((pass, secrets.render()))
+        };
+        fuzz::parser(SEEDS, parse, |(pass, shown)| {
+            pass.as_deref()
+                .is_none_or(|p| p.len() < 6 || !shown.contains(p))
+        });
+    }
+}
