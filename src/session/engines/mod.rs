@@ -63,7 +63,7 @@ use shared::secrets::Secrets;
 // Only the `actix-bee` command prints provider configs.
 #[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) fn config_secrets<'a>(provider: &str, config: &'a str) -> Option<Secrets<'a>> {
-    let found = match provider {
+    let found: Result<Secrets<'a>, crate::session::Error> = match provider {
         // Paths and sizes: nothing secret.
         "memory" | "file" => Ok(Secrets::new(config)),
         #[cfg(feature = "cookie")]
