@@ -13,6 +13,24 @@ const SECRET_KEYS: [&str; 4] = ["securityKey", "blockKey", "securityKeys", "oldK
 /// The cookie name when the JSON gives none (beego's default session name).
 const DEFAULT_COOKIE_NAME: &str = "beegosessionID";
 
+/// The shortest key text either format takes outside `devMode`, in bytes.
+/// A shorter secret can be guessed offline from one cookie; with beego's
+/// format (AES-CTR, which is malleable, signed with HMAC), whoever has the
+/// HMAC key can flip bits of their own cookie and sign it again.
+pub(super) const MIN_SECRET_BYTES: usize = 32;
+
+/// The error for a key that is missing or under [`MIN_SECRET_BYTES`]:
+/// names the key (`what`) and says what to give instead (`advice`).
+pub(super) fn short_key(what: &str, advice: &str) -> Error {
+    Error::config(
+        NAME,
+        format!(
+            "{what} is missing or shorter than {MIN_SECRET_BYTES} bytes: {advice}, \
+             or set devMode for development"
+        ),
+    )
+}
+
 /// The parsed JSON, as given; each format decides what it requires.
 pub(super) struct Config {
     /// `securityKey`: beego's HMAC key.
@@ -37,6 +55,24 @@ pub(crate) fn secrets(raw: &str) -> Result<Secrets<'_>> {
     let mut secrets = Secrets::new(raw);
     parse_recording(raw, &mut secrets)?;
     Ok(secrets)
+}
+
+impl Config {
+    /// The rule both formats apply to a key that is missing or under
+    /// [`MIN_SECRET_BYTES`]: refused with [`short_key`] unless `devMode` is
+    /// on, where it is logged (`instead` says what the caller does with
+    /// it) and the caller goes on.
+    pub(super) fn allow_short_key(&self, what: &str, advice: &str, instead: &str) -> Result<()> {
+        if !self.dev_mode {
+            return Err(short_key(what, advice));
+        }
+        tracing::warn!(
+            key = what,
+            "cookie session: devMode with {what} missing or shorter than {MIN_SECRET_BYTES} \
+             bytes: {instead}; never run so in production"
+        );
+        Ok(())
+    }
 }
 
 /// Parses the JSON object (empty text is `{}`).

@@ -257,7 +257,7 @@ engine_provider! {
     /// | `oldKeys` | older secrets that still open cookies, newest first |
     /// | `cookieName` | the session cookie's name (must match `sessionname`; default `beegosessionID`); bound into every seal |
     /// | `securityName` | also bound into every seal (optional) |
-    /// | `devMode` | `true` allows a missing or short key: a random one is made, and sessions die on restart |
+    /// | `devMode` | `true` allows a missing or short key: a random one is made, and sessions die on restart (in beego's format a short `securityKey` is used as given) |
     /// | `secure`, `maxage` | accepted for beego compatibility; the manager's cookie settings apply |
     ///
     /// Key material rules:
@@ -309,6 +309,10 @@ engine_provider! {
     ///   then anyone can sign a session cookie); a missing `blockKey` or
     ///   `securityName` too (beego makes random ones per process, which no
     ///   other process can open). `devMode` makes random ones instead.
+    /// - A `securityKey` shorter than 32 bytes is a startup error, as short
+    ///   keys are in the native format: AES-CTR is malleable, so whoever
+    ///   guesses the HMAC key can flip bits of their own cookie (a user id)
+    ///   and sign it again. `devMode` takes it, with a warning.
     /// - `securityKeys`/`oldKeys` are refused: beego checks one key.
     /// - The MAC is checked in constant time before anything is decrypted;
     ///   a cookie that does not open (bad MAC, malformed, expired, over

@@ -346,6 +346,8 @@ impl Memory {
             evicted,
             "session: memory engine full, least recently used evicted"
         );
+        #[cfg(feature = "metrics")]
+        crate::session::observe::evicted(evicted);
     }
 
     /// The live record of `sid`, its idle expiry slid to `now`.
@@ -505,7 +507,7 @@ impl RecordStore for Memory {
         Ok(total)
     }
 
-    async fn gc(&self, now: u64) -> Result<()> {
+    async fn gc(&self, now: u64) -> Result<usize> {
         let mut removed = 0usize;
         let mut since_pause = 0usize;
         for shard in self.shards.iter() {
@@ -540,7 +542,12 @@ impl RecordStore for Memory {
         }
         let pruned = self.prune_owners(now);
         tracing::debug!(removed, pruned, "session: memory GC");
-        Ok(())
+        Ok(removed)
+    }
+
+    #[cfg(feature = "metrics")]
+    fn live_sessions(&self) -> Option<usize> {
+        Some(self.shards.iter().map(|shard| shard.map.read().len()).sum())
     }
 }
 

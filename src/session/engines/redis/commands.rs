@@ -70,6 +70,8 @@ pub(crate) struct Commands<C> {
     pub lifetimes: Lifetimes,
     pub format: Format,
     pub backend: &'static str,
+    /// The client's deadline for one answer, named when it passes.
+    pub response_timeout: std::time::Duration,
 }
 
 impl<C: ConnectionLike + Clone + Send + Sync> Commands<C> {
@@ -80,7 +82,15 @@ impl<C: ConnectionLike + Clone + Send + Sync> Commands<C> {
         key
     }
 
+    /// A failed command: [`Error::Timeout`] when the server did not answer
+    /// within `response_timeout` (a hung server), else a backend error.
     pub fn err(&self, e: RedisError) -> Error {
+        if e.is_timeout() {
+            return Error::Timeout {
+                backend: self.backend,
+                after: self.response_timeout,
+            };
+        }
         Error::backend(self.backend, e)
     }
 

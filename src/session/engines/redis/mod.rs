@@ -288,6 +288,7 @@ impl<T: Topology> RecordStore for Redis<T> {
                 lifetimes: cx.lifetimes,
                 format: cx.format,
                 backend: T::NAME,
+                response_timeout: cfg.response_timeout,
             },
             max_session_bytes: cfg.max_session_bytes,
         })

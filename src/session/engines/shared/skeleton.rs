@@ -29,6 +29,9 @@ use crate::session::record::{now_ms, Lifetimes, SessionRecord};
 use crate::session::store::{MapStore, Released, SessionWriter, Store, Write, WriteMode};
 
 use super::options::DEFAULT_MAX_SESSION_BYTES;
+use crate::session::observe::observed;
+#[cfg(feature = "metrics")]
+use crate::session::observe::{EngineMetrics, Op};
 
 /// Bytes counted for a session besides its keys and values (the id, the
 /// times, the container), so that many tiny sessions count too.
@@ -132,9 +135,17 @@ pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
         None
     }
 
-    /// Removes expired sessions; a no-op where the backend expires them.
-    async fn gc(&self, _now: u64) -> Result<()> {
-        Ok(())
+    /// Removes expired sessions and says how many; a no-op (0) where the
+    /// backend expires them.
+    async fn gc(&self, _now: u64) -> Result<usize> {
+        Ok(0)
+    }
+
+    /// The number of stored sessions when the engine knows it without I/O
+    /// (memory, file): the live-sessions gauge.
+    #[cfg(feature = "metrics")]
+    fn live_sessions(&self) -> Option<usize> {
+        None
     }
 
     /// The largest session this store accepts ([`session_bytes`]): the
@@ -149,6 +160,25 @@ pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
 struct Inner<S> {
     records: S,
     cx: Cx,
+    #[cfg(feature = "metrics")]
+    metrics: EngineMetrics,
+}
+
+impl<S: RecordStore> Inner<S> {
+    fn new(records: S, cx: Cx) -> Self {
+        Inner {
+            records,
+            cx,
+            #[cfg(feature = "metrics")]
+            metrics: EngineMetrics::register(S::NAME),
+        }
+    }
+
+    /// Refreshes the live-sessions gauge (at most once a second).
+    #[cfg(feature = "metrics")]
+    fn live(&self, now: u64) {
+        self.metrics.live(now, || self.records.live_sessions());
+    }
 }
 
 #[async_trait]
@@ -161,6 +191,28 @@ impl<S: RecordStore> SessionWriter for Inner<S> {
     /// together, and then every release with changes is refused until one
     /// brings it back under the limit.
     async fn write(&self, w: Write<'_>) -> Result<Released> {
+        #[cfg(not(feature = "metrics"))]
+        return self.checked_write(w).await;
+        #[cfg(feature = "metrics")]
+        {
+            let create = w.mode == WriteMode::Create;
+            let (sid, op) = (w.sid, if create { Op::Insert } else { Op::Write });
+            let done = self
+                .metrics
+                .call(op, Some(sid), self.checked_write(w))
+                .await;
+            if done.as_ref().is_ok_and(|r| r.written && create) {
+                self.metrics.created();
+                self.live(now_ms());
+            }
+            done
+        }
+    }
+}
+
+impl<S: RecordStore> Inner<S> {
+    /// The size check, then the engine's write.
+    async fn checked_write(&self, w: Write<'_>) -> Result<Released> {
         if w.mode != WriteMode::Touch {
             let (size, limit) = (
                 session_bytes(w.sid, w.merged),
@@ -217,7 +269,7 @@ impl<S: RecordStore> Engine<S> {
     #[cfg(feature = "memory")]
     pub(crate) fn ready(records: S, cx: Cx) -> Self {
         Engine {
-            inner: Some(Arc::new(Inner { records, cx })),
+            inner: Some(Arc::new(Inner::new(records, cx))),
             format: cx.format,
         }
     }
@@ -258,16 +310,27 @@ impl<S: RecordStore> Provider for Engine<S> {
             format = cx.format.name(),
             "session: engine ready"
         );
-        self.inner = Some(Arc::new(Inner { records, cx }));
+        self.inner = Some(Arc::new(Inner::new(records, cx)));
         Ok(())
     }
 
     async fn session_read(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
         let inner = self.inner()?;
         let now = now_ms();
-        let record = match inner.records.load_now(sid, now) {
+        #[cfg(feature = "metrics")]
+        let found = inner
+            .metrics
+            .call_now(Op::Load, Some(sid), || inner.records.load_now(sid, now));
+        #[cfg(not(feature = "metrics"))]
+        let found = inner.records.load_now(sid, now);
+        let record = match found {
             Some(found) => found?,
-            None => inner.records.load(sid, now).await?,
+            None => observed!(
+                inner.metrics,
+                Op::Load,
+                Some(sid),
+                inner.records.load(sid, now)
+            )?,
         };
         Ok(Self::store(inner, sid.clone(), record))
     }
@@ -278,25 +341,61 @@ impl<S: RecordStore> Provider for Engine<S> {
     }
 
     async fn session_exist(&self, sid: &SessionId) -> Result<bool> {
-        self.inner()?.records.exists(sid, now_ms()).await
+        let inner = self.inner()?;
+        let call = inner.records.exists(sid, now_ms());
+        observed!(inner.metrics, Op::Load, Some(sid), call)
     }
 
     async fn session_regenerate(&self, old: &SessionId, new: &SessionId) -> Result<Arc<dyn Store>> {
         let inner = self.inner()?;
-        let record = inner.records.move_record(old, new, now_ms()).await?;
+        let call = inner.records.move_record(old, new, now_ms());
+        let record = observed!(inner.metrics, Op::Move, Some(old), call)?;
+        #[cfg(feature = "metrics")]
+        inner.metrics.regenerated();
         Ok(Self::store(inner, new.clone(), record))
     }
 
     async fn session_destroy(&self, sid: &SessionId) -> Result<()> {
-        self.inner()?.records.remove(sid).await
+        let inner = self.inner()?;
+        observed!(
+            inner.metrics,
+            Op::Remove,
+            Some(sid),
+            inner.records.remove(sid)
+        )?;
+        #[cfg(feature = "metrics")]
+        {
+            inner.metrics.destroyed();
+            inner.live(now_ms());
+        }
+        Ok(())
     }
 
     async fn session_all(&self) -> Result<usize> {
-        self.inner()?.records.count(now_ms()).await
+        let inner = self.inner()?;
+        observed!(
+            inner.metrics,
+            Op::Count,
+            None,
+            inner.records.count(now_ms())
+        )
     }
 
     async fn session_gc(&self) -> Result<()> {
-        self.inner()?.records.gc(now_ms()).await
+        let inner = self.inner()?;
+        let now = now_ms();
+        let removed = observed!(inner.metrics, Op::Gc, None, inner.records.gc(now))?;
+        tracing::debug!(engine = S::NAME, removed, "session: GC done");
+        #[cfg(feature = "metrics")]
+        {
+            inner.metrics.expired(removed);
+            inner.live(now);
+        }
+        Ok(())
+    }
+
+    fn name(&self) -> &'static str {
+        S::NAME
     }
 
     fn owner_index(&self) -> Result<&dyn crate::session::OwnerIndex> {
@@ -399,6 +498,9 @@ macro_rules! engine_provider {
                 &self,
             ) -> $crate::session::Result<&dyn $crate::session::OwnerIndex> {
                 self.0.owner_index()
+            }
+            fn name(&self) -> &'static str {
+                self.0.name()
             }
             fn id_format(&self) -> $crate::session::engine::IdFormat {
                 self.0.id_format()

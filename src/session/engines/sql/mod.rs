@@ -422,7 +422,7 @@ impl<D: Driver> RecordStore for Sql<D> {
         Ok(n.and_then(|n| usize::try_from(n).ok()).unwrap_or(0))
     }
 
-    async fn gc(&self, now: u64) -> Result<()> {
+    async fn gc(&self, now: u64) -> Result<usize> {
         // Never delete rows whose expiry this format does not understand.
         self.shared.check_table().await?;
         let now = ms(now);
@@ -443,7 +443,8 @@ impl<D: Driver> RecordStore for Sql<D> {
         }
         tracing::debug!(backend = self.shared.name(), removed, "session: SQL GC");
         // After the sessions, so that the index loses the expired ones too.
-        self.shared.gc_owners(unsigned(now)).await
+        self.shared.gc_owners(unsigned(now)).await?;
+        Ok(usize::try_from(removed).unwrap_or(usize::MAX))
     }
 
     fn owner_index(&self) -> Option<&dyn crate::session::OwnerIndex> {
