@@ -20,6 +20,8 @@ mod compact;
 mod config;
 mod native;
 
+pub(crate) use config::secrets;
+
 use beego::BeegoSeal;
 use cache::{Held, TokenCache};
 #[cfg(test)]

@@ -71,6 +71,8 @@
 mod beego;
 mod config;
 
+pub(crate) use config::secrets;
+
 use std::future::Future;
 use std::time::Duration;
 

@@ -82,6 +82,8 @@
 mod config;
 mod count;
 
+pub(crate) use config::secrets;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 

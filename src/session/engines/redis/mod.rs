@@ -123,7 +123,7 @@ pub mod cluster;
 pub mod sentinel;
 
 use commands::Commands;
-pub(crate) use config::{RedisConfig, Shape};
+pub(crate) use config::{secrets, RedisConfig, Shape};
 
 /// How one engine connects and counts keys; the rest is shared.
 #[async_trait]

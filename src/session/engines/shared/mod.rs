@@ -13,6 +13,6 @@ pub(crate) mod fuzz;
 #[cfg(any(feature = "memcache", feature = "couchbase"))]
 pub(crate) mod kv;
 pub(crate) mod options;
-
+pub(crate) mod secrets;
 #[cfg(any(feature = "mysql", feature = "postgresql", feature = "redis"))]
 pub(crate) mod tls;
