@@ -7,8 +7,9 @@ use std::borrow::Cow;
 
 use async_trait::async_trait;
 
-use crate::session::engine::skeleton::{engine_provider, Loaded, RecordStore, StoreContext};
+use crate::session::engine::{Loaded, RecordStore, StoreContext};
 use crate::session::engine::{Released, Write, WriteMode};
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::{IdFormat, SessionId};

@@ -86,8 +86,9 @@ use couchbase::options::kv_options::{InsertOptions, ReplaceOptions};
 use tokio::sync::OnceCell;
 
 use super::shared::kv::{cas_backoff, session_key, CAS_ATTEMPTS};
-use crate::session::engine::skeleton::{engine_provider, Loaded, RecordStore, StoreContext};
+use crate::session::engine::{Loaded, RecordStore, StoreContext};
 use crate::session::engine::{Released, Write, WriteMode};
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::SessionId;

@@ -12,9 +12,10 @@ use parking_lot::RwLock;
 
 use super::shared::options::{self, DEFAULT_MAX_SESSION_BYTES};
 use crate::session::engine::skeleton::{
-    engine_provider, Engine, Loaded, RecordStore, StoreContext, KEY_OVERHEAD, SESSION_OVERHEAD,
+    Engine, Loaded, RecordStore, StoreContext, KEY_OVERHEAD, SESSION_OVERHEAD,
 };
 use crate::session::engine::{Released, Write, WriteMode};
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::SessionId;

@@ -102,8 +102,9 @@ use redis::{
 };
 
 use super::shared::tls;
-use crate::session::engine::skeleton::{engine_provider, Loaded, RecordStore, StoreContext};
+use crate::session::engine::{Loaded, RecordStore, StoreContext};
 use crate::session::engine::{Released, Write};
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::SessionId;

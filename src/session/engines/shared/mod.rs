@@ -16,3 +16,4 @@ pub(crate) mod options;
 pub(crate) mod secrets;
 #[cfg(any(feature = "mysql", feature = "postgresql", feature = "redis"))]
 pub(crate) mod tls;
+pub(crate) mod wiring;

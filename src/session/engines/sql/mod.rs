@@ -38,7 +38,7 @@ use self::owners::OwnerStatements;
 use self::pool::{Conn, Param, Row, Runner};
 use self::statements::{Dialect, Statements};
 use super::shared::blocking::{blocking, blocking_within};
-use crate::session::engine::skeleton::{Loaded, RecordStore, StoreContext};
+use crate::session::engine::{Loaded, RecordStore, StoreContext};
 use crate::session::engine::{Released, Write, WriteMode};
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;

@@ -141,9 +141,9 @@ use super::options::{join_query, parse_query, redact_userinfo, EngineOptions};
 use super::pool::{build_pool, retry_if_stale, Conn, Counted, IndexRow, Job, Param, Row, Runner};
 use super::statements::Dialect;
 use super::{Connected, Driver, Sql};
-use crate::session::engine::skeleton::engine_provider;
 use crate::session::engines::shared::options;
 use crate::session::engines::shared::secrets::{url_password, Secrets};
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 
 const NAME: &str = "mysql";

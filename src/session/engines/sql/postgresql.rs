@@ -121,9 +121,9 @@ use super::pg_tls::{PgManager, PgTls, KEYS as TLS_KEYS};
 use super::pool::{build_pool, retry_if_stale, Conn, Counted, IndexRow, Job, Param, Row, Runner};
 use super::statements::Dialect;
 use super::{Connected, Driver, Sql};
-use crate::session::engine::skeleton::engine_provider;
 use crate::session::engines::shared::options::percent_decode;
 use crate::session::engines::shared::secrets::Secrets;
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 
 const NAME: &str = "postgresql";
