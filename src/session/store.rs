@@ -132,7 +132,7 @@ pub trait Store: Send + Sync + 'static {
     ///
     /// ```
     /// # actix_rt::System::new().block_on(async {
-    /// use actix_bee::session::engine::Provider;
+    /// use actix_bee::session::Provider;
     /// use actix_bee::session::memory::MemoryProvider;
     /// use actix_bee::session::IdGenerator;
     ///
@@ -158,7 +158,7 @@ pub trait Store: Send + Sync + 'static {
     ///
     /// ```
     /// # actix_rt::System::new().block_on(async {
-    /// use actix_bee::session::engine::Provider;
+    /// use actix_bee::session::Provider;
     /// use actix_bee::session::memory::MemoryProvider;
     /// use actix_bee::session::IdGenerator;
     ///
