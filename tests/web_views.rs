@@ -231,3 +231,71 @@ async fn templateengine_jinja_renders_minijinja_syntax() {
 fn app_with_engine(dir: &Path, engine: &str) -> App {
     app(dir, |c| c.web_config.template_engine = engine.into())
 }
+
+struct GobController;
+
+#[async_trait(?Send)]
+impl Controller for GobController {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        if ctx.input("set").is_some() {
+            ctx.set_session_gob("level", actix_bee::gob::Value::int32(3))
+                .await?;
+            ctx.set_session("num", &3i64).await?;
+            ctx.set_session("ratio", &3.0f64).await?;
+            ctx.set_session("half", &2.5f64).await?;
+            ctx.write_body("set");
+            return Ok(());
+        }
+        for key in ["level", "num", "ratio", "half"] {
+            let value = ctx.get_session::<serde_json::Value>(key).await?;
+            ctx.data.insert(key.into(), value.unwrap_or_default());
+        }
+        ctx.tpl_name = "gob.tpl".into();
+        Ok(())
+    }
+}
+
+/// Values read from a session in beego's format print as Go prints their
+/// Go types: an int32 or int as `3`, a float64 3.0 as `3`.
+#[actix_web::test]
+async fn beego_session_values_print_as_go_prints_them() {
+    let views = tempfile::tempdir().unwrap();
+    let store = tempfile::tempdir().unwrap();
+    write(
+        views.path(),
+        "gob.tpl",
+        "{{.level}} {{.num}} {{.ratio}} {{.half}} {{if eq .num 3}}eq{{end}}",
+    );
+    let mut cfg = BConfig::default();
+    cfg.web_config.views_path = views.path().display().to_string();
+    let session = &mut cfg.web_config.session;
+    session.session_on = true;
+    session.session_provider = "file".into();
+    session.session_provider_config = store.path().display().to_string();
+    session.session_store_format = "beego".into();
+    session.session_hash_func = "none".into();
+    let mut app = App::new(cfg);
+    app.router("/gob", GobController);
+    let state = app.build().await.unwrap();
+    let service = test::init_service(state.app()).await;
+    let res = test::call_service(
+        &service,
+        test::TestRequest::get().uri("/gob?set=1").to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let cookie = res
+        .response()
+        .cookies()
+        .next()
+        .expect("a session cookie")
+        .into_owned();
+    let req = test::TestRequest::get()
+        .uri("/gob")
+        .cookie(cookie)
+        .to_request();
+    let res = test::call_service(&service, req).await;
+    assert_eq!(res.status(), 200);
+    let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    assert_eq!(body, "3 3 3 2.5 eq");
+}
