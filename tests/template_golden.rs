@@ -145,6 +145,7 @@ const CASES: &[Case] = &[
     page("nested-dirs-and-defines", "deep.tpl"),
     page("escaping-error", "broken_html.tpl"),
     page("values-and-printing", "values.tpl"),
+    page("escaping-contexts-more", "escape2.tpl"),
     Case {
         name: "layout-and-sections",
         tpl: "content.tpl",
@@ -369,4 +370,19 @@ fn gotmpl_difference_floats_outside_1e_4_to_1e21_print_all_digits() {
         ours.starts_with("1000000000000000000000 0.000001 0.0000012 15000"),
         "{ours}"
     );
+}
+
+/// gotmpl 0.6 differs from Go 1.19 here: Go 1.19 (since its 1.19.8
+/// security release) refuses an action inside a JavaScript template literal
+/// (`ErrJSTemplate`), and gotmpl escapes it as Go 1.22 and later do. Our
+/// layer leaves gotmpl's (newer Go's) behaviour: such a view renders here
+/// and fails under a beego app built with Go 1.19.
+#[test]
+fn gotmpl_difference_js_template_literal_renders_where_go_1_19_refuses() {
+    let cases = [page("js-template", "js_template.tpl")];
+    let go = go_render("golden", "{{", "}}", &cases);
+    assert_eq!(go["js-template"], "ERROR");
+    let templates = Templates::with_options(options("golden", "{{", "}}")).unwrap();
+    let ours = our_render(&templates, &cases[0]);
+    assert_eq!(ours, "<script>var tl = `a ${ \"Hello\" }`;</script>");
 }
