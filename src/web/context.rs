@@ -129,9 +129,9 @@ impl Context {
 
     /// The template `autorender` renders: `tpl_name`, else beego's
     /// `<controller>/<method>.<tpl_ext>` when that file exists.
-    fn template_name(&self, templates: &Templates) -> Option<String> {
+    fn template_name(&self, templates: &Templates) -> Option<std::borrow::Cow<'_, str>> {
         if !self.tpl_name.is_empty() {
-            return Some(self.tpl_name.clone());
+            return Some(self.tpl_name.as_str().into());
         }
         if self.controller.is_empty() {
             return None;
@@ -146,7 +146,7 @@ impl Context {
             self.req.method().as_str().to_lowercase(),
             self.tpl_ext
         );
-        templates.contains(&name).then_some(name)
+        templates.contains(&name).then_some(name.into())
     }
 
     /// The request.
