@@ -251,6 +251,16 @@ impl GoViews {
     }
 }
 
+/// A JSON object as a `Value::Map`, inserted entry by entry (`collect`
+/// would first gather and sort the entries in a vector).
+fn from_object(map: &serde_json::Map<String, serde_json::Value>) -> BTreeMap<Arc<str>, Value> {
+    let mut out = BTreeMap::new();
+    for (k, v) in map {
+        out.insert(Arc::from(k.as_str()), from_json(v));
+    }
+    out
+}
+
 /// A JSON value as Go's `html/template` sees the same data decoded into
 /// `map[string]interface{}`: integers stay integers.
 pub(crate) fn from_json(v: &serde_json::Value) -> Value {
@@ -264,11 +274,7 @@ pub(crate) fn from_json(v: &serde_json::Value) -> Value {
         },
         serde_json::Value::String(s) => Value::String(s.as_str().into()),
         serde_json::Value::Array(items) => Value::List(items.iter().map(from_json).collect()),
-        serde_json::Value::Object(map) => Value::Map(Arc::new(
-            map.iter()
-                .map(|(k, v)| (Arc::from(k.as_str()), from_json(v)))
-                .collect(),
-        )),
+        serde_json::Value::Object(map) => Value::Map(Arc::new(from_object(map))),
     }
 }
 
@@ -278,10 +284,7 @@ pub(crate) fn data(
     values: &serde_json::Map<String, serde_json::Value>,
     trusted: &BTreeMap<String, String>,
 ) -> GoData {
-    let mut map: BTreeMap<Arc<str>, Value> = values
-        .iter()
-        .map(|(k, v)| (Arc::from(k.as_str()), from_json(v)))
-        .collect();
+    let mut map = from_object(values);
     for (k, v) in trusted {
         map.insert(Arc::from(k.as_str()), html(v));
     }
