@@ -18,8 +18,11 @@ struct UserController;
 #[async_trait(?Send)]
 impl Controller for MainController {
     async fn get(&self, ctx: &mut Context) -> HandlerResult {
-        // No tpl_name: autorender picks main/get.tpl.
+        // No tpl_name: autorender picks main/get.<tpl_ext>.
         ctx.data.insert("num".into(), 3.into());
+        if let Some(ext) = ctx.input("ext") {
+            ctx.tpl_ext = ext.to_owned();
+        }
         Ok(())
     }
 }

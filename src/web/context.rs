@@ -50,8 +50,8 @@ pub struct Context {
     /// Empty with `autorender` on: `<controller>/<method>.<tpl_ext>`
     /// (`main/get.tpl` for `MainController`'s GET) when that file exists.
     pub tpl_name: String,
-    /// The extension of the automatic template name (beego's `c.TplExt`).
-    /// Default `tpl`.
+    /// The extension of the automatic template name (beego's `c.TplExt`);
+    /// empty means beego's default, `tpl`.
     pub tpl_ext: String,
     /// The layout around `tpl_name`, empty for none (beego's `c.Layout`):
     /// it sees `tpl_name`'s output as `.LayoutContent`.
@@ -80,7 +80,7 @@ impl Context {
         Context {
             data: Map::new(),
             tpl_name: String::new(),
-            tpl_ext: "tpl".into(),
+            tpl_ext: String::new(),
             layout: String::new(),
             layout_sections: BTreeMap::new(),
             trusted: BTreeMap::new(),
@@ -140,11 +140,15 @@ impl Context {
             .controller
             .strip_suffix("Controller")
             .unwrap_or(self.controller);
+        let ext = if self.tpl_ext.is_empty() {
+            "tpl"
+        } else {
+            self.tpl_ext.as_str()
+        };
         let name = format!(
-            "{}/{}.{}",
+            "{}/{}.{ext}",
             controller.to_lowercase(),
             self.req.method().as_str().to_lowercase(),
-            self.tpl_ext
         );
         templates.contains(&name).then_some(name.into())
     }
