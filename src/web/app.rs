@@ -14,7 +14,7 @@ use actix_web::{Error as ActixError, FromRequest, HttpRequest, HttpResponse, Htt
 use super::context::Context;
 use super::controller::{dispatch, Controller};
 use super::middleware::SessionMiddleware;
-use super::template::{Engine, RenderMode, TemplateError, TemplateOptions, Templates};
+use super::template::{RenderMode, TemplateError, TemplateOptions, Templates};
 use crate::config::BConfig;
 use crate::session::{GcTask, Manager};
 
@@ -175,28 +175,6 @@ impl App {
         self
     }
 
-    /// The template options the configuration and the routes give.
-    fn template_options(&self) -> Result<TemplateOptions, TemplateError> {
-        let web = &self.config.web_config;
-        let engine: Engine = web.template_engine.parse()?;
-        let mut opts = TemplateOptions::new(&web.views_path)
-            .engine(engine)
-            .delims(web.template_left.as_str(), web.template_right.as_str())
-            .reload(self.config.run_mode == "dev");
-        for (key, value) in crate::config::key_values(&self.config) {
-            opts = opts.setting(key, value);
-        }
-        for (path, _, name) in &self.routes {
-            opts = opts.route(format!("{name}.*"), path.as_str());
-        }
-        #[cfg(feature = "gotmpl")]
-        for (name, f) in &self.funcs {
-            let f = Arc::clone(f);
-            opts = opts.func(name.as_str(), move |args| f(args));
-        }
-        Ok(opts)
-    }
-
     /// Uses `manager` for sessions instead of building one from the
     /// configuration (an engine instance that is not registered, or a
     /// manager a test wants to inspect). Sessions are on with it.
@@ -246,7 +224,15 @@ impl App {
             }
             (None, false) => None,
         };
-        let templates = Templates::with_options(self.template_options()?)?;
+        let routes = self
+            .routes
+            .iter()
+            .map(|(path, _, name)| (path.as_str(), *name));
+        #[cfg(feature = "gotmpl")]
+        let opts = TemplateOptions::from_app(&self.config, routes, &self.funcs)?;
+        #[cfg(not(feature = "gotmpl"))]
+        let opts = TemplateOptions::from_app(&self.config, routes)?;
+        let templates = Templates::with_options(opts)?;
         Ok(AppState {
             manager,
             templates: Arc::new(templates),

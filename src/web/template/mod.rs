@@ -17,6 +17,11 @@ mod go;
 mod gotime;
 #[cfg(feature = "minijinja")]
 mod jinja;
+mod options;
+#[cfg(feature = "gotmpl")]
+mod text;
+
+pub use options::TemplateOptions;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -104,176 +109,6 @@ pub enum TemplateError {
 /// A function the app adds to the Go templates (beego's `AddFuncMap`).
 #[cfg(feature = "gotmpl")]
 pub type TemplateFunc = gotmpl::ValueFunc;
-
-/// How to build [`Templates`]: the views path and beego's view settings.
-///
-/// # Examples
-///
-/// ```
-/// use actix_bee::web::{TemplateOptions, Templates};
-///
-/// let dir = tempfile::tempdir().unwrap();
-/// std::fs::write(dir.path().join("a.tpl"), "<<.x>>").unwrap();
-/// let t = Templates::with_options(TemplateOptions::new(dir.path()).delims("<<", ">>")).unwrap();
-/// assert_eq!(t.render("a.tpl", &serde_json::json!({"x": 1})).unwrap(), "1");
-/// ```
-#[derive(Clone)]
-pub struct TemplateOptions {
-    views_path: PathBuf,
-    engine: Engine,
-    left: String,
-    right: String,
-    reload: bool,
-    extensions: Vec<String>,
-    #[cfg(feature = "gotmpl")]
-    funcs: Vec<(String, TemplateFunc)>,
-    routes: Vec<(String, String)>,
-    settings: BTreeMap<String, String>,
-}
-
-impl std::fmt::Debug for TemplateOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TemplateOptions")
-            .field("views_path", &self.views_path)
-            .field("engine", &self.engine)
-            .field("reload", &self.reload)
-            .finish_non_exhaustive()
-    }
-}
-
-impl TemplateOptions {
-    /// Go templates under `views_path` with beego's defaults: delimiters
-    /// `{{` `}}`, files ending in `.tpl`, `.html` or `.gohtml`, no reload.
-    ///
-    /// # Examples
-    ///
-    /// See [`TemplateOptions`].
-    pub fn new(views_path: impl AsRef<Path>) -> TemplateOptions {
-        TemplateOptions {
-            views_path: views_path.as_ref().to_path_buf(),
-            engine: Engine::Go,
-            left: "{{".into(),
-            right: "}}".into(),
-            reload: false,
-            extensions: vec!["tpl".into(), "html".into(), "gohtml".into()],
-            #[cfg(feature = "gotmpl")]
-            funcs: Vec::new(),
-            routes: Vec::new(),
-            settings: BTreeMap::new(),
-        }
-    }
-
-    /// The template language.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let opts = actix_bee::web::TemplateOptions::new("views").engine(actix_bee::web::Engine::Jinja);
-    /// # let _ = opts;
-    /// ```
-    pub fn engine(mut self, engine: Engine) -> Self {
-        self.engine = engine;
-        self
-    }
-
-    /// The Go engine's action delimiters (`templateleft`, `templateright`).
-    ///
-    /// # Examples
-    ///
-    /// See [`TemplateOptions`].
-    pub fn delims(mut self, left: impl Into<String>, right: impl Into<String>) -> Self {
-        self.left = left.into();
-        self.right = right.into();
-        self
-    }
-
-    /// Re-read changed files before each render (beego's `dev` run mode).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let opts = actix_bee::web::TemplateOptions::new("views").reload(true);
-    /// # let _ = opts;
-    /// ```
-    pub fn reload(mut self, reload: bool) -> Self {
-        self.reload = reload;
-        self
-    }
-
-    /// Also treats files ending in `.ext` as templates (beego's
-    /// `AddTemplateExt`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let opts = actix_bee::web::TemplateOptions::new("views").extension("htm");
-    /// # let _ = opts;
-    /// ```
-    pub fn extension(mut self, ext: impl Into<String>) -> Self {
-        let ext = ext.into();
-        if !self.extensions.contains(&ext) {
-            self.extensions.push(ext);
-        }
-        self
-    }
-
-    /// Adds a function to the Go templates (beego's `AddFuncMap`); it
-    /// replaces a built-in or beego function of the same name.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use actix_bee::web::{gotmpl::Value, TemplateOptions, Templates};
-    ///
-    /// let dir = tempfile::tempdir().unwrap();
-    /// std::fs::write(dir.path().join("a.tpl"), r#"{{shout "hi"}}"#).unwrap();
-    /// let opts = TemplateOptions::new(dir.path()).func("shout", |args| {
-    ///     let s = args.first().and_then(Value::as_str).unwrap_or_default();
-    ///     Ok(Value::String(s.to_uppercase().into()))
-    /// });
-    /// let t = Templates::with_options(opts).unwrap();
-    /// assert_eq!(t.render("a.tpl", &()).unwrap(), "HI");
-    /// ```
-    #[cfg(feature = "gotmpl")]
-    pub fn func(
-        mut self,
-        name: impl Into<String>,
-        f: impl Fn(&[gotmpl::Value]) -> Result<gotmpl::Value, gotmpl::TemplateError>
-            + Send
-            + Sync
-            + 'static,
-    ) -> Self {
-        self.funcs.push((name.into(), std::sync::Arc::new(f)));
-        self
-    }
-
-    /// A route for `urlfor`: `endpoint` is `Controller.Method`, `path` the
-    /// route in actix-web syntax (`/user/{id}`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let opts = actix_bee::web::TemplateOptions::new("views").route("UserController.Get", "/user/{id}");
-    /// # let _ = opts;
-    /// ```
-    pub fn route(mut self, endpoint: impl Into<String>, path: impl Into<String>) -> Self {
-        self.routes.push((endpoint.into(), path.into()));
-        self
-    }
-
-    /// A configuration value for the `config` template function.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let opts = actix_bee::web::TemplateOptions::new("views").setting("appname", "counter");
-    /// # let _ = opts;
-    /// ```
-    pub fn setting(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.settings.insert(key.into(), value.into());
-        self
-    }
-}
 
 /// One file under the views path: its name (the path under the views path,
 /// `/`-separated) and text.
