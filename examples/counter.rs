@@ -8,16 +8,24 @@
 //! - `/login?username=bob`: remembers the user and regenerates the session id.
 //! - `/logout`: destroys the session.
 //! - `/logout/everywhere`: ends every session of the logged-in user, on
-//!   every device ("log out everywhere"; the engine must keep an owner
-//!   index: memory, file, redis, mysql, postgresql).
+//!   every device ("log out everywhere"). It needs an engine that keeps an
+//!   owner index (memory, file, redis, redis_cluster, redis_sentinel,
+//!   mysql, postgresql); on the others it answers 501 and says so.
 //! - `/read`: the count, read only (plain text).
+//! - `/healthz`: readiness, 503 when the session backend does not answer
+//!   within 1 s.
+//! - `/metrics` (with `--features metrics`): the session metrics in
+//!   Prometheus' text format.
 //!
 //! The engine comes from `sessionprovider`/`sessionproviderconfig` in
 //! `conf/app.conf` (memory by default); pick another with no code change,
 //! with its cargo feature on, e.g. `cargo run --features redis --example counter`.
 
 use actix_bee::config::BConfig;
-use actix_bee::web::{async_trait, App, Context, Controller, HandlerResult};
+use std::time::Duration;
+
+use actix_bee::web::{async_trait, App, Context, Controller, HandlerResult, HealthCheck};
+use actix_web::HttpResponse;
 
 /// `/`: the counter of the spec.
 pub struct MainController;
@@ -89,9 +97,22 @@ pub struct LogoutEverywhereController;
 #[async_trait(?Send)]
 impl Controller for LogoutEverywhereController {
     async fn get(&self, ctx: &mut Context) -> HandlerResult {
-        let ended = ctx.destroy_owner_sessions(false).await?;
-        ctx.data.insert("ended".into(), ended.into());
-        ctx.tpl_name = "logout.tpl".into();
+        match ctx.destroy_owner_sessions(false).await {
+            Ok(ended) => {
+                ctx.data.insert("ended".into(), ended.into());
+                ctx.tpl_name = "logout.tpl".into();
+            }
+            // memcache, cookie and couchbase keep no owner index: say so,
+            // and leave the session as it is.
+            Err(e) if e.is_unsupported() => ctx.set_response(
+                HttpResponse::NotImplemented()
+                    .content_type("text/plain; charset=utf-8")
+                    .body(format!(
+                        "Log out everywhere is not available: {e}. You are still logged in here.\n"
+                    )),
+            ),
+            Err(e) => return Err(e.into()),
+        }
         Ok(())
     }
 }
@@ -108,6 +129,24 @@ impl Controller for ReadController {
     }
 }
 
+/// `/metrics` (cargo feature `metrics`): the Prometheus text of the
+/// recorder `main` installed.
+#[cfg(feature = "metrics")]
+pub struct MetricsController(pub metrics_exporter_prometheus::PrometheusHandle);
+
+#[cfg(feature = "metrics")]
+#[async_trait(?Send)]
+impl Controller for MetricsController {
+    async fn get(&self, ctx: &mut Context) -> HandlerResult {
+        ctx.set_response(
+            HttpResponse::Ok()
+                .content_type("text/plain; version=0.0.4; charset=utf-8")
+                .body(self.0.render()),
+        );
+        Ok(())
+    }
+}
+
 /// The counter app over `config`.
 pub fn app(config: BConfig) -> App {
     let mut app = App::new(config);
@@ -115,7 +154,9 @@ pub fn app(config: BConfig) -> App {
         .router("/login", LoginController)
         .router("/logout", LogoutController)
         .router("/logout/everywhere", LogoutEverywhereController)
-        .router("/read", ReadController);
+        .router("/read", ReadController)
+        // Readiness: 503 when the session backend does not answer in 1 s.
+        .router("/healthz", HealthCheck::new(Duration::from_secs(1)));
     app
 }
 
@@ -130,6 +171,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let config = BConfig::load()?;
-    app(config).run().await?;
+    // The recorder goes in before the app starts its session engine, which
+    // registers its metrics once.
+    #[cfg(feature = "metrics")]
+    let metrics = {
+        let handle = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
+        let upkeep = handle.clone();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(Duration::from_secs(5));
+            upkeep.run_upkeep();
+        });
+        MetricsController(handle)
+    };
+    #[cfg_attr(not(feature = "metrics"), allow(unused_mut))]
+    let mut app = app(config);
+    #[cfg(feature = "metrics")]
+    app.router("/metrics", metrics);
+    app.run().await?;
     Ok(())
 }

@@ -11,13 +11,15 @@ mod gobpeer;
 #[path = "support/web.rs"]
 mod web_common;
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::Once;
 
 use actix_bee::session::engine::Format;
 use actix_bee::session::{Error, HashFunc, Manager, ManagerConfig, Session};
 use actix_bee::web::SessionMiddleware;
 use actix_web::{test, web, App};
-use gobpeer::{key, parse_description, try_run};
+use gobpeer::{assert_same, key, parse_description, try_run};
 use serde::{Deserialize, Serialize};
 use web_common::get_with_session;
 
@@ -152,22 +154,22 @@ async fn go_cookie_opens_in_the_app_and_the_apps_cookie_opens_in_go() {
             "query-escaped base64url: {sent}"
         );
         let seen = go_open(block_key, &sent).expect("Go opens the app's cookie");
-        assert_eq!(seen[&key("uid")], "int: int(8)", "a Go int stays int");
-        assert_eq!(seen[&key("small")], "int32: int32(-6)");
-        assert_eq!(seen[&key("from_rust")], "string: string(\"hello\")");
-        assert_eq!(seen[&key("count")], "int: int(5)");
-        assert_eq!(
-            seen["int(12)"], "string: string(\"twelve\")",
-            "non-string keys kept"
-        );
-        assert_eq!(
-            seen[&key("tags")],
-            "[]interface {}: []interface {}{string(\"a\"), int(1)}"
-        );
-        assert!(seen[&key("user")].starts_with(
-            "main.User: main.User{Name: string(\"bee\"), Age: int(3), Tags: []string{string(\"go\")}"
-        ));
-        assert_eq!(seen.len(), 12);
+        // Go's view of its own cookie, with the app's changes: a Go int
+        // stays int, an int32 stays int32, new keys get natural Go types,
+        // and every other key (the non-string key 12 included) is exactly
+        // what Go wrote.
+        let mut want = go_open(block_key, &from_go).expect("Go opens its own cookie");
+        assert_eq!(want.len(), 10, "the cookie fixture: {want:?}");
+        for (k, v) in [
+            ("uid", "int: int(8)"),
+            ("small", "int32: int32(-6)"),
+            ("from_rust", "string: string(\"hello\")"),
+            ("count", "int: int(5)"),
+        ] {
+            want.insert(key(k), v.to_owned());
+        }
+        let what = format!("the app's cookie, AES-{}", block_key.len() * 8);
+        assert_same(&seen, &want, &what);
     }
 }
 
@@ -193,8 +195,10 @@ async fn a_new_session_from_the_app_opens_in_go() {
     let (_, value) = get_with_session(&app, "/login", None).await;
     let value = value.expect("a cookie");
     let seen = go_open(block_key, &value).unwrap();
-    assert_eq!(seen.len(), 1);
-    assert_eq!(seen[&key("uid")], "int: int(42)");
+    assert_eq!(
+        seen,
+        BTreeMap::from([(key("uid"), "int: int(42)".to_owned())])
+    );
     // Go refuses it under another key or name, as it should.
     assert!(go_open(BLOCK_KEYS[0], &value).is_err());
 }
@@ -204,7 +208,7 @@ async fn refused_cookies_are_empty_sessions() {
     let block_key = BLOCK_KEYS[0];
     let m = manager(block_key).await;
     let good = go_cookie(SECURITY_KEY, block_key, 0);
-    let other_key = go_cookie("another security key entirely!!", block_key, 0);
+    let other_key = go_cookie("another security key, entirely different", block_key, 0);
     // beego's time rule: older than the lifetime is refused (by Go too).
     let expired = go_cookie(SECURITY_KEY, block_key, -LIFETIME - 5);
     assert!(go_open(block_key, &expired)
@@ -229,7 +233,11 @@ async fn refused_cookies_are_empty_sessions() {
         assert_eq!(body, "empty", "{what}");
     }
     let (body, _) = call(m, Some(&good)).await;
-    assert!(body.starts_with("7 asta"), "{body}");
+    assert_eq!(
+        body,
+        "7 asta 0.5 true -3 [0, 255] Some({\"x\": \"y\"}) \
+         Some(User { name: \"bee\", age: 3, tags: [\"go\"] })"
+    );
 }
 
 #[actix_rt::test]
@@ -269,4 +277,74 @@ async fn unsafe_or_unshareable_keys_are_startup_errors() {
         .unwrap();
     let (body, _) = call(m, Some(&go_cookie(SECURITY_KEY, BLOCK_KEYS[0], 0))).await;
     assert_eq!(body, "empty");
+}
+
+thread_local! {
+    static LOGS: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Sends log lines to the calling thread's buffer: each test runs on its own thread.
+struct ThreadLogs;
+
+impl std::io::Write for ThreadLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.with(|l| l.borrow_mut().extend_from_slice(buf));
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `f` to completion on this thread and returns what it logged at WARN
+/// and above. One global subscriber, as tracing caches per-callsite
+/// interest globally.
+async fn capture_warnings<T>(f: impl std::future::Future<Output = T>) -> (T, String) {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(|| ThreadLogs)
+            .with_ansi(false)
+            .with_max_level(tracing::Level::WARN)
+            .try_init();
+    });
+    LOGS.with(|l| l.borrow_mut().clear());
+    let out = f.await;
+    let logs = LOGS.with(|l| String::from_utf8_lossy(&l.borrow()).into_owned());
+    (out, logs)
+}
+
+/// A `securityKey` under 32 bytes is refused outside devMode: AES-CTR is
+/// malleable, so whoever guesses the HMAC key can flip bits of their own
+/// cookie and sign it again. devMode takes it with a warning, and uses it:
+/// Go's cookie under that key opens.
+#[actix_rt::test]
+async fn a_short_security_key_is_refused_outside_dev_mode() {
+    const SHORT: &str = "sixteen byte key";
+    assert_eq!(SHORT.len(), 16);
+    let refused = Manager::new(
+        "cookie",
+        manager_config(provider_config(SHORT, BLOCK_KEYS[0])),
+    )
+    .await;
+    let Err(err) = refused else {
+        panic!("a 16-byte securityKey was accepted outside devMode");
+    };
+    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("securityKey") && msg.contains("32 bytes"),
+        "{msg}"
+    );
+    let mut dev: serde_json::Value =
+        serde_json::from_str(&provider_config(SHORT, BLOCK_KEYS[0])).unwrap();
+    dev["devMode"] = true.into();
+    let (m, logs) = capture_warnings(Manager::new("cookie", manager_config(dev.to_string()))).await;
+    let m = m.expect("devMode takes a short securityKey");
+    assert!(
+        logs.contains("WARN") && logs.contains("securityKey"),
+        "{logs}"
+    );
+    let (body, _) = call(m, Some(&go_cookie(SHORT, BLOCK_KEYS[0], 0))).await;
+    assert!(body.starts_with("7 asta"), "{body}");
 }

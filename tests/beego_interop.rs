@@ -12,11 +12,11 @@ mod redis_common;
 #[path = "support/gobpeer.rs"]
 mod gobpeer;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
 
-use gobpeer::{describe, key, run, User};
+use gobpeer::{assert_same, describe, key, run, User};
 
 use actix_bee::session::engine::Format;
 use actix_bee::session::{HashFunc, Manager, ManagerConfig, RequestIds, SessionId};
@@ -48,6 +48,41 @@ async fn redis_manager() -> Manager {
     Manager::new("redis", beego_config(format!("{},10,,0", redis_addr())))
         .await
         .expect("beego-format redis manager")
+}
+
+/// Go's description of a session map: key => `%T: value`.
+type Described = BTreeMap<String, String>;
+
+/// What Go must see after an app changed the session Go described as
+/// `before`: every key of `before`, the string keys of `set` replaced or
+/// added with Go's description of their new value, those of `removed`
+/// gone. Tests compare Go's whole description with it, key for key.
+fn changed(before: &Described, set: &[(&str, &str)], removed: &[&str]) -> Described {
+    let mut want = before.clone();
+    for (k, v) in set {
+        want.insert(key(k), (*v).to_owned());
+    }
+    for k in removed {
+        assert!(want.remove(&key(k)).is_some(), "{k} is not in the session");
+    }
+    want
+}
+
+/// Go's description of `k` in `before`, with the one `from` in it replaced
+/// by `to` (a struct with one field changed).
+fn edited(before: &Described, k: &str, from: &str, to: &str) -> String {
+    let was = &before[&key(k)];
+    assert_eq!(was.matches(from).count(), 1, "{from} once in {was}");
+    was.replace(from, to)
+}
+
+/// The described session with keys `k0` .. `k{n-1}` added as Go ints.
+fn with_counters(before: &Described, n: usize) -> Described {
+    let mut want = before.clone();
+    for i in 0..n {
+        want.insert(key(&format!("k{i}")), format!("int: int({i})"));
+    }
+    want
 }
 
 fn cookie(sid: &SessionId) -> RequestIds<'_> {
@@ -158,28 +193,37 @@ async fn redis_reads_go_values_and_writes_go_types() {
     s.delete("empty").await.unwrap();
     m.session_release(&s).await.unwrap();
 
-    let after = describe(&beego_get(&mut conn, &sid).await.expect("still stored"));
-    assert_eq!(after[&key("int")], "int: int(43)");
-    assert_eq!(after[&key("int32")], "int32: int32(5)");
-    assert_eq!(after[&key("float32")], "float32: float32(2.5)");
-    assert!(after[&key("user")]
-        .starts_with("main.User: main.User{Name: string(\"asta\"), Age: int(33)"));
-    assert_eq!(after[&key("new_int")], "int: int(7)");
-    assert_eq!(after[&key("new_str")], "string: string(\"rust\")");
-    assert_eq!(after[&key("new_float")], "float64: float64(0.5)");
-    assert_eq!(after[&key("new_bool")], "bool: bool(false)");
-    assert!(after[&key("new_list")].starts_with("[]interface {}: "));
-    assert!(after[&key("new_map")].starts_with("map[string]interface {}: "));
-    assert_eq!(after[&key("new_bytes")], "[]uint8: []uint8{uint8(0x9)}");
-    assert!(!after.contains_key(&key("empty")));
-    // Everything the app did not touch, the non-string key 12 included, is
+    // Changed keys keep their Go type, new keys get natural Go types, and
+    // everything the app did not touch (the non-string key 12 included) is
     // exactly what Go stored.
-    let touched = ["int", "int32", "float32", "user", "empty"].map(key);
-    for (k, v) in &before {
-        if !touched.contains(k) {
-            assert_eq!(after.get(k), Some(v), "unchanged key {k}");
-        }
-    }
+    let after = describe(&beego_get(&mut conn, &sid).await.expect("still stored"));
+    let want = changed(
+        &before,
+        &[
+            ("int", "int: int(43)"),
+            ("int32", "int32: int32(5)"),
+            ("float32", "float32: float32(2.5)"),
+            (
+                "user",
+                &edited(&before, "user", "Age: int(32)", "Age: int(33)"),
+            ),
+            ("new_int", "int: int(7)"),
+            ("new_str", "string: string(\"rust\")"),
+            ("new_float", "float64: float64(0.5)"),
+            ("new_bool", "bool: bool(false)"),
+            (
+                "new_list",
+                "[]interface {}: []interface {}{string(\"a\"), string(\"b\")}",
+            ),
+            (
+                "new_map",
+                "map[string]interface {}: map[string]interface {}{string(\"k\"): int(1)}",
+            ),
+            ("new_bytes", "[]uint8: []uint8{uint8(0x9)}"),
+        ],
+        &["empty"],
+    );
+    assert_same(&after, &want, "the app's session");
     assert_eq!(after["int(12)"], "int: int(234)");
     let ttl: i64 = conn.ttl(sid.as_str()).await.unwrap();
     assert!(ttl > 3500 && ttl <= 3600, "ttl {ttl}");
@@ -191,7 +235,8 @@ async fn redis_fifty_parallel_writes_lose_nothing() {
     let m = redis_manager().await;
     let mut conn = redis_conn().await;
     let sid = m.new_session_id().unwrap();
-    beego_put(&mut conn, &sid, &run("encode-fixture", b"")).await;
+    let fixture = run("encode-fixture", b"");
+    beego_put(&mut conn, &sid, &fixture).await;
     let mut tasks = Vec::new();
     for i in 0..50 {
         let m = m.clone();
@@ -206,10 +251,11 @@ async fn redis_fifty_parallel_writes_lose_nothing() {
         t.await.unwrap();
     }
     let after = describe(&beego_get(&mut conn, &sid).await.unwrap());
-    for i in 0..50 {
-        assert_eq!(after[&key(&format!("k{i}"))], format!("int: int({i})"));
-    }
-    assert_eq!(after[&key("int")], "int: int(-42)");
+    assert_same(
+        &after,
+        &with_counters(&describe(&fixture), 50),
+        "after 50 writers",
+    );
     let _: () = conn.del(sid.as_str()).await.unwrap();
 }
 
@@ -221,16 +267,20 @@ async fn redis_destroyed_session_stays_gone_and_regenerate_moves_it() {
     beego_put(&mut conn, &sid, &run("encode-fixture", b"")).await;
 
     // A slow request still holds the session while another logs out.
+    // (It has read the session before the logout: sessions load lazily.)
     let slow = m.session_start(&cookie(&sid)).await.unwrap();
+    assert_eq!(slow.get::<i64>("int").await.unwrap(), Some(-42));
     let logout = m.session_start(&cookie(&sid)).await.unwrap();
     m.session_destroy(&logout).await.unwrap();
     slow.set("late", &1).await.unwrap();
     m.session_release(&slow).await.unwrap();
+    assert_eq!(slow.session_id().await.unwrap(), sid);
     assert_eq!(beego_get(&mut conn, &sid).await, None, "no resurrection");
 
     // Regenerate: the data moves to the new id, the old id is gone.
     let sid = m.new_session_id().unwrap();
-    beego_put(&mut conn, &sid, &run("encode-fixture", b"")).await;
+    let fixture = run("encode-fixture", b"");
+    beego_put(&mut conn, &sid, &fixture).await;
     let s = m.session_start(&cookie(&sid)).await.unwrap();
     m.session_regenerate_id(&s).await.unwrap();
     let new = s.session_id().await.unwrap();
@@ -238,7 +288,7 @@ async fn redis_destroyed_session_stays_gone_and_regenerate_moves_it() {
     m.session_release(&s).await.unwrap();
     assert_eq!(beego_get(&mut conn, &sid).await, None);
     let moved = describe(&beego_get(&mut conn, &new).await.unwrap());
-    assert_eq!(moved[&key("int")], "int: int(-42)");
+    assert_same(&moved, &describe(&fixture), "the moved session");
 
     // beego's regenerate of an unknown id stores "": an empty session.
     let empty = m.new_session_id().unwrap();
@@ -248,33 +298,115 @@ async fn redis_destroyed_session_stays_gone_and_regenerate_moves_it() {
     s.set("n", &1).await.unwrap();
     m.session_release(&s).await.unwrap();
     let got = describe(&beego_get(&mut conn, &empty).await.unwrap());
-    assert_eq!(got[&key("n")], "int: int(1)");
+    assert_eq!(
+        got,
+        changed(&Described::new(), &[("n", "int: int(1)")], &[])
+    );
     let _: () = conn.del(&[new.as_str(), empty.as_str()]).await.unwrap();
 }
 
-#[actix_rt::test]
-async fn redis_cluster_regenerate_across_slots() {
-    let seeds = env_or(
+fn cluster_seeds() -> String {
+    env_or(
         "ACTIX_BEE_REDIS_CLUSTER_NODES",
         "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003,127.0.0.1:7004,127.0.0.1:7005,127.0.0.1:7006",
-    );
-    let cfg = beego_config(format!(r#"{{"save_path":"{}"}}"#, seeds.replace(',', ";")));
+    )
+}
+
+/// A cluster connection for checks behind the engine's back.
+async fn cluster_conn() -> redis::cluster_async::ClusterConnection {
+    let seeds: Vec<String> = cluster_seeds()
+        .split(',')
+        .map(|n| format!("redis://{n}"))
+        .collect();
+    redis::cluster::ClusterClient::new(seeds)
+        .unwrap()
+        .get_async_connection()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("Redis Cluster not reachable ({e}); run scripts/test-servers.sh start")
+        })
+}
+
+/// The master that serves `key` in the test cluster's 3-master layout
+/// (slots 0-5460, 5461-10922, 10923-16383).
+async fn master_of(conn: &mut redis::cluster_async::ClusterConnection, key: &str) -> u8 {
+    let slot: u16 = redis::cmd("CLUSTER")
+        .arg("KEYSLOT")
+        .arg(key)
+        .query_async(conn)
+        .await
+        .unwrap();
+    match slot {
+        0..=5460 => 0,
+        5461..=10922 => 1,
+        _ => 2,
+    }
+}
+
+/// Go's session on the cluster, stored as beego's redis provider stores it
+/// (the cluster takes the same commands): Rust reads it, writes it, and
+/// regenerates it until it has lived on several masters; each old id is
+/// gone at once, and Go reads the moved session key for key.
+#[actix_rt::test]
+async fn redis_cluster_regenerate_across_slots() {
+    let cfg = beego_config(format!(
+        r#"{{"save_path":"{}"}}"#,
+        cluster_seeds().replace(',', ";")
+    ));
     let m = Manager::new("redis_cluster", cfg)
         .await
         .expect("beego-format redis_cluster manager (run scripts/test-servers.sh start)");
-    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    let mut conn = cluster_conn().await;
+    let fixture = run("encode-fixture", b"");
+    let before = describe(&fixture);
+    let sid = m.new_session_id().unwrap();
+    let _: () = conn.set_ex(sid.as_str(), &fixture, 3600).await.unwrap();
+
+    let s = m.session_start(&cookie(&sid)).await.unwrap();
+    assert_eq!(
+        s.session_id().await.unwrap(),
+        sid,
+        "beego's session is adopted"
+    );
+    assert_eq!(s.get::<i64>("int").await.unwrap(), Some(-42));
+    assert_eq!(s.get::<u64>("uint64").await.unwrap(), Some(u64::MAX));
+    let user = s.get::<User>("user").await.unwrap().unwrap();
+    assert_eq!(user.tags, ["go", "rust"]);
     s.set("uid", &7).await.unwrap();
+    s.set("int", &-41).await.unwrap();
     m.session_release(&s).await.unwrap();
-    // Regenerate many times: ids land in different slots.
-    for _ in 0..8 {
+
+    // Regenerate at least 8 times, and until the ids have crossed masters.
+    let mut ids = vec![sid.clone()];
+    let mut masters = BTreeSet::from([master_of(&mut conn, sid.as_str()).await]);
+    while ids.len() <= 8 || masters.len() < 2 {
+        assert!(ids.len() < 64, "64 ids, all on one master: {masters:?}");
         m.session_regenerate_id(&s).await.unwrap();
         m.session_release(&s).await.unwrap();
+        let new = s.session_id().await.unwrap();
+        assert!(!ids.contains(&new), "regenerate kept an id");
+        masters.insert(master_of(&mut conn, new.as_str()).await);
+        for old in &ids {
+            let alive: bool = conn.exists(old.as_str()).await.unwrap();
+            assert!(!alive, "the old id {old:?} is alive after a regenerate");
+        }
+        ids.push(new);
     }
-    let sid = s.session_id().await.unwrap();
-    let again = m.session_start(&cookie(&sid)).await.unwrap();
-    assert_eq!(again.session_id().await.unwrap(), sid);
+    let last = ids.last().unwrap().clone();
+    let moved: Vec<u8> = conn.get(last.as_str()).await.unwrap();
+    let want = changed(
+        &before,
+        &[("uid", "int: int(7)"), ("int", "int: int(-41)")],
+        &[],
+    );
+    assert_same(&describe(&moved), &want, "the session after the moves");
+
+    let again = m.session_start(&cookie(&last)).await.unwrap();
+    assert_eq!(again.session_id().await.unwrap(), last);
     assert_eq!(again.get::<i64>("uid").await.unwrap(), Some(7));
     m.session_destroy(&again).await.unwrap();
+    let alive: bool = conn.exists(last.as_str()).await.unwrap();
+    assert!(!alive, "destroyed");
 }
 
 /// beego's file path of `sid` under `dir`: `dir/s[0]/s[1]/sid`.
@@ -343,16 +475,19 @@ async fn file_reads_go_values_and_writes_go_types() {
     m.session_release(&s).await.unwrap();
 
     let after = describe(&std::fs::read(beego_file(&dir, &sid)).unwrap());
-    assert_eq!(after[&key("int")], "int: int(1)");
-    assert!(after[&key("user")]
-        .starts_with("main.User: main.User{Name: string(\"asta\"), Age: int(40)"));
-    assert_eq!(after[&key("new_str")], "string: string(\"file\")");
-    let touched = ["int", "user"].map(key);
-    for (k, v) in &before {
-        if !touched.contains(k) {
-            assert_eq!(after.get(k), Some(v), "unchanged key {k}");
-        }
-    }
+    let want = changed(
+        &before,
+        &[
+            ("int", "int: int(1)"),
+            (
+                "user",
+                &edited(&before, "user", "Age: int(32)", "Age: int(40)"),
+            ),
+            ("new_str", "string: string(\"file\")"),
+        ],
+        &[],
+    );
+    assert_same(&after, &want, "the app's session");
 
     parallel_writes_then_no_resurrection(&m, &sid, |_| std::fs::read(beego_file(&dir, &sid)).ok())
         .await;
@@ -365,7 +500,10 @@ async fn file_reads_go_values_and_writes_go_types() {
     s.set("n", &2).await.unwrap();
     m.session_release(&s).await.unwrap();
     let got = describe(&std::fs::read(beego_file(&dir, &empty)).unwrap());
-    assert_eq!(got[&key("n")], "int: int(2)");
+    assert_eq!(
+        got,
+        changed(&Described::new(), &[("n", "int: int(2)")], &[])
+    );
 }
 
 fn memcache_client() -> memcache::Client {
@@ -416,22 +554,45 @@ async fn memcache_reads_go_values_and_writes_go_types() {
     m.session_release(&s).await.unwrap();
 
     let after = describe(&get(&sid).expect("still stored"));
-    assert_eq!(after[&key("int16")], "int16: int16(-7)");
-    assert!(after[&key("user")].starts_with("main.User: main.User{Name: string(\"rs\")"));
-    assert_eq!(
-        after[&key("new_list")],
-        "[]interface {}: []interface {}{int(1), int(2)}"
+    let want = changed(
+        &before,
+        &[
+            ("int16", "int16: int16(-7)"),
+            (
+                "user",
+                &edited(
+                    &before,
+                    "user",
+                    "Name: string(\"asta\")",
+                    "Name: string(\"rs\")",
+                ),
+            ),
+            ("new_list", "[]interface {}: []interface {}{int(1), int(2)}"),
+        ],
+        &[],
     );
-    let touched = ["int16", "user"].map(key);
-    for (k, v) in &before {
-        if !touched.contains(k) {
-            assert_eq!(after.get(k), Some(v), "unchanged key {k}");
-        }
-    }
+    assert_same(&after, &want, "the app's session");
 
     parallel_writes_then_no_resurrection(&m, &sid, |sid| get(sid)).await;
 }
 
+/// The master the sentinels name, for checks behind the engine's back.
+async fn sentinel_master(sentinels: &str, master: &str) -> redis::aio::MultiplexedConnection {
+    let first = sentinels.split(',').next().unwrap_or_default();
+    let mut sentinel = raw(&format!("redis://{first}")).await;
+    let addr: Vec<String> = redis::cmd("SENTINEL")
+        .arg("get-master-addr-by-name")
+        .arg(master)
+        .query_async(&mut sentinel)
+        .await
+        .unwrap_or_else(|e| panic!("sentinel at {first} names no master {master} ({e})"));
+    assert_eq!(addr.len(), 2, "host and port: {addr:?}");
+    raw(&format!("redis://{}:{}", addr[0], addr[1])).await
+}
+
+/// Go's session on the sentinel-discovered master: Rust reads it, writes
+/// it, regenerates it (the old id is gone) and destroys it; Go reads what
+/// Rust wrote, key for key.
 #[actix_rt::test]
 async fn redis_sentinel_beego_format_round_trip() {
     let sentinels = env_or(
@@ -443,25 +604,57 @@ async fn redis_sentinel_beego_format_round_trip() {
     let m = Manager::new("redis_sentinel", cfg)
         .await
         .expect("beego-format redis_sentinel manager (run scripts/test-servers.sh start)");
-    // The same commands as `redis` (checked against Go above), through a
-    // sentinel-discovered master: write, read, regenerate, destroy.
-    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    let mut conn = sentinel_master(&sentinels, &master).await;
+    let fixture = run("encode-fixture", b"");
+    let before = describe(&fixture);
+    let sid = m.new_session_id().unwrap();
+    beego_put(&mut conn, &sid, &fixture).await;
+
+    let s = m.session_start(&cookie(&sid)).await.unwrap();
+    assert_eq!(
+        s.session_id().await.unwrap(),
+        sid,
+        "beego's session is adopted"
+    );
+    assert_eq!(s.get::<i64>("int").await.unwrap(), Some(-42));
+    assert_eq!(
+        s.get::<String>("string").await.unwrap().as_deref(),
+        Some("hello, 世界")
+    );
+    let user = s.get::<User>("user").await.unwrap().unwrap();
+    assert_eq!((user.name.as_str(), user.age), ("asta", 32));
     s.set("uid", &7).await.unwrap();
+    s.set("user", &User { age: 60, ..user }).await.unwrap();
     m.session_release(&s).await.unwrap();
-    let sid = s.session_id().await.unwrap();
+    let written = describe(&beego_get(&mut conn, &sid).await.expect("stored"));
+    let want = changed(
+        &before,
+        &[
+            ("uid", "int: int(7)"),
+            (
+                "user",
+                &edited(&before, "user", "Age: int(32)", "Age: int(60)"),
+            ),
+        ],
+        &[],
+    );
+    assert_same(&written, &want, "the app's session");
+
     let again = m.session_start(&cookie(&sid)).await.unwrap();
-    assert_eq!(again.get::<i64>("uid").await.unwrap(), Some(7));
     again.set("name", "bee").await.unwrap();
     m.session_regenerate_id(&again).await.unwrap();
     m.session_release(&again).await.unwrap();
     let new = again.session_id().await.unwrap();
+    assert_ne!(new, sid);
+    assert_eq!(beego_get(&mut conn, &sid).await, None, "the old id is gone");
+    let moved = describe(&beego_get(&mut conn, &new).await.expect("moved"));
+    let want = changed(&want, &[("name", "string: string(\"bee\")")], &[]);
+    assert_same(&moved, &want, "the moved session");
+
     let back = m.session_start(&cookie(&new)).await.unwrap();
-    assert_eq!(
-        back.get::<String>("name").await.unwrap().as_deref(),
-        Some("bee")
-    );
     assert_eq!(back.get::<i64>("uid").await.unwrap(), Some(7));
     m.session_destroy(&back).await.unwrap();
+    assert_eq!(beego_get(&mut conn, &new).await, None, "destroyed");
 }
 
 /// Reads, writes, 50 parallel writes and a destroy through `m`, with the
@@ -504,16 +697,22 @@ async fn shared_session_checks(
     m.session_release(&s).await.unwrap();
 
     let after = describe(&get(sid.as_str()).expect("still stored"));
-    assert_eq!(after[&key("int")], "int: int(5)");
-    assert!(after[&key("user")]
-        .starts_with("main.User: main.User{Name: string(\"asta\"), Age: int(50)"));
-    assert!(after[&key("new_map")].starts_with("map[string]interface {}: "));
-    let touched = ["int", "user"].map(key);
-    for (k, v) in &before {
-        if !touched.contains(k) {
-            assert_eq!(after.get(k), Some(v), "unchanged key {k}");
-        }
-    }
+    let want = changed(
+        &before,
+        &[
+            ("int", "int: int(5)"),
+            (
+                "user",
+                &edited(&before, "user", "Age: int(32)", "Age: int(50)"),
+            ),
+            (
+                "new_map",
+                "map[string]interface {}: map[string]interface {}{string(\"a\"): string(\"b\")}",
+            ),
+        ],
+        &[],
+    );
+    assert_same(&after, &want, "the app's session");
 
     parallel_writes_then_no_resurrection(m, &sid, |sid| get(sid.as_str())).await;
 }
@@ -526,6 +725,7 @@ async fn parallel_writes_then_no_resurrection(
     sid: &SessionId,
     get: impl Fn(&SessionId) -> Option<Vec<u8>>,
 ) {
+    let before = describe(&get(sid).expect("stored"));
     let mut tasks = Vec::new();
     for i in 0..50 {
         let m = m.clone();
@@ -540,16 +740,62 @@ async fn parallel_writes_then_no_resurrection(
         t.await.unwrap();
     }
     let after = describe(&get(sid).expect("still stored"));
-    for i in 0..50 {
-        assert_eq!(after[&key(&format!("k{i}"))], format!("int: int({i})"));
-    }
+    assert_same(&after, &with_counters(&before, 50), "after 50 writers");
 
+    // The slow request has read the session (sessions load lazily) when
+    // the logout destroys it; its late write must go nowhere.
     let slow = m.session_start(&cookie(sid)).await.unwrap();
+    assert_eq!(slow.get::<i64>("k0").await.unwrap(), Some(0));
     let logout = m.session_start(&cookie(sid)).await.unwrap();
     m.session_destroy(&logout).await.unwrap();
     slow.set("late", &1).await.unwrap();
     m.session_release(&slow).await.unwrap();
+    assert_eq!(slow.session_id().await.unwrap(), *sid);
     assert_eq!(get(sid), None, "no resurrection");
+}
+
+/// beego's GC rule on beego's table (idle lifetime 3600 s): rows Go wrote
+/// 60 s and 3000 s ago live, rows written 4200 s and a day ago are dead,
+/// and so is nothing Rust just wrote. GC deletes exactly the dead rows and
+/// leaves the live ones as Go and Rust wrote them. `put(sid, data, age)`
+/// writes a row last written `age` seconds ago, `get` reads its data,
+/// `keys` lists every `session_key` of the table (empty on entry).
+async fn gc_keeps_live_rows(
+    m: &Manager,
+    put: impl Fn(&str, Vec<u8>, i64),
+    get: impl Fn(&str) -> Option<Vec<u8>>,
+    keys: impl Fn() -> BTreeSet<String>,
+) {
+    assert_eq!(keys(), BTreeSet::new(), "the checks left rows behind");
+    let fixture = run("encode-fixture", b"");
+    let mut live = BTreeSet::new();
+    let mut dead = BTreeSet::new();
+    for age in [60, 3000, 4200, 86_400] {
+        let sid = m.new_session_id().unwrap();
+        put(sid.as_str(), fixture.clone(), age);
+        let rows = if age < 3600 { &mut live } else { &mut dead };
+        rows.insert(sid.as_str().to_owned());
+    }
+    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    s.set("by_rust", "now").await.unwrap();
+    m.session_release(&s).await.unwrap();
+    let by_rust = s.session_id().await.unwrap();
+    live.insert(by_rust.as_str().to_owned());
+    assert_eq!(keys(), &live | &dead, "every row stored");
+
+    m.provider().session_gc().await.unwrap();
+    assert_eq!(keys(), live, "GC deletes the dead rows, only them");
+    let before = describe(&fixture);
+    for sid in live.iter().filter(|sid| **sid != by_rust.as_str()) {
+        assert_same(&describe(&get(sid).expect("live")), &before, sid);
+    }
+    let rust_row = describe(&get(by_rust.as_str()).expect("live"));
+    let want = changed(
+        &Described::new(),
+        &[("by_rust", "string: string(\"now\")")],
+        &[],
+    );
+    assert_same(&rust_row, &want, "Rust's session");
 }
 
 /// Runs blocking client work off the async thread.
@@ -594,16 +840,30 @@ async fn mysql_shares_beegos_session_table() {
     let m = Manager::new("mysql", cfg)
         .await
         .expect("beego-format mysql manager");
-    let put = |sid: &str, data: Vec<u8>| {
+    // beego's row: `session_expiry` is the last write, in unix seconds;
+    // this one was written `age` seconds ago.
+    let put_aged = |sid: &str, data: Vec<u8>, age: i64| {
         let (pool, table, sid) = (pool.clone(), table.clone(), sid.to_owned());
         off_thread(move || {
             pool.get_conn()
                 .unwrap()
                 .exec_drop(
-                    format!("INSERT INTO `{table}` VALUES (?, ?, UNIX_TIMESTAMP())"),
-                    (sid, data),
+                    format!("INSERT INTO `{table}` VALUES (?, ?, UNIX_TIMESTAMP() - ?)"),
+                    (sid, data, age),
                 )
                 .unwrap()
+        })
+    };
+    let put = |sid: &str, data: Vec<u8>| put_aged(sid, data, 0);
+    let keys = || -> BTreeSet<String> {
+        let (pool, table) = (pool.clone(), table.clone());
+        off_thread(move || {
+            pool.get_conn()
+                .unwrap()
+                .query::<String, _>(format!("SELECT session_key FROM `{table}`"))
+                .unwrap()
+                .into_iter()
+                .collect()
         })
     };
     let get = |sid: &str| -> Option<Vec<u8>> {
@@ -619,8 +879,8 @@ async fn mysql_shares_beegos_session_table() {
         })
     };
     shared_session_checks(&m, put, get).await;
-    // beego's GC rule keeps live rows; a native manager refuses the table.
-    m.provider().session_gc().await.unwrap();
+    gc_keeps_live_rows(&m, put_aged, get, keys).await;
+    // A native manager refuses beego's table.
     let mut native = ManagerConfig::default();
     native.provider_config = format!("{url}?table={table}");
     let err = Manager::new("mysql", native).await.unwrap_err().to_string();
@@ -634,6 +894,19 @@ async fn mysql_shares_beegos_session_table() {
     });
 }
 
+/// The sync PostgreSQL client, dropped on a thread of its own, also when
+/// the test fails: dropped on the test's async thread it would start a
+/// runtime inside the runtime and abort the whole test binary.
+struct PgClient(Option<std::sync::Arc<std::sync::Mutex<postgres::Client>>>);
+
+impl Drop for PgClient {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
+}
+
 #[actix_rt::test]
 async fn postgresql_shares_beegos_session_table() {
     let url = env_or(
@@ -641,14 +914,18 @@ async fn postgresql_shares_beegos_session_table() {
         "postgres://postgres@127.0.0.1:5432/test",
     );
     let table = test_table();
-    let client = {
+    let pg = {
         let url = url.clone();
-        std::sync::Arc::new(std::sync::Mutex::new(off_thread(move || {
-            postgres::Client::connect(&url, postgres::NoTls).unwrap_or_else(|e| {
-                panic!("PostgreSQL not reachable ({e}); run scripts/test-servers.sh start")
-            })
-        })))
+        PgClient(Some(std::sync::Arc::new(std::sync::Mutex::new(
+            off_thread(move || {
+                postgres::Client::connect(&url, postgres::NoTls).unwrap_or_else(|e| {
+                    panic!("PostgreSQL not reachable ({e}); run scripts/test-servers.sh start")
+                })
+            }),
+        ))))
     };
+    // Every use holds a clone; `pg`, declared first, drops the client last.
+    let client = pg.0.clone().unwrap();
     let exec = |sql: String| {
         let c = client.clone();
         off_thread(move || c.lock().unwrap().batch_execute(&sql).unwrap())
@@ -659,23 +936,40 @@ async fn postgresql_shares_beegos_session_table() {
          session_expiry TIMESTAMP NOT NULL, CONSTRAINT \"{table}_pk\" PRIMARY KEY(session_key))"
     ));
     let sep = if url.contains('?') { '&' } else { '?' };
-    let m = Manager::new(
-        "postgresql",
-        beego_config(format!("{url}{sep}table={table}")),
-    )
-    .await
-    .expect("beego-format postgresql manager");
-    let put = |sid: &str, data: Vec<u8>| {
+    let mut cfg = beego_config(format!("{url}{sep}table={table}"));
+    cfg.gc_lifetime = 3600;
+    let m = Manager::new("postgresql", cfg)
+        .await
+        .expect("beego-format postgresql manager");
+    // beego's row: `session_expiry` is the last write, a local timestamp
+    // (beego writes time.Now().Format(RFC3339)); this one was written
+    // `age` seconds ago.
+    let put_aged = |sid: &str, data: Vec<u8>, age: i64| {
         let (c, table, sid) = (client.clone(), table.clone(), sid.to_owned());
         off_thread(move || {
-            // beego writes time.Now().Format(RFC3339).
             c.lock()
                 .unwrap()
                 .execute(
-                    &format!("INSERT INTO \"{table}\" VALUES ($1, $2, now()::timestamp)"),
-                    &[&sid, &data],
+                    &format!(
+                        "INSERT INTO \"{table}\" VALUES \
+                         ($1, $2, now()::timestamp - $3::bigint * interval '1 second')"
+                    ),
+                    &[&sid, &data, &age],
                 )
                 .unwrap();
+        })
+    };
+    let put = |sid: &str, data: Vec<u8>| put_aged(sid, data, 0);
+    let keys = || -> BTreeSet<String> {
+        let (c, table) = (client.clone(), table.clone());
+        off_thread(move || {
+            c.lock()
+                .unwrap()
+                .query(&format!("SELECT session_key FROM \"{table}\""), &[])
+                .unwrap()
+                .iter()
+                .map(|row| row.get::<_, String>(0).trim_end().to_owned())
+                .collect()
         })
     };
     let get = |sid: &str| -> Option<Vec<u8>> {
@@ -692,7 +986,7 @@ async fn postgresql_shares_beegos_session_table() {
         })
     };
     shared_session_checks(&m, put, get).await;
-    m.provider().session_gc().await.unwrap();
+    gc_keeps_live_rows(&m, put_aged, get, keys).await;
     let mut native = ManagerConfig::default();
     native.provider_config = format!("{url}{sep}table={table}");
     let err = Manager::new("postgresql", native)
@@ -701,8 +995,6 @@ async fn postgresql_shares_beegos_session_table() {
         .to_string();
     assert!(err.contains("sessionstoreformat = beego"), "{err}");
     exec(format!("DROP TABLE \"{table}\""));
-    // The sync client must not be dropped on the async thread either.
-    off_thread(move || drop(client));
 }
 
 #[actix_rt::test]
@@ -721,23 +1013,76 @@ async fn beego_format_needs_beego_ids() {
     assert!(err.contains("sessionstoreformat"), "{err}");
 }
 
-/// Sessions by owner in beego's format: the owner rides in the gob map,
-/// listing and "log out everywhere" work, and creation times are unknown
-/// (beego's blob has none).
+/// Sessions by owner in beego's format: the owner rides in the gob map
+/// (Go reads it there, beside every key Go wrote), listing and "log out
+/// everywhere" work on a session Go started, and creation times are
+/// unknown (beego's blob has none).
 #[actix_rt::test]
 async fn owners_in_beego_format_on_redis() {
     use actix_bee::session::testing::owners::login;
+    use actix_bee::session::{OWNER_EPOCH_KEY, OWNER_KEY};
     let m = redis_manager().await;
+    let mut conn = redis_conn().await;
     let owner = format!("user-{:016x}", rand::random::<u64>());
-    let (a, b) = (login(&m, &owner).await, login(&m, &owner).await);
+    let owned = [
+        (OWNER_KEY, format!("string: string({owner:?})")),
+        (OWNER_EPOCH_KEY, "int: int(1)".to_owned()),
+    ];
+    let owned: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+
+    // Go's session, logged in by Rust.
+    let fixture = run("encode-fixture", b"");
+    let before = describe(&fixture);
+    let a = m.new_session_id().unwrap();
+    beego_put(&mut conn, &a, &fixture).await;
+    let s = m.session_start(&cookie(&a)).await.unwrap();
+    assert_eq!(
+        s.session_id().await.unwrap(),
+        a,
+        "beego's session is adopted"
+    );
+    assert_eq!(s.get::<i64>("int").await.unwrap(), Some(-42));
+    s.set_owner(&owner).await.unwrap();
+    m.session_release(&s).await.unwrap();
+    let stored = describe(&beego_get(&mut conn, &a).await.expect("stored"));
+    assert_same(
+        &stored,
+        &changed(&before, &owned, &[]),
+        "Go's session after the login",
+    );
+
+    // A session Rust started, logged in by the same owner.
+    let b = login(&m, &owner).await;
+    let stored = describe(&beego_get(&mut conn, &b).await.expect("stored"));
+    let mut want = owned.clone();
+    want.push(("k", "int: int(1)"));
+    assert_same(
+        &stored,
+        &changed(&Described::new(), &want, &[]),
+        "Rust's session after the login",
+    );
+
     let listed = m.sessions_of(&owner).await.unwrap();
-    assert_eq!(listed.len(), 2);
+    let mut prints: Vec<String> = listed.iter().map(|s| s.fingerprint.clone()).collect();
+    prints.sort();
+    let mut expected = vec![a.fingerprint(), b.fingerprint()];
+    expected.sort();
+    assert_eq!(prints, expected);
     assert!(listed
         .iter()
         .all(|s| s.created_ms.is_none() && s.accessed_ms.is_some()));
     assert_eq!(m.destroy_sessions_of(&owner, Some(&a)).await.unwrap(), 1);
-    assert!(m.provider().session_exist(&a).await.unwrap());
-    assert!(!m.provider().session_exist(&b).await.unwrap());
+    assert_eq!(beego_get(&mut conn, &b).await, None, "logged out");
+    let kept = describe(
+        &beego_get(&mut conn, &a)
+            .await
+            .expect("the current one stays"),
+    );
+    assert_same(&kept, &changed(&before, &owned, &[]), "the session kept");
     assert_eq!(m.destroy_sessions_of(&owner, None).await.unwrap(), 1);
-    assert!(!m.provider().session_exist(&a).await.unwrap());
+    assert_eq!(
+        beego_get(&mut conn, &a).await,
+        None,
+        "logged out everywhere"
+    );
 }

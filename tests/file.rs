@@ -827,3 +827,86 @@ async fn owners_gc_prunes_the_index_and_idle_owners() {
         again.fingerprint()
     );
 }
+
+/// Every regular file under `dir`, session and lock files alike.
+fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let kind = e.file_type().unwrap();
+            if kind.is_dir() {
+                dirs.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+/// A destroy racing a write never brings the session back, also when the
+/// session has no lock file (sessions a beego app wrote, or whose lock
+/// beego's GC removed).
+#[actix_rt::test]
+async fn a_destroy_racing_a_write_without_a_lock_file_stays_destroyed() {
+    let dir = scratch().join("sessions");
+    let provider = provider_at(&dir).await;
+    let mut resurrected = 0;
+    for round in 0..400 {
+        let sid = create(&provider, "v", round).await;
+        let lock = session_path(&dir, &sid).with_extension("lock");
+        std::fs::remove_file(&lock).unwrap();
+        let store = provider.session_read(&sid).await.unwrap();
+        store.set("w", &round).await.unwrap();
+        let (written, destroyed) =
+            futures_util::future::join(store.session_release(), provider.session_destroy(&sid))
+                .await;
+        written.unwrap();
+        destroyed.unwrap();
+        if provider.session_exist(&sid).await.unwrap() {
+            resurrected += 1;
+            provider.session_destroy(&sid).await.unwrap();
+        }
+    }
+    assert_eq!(resurrected, 0, "destroyed sessions came back");
+    let left = all_files(&dir);
+    assert!(
+        left.is_empty(),
+        "{} files left: {:?}",
+        left.len(),
+        &left[..left.len().min(4)]
+    );
+}
+
+/// A directory at `max_sessions` refuses new sessions without leaving
+/// anything on disk for them: no session file, no lock file.
+#[actix_rt::test]
+async fn refused_sessions_leave_no_lock_files() {
+    let dir = scratch().join("sessions");
+    let provider = provider_with(&dir, "max_sessions=1").await;
+    let kept = try_create(&provider, "user").await.unwrap();
+    for _ in 0..1000 {
+        let err = try_create(&provider, "flood").await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Full {
+                    what: "sessions",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+    let files = all_files(&dir);
+    assert_eq!(
+        files.len(),
+        2,
+        "only the kept session and its lock, not {:?}",
+        &files[..files.len().min(4)]
+    );
+    let kept_file = session_path(&dir, &kept);
+    assert!(files.contains(&kept_file));
+    assert!(files.contains(&kept_file.with_extension("lock")));
+}

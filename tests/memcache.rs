@@ -2,9 +2,9 @@
 //! default 127.0.0.1:11311, started by `scripts/test-servers.sh start`).
 
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[path = "support/deadline.rs"]
 mod deadline;
@@ -242,69 +242,119 @@ async fn backend_faults_give_503s_in_time_and_recover() {
     faults::kill_and_freeze("memcache", config, &server, Duration::from_secs(4)).await;
 }
 
+/// One write of the race below: its key, whether the engine acknowledged
+/// it, and when its release started and ended.
+struct RacedWrite {
+    key: String,
+    acknowledged: bool,
+    started: Instant,
+    ended: Instant,
+}
+
 /// Regenerate racing with writers of the old id: every write the engine
-/// acknowledged (`written: true`) before the old id died is in the new
-/// session. A move that reads, adds and then deletes loses the writes that
-/// land between its read and its delete; a CAS move retries instead.
+/// acknowledged (`written: true`) is in the new session, and no other. A
+/// move that reads, adds and then deletes loses the writes that land
+/// between its read and its delete; a CAS move retries instead.
+///
+/// Each writer holds sessions read before the move and releases them one
+/// after another, from before the move starts until it is over, so writes
+/// land during the move: the test counts the acknowledged writes whose
+/// release started before the move ended and ended after it started, and
+/// requires some.
 #[actix_rt::test]
 async fn regenerate_keeps_every_acknowledged_write_to_the_old_id() {
-    const WRITERS: usize = 12;
+    const ROUNDS: usize = 20;
+    const WRITERS: usize = 8;
+    /// Sessions each writer holds: more than it can release in one move.
+    const HELD: usize = 40;
     let (mut provider, config) = memcache().await;
     provider
         .session_init(Duration::from_secs(3600), &config)
         .await
         .unwrap();
     let provider: Arc<dyn Provider> = Arc::from(provider);
-    let mut acknowledged_total = 0;
-    for round in 0..40 {
+    let (mut acknowledged_total, mut during_move) = (0, 0);
+    for round in 0..ROUNDS {
         let old = IdGenerator::default().generate().unwrap();
         let store = provider.session_new(&old).await.unwrap();
         store.set("base", &0).await.unwrap();
         store.session_release().await.unwrap();
-        let mut stores = Vec::new();
-        for _ in 0..WRITERS {
-            stores.push(provider.session_read(&old).await.unwrap());
-        }
         let new = IdGenerator::default().generate().unwrap();
-        let writers: Vec<_> = stores
-            .into_iter()
-            .enumerate()
-            .map(|(i, store)| {
-                tokio::spawn(async move {
-                    store.set(&format!("k{i}"), &i).await.unwrap();
-                    // Spread the writers over the move.
-                    tokio::time::sleep(Duration::from_micros(50 * i as u64)).await;
-                    store.session_release().await.unwrap().written
-                })
-            })
-            .collect();
-        let mover = {
-            let provider = provider.clone();
-            let (old, new) = (old.clone(), new.clone());
-            tokio::spawn(async move { provider.session_regenerate(&old, &new).await.unwrap() })
-        };
-        let mut written = Vec::new();
-        for w in writers {
-            written.push(w.await.unwrap());
+        let over = Arc::new(AtomicBool::new(false));
+        let first_writes = Arc::new(tokio::sync::Barrier::new(WRITERS + 1));
+        let mut writers = Vec::new();
+        for w in 0..WRITERS {
+            let mut held = Vec::new();
+            for _ in 0..HELD {
+                held.push(provider.session_read(&old).await.unwrap());
+            }
+            let (over, first_writes) = (over.clone(), first_writes.clone());
+            writers.push(tokio::spawn(async move {
+                let mut done = Vec::new();
+                for (j, store) in held.into_iter().enumerate() {
+                    if j > 0 && over.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let key = format!("k{w}_{j}");
+                    store.set(&key, &j).await.unwrap();
+                    let started = Instant::now();
+                    let acknowledged = store.session_release().await.unwrap().written;
+                    let ended = Instant::now();
+                    done.push(RacedWrite {
+                        key,
+                        acknowledged,
+                        started,
+                        ended,
+                    });
+                    if j == 0 {
+                        first_writes.wait().await;
+                    }
+                }
+                done
+            }));
         }
-        mover.await.unwrap();
+        // The move starts once every writer has written once (a writer that
+        // failed never arrives: the limit stops the hang).
+        within(
+            Duration::from_secs(30),
+            "the writers' first writes",
+            first_writes.wait(),
+        )
+        .await;
+        let move_started = Instant::now();
+        provider.session_regenerate(&old, &new).await.unwrap();
+        let move_ended = Instant::now();
+        over.store(true, Ordering::SeqCst);
+        let mut writes = Vec::new();
+        for w in writers {
+            writes.extend(w.await.unwrap());
+        }
         assert!(
             !provider.session_exist(&old).await.unwrap(),
             "round {round}: old id alive"
         );
         let moved = provider.session_read(&new).await.unwrap();
-        for (i, acknowledged) in written.iter().enumerate() {
-            if *acknowledged {
+        for write in &writes {
+            let there = moved.get::<usize>(&write.key).await.unwrap().is_some();
+            assert_eq!(
+                there, write.acknowledged,
+                "round {round}: {} acknowledged {}, in the new session {there} \
+                 (an acknowledged write to the old id lost by the move, or an \
+                 unacknowledged one kept)",
+                write.key, write.acknowledged
+            );
+            if write.acknowledged {
                 acknowledged_total += 1;
-                assert_eq!(
-                    moved.get::<usize>(&format!("k{i}")).await.unwrap(),
-                    Some(i),
-                    "round {round}: an acknowledged write to the old id was lost by the move"
-                );
+                if write.started < move_ended && write.ended > move_started {
+                    during_move += 1;
+                }
             }
         }
         provider.session_destroy(&new).await.unwrap();
     }
-    assert!(acknowledged_total > 0, "no write ever raced the move");
-    eprintln!("acknowledged writes checked: {acknowledged_total}");
+    eprintln!("acknowledged writes checked: {acknowledged_total}, during the move: {during_move}");
+    assert!(
+        during_move > 0,
+        "no acknowledged write overlapped a move ({acknowledged_total} before them)"
+    );
 }

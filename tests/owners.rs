@@ -92,3 +92,30 @@ fn memory_logins_race_destroy_on_threads() {
     }
     assert!(*ended.lock().unwrap() > 0, "the race ended some sessions");
 }
+
+/// The owner keys are written only by the owner methods, whatever the
+/// write path: `set_gob` in beego's format included, or an app could name
+/// another user as the owner and then end that user's sessions.
+#[actix_rt::test]
+async fn set_gob_cannot_write_the_owner_keys() {
+    use actix_bee::gob::Value;
+    use actix_bee::session::engine::Format;
+    use actix_bee::session::{Error, HashFunc, RequestIds, OWNER_EPOCH_KEY, OWNER_KEY};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = ManagerConfig::default();
+    cfg.store_format = Format::Beego;
+    cfg.session_id_hash_func = HashFunc::None;
+    cfg.provider_config = dir.path().to_str().unwrap().into();
+    let m = Manager::new("file", cfg).await.unwrap();
+    let s = m.session_start(&RequestIds::default()).await.unwrap();
+    for key in [OWNER_KEY, OWNER_EPOCH_KEY] {
+        let err = s.set_gob(key, Value::string("bob")).await.unwrap_err();
+        assert!(
+            matches!(err, Error::ReservedKey { .. }),
+            "set_gob({key}) gave {err:?}"
+        );
+    }
+    assert_eq!(s.owner().await.unwrap(), None);
+    assert!(m.session_release(&s).await.unwrap().cookie.is_none());
+}

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::error::{Error, Result};
 use super::types::{GoType, Hint, IntKind, OpaqueKind, OpaqueType, StructType, UintKind};
 use super::value::Value;
-use super::wire::Reader;
+use super::wire::{self, Reader};
 use super::{MAX_DEPTH, MAX_NAME_LEN, MAX_TYPES};
 
 /// Go reserves type ids below this for its own types.
@@ -50,8 +50,12 @@ enum WireType {
 /// assert_eq!(decode(&[0x03, 0x04, 0x00, 0x06]).unwrap(), Value::int(3));
 /// ```
 pub fn decode(input: &[u8]) -> Result<Value> {
+    // Bytes that are not whole messages are refused before anything is built.
+    wire::whole_messages(input)?;
     let mut d = Decoder {
         r: Reader::new(input),
+        input_len: input.len(),
+        values: 0,
         wire: HashMap::new(),
         resolved: HashMap::new(),
         resolving: Vec::new(),
@@ -92,6 +96,10 @@ pub fn decode_map(input: &[u8]) -> Result<Vec<(Value, Value)>> {
 
 struct Decoder<'a> {
     r: Reader<'a>,
+    input_len: usize,
+    /// Values built so far; never more than the bytes read (see
+    /// [`Decoder::built`]).
+    values: usize,
     wire: HashMap<i64, WireType>,
     resolved: HashMap<i64, GoType>,
     /// Ids being resolved, to detect recursive types.
@@ -315,11 +323,27 @@ impl Decoder<'_> {
         })
     }
 
+    /// Counts a value built. Every value Go writes takes at least one byte,
+    /// but a struct that ends with its message takes none: without this
+    /// bound, a count of such structs, which only the bytes left in the
+    /// input bound, would build one value per byte of whatever follows
+    /// the value, about 80 bytes of memory each.
+    fn built(&mut self) -> Result<()> {
+        self.values += 1;
+        let read = self.input_len - self.r.total_len();
+        if self.values > read {
+            return Err(Error::Corrupt("more values than bytes read"));
+        }
+        Ok(())
+    }
+
     /// A value sent by `Encode` (or inside an interface): structs as they
     /// are, anything else as a singleton behind a zero field delta.
     fn top_value(&mut self, ty: &GoType) -> Result<Value> {
         if let GoType::Struct(st) = ty {
-            return self.structure(st);
+            let v = self.structure(st)?;
+            self.built()?;
+            return Ok(v);
         }
         if self.r.uint()? != 0 {
             return Err(Error::Corrupt("non-zero delta for a singleton"));
@@ -334,7 +358,9 @@ impl Decoder<'_> {
         self.depth += 1;
         let v = self.value_inner(ty);
         self.depth -= 1;
-        v
+        let v = v?;
+        self.built()?;
+        Ok(v)
     }
 
     fn value_inner(&mut self, ty: &GoType) -> Result<Value> {

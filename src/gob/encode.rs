@@ -146,7 +146,7 @@ impl Encoder {
                     return Ok(*id);
                 }
                 let mut fields = Vec::with_capacity(st.fields.len());
-                for (name, t) in &st.fields {
+                for (name, t) in st.fields.iter() {
                     fields.push((name.clone(), self.type_id(t, d)?));
                 }
                 let id = self.define(ty, TypeKey::Struct(st.name.clone(), fields))?;

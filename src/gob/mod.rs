@@ -38,9 +38,11 @@
 //! (`gob.Register(User{})` makes `main.User`).
 //!
 //! Limits: values and types nest at most [`MAX_DEPTH`] levels, a stream
-//! defines at most [`MAX_TYPES`] types, and no count is believed beyond the
-//! bytes left in the input, so hostile input fails with an [`Error`] instead
-//! of exhausting memory or stack. Not supported: recursive types (a struct
+//! defines at most [`MAX_TYPES`] types, no count is believed beyond the
+//! bytes left in the input, no more values are built than bytes were read,
+//! and input that is not a sequence of whole messages is refused before any
+//! value is built, so hostile input fails with an [`Error`] instead of
+//! exhausting memory or stack. Not supported: recursive types (a struct
 //! that contains itself), strings that are not UTF-8; self-encoding types
 //! (`GobEncoder`, e.g. `time.Time`) are carried as opaque bytes.
 

@@ -7,6 +7,8 @@ use super::types::{GoType, IntKind, UintKind};
 use super::wire::Writer;
 use super::*;
 
+mod limits;
+
 /// Go's documentation example: `Point{22, 33}` with its type definition.
 const POINT: [u8; 40] = [
     0x1f, 0xff, 0x81, 0x03, 0x01, 0x01, 0x05, 0x50, 0x6f, 0x69, 0x6e, 0x74, 0x01, 0xff, 0x82, 0x00,
@@ -163,8 +165,33 @@ fn map_chain(first: i64, levels: i64) -> Vec<u8> {
     out
 }
 
+/// Runs `work` on a thread of its own and fails the test if it is not
+/// done within `limit`, so that work gone exponential fails instead of
+/// hanging the run. A panic of `work` fails the test as it is.
+fn finishes_within(limit: std::time::Duration, work: impl FnOnce() + Send + 'static) {
+    let (done, finished) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        work();
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(limit) {
+        Ok(()) => worker.join().expect("the worker finished"),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("not done within {limit:?}: the work is no longer cheap")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the worker reports before it ends"),
+        },
+    }
+}
+
 #[test]
 fn exponential_type_graphs_stay_cheap() {
+    finishes_within(std::time::Duration::from_secs(20), exponential_type_graphs);
+}
+
+fn exponential_type_graphs() {
     // One empty map of the last type of a 60-level chain.
     let mut input = map_chain(65, 60);
     input.extend(message(&[0xff, 0x82 + 2 * 59, 0x00, 0x00]));
@@ -203,6 +230,15 @@ fn trailing_and_truncated_input_are_errors() {
     let mut long = POINT.to_vec();
     long.push(0);
     assert_eq!(decode(&long), Err(Error::TrailingData(1)));
+    // Bytes that are not a whole message are refused before any value.
+    long.extend([0x05, 0x00]);
+    assert_eq!(
+        decode(&long),
+        Err(Error::LengthTooLarge {
+            len: 5,
+            available: 1
+        })
+    );
     for n in 0..POINT.len() {
         assert!(decode(&POINT[..n]).is_err(), "prefix of {n} bytes");
     }

@@ -132,8 +132,9 @@ pub struct StructType {
     /// The Go name: `main.User` when known from a registered name, else
     /// the bare name gob sends in type definitions (`User`).
     pub name: String,
-    /// The exported fields: name and type.
-    pub fields: Vec<(String, GoType)>,
+    /// The exported fields: name and type. Shared: the same struct under
+    /// another name (an interface value's registered name) reuses them.
+    pub fields: Arc<[(String, GoType)]>,
 }
 
 impl StructType {
@@ -190,7 +191,7 @@ impl GoType {
     pub fn struct_named(name: impl Into<String>, fields: Vec<(String, GoType)>) -> GoType {
         GoType::Struct(Arc::new(StructType {
             name: name.into(),
-            fields,
+            fields: fields.into(),
         }))
     }
 
@@ -283,7 +284,8 @@ impl Hint {
     }
 
     /// Refines `wire` (the type decoded from the stream) with this hint where
-    /// they agree; anywhere they disagree the wire type wins.
+    /// they agree; anywhere they disagree the wire type wins. The work is
+    /// the size of the hint: parts of `wire` are shared, not copied.
     pub(crate) fn refine(&self, wire: &GoType) -> GoType {
         match (self, wire) {
             (Hint::Basic(h), w) if same_wire_kind(h, w) => h.clone(),
@@ -297,7 +299,7 @@ impl Hint {
             (Hint::Named(n), GoType::Struct(s)) if *n != s.name => {
                 GoType::Struct(Arc::new(StructType {
                     name: n.clone(),
-                    fields: s.fields.clone(),
+                    fields: Arc::clone(&s.fields),
                 }))
             }
             (Hint::Named(n), GoType::Opaque(o)) if *n != o.name => {

@@ -35,6 +35,20 @@ fn take_uint(buf: &mut &[u8]) -> Result<u64> {
         .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
 }
 
+/// Checks that `input` is a sequence of whole messages (byte count, then
+/// the bytes), as every gob stream is, without reading them.
+pub(crate) fn whole_messages(mut input: &[u8]) -> Result<()> {
+    while !input.is_empty() {
+        let len = take_uint(&mut input)?;
+        let available = input.len();
+        input = usize::try_from(len)
+            .ok()
+            .and_then(|n| input.get(n..))
+            .ok_or(Error::LengthTooLarge { len, available })?;
+    }
+    Ok(())
+}
+
 impl<'a> Reader<'a> {
     /// A reader over a whole stream, positioned before its first message.
     pub(crate) fn new(input: &'a [u8]) -> Self {

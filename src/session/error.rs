@@ -297,4 +297,25 @@ impl Error {
     pub fn is_id_collision(&self) -> bool {
         matches!(self, Error::IdCollision)
     }
+
+    /// True when the engine cannot do what was asked
+    /// ([`Error::Unsupported`]), such as listing an owner's sessions on an
+    /// engine without an owner index.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::{Manager, ManagerConfig};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut cfg = ManagerConfig::default();
+    /// cfg.provider_config = r#"{"securityKeys":["a secret key of at least thirty-two bytes"]}"#.into();
+    /// let m = Manager::new("cookie", cfg).await.unwrap();
+    /// assert!(m.sessions_of("alice").await.unwrap_err().is_unsupported());
+    /// # });
+    /// ```
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, Error::Unsupported { .. })
+    }
 }

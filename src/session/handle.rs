@@ -10,13 +10,14 @@ use futures_util::lock::{Mutex, MutexGuard};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::engine::Released;
 use super::error::{Error, Result};
 use super::id::{IdGenerator, SessionId};
 use super::manager::{IdSource, Manager, ResponseParts};
 use super::owner::{is_owner_key, Owner};
 use super::owner_flow::{self, OwnerChange};
 use super::record::{now_ms, Changes};
-use super::store::{Released, Store};
+use super::store::Store;
 
 /// Attempts at minting an id that the engine does not hold yet.
 const MAX_MINT_ATTEMPTS: usize = 4;
@@ -193,9 +194,26 @@ impl Session {
     ///
     /// See [`Session`].
     pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<()> {
-        reserved(key)?;
-        let store = self.start().await?;
+        let store = self.writable(key).await?;
         store.set(key, value).await
+    }
+
+    /// Takes the owner's `epoch` after this session was kept through a "log
+    /// out everywhere" (see [`Session::destroy_owner_sessions`]).
+    pub(crate) async fn adopt_owner_epoch(&self, epoch: u64) -> Result<()> {
+        let store = self.state().await?.store.clone();
+        match store {
+            Some(store) => store.set(super::owner::OWNER_EPOCH_KEY, &epoch).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The store to write `key` into, created if need be: every write of
+    /// an application key goes through here, so the keys only the owner
+    /// methods may write are refused in one place.
+    async fn writable(&self, key: &str) -> Result<Arc<dyn Store>> {
+        reserved(key)?;
+        self.start().await
     }
 
     /// Sets `key` to a Go value with the Go type chosen explicitly, for a
@@ -239,7 +257,7 @@ impl Session {
     /// # });
     /// ```
     pub async fn set_gob(&self, key: &str, value: crate::gob::Value) -> Result<()> {
-        let store = self.start().await?;
+        let store = self.writable(key).await?;
         store.set_gob(key, value).await
     }
 
@@ -303,11 +321,16 @@ impl Session {
     /// [`Manager::destroy_sessions_of`] can end every session of the user.
     /// Setting the owner the session already has does nothing.
     ///
+    /// The owner is a value in the session, so this works on every engine.
+    /// On an engine without an owner index (memcache, cookie, couchbase)
+    /// only listing and ending an owner's sessions are unavailable
+    /// ([`Error::Unsupported`] from [`Manager::sessions_of`] and
+    /// [`Manager::destroy_sessions_of`]).
+    ///
     /// # Errors
     ///
     /// [`Error::InvalidOwner`] (empty, over 256 bytes, a control
-    /// character), [`Error::Unsupported`] on an engine without an owner
-    /// index (memcache, cookie, couchbase), engine errors.
+    /// character), engine errors.
     ///
     /// # Examples
     ///
@@ -326,7 +349,7 @@ impl Session {
         let owner = Owner::new(owner)?;
         let store = self.start().await?;
         let mut state = self.state().await?;
-        owner_flow::set(&self.0.manager, &store, &mut state.owner, owner).await
+        owner_flow::set(&store, &mut state.owner, owner).await
     }
 
     /// The owner of this session, if it has one.

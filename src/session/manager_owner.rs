@@ -1,10 +1,11 @@
-//! The manager's owner operations: list an owner's sessions, and end them
-//! all ("log out everywhere").
+//! The owner operations of the manager and of a request's session: list
+//! an owner's sessions, and end them all ("log out everywhere").
 
 use super::error::Result;
+use super::handle::Session;
 use super::id::SessionId;
 use super::manager::Manager;
-use super::owner::{OwnedSession, Owner};
+use super::owner::{OwnedSession, Owner, OWNER_EPOCH_KEY, OWNER_KEY};
 
 impl Manager {
     /// The live sessions of `owner` (set with
@@ -83,7 +84,10 @@ impl Manager {
     ) -> Result<usize> {
         let owner = Owner::new(owner)?;
         let index = self.provider().owner_index()?;
-        index.bump(&owner).await?;
+        let epoch = index.bump(&owner).await?;
+        if let Some(kept) = except {
+            self.adopt_epoch(&owner, kept, epoch).await?;
+        }
         let mut ended = 0;
         for session in index.sessions(&owner).await? {
             if Some(&session.sid) == except {
@@ -94,6 +98,77 @@ impl Manager {
             ended += 1;
         }
         tracing::info!(owner = ?owner, ended, "session: owner logged out everywhere");
+        #[cfg(feature = "metrics")]
+        super::observe::owner_logout(self.provider().name());
         Ok(ended)
+    }
+
+    /// Stores the owner's new `epoch` in the kept session `sid`, so that
+    /// its next regenerate does not take it for a session logged in
+    /// before the "log out everywhere" (it compares the epoch stored at
+    /// login with the owner's). A session that is gone, or has another
+    /// owner, is left alone.
+    async fn adopt_epoch(&self, owner: &Owner, sid: &SessionId, epoch: u64) -> Result<()> {
+        let store = self.provider().session_read(sid).await?;
+        let stored = store.get::<String>(OWNER_KEY).await?;
+        if stored.as_deref() != Some(owner.as_str()) {
+            return Ok(());
+        }
+        store.set(OWNER_EPOCH_KEY, &epoch).await?;
+        store.session_release().await?;
+        Ok(())
+    }
+}
+
+impl Session {
+    /// "Log out everywhere" from inside a request: ends every session of
+    /// this session's owner, this one too unless `keep_this` (then only
+    /// the owner's other devices are logged out, and this session stays
+    /// valid, through later regenerates too). Returns how many sessions
+    /// ended; 0 when the session has no owner.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`](super::Error::Unsupported) on an engine
+    /// without an owner index, engine errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// use actix_bee::session::{Manager, RequestIds};
+    ///
+    /// let m = Manager::new("memory", Default::default()).await.unwrap();
+    /// let phone = m.session_start(&RequestIds::default()).await.unwrap();
+    /// phone.set_owner("alice").await.unwrap();
+    /// m.session_release(&phone).await.unwrap();
+    /// let laptop = m.session_start(&RequestIds::default()).await.unwrap();
+    /// laptop.set_owner("alice").await.unwrap();
+    /// m.session_release(&laptop).await.unwrap();
+    /// // On the laptop: "log out my other devices".
+    /// assert_eq!(laptop.destroy_owner_sessions(true).await.unwrap(), 1);
+    /// assert_eq!(m.sessions_of("alice").await.unwrap().len(), 1);
+    /// # });
+    /// ```
+    pub async fn destroy_owner_sessions(&self, keep_this: bool) -> Result<usize> {
+        let Some(owner) = self.owner().await? else {
+            return Ok(0);
+        };
+        let here = self.session_id().await?;
+        let others = self
+            .manager()
+            .destroy_sessions_of(&owner, Some(&here))
+            .await?;
+        if keep_this {
+            // The stored session holds the new epoch now; so must this
+            // request's copy, which a regenerate in this request reads.
+            let index = self.manager().provider().owner_index()?;
+            let epoch = index.epoch(&Owner::new(&owner)?).await?;
+            self.adopt_owner_epoch(epoch).await?;
+            return Ok(others);
+        }
+        // This session ends the usual way, so its cookie goes too.
+        self.destroy().await?;
+        Ok(others + 1)
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::error::Result;
 use super::id::SessionId;
 use super::manager::Manager;
-use super::owner::{Owner, OWNER_EPOCH_KEY, OWNER_KEY};
+use super::owner::{Owner, OwnerIndex, OWNER_EPOCH_KEY, OWNER_KEY};
 use super::store::Store;
 
 /// What this request did to its session's owner, applied at release.
@@ -34,6 +34,13 @@ pub(crate) struct Attached {
     stored: Option<u64>,
 }
 
+/// The engine's owner index, or `None` on an engine without one: there the
+/// owner is only a value in the session, and nothing is attached or
+/// detached.
+fn index(manager: &Manager) -> Option<&dyn OwnerIndex> {
+    manager.provider().owner_index().ok()
+}
+
 /// The owner stored in the session, if any.
 pub(crate) async fn stored_owner(store: &Arc<dyn Store>) -> Result<Option<Owner>> {
     match store.get::<String>(OWNER_KEY).await? {
@@ -49,15 +56,14 @@ async fn stored_epoch(store: &Arc<dyn Store>) -> Result<Option<u64>> {
 
 /// `set_owner`: writes the owner into the session and attaches at release.
 /// Setting the owner the session already has does nothing (an app may call
-/// it on every request).
+/// it on every request). The owner is a value in the session, so it works
+/// on every engine; only the index (listing and ending an owner's
+/// sessions) needs an engine that keeps one.
 pub(crate) async fn set(
-    manager: &Manager,
     store: &Arc<dyn Store>,
     change: &mut OwnerChange,
     owner: Owner,
 ) -> Result<()> {
-    // An engine without an index says so now, not at release.
-    manager.provider().owner_index()?;
     let previous = stored_owner(store).await?;
     if previous.as_ref() == Some(&owner) && change.attach.is_none() {
         return Ok(());
@@ -97,12 +103,11 @@ pub(crate) async fn before_release(
     let Some(owner) = change.attach.take() else {
         return Ok(None);
     };
+    let Some(index) = index(manager) else {
+        return Ok(None);
+    };
     let sid = store.session_id();
-    let epoch = manager
-        .provider()
-        .owner_index()?
-        .attach(&owner, &sid)
-        .await?;
+    let epoch = index.attach(&owner, &sid).await?;
     store.set(OWNER_EPOCH_KEY, &epoch).await?;
     Ok(Some(Attached {
         owner,
@@ -121,6 +126,7 @@ pub(crate) async fn confirm(
     attached: Attached,
     now: &SessionId,
 ) -> Result<bool> {
+    // An `Attached` exists only where the engine has an index.
     let index = manager.provider().owner_index()?;
     let mut epoch = attached.epoch;
     if *now != attached.sid {
@@ -153,15 +159,14 @@ pub(crate) async fn before_move(
         // The owner is new in this request: release attaches the final id.
         return Ok(None);
     }
+    let Some(index) = index(manager) else {
+        return Ok(None);
+    };
     let Some(owner) = stored_owner(store).await? else {
         return Ok(None);
     };
     let stored = stored_epoch(store).await?;
-    let epoch = manager
-        .provider()
-        .owner_index()?
-        .attach(&owner, new)
-        .await?;
+    let epoch = index.attach(&owner, new).await?;
     let attached = Attached {
         owner,
         sid: new.clone(),
@@ -202,7 +207,8 @@ pub(crate) async fn finish(manager: &Manager, change: &mut OwnerChange) {
     if change.detach.is_empty() {
         return;
     }
-    let Ok(index) = manager.provider().owner_index() else {
+    let Some(index) = index(manager) else {
+        change.detach.clear();
         return;
     };
     for (owner, sid) in std::mem::take(&mut change.detach) {

@@ -101,6 +101,11 @@ pub trait Provider: Send + Sync + 'static {
     fn owner_index(&self) -> Result<&dyn OwnerIndex> {
         Err(unsupported("custom"))
     }
+    /// The engine's name, as registered (`memory`, `redis`, ...): in
+    /// metrics labels, logs and errors. The default is `custom`.
+    fn name(&self) -> &'static str {
+        "custom"
+    }
     /// Chooses the stored format (`sessionstoreformat`); the
     /// [`Manager`](super::Manager) calls it before `session_init`. The
     /// default accepts only [`Format::Native`].

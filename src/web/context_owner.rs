@@ -10,9 +10,10 @@ impl Context {
     ///
     /// # Errors
     ///
-    /// [`Error::SessionsOff`], [`Error::InvalidOwner`],
-    /// [`Error::Unsupported`] on an engine without an owner index
-    /// (memcache, cookie, couchbase), engine errors.
+    /// [`Error::SessionsOff`], [`Error::InvalidOwner`], engine errors. The
+    /// owner is a value in the session, so this works on every engine;
+    /// only [`Context::destroy_owner_sessions`] needs an engine with an
+    /// owner index.
     ///
     /// # Examples
     ///
@@ -51,7 +52,8 @@ impl Context {
     /// "Log out everywhere": ends every session of this session's owner,
     /// this one too unless `keep_current` (then only the other devices are
     /// logged out). Returns how many sessions ended; 0 when the session has
-    /// no owner.
+    /// no owner. See
+    /// [`Session::destroy_owner_sessions`](crate::session::Session::destroy_owner_sessions).
     ///
     /// # Errors
     ///
@@ -77,20 +79,8 @@ impl Context {
     /// }
     /// ```
     pub async fn destroy_owner_sessions(&self, keep_current: bool) -> Result<usize, Error> {
-        let session = self.start_session()?;
-        let Some(owner) = session.owner().await? else {
-            return Ok(0);
-        };
-        let current = session.session_id().await?;
-        let others = session
-            .manager()
-            .destroy_sessions_of(&owner, Some(&current))
-            .await?;
-        if keep_current {
-            return Ok(others);
-        }
-        // The current session ends the usual way, so its cookie goes too.
-        session.destroy().await?;
-        Ok(others + 1)
+        self.start_session()?
+            .destroy_owner_sessions(keep_current)
+            .await
     }
 }

@@ -41,6 +41,7 @@ mod context_owner;
 mod controller;
 mod error;
 mod extractor;
+mod health;
 mod middleware;
 mod template;
 mod transport;
@@ -52,6 +53,7 @@ pub use controller::{Controller, HandlerResult};
 pub use extractor::SessionExt;
 #[cfg(feature = "gotmpl")]
 pub use gotmpl;
+pub use health::{health_check, HealthCheck};
 pub use middleware::{SessionMiddleware, SessionService};
 #[cfg(feature = "gotmpl")]
 pub use template::TemplateFunc;

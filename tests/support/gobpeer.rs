@@ -109,3 +109,28 @@ pub struct User {
     #[serde(with = "serde_bytes")]
     pub avatar: Vec<u8>,
 }
+
+/// Panics unless Go's description `got` is `want` key for key, naming each
+/// key that is missing, extra or different (`what` says which session).
+#[track_caller]
+pub fn assert_same(got: &BTreeMap<String, String>, want: &BTreeMap<String, String>, what: &str) {
+    let mut diffs = Vec::new();
+    for (k, w) in want {
+        match got.get(k) {
+            None => diffs.push(format!("missing {k} => {w}")),
+            Some(g) if g != w => diffs.push(format!("{k} => {g}, not {w}")),
+            Some(_) => {}
+        }
+    }
+    for (k, g) in got {
+        if !want.contains_key(k) {
+            diffs.push(format!("extra {k} => {g}"));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{what}: Go sees {} difference(s): {}",
+        diffs.len(),
+        diffs.join("; ")
+    );
+}

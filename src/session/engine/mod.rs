@@ -17,9 +17,14 @@
 //! ```
 
 pub mod codec;
+mod map_store;
+pub(crate) mod skeleton;
+
 pub use super::error::{BoxError, CORE};
 pub use super::format::Format;
 pub use super::id::IdFormat;
 pub use super::provider::Provider;
 pub use super::record::{now_ms, Changes, Lifetimes, SessionRecord, Values};
-pub use super::store::{MapStore, Released, SessionWriter, Store, StoreMeta, Write, WriteMode};
+pub use super::store::{Store, StoreMeta};
+pub use map_store::{MapStore, Released, SessionWriter, Write, WriteMode};
+pub use skeleton::{Engine, Loaded, RecordStore, StoreContext};

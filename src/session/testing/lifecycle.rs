@@ -90,7 +90,8 @@ where
 /// Creation is an insert-if-absent: of two stores that both saw an id as
 /// new (read before either was saved, or made by `session_new`), the second
 /// to be released gets [`Error::IdCollision`](crate::session::Error::IdCollision)
-/// and the first one's data stays whole.
+/// and the first one's data stays whole; released at once, exactly one
+/// wins.
 pub async fn create_on_a_taken_id_is_a_collision<F, Fut>(make: F)
 where
     F: Fn() -> Fut,
@@ -121,6 +122,38 @@ where
         );
     }
     assert_eq!(provider.session_all().await.unwrap(), 2);
+    // At once: both releases in flight together, 20 rounds. Exactly one
+    // wins, and the stored session is the winner's alone: an
+    // exists-then-insert that is not atomic lets both through, or merges.
+    const ROUNDS: usize = 20;
+    for round in 0..ROUNDS {
+        let sid = new_id();
+        let minted = round % 2 == 0;
+        let a = open(&provider, &sid, minted).await;
+        let b = open(&provider, &sid, minted).await;
+        a.set("who", "a").await.unwrap();
+        a.set("only_a", &1).await.unwrap();
+        b.set("who", "b").await.unwrap();
+        b.set("only_b", &2).await.unwrap();
+        let (ra, rb) = futures_util::future::join(a.session_release(), b.session_release()).await;
+        let winner = match (ra, rb) {
+            (Ok(r), Err(e)) if r.written && e.is_id_collision() => "a",
+            (Err(e), Ok(r)) if r.written && e.is_id_collision() => "b",
+            other => panic!("two creates of one id at once gave {other:?}"),
+        };
+        let back = provider.session_read(&sid).await.unwrap();
+        assert_eq!(
+            back.get::<String>("who").await.unwrap().as_deref(),
+            Some(winner)
+        );
+        let loser = if winner == "a" { "only_b" } else { "only_a" };
+        assert_eq!(
+            back.get::<i64>(loser).await.unwrap(),
+            None,
+            "the loser's key merged into the winner's session"
+        );
+    }
+    assert_eq!(provider.session_all().await.unwrap(), 2 + ROUNDS);
 }
 
 /// A store for `sid` as the manager makes one for a minted id, or as a

@@ -72,6 +72,18 @@ where
         s.set("k", &1).await.unwrap();
         m.session_release(&s).await.unwrap();
     }
+    // Still there at 4.5 s, three quarters of the lifetime, without a
+    // write: an engine that expires early (at the idle deadline of a read,
+    // say) fails here.
+    let live = Duration::from_millis(4500);
+    tokio::time::sleep(live.saturating_sub(started.elapsed())).await;
+    let s = m.session_start(&ids).await.unwrap();
+    assert_eq!(
+        s.get::<i64>("k").await.unwrap(),
+        Some(1),
+        "gone before its absolute lifetime"
+    );
+    m.session_release(&s).await.unwrap();
     let end = Duration::from_secs(8);
     tokio::time::sleep(end.saturating_sub(started.elapsed())).await;
     let s = m.session_start(&ids).await.unwrap();

@@ -138,6 +138,32 @@ where
         resume(&m, &ids[1]).await.get::<i32>("k").await.unwrap(),
         Some(2)
     );
+    // "Log out other devices, then regenerate": the kept session holds the
+    // owner's new epoch, so its next regenerate keeps it logged in.
+    let s = resume(&m, &ids[1]).await;
+    s.regenerate_id().await.unwrap();
+    let moved = s.session_id().await.unwrap();
+    m.session_release(&s).await.unwrap();
+    assert!(
+        alive(&m, &moved).await,
+        "the kept session was logged out by its next regenerate"
+    );
+    assert!(!alive(&m, &ids[1]).await);
+    assert_eq!(listed(&m, "carol").await, prints(&[&moved]));
+    // The same in one request, through the session: other devices out,
+    // then a regenerate.
+    let other = login(&m, "carol").await;
+    let s = resume(&m, &moved).await;
+    assert_eq!(s.destroy_owner_sessions(true).await.unwrap(), 1);
+    s.regenerate_id().await.unwrap();
+    let again = s.session_id().await.unwrap();
+    m.session_release(&s).await.unwrap();
+    assert!(!alive(&m, &other).await);
+    assert!(
+        alive(&m, &again).await,
+        "logged out by a regenerate in the request that kept it"
+    );
+    assert_eq!(listed(&m, "carol").await, prints(&[&again]));
 }
 
 /// The index follows the session: regenerate moves the entry, destroy,
@@ -240,7 +266,7 @@ where
 
 enum Step {
     Login(SessionId),
-    Ended,
+    Ended(usize),
 }
 
 /// Checks that every live session of `owner` among `ids` was attached
@@ -268,17 +294,30 @@ pub async fn check_no_survivor_of_a_bump(m: &Manager, owner: &str, ids: &[Sessio
 }
 
 /// Many logins of one owner racing "log out everywhere", 200 rounds:
-/// after each, no session attached before the bump is alive. A stress
-/// test: the narrowest window (a bump between a login's attach and its
-/// write) is pinned by [`owners_logout_between_attach_and_write`].
+/// after each, no session attached before the bump is alive. The engine is
+/// wrapped so that the tasks interleave inside the owner protocol even
+/// where its calls never wait (memory), and the race must have done what
+/// it is for: some logins must have been ended by their own check after
+/// the write (the bump landed between their attach and that check). The
+/// narrowest window is also pinned by
+/// [`owners_logout_between_attach_and_write`].
 pub async fn owners_race_logins_with_destroy<F, Fut>(make: F)
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Made>,
 {
-    let m = manager(&make, 3600).await;
+    let (provider, config) = make().await;
+    let cfg = ManagerConfig {
+        max_lifetime: 3600,
+        provider_config: config,
+        ..ManagerConfig::default()
+    };
+    let (m, racy) = Racy::manager(provider, cfg).await;
+    racy.interleave();
     let m = &m;
     let mut ids: Vec<SessionId> = Vec::new();
+    // Logins that their own post-write check ended.
+    let mut self_ended = 0;
     for round in 0..200 {
         // Staggered starts (0 to 1.9 ms, varying by round) so the steps
         // meet at every point of each other's round trips.
@@ -293,17 +332,19 @@ where
             .collect();
         let destroy = Box::pin(async move {
             tokio::time::sleep(delay(4)).await;
-            m.destroy_sessions_of("racer", None).await.unwrap();
-            Step::Ended
+            Step::Ended(m.destroy_sessions_of("racer", None).await.unwrap())
         });
         steps.insert(round % 5, destroy);
+        let mut ended = 0;
         for step in join_all(steps).await {
-            if let Step::Login(sid) = step {
-                ids.push(sid);
+            match step {
+                Step::Login(sid) => ids.push(sid),
+                Step::Ended(n) => ended += n,
             }
         }
         check_no_survivor_of_a_bump(m, "racer", &ids).await;
         // Only the ones still alive matter for the next rounds.
+        let started = ids.len();
         let mut keep = Vec::new();
         for sid in ids.drain(..) {
             if alive(m, &sid).await {
@@ -311,12 +352,19 @@ where
             }
         }
         ids = keep;
+        // A session both ended by the call and by its own check counts
+        // once, as ended by the call: this is a lower bound.
+        self_ended += (started - ids.len()).saturating_sub(ended);
     }
     m.destroy_sessions_of("racer", None).await.unwrap();
     check_no_survivor_of_a_bump(m, "racer", &ids).await;
     for sid in &ids {
         assert!(!alive(m, sid).await);
     }
+    assert!(
+        self_ended > 0,
+        "no login raced a log out everywhere: the race proved nothing"
+    );
 }
 
 /// Two managers on one store (two processes, two pools) racing: logins
@@ -439,7 +487,9 @@ where
     assert!(parts.cookie.is_some_and(|c| c.is_removal()));
 }
 
-/// An engine without an owner index says so with a typed error.
+/// An engine without an owner index keeps a session's owner like any
+/// value, and says with a typed error that it cannot list or end an
+/// owner's sessions.
 pub async fn owners_unsupported<F, Fut>(make: F)
 where
     F: Fn() -> Fut,
@@ -448,8 +498,21 @@ where
     let m = manager(&make, 3600).await;
     let s = m.session_start(&RequestIds::default()).await.unwrap();
     s.set("k", &1).await.unwrap();
+    // The owner is a value in the session: it works here too, and
+    // survives a regenerate and the release.
+    s.set_owner("alice").await.unwrap();
+    s.regenerate_id().await.unwrap();
+    let parts = m.session_release(&s).await.unwrap();
+    let ids = RequestIds {
+        cookie: parts.cookie.as_ref().map(|c| c.value.as_str()),
+        ..Default::default()
+    };
+    let s = m.session_start(&ids).await.unwrap();
+    assert_eq!(s.owner().await.unwrap().as_deref(), Some("alice"));
+    assert_eq!(s.get::<i32>("k").await.unwrap(), Some(1));
+    // Only what needs the index says so, with a typed error.
     assert!(matches!(
-        s.set_owner("alice").await.unwrap_err(),
+        s.destroy_owner_sessions(true).await.unwrap_err(),
         Error::Unsupported { .. }
     ));
     assert!(matches!(

@@ -1,7 +1,8 @@
-//! An engine wrapper that runs a whole "log out everywhere" at the worst
-//! moment of a login: right after the login attached its id to the owner
-//! index and before it wrote the session. Random races rarely hit that
-//! window (one round trip wide); this pins it, on any engine.
+//! An engine wrapper for the owner races: it runs a whole "log out
+//! everywhere" at the worst moment of a login (right after the login
+//! attached its id to the owner index and before it wrote the session;
+//! random races rarely hit that window, one round trip wide), or makes
+//! tasks on one thread interleave inside the owner protocol, on any engine.
 // Assertions are this module's purpose; it only runs inside tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -21,12 +22,26 @@ pub struct Racy {
     inner: Box<dyn Provider>,
     manager: OnceLock<Manager>,
     armed: AtomicBool,
+    yielding: AtomicBool,
 }
 
 impl Racy {
     /// Makes the next attach run `destroy_sessions_of` of its owner.
     pub fn arm(&self) {
         self.armed.store(true, Ordering::SeqCst);
+    }
+
+    /// Makes every attach and epoch read yield to the other tasks, so
+    /// that tasks racing on one thread interleave there even on an engine
+    /// whose calls never wait (memory).
+    pub fn interleave(&self) {
+        self.yielding.store(true, Ordering::SeqCst);
+    }
+
+    async fn maybe_yield(&self) {
+        if self.yielding.load(Ordering::SeqCst) {
+            tokio::task::yield_now().await;
+        }
     }
 
     /// True once the armed attach ran.
@@ -50,6 +65,7 @@ impl Racy {
             inner,
             manager: OnceLock::new(),
             armed: AtomicBool::new(false),
+            yielding: AtomicBool::new(false),
         });
         let m = Manager::with_provider(Box::new(RacyProvider(racy.clone())), cfg)
             .await
@@ -65,6 +81,7 @@ struct RacyProvider(Arc<Racy>);
 impl OwnerIndex for Racy {
     async fn attach(&self, owner: &Owner, sid: &SessionId) -> Result<u64> {
         let epoch = self.inner.owner_index()?.attach(owner, sid).await?;
+        self.maybe_yield().await;
         if self.armed.swap(false, Ordering::SeqCst) {
             let m = self.manager.get().unwrap();
             m.destroy_sessions_of(owner.as_str(), None).await?;
@@ -75,6 +92,7 @@ impl OwnerIndex for Racy {
         self.inner.owner_index()?.detach(owner, sid).await
     }
     async fn epoch(&self, owner: &Owner) -> Result<u64> {
+        self.maybe_yield().await;
         self.inner.owner_index()?.epoch(owner).await
     }
     async fn bump(&self, owner: &Owner) -> Result<u64> {

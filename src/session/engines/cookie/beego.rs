@@ -21,7 +21,7 @@ use ctr::cipher::{InnerIvInit, KeyInit, StreamCipher};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::config::Config;
+use super::config::{Config, MIN_SECRET_BYTES};
 use super::{MAX_COOKIE_BYTES, NAME};
 use crate::session::engines::shared::options::percent_decode;
 use crate::session::error::{Error, Result};
@@ -78,7 +78,9 @@ impl BeegoSeal {
     /// or cannot share cookies: an empty `securityKey` (anyone could forge
     /// a cookie), and a missing `blockKey` or `securityName` (beego makes
     /// random ones per process, which no other process can open) are
-    /// refused unless `devMode` is on, which makes random ones.
+    /// refused unless `devMode` is on, which makes random ones. A
+    /// `securityKey` under [`MIN_SECRET_BYTES`] is refused as the native
+    /// format refuses short keys, unless `devMode` is on, which uses it.
     ///
     /// # Errors
     ///
@@ -92,13 +94,18 @@ impl BeegoSeal {
                  (beego checks one securityKey and one blockKey)",
             ));
         }
-        let hash_key = required(config, "securityKey", &config.security_key, 32)?;
-        if hash_key.len() < 32 {
-            tracing::warn!(
-                len = hash_key.len(),
-                "cookie session: securityKey is shorter than 32 bytes; a longer random key \
-                 makes forging cookies harder"
-            );
+        let hash_key = required(
+            config,
+            "securityKey",
+            &config.security_key,
+            MIN_SECRET_BYTES,
+        )?;
+        if hash_key.len() < MIN_SECRET_BYTES {
+            config.allow_short_key(
+                "securityKey",
+                "give the beego app and this one the same random key of at least 32 bytes",
+                "using it as given",
+            )?;
         }
         let block_key = required(config, "blockKey", &config.block_key, 16)?;
         let block = match block_key.len() {
@@ -263,7 +270,9 @@ mod tests {
     fn seal(block_key: &str) -> BeegoSeal {
         let config = super::super::config::parse(
             &serde_json::json!({
-                "securityKey": "k", "blockKey": block_key, "securityName": "n"
+                "securityKey": "a unit test key of thirty-two bytes",
+                "blockKey": block_key,
+                "securityName": "n"
             })
             .to_string(),
         )

@@ -7,18 +7,21 @@ use std::borrow::Cow;
 
 use async_trait::async_trait;
 
-use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
+use crate::session::engine::{Loaded, RecordStore, StoreContext};
+use crate::session::engine::{Released, Write, WriteMode};
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::{IdFormat, SessionId};
 use crate::session::record::{Lifetimes, SessionRecord};
-use crate::session::store::{Released, Write, WriteMode};
 
 mod beego;
 mod cache;
 mod compact;
 mod config;
 mod native;
+
+pub(crate) use config::secrets;
 
 use beego::BeegoSeal;
 use cache::{Held, TokenCache};
@@ -255,7 +258,7 @@ engine_provider! {
     /// | `oldKeys` | older secrets that still open cookies, newest first |
     /// | `cookieName` | the session cookie's name (must match `sessionname`; default `beegosessionID`); bound into every seal |
     /// | `securityName` | also bound into every seal (optional) |
-    /// | `devMode` | `true` allows a missing or short key: a random one is made, and sessions die on restart |
+    /// | `devMode` | `true` allows a missing or short key: a random one is made, and sessions die on restart (in beego's format a short `securityKey` is used as given) |
     /// | `secure`, `maxage` | accepted for beego compatibility; the manager's cookie settings apply |
     ///
     /// Key material rules:
@@ -307,6 +310,10 @@ engine_provider! {
     ///   then anyone can sign a session cookie); a missing `blockKey` or
     ///   `securityName` too (beego makes random ones per process, which no
     ///   other process can open). `devMode` makes random ones instead.
+    /// - A `securityKey` shorter than 32 bytes is a startup error, as short
+    ///   keys are in the native format: AES-CTR is malleable, so whoever
+    ///   guesses the HMAC key can flip bits of their own cookie (a user id)
+    ///   and sign it again. `devMode` takes it, with a warning.
     /// - `securityKeys`/`oldKeys` are refused: beego checks one key.
     /// - The MAC is checked in constant time before anything is decrypted;
     ///   a cookie that does not open (bad MAC, malformed, expired, over
@@ -355,7 +362,7 @@ impl RecordStore for Sealed {
     };
     const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
 
-    async fn open(cx: Cx, config: &str) -> Result<Self> {
+    async fn open(cx: StoreContext, config: &str) -> Result<Self> {
         let config = config::parse(config)?;
         let seal = match cx.format {
             Format::Beego => Seal::Beego(Box::new(BeegoSeal::new(
@@ -378,7 +385,7 @@ impl RecordStore for Sealed {
     /// The state sealed in the token `sid`: a cookie that does not open is
     /// an empty new session (logged at debug), one opened with an older key
     /// reseals on its next release.
-    async fn load(&self, sid: &SessionId, now: u64) -> Found {
+    async fn load(&self, sid: &SessionId, now: u64) -> Loaded {
         let opened = self.open(sid, now)?;
         match opened {
             Some(opened) if opened.old_key => {
@@ -447,7 +454,7 @@ impl RecordStore for Sealed {
 
     /// `old` is the latest sealed state; the new id gets a new per-session
     /// id and exactly one new cookie on release.
-    async fn move_record(&self, old: &SessionId, _new: &SessionId, now: u64) -> Found {
+    async fn move_record(&self, old: &SessionId, _new: &SessionId, now: u64) -> Loaded {
         Ok(self
             .open(old, now)?
             .map(|opened| reseal_on_release(opened.record)))
@@ -471,7 +478,7 @@ mod tests {
 
     /// A native engine with a 60 s idle lifetime.
     async fn native() -> Sealed {
-        let cx = Cx {
+        let cx = StoreContext {
             lifetimes: Lifetimes::new(Duration::from_secs(60), None),
             format: Format::Native,
         };
@@ -570,7 +577,7 @@ mod tests {
     /// release's version with the same per-session id.
     #[actix_rt::test]
     async fn version_1_tokens_still_open() {
-        let cx = Cx {
+        let cx = StoreContext {
             lifetimes: Lifetimes::new(Duration::from_secs(3600), None),
             format: Format::Native,
         };

@@ -8,7 +8,7 @@ use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 
-use super::config::Config;
+use super::config::{short_key, Config, MIN_SECRET_BYTES};
 use super::{MAX_COOKIE_BYTES, NAME};
 use crate::session::error::{Error, Result};
 
@@ -70,24 +70,15 @@ impl NativeSeal {
         for (i, secret) in secrets.iter().enumerate() {
             match parse_key(secret, &config.cookie_name)? {
                 Some(key) => keys.push(key),
-                None if i == 0 && config.dev_mode => {
-                    tracing::warn!(
-                        "cookie session: devMode with no usable key: using a random key, \
-                         every session dies on restart"
-                    );
+                None if i == 0 => {
+                    config.allow_short_key(
+                        "key #1",
+                        KEY_ADVICE,
+                        "using a random key, every session dies on restart",
+                    )?;
                     keys.push(Key::try_generate().ok_or(Error::Rng)?);
                 }
-                None => {
-                    return Err(Error::config(
-                        NAME,
-                        format!(
-                            "key #{} is missing or too short: give hex or base64 of at least 64 \
-                             random bytes (or a passphrase of at least 32 bytes), \
-                             or set devMode for development",
-                            i + 1
-                        ),
-                    ))
-                }
+                None => return Err(short_key(&format!("key #{}", i + 1), KEY_ADVICE)),
             }
         }
         let ciphers = keys.iter().map(cipher).collect::<Result<Vec<_>>>()?;
@@ -196,13 +187,14 @@ fn parse_key(secret: &str, cookie_name: &str) -> Result<Option<Key>> {
         .filter(|bytes| bytes.len() >= 64);
     match decoded {
         Some(bytes) => Ok(Key::try_from(bytes.as_slice()).ok()),
-        None if secret.len() >= MIN_PASSPHRASE_BYTES => stretch(secret, cookie_name).map(Some),
+        None if secret.len() >= MIN_SECRET_BYTES => stretch(secret, cookie_name).map(Some),
         None => Ok(None),
     }
 }
 
-/// The shortest text secret accepted.
-const MIN_PASSPHRASE_BYTES: usize = 32;
+/// What to give instead of a missing or short native key.
+const KEY_ADVICE: &str =
+    "give hex or base64 of at least 64 random bytes (or a passphrase of at least 32 bytes)";
 /// Argon2id memory cost in KiB (OWASP's first recommended setting).
 const ARGON2_M_KIB: u32 = 19_456;
 /// Argon2id passes.

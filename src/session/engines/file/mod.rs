@@ -31,12 +31,13 @@ use self::budget::Budget;
 use self::config::FileConfig;
 use self::tree::{Layout, Paths, Tree};
 use super::shared::blocking::blocking;
-use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
+use crate::session::engine::{Loaded, RecordStore, StoreContext};
+use crate::session::engine::{Released, Write, WriteMode};
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::{now_ms, Changes, SessionRecord};
-use crate::session::store::{Released, Write, WriteMode};
 
 const NAME: &str = "file";
 
@@ -66,7 +67,8 @@ engine_provider! {
     ///   counts are kept in counters, set from a walk of the tree at start
     ///   and after each GC, not a walk per request; they miss what other
     ///   processes sharing the directory write between two GCs. Each session
-    ///   also has an empty `sid.lock` file: allow two inodes per session.
+    ///   also has an empty `sid.lock` file: allow two inodes per session. A
+    ///   refused session leaves nothing on disk, lock file included.
     /// - **Why refuse, not evict**: finding the oldest file means walking
     ///   the tree, a cost a flood would make us pay on every request, and
     ///   the directory may be shared with other processes (beego apps
@@ -78,8 +80,10 @@ engine_provider! {
     ///   directory. Symlinks are never followed (O_NOFOLLOW, `lstat` on shard
     ///   directories): a symlink or a file owned by another user gives an
     ///   error, and nothing outside the directory is read, written or removed.
-    /// - **Concurrency**: readers never lock; writers hold a per-session
-    ///   `flock` on `sid.lock` while they read, merge and write. There is no
+    /// - **Concurrency**: readers never lock; writers and destroys hold a
+    ///   per-session `flock` on `sid.lock` (made when missing, as it is for
+    ///   sessions a beego app wrote) while they read, merge and write, or
+    ///   remove. There is no
     ///   global lock, in the process or on disk. Regenerate renames the file
     ///   under both sessions' locks.
     /// - **Expiry**: the idle lifetime slides with use (the file's mtime, which
@@ -131,7 +135,7 @@ pub(crate) struct Files(Arc<Shared>);
 
 struct Shared {
     tree: Tree,
-    cx: Cx,
+    cx: StoreContext,
     budget: Budget,
     max_session_bytes: usize,
 }
@@ -172,22 +176,14 @@ impl Shared {
         Ok(Some((record, size)).filter(|(r, _)| !r.is_expired(&self.cx.lifetimes, now)))
     }
 
-    /// Writes `data` at `p` (hold its lock) within the disk budget: the
-    /// file it replaces, if any, was `old` bytes.
-    fn write_counted(&self, p: &Paths, old: Option<u64>, data: &[u8]) -> Result<()> {
+    /// Rewrites the session at `p` (hold its lock) within the disk budget:
+    /// the file it replaces was `old` bytes.
+    fn write_counted(&self, p: &Paths, old: u64, data: &[u8]) -> Result<()> {
         let new = u64::try_from(data.len()).unwrap_or(u64::MAX);
-        match old {
-            Some(old) => self.budget.grow(old, new)?,
-            None => self.budget.admit(new)?,
-        }
+        self.budget.grow(old, new)?;
         let written = self.tree.write_atomic(p, data);
         if written.is_err() {
-            match old {
-                Some(old) => {
-                    let _ = self.budget.grow(new, old);
-                }
-                None => self.budget.release(new),
-            }
+            let _ = self.budget.grow(new, old);
         }
         written
     }
@@ -212,19 +208,45 @@ impl Shared {
         }
     }
 
+    /// Creates a session. The budget admits it before anything is made on
+    /// disk, so a refused session leaves neither a file nor a lock file.
     fn insert(&self, sid: &SessionId, record: &SessionRecord, now: u64) -> Result<()> {
         let p = self.tree.paths(sid)?;
-        let _lock = self.tree.lock(&p, true)?;
-        if self.taken(&p, now)? {
-            return Err(Error::IdCollision);
-        }
         let record = SessionRecord {
             accessed_ms: now,
             ..record.clone()
         };
-        // An expired file there is replaced: its bytes go, not a session.
-        let old = self.tree.file_size(&p)?;
-        self.write_counted(&p, old, &self.cx.format.encode(&record)?)
+        let data = self.cx.format.encode(&record)?;
+        let size = u64::try_from(data.len()).unwrap_or(u64::MAX);
+        self.budget.admit(size)?;
+        let written = self.insert_admitted(&p, &data, now);
+        if written.is_err() {
+            self.budget.release(size);
+        }
+        written
+    }
+
+    /// The part of [`Shared::insert`] after the budget admitted `data`.
+    fn insert_admitted(&self, p: &Paths, data: &[u8], now: u64) -> Result<()> {
+        let _lock = self.tree.lock(p, true)?;
+        let written = if self.taken(p, now)? {
+            Err(Error::IdCollision)
+        } else {
+            // An expired file there is replaced: its bytes go, not a session.
+            self.tree.file_size(p).and_then(|old| {
+                self.tree.write_atomic(p, data)?;
+                if let Some(old) = old {
+                    self.budget.release(old);
+                }
+                Ok(())
+            })
+        };
+        if written.is_err() && matches!(self.tree.file_exists(p), Ok(false)) {
+            // Nothing was written: the lock file made above goes too. A
+            // failure here is GC's to clean up; the caller gets the first.
+            let _ = self.tree.remove(p);
+        }
+        written
     }
 
     fn update(&self, sid: &SessionId, w: &Owned) -> Result<bool> {
@@ -247,7 +269,7 @@ impl Shared {
         }
         w.changes.apply(&mut record.values);
         record.accessed_ms = w.now;
-        self.write_counted(&p, Some(old), &self.cx.format.encode(&record)?)?;
+        self.write_counted(&p, old, &self.cx.format.encode(&record)?)?;
         Ok(true)
     }
 
@@ -289,8 +311,14 @@ impl Shared {
         let Ok(p) = self.tree.paths(sid) else {
             return Ok(());
         };
-        // Without a lock file there is no session to race with.
-        let _lock = self.tree.lock(&p, false)?;
+        // A session file often has no lock file (beego makes none, and its
+        // GC removes ours): the lock is made then, so that a write which
+        // read the file before this unlink cannot rename it back after.
+        // With no session file, only a lock file left behind may go.
+        let exists = self.tree.file_exists(&p)?;
+        let Some(_lock) = self.tree.lock(&p, exists)? else {
+            return Ok(());
+        };
         if let Some(size) = self.tree.remove(&p)? {
             self.budget.release(size);
         }
@@ -364,7 +392,7 @@ impl RecordStore for Files {
     const NAME: &'static str = NAME;
     const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
 
-    async fn open(cx: Cx, config: &str) -> Result<Self> {
+    async fn open(cx: StoreContext, config: &str) -> Result<Self> {
         let cfg = FileConfig::parse(config)?;
         let layout = match cx.format {
             Format::Beego => Layout::Head,
@@ -390,7 +418,7 @@ impl RecordStore for Files {
         self.0.max_session_bytes
     }
 
-    async fn load(&self, sid: &SessionId, now: u64) -> Found {
+    async fn load(&self, sid: &SessionId, now: u64) -> Loaded {
         let sid = sid.clone();
         self.run(move |s| s.live(&s.tree.paths(&sid)?, now)).await
     }
@@ -429,7 +457,7 @@ impl RecordStore for Files {
         self.run(move |s| s.remove(&sid)).await
     }
 
-    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Loaded {
         let (old, new) = (old.clone(), new.clone());
         self.run(move |s| s.move_record(&old, &new, now)).await
     }
@@ -442,12 +470,17 @@ impl RecordStore for Files {
         Some(self)
     }
 
-    async fn gc(&self, now: u64) -> Result<()> {
+    async fn gc(&self, now: u64) -> Result<usize> {
         // Sessions first, so that the index loses the expired ones too.
         let (removed, owners) = self
             .run(move |s| Ok((s.gc(now)?, s.gc_owners(now)?)))
             .await?;
         tracing::debug!(removed, owners, "session: file GC");
-        Ok(())
+        Ok(removed)
+    }
+
+    #[cfg(feature = "metrics")]
+    fn live_sessions(&self) -> Option<usize> {
+        Some(self.0.budget.used().0)
     }
 }

@@ -11,14 +11,15 @@ use foldhash::quality::RandomState;
 use parking_lot::RwLock;
 
 use super::shared::options::{self, DEFAULT_MAX_SESSION_BYTES};
-use super::shared::skeleton::{
-    engine_provider, Cx, Engine, Found, RecordStore, KEY_OVERHEAD, SESSION_OVERHEAD,
+use crate::session::engine::skeleton::{
+    Engine, Loaded, RecordStore, StoreContext, KEY_OVERHEAD, SESSION_OVERHEAD,
 };
+use crate::session::engine::{Released, Write, WriteMode};
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::{Lifetimes, SessionRecord};
-use crate::session::store::{Released, Write, WriteMode};
 
 mod owners;
 mod packed;
@@ -59,7 +60,7 @@ engine_provider! {
 impl Default for MemoryProvider {
     /// Ready without `session_init`, with an idle lifetime of an hour.
     fn default() -> Self {
-        let cx = Cx {
+        let cx = StoreContext {
             lifetimes: Lifetimes::new(Duration::from_secs(3600), None),
             format: Format::default(),
         };
@@ -187,7 +188,7 @@ struct Shard {
 }
 
 /// The bytes a session is counted at: the skeleton's measure
-/// ([`session_bytes`](super::shared::skeleton::session_bytes)) over the
+/// ([`session_bytes`](crate::session::engine::skeleton::session_bytes)) over the
 /// packed values.
 fn counted_bytes(sid: &SessionId, values: &Packed) -> usize {
     let (bytes, keys) = values.sizes();
@@ -212,7 +213,7 @@ impl std::fmt::Debug for Memory {
 }
 
 impl Memory {
-    fn new(cx: Cx, limits: Limits) -> Self {
+    fn new(cx: StoreContext, limits: Limits) -> Self {
         Memory {
             shards: (0..SHARDS)
                 .map(|_| Shard {
@@ -346,6 +347,8 @@ impl Memory {
             evicted,
             "session: memory engine full, least recently used evicted"
         );
+        #[cfg(feature = "metrics")]
+        crate::session::observe::evicted(evicted);
     }
 
     /// The live record of `sid`, its idle expiry slid to `now`.
@@ -416,16 +419,16 @@ fn uncount(shard: &Shard, sid: &SessionId, held: &Held) {
 impl RecordStore for Memory {
     const NAME: &'static str = "memory";
 
-    async fn open(cx: Cx, config: &str) -> Result<Self> {
+    async fn open(cx: StoreContext, config: &str) -> Result<Self> {
         Ok(Memory::new(cx, Limits::parse(config)?))
     }
 
-    async fn load(&self, sid: &SessionId, now: u64) -> Found {
+    async fn load(&self, sid: &SessionId, now: u64) -> Loaded {
         Ok(self.read_live(sid, now))
     }
 
     /// Nothing here waits: the skeleton takes this path, not `load`.
-    fn load_now(&self, sid: &SessionId, now: u64) -> Option<Found> {
+    fn load_now(&self, sid: &SessionId, now: u64) -> Option<Loaded> {
         Some(Ok(self.read_live(sid, now)))
     }
 
@@ -452,7 +455,7 @@ impl RecordStore for Memory {
         Ok(())
     }
 
-    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Loaded {
         let (a, b) = (self.index(old), self.index(new));
         let low = a.min(b);
         let mut guards = vec![self.shards[low].map.write()];
@@ -505,7 +508,7 @@ impl RecordStore for Memory {
         Ok(total)
     }
 
-    async fn gc(&self, now: u64) -> Result<()> {
+    async fn gc(&self, now: u64) -> Result<usize> {
         let mut removed = 0usize;
         let mut since_pause = 0usize;
         for shard in self.shards.iter() {
@@ -540,7 +543,12 @@ impl RecordStore for Memory {
         }
         let pruned = self.prune_owners(now);
         tracing::debug!(removed, pruned, "session: memory GC");
-        Ok(())
+        Ok(removed)
+    }
+
+    #[cfg(feature = "metrics")]
+    fn live_sessions(&self) -> Option<usize> {
+        Some(self.shards.iter().map(|shard| shard.map.read().len()).sum())
     }
 }
 
@@ -562,7 +570,7 @@ mod tests {
     /// counts go back to what the live ones hold.
     #[tokio::test]
     async fn batched_gc_removes_every_expired_session_and_only_those() -> Result<()> {
-        let cx = Cx {
+        let cx = StoreContext {
             lifetimes: Lifetimes::new(Duration::from_secs(60), None),
             format: Format::default(),
         };

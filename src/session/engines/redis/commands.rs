@@ -9,10 +9,10 @@ use std::sync::LazyLock;
 use redis::aio::ConnectionLike;
 use redis::{Pipeline, RedisError, Script, Value};
 
+use crate::session::engine::{Write, WriteMode};
 use crate::session::error::{Error, Result};
 use crate::session::format::{beego, Format};
 use crate::session::record::{Lifetimes, SessionRecord};
-use crate::session::store::{Write, WriteMode};
 
 /// A session's hash fields as stored.
 pub(crate) type Fields = Vec<(Vec<u8>, Vec<u8>)>;
@@ -70,6 +70,8 @@ pub(crate) struct Commands<C> {
     pub lifetimes: Lifetimes,
     pub format: Format,
     pub backend: &'static str,
+    /// The client's deadline for one answer, named when it passes.
+    pub response_timeout: std::time::Duration,
 }
 
 impl<C: ConnectionLike + Clone + Send + Sync> Commands<C> {
@@ -80,7 +82,15 @@ impl<C: ConnectionLike + Clone + Send + Sync> Commands<C> {
         key
     }
 
+    /// A failed command: [`Error::Timeout`] when the server did not answer
+    /// within `response_timeout` (a hung server), else a backend error.
     pub fn err(&self, e: RedisError) -> Error {
+        if e.is_timeout() {
+            return Error::Timeout {
+                backend: self.backend,
+                after: self.response_timeout,
+            };
+        }
         Error::backend(self.backend, e)
     }
 
