@@ -333,8 +333,11 @@ func htmlquote(s string) string {
 }
 
 // mapGet looks keys up in nested maps; our data's maps have string keys,
-// so a key is matched by its %v text.
+// so a key is matched by its %v text. No key gives nil, as in beego.
 func mapGet(m interface{}, keys ...interface{}) (interface{}, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
 	cur := m
 	for _, k := range keys {
 		mm, ok := cur.(map[string]interface{})
