@@ -49,7 +49,7 @@ const MEMORY_UNBOUNDED: &str = "max_sessions=100000000,max_bytes=1099511627776";
 pub enum Shared {
     /// No session, plain text.
     Bare,
-    /// No session; `/` renders `index.tpl` with the app's minijinja setup.
+    /// No session; `/` renders `index.tpl` with the app's Go-template setup.
     Template(Arc<Templates>),
     /// actix-session's private cookie store (`None`) or its Redis store.
     Peer(Key, Option<RedisSessionStore>),
@@ -118,7 +118,7 @@ fn sql_config(url: &str) -> String {
 pub async fn prepare(server: &str) -> Shared {
     match server {
         "bare" => Shared::Bare,
-        "bare-tpl" => Shared::Template(Arc::new(Templates::new(templates_dir()))),
+        "bare-tpl" => Shared::Template(Arc::new(Templates::new(templates_dir()).unwrap())),
         "as-cookie" => Shared::Peer(Key::generate(), None),
         "as-redis" => {
             let store = RedisSessionStore::builder(redis_url())
