@@ -14,8 +14,8 @@ use super::engine::Released;
 use super::error::{Error, Result};
 use super::id::{IdGenerator, SessionId};
 use super::manager::{IdSource, Manager, ResponseParts};
-use super::owner::{is_owner_key, Owner};
 use super::owner::flow::{self as owner_flow, OwnerChange};
+use super::owner::{is_owner_key, Owner};
 use super::record::{now_ms, Changes};
 use super::store::Store;
 
@@ -541,7 +541,8 @@ impl Session {
             None => store.session_id(),
         };
         let manager = &self.0.manager;
-        let owned = owner_flow::before_move(&**manager.provider(), store, &state.owner, &new_id).await?;
+        let owned =
+            owner_flow::before_move(&**manager.provider(), store, &state.owner, &new_id).await?;
         let moved = manager
             .provider()
             .session_regenerate(&old_id, &new_id)
@@ -643,7 +644,8 @@ impl Session {
         let mut sealed = None;
         if let Some(store) = state.store.clone() {
             let manager = &self.0.manager;
-            let attached = owner_flow::before_release(&**manager.provider(), &store, &mut state.owner).await?;
+            let attached =
+                owner_flow::before_release(&**manager.provider(), &store, &mut state.owner).await?;
             let released = self.release_store(&mut state, store).await?;
             if let Some(attached) = attached {
                 let sid = state.store.as_ref().map(|s| s.session_id());

@@ -7,10 +7,10 @@
 
 use std::sync::Arc;
 
+use super::{Owner, OwnerIndex, OWNER_EPOCH_KEY, OWNER_KEY};
 use crate::session::error::Result;
 use crate::session::id::SessionId;
 use crate::session::provider::Provider;
-use super::{Owner, OwnerIndex, OWNER_EPOCH_KEY, OWNER_KEY};
 use crate::session::store::Store;
 
 /// What this request did to its session's owner, applied at release.
@@ -187,10 +187,7 @@ pub(crate) async fn after_move(
     let owner = attached.owner.clone();
     let new = attached.sid.clone();
     let alive = confirm(provider, attached, &new).await?;
-    provider
-        .owner_index()?
-        .detach(&owner, &old)
-        .await?;
+    provider.owner_index()?.detach(&owner, &old).await?;
     Ok(alive)
 }
 

@@ -1,11 +1,11 @@
 //! The owner operations of the manager and of a request's session: list
 //! an owner's sessions, and end them all ("log out everywhere").
 
+use super::{OwnedSession, Owner, OWNER_EPOCH_KEY, OWNER_KEY};
 use crate::session::error::Result;
 use crate::session::handle::Session;
 use crate::session::id::SessionId;
 use crate::session::manager::Manager;
-use super::{OwnedSession, Owner, OWNER_EPOCH_KEY, OWNER_KEY};
 
 impl Manager {
     /// The live sessions of `owner` (set with
