@@ -2,157 +2,116 @@
 //! `"own"` and used through the `Manager`.
 //!
 //! The engine keeps encoded records in a map, standing in for any
-//! key-value store. It reuses the core's change-tracking `MapStore`, so it
-//! only has to say how to read, write, move and delete one record.
+//! key-value store. It implements [`RecordStore`], the same skeleton the
+//! built-in engines use, so it only says how to load, write, insert,
+//! remove and count one record; [`Engine`] makes it a `Provider` with
+//! regenerate, expiry, the `max_session_bytes` limit and the corrupt-data
+//! rule for free, and it passes the public conformance suite
+//! (`tests/custom_provider.rs`).
 //!
 //! Run it with `cargo run --example custom_provider`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
 
 use actix_bee::session::engine::{
-    now_ms, Lifetimes, MapStore, Released, SessionRecord, SessionWriter, Write, WriteMode,
+    Engine, Loaded, RecordStore, Released, SessionRecord, StoreContext, Write, WriteMode,
 };
-use actix_bee::session::{self, Manager, ManagerConfig, Provider, RequestIds, SessionId, Store};
+use actix_bee::session::{self, Manager, ManagerConfig, RequestIds, SessionId};
 use async_trait::async_trait;
 use parking_lot::Mutex;
 
 /// The backing "database": encoded records by session id.
-#[derive(Default)]
-struct Records {
+#[derive(Debug)]
+pub struct OwnRecords {
     map: Mutex<HashMap<String, Vec<u8>>>,
-    lifetimes: Mutex<Option<Lifetimes>>,
+    cx: StoreContext,
 }
 
-impl Records {
-    fn lifetimes(&self) -> Lifetimes {
-        self.lifetimes
-            .lock()
-            .unwrap_or(Lifetimes::new(Duration::from_secs(3600), None))
-    }
-
-    /// The live record under `sid`, if any.
-    fn load(&self, sid: &SessionId) -> session::Result<Option<SessionRecord>> {
-        let Some(bytes) = self.map.lock().get(sid.as_str()).cloned() else {
+impl OwnRecords {
+    /// The live record in `bytes`: expired is absent, undecodable is
+    /// `Error::Corrupt` (the manager then starts a fresh session).
+    fn live(&self, bytes: Option<&Vec<u8>>, now: u64) -> Loaded {
+        let Some(bytes) = bytes else {
             return Ok(None);
         };
-        let record = SessionRecord::decode(&bytes)?;
-        Ok((!record.is_expired(&self.lifetimes(), now_ms())).then_some(record))
+        let record = self.cx.format.decode(bytes)?;
+        Ok((!record.is_expired(&self.cx.lifetimes, now)).then_some(record))
     }
 }
 
-/// How `MapStore` hands a request's changes back to this engine.
 #[async_trait]
-impl SessionWriter for Records {
+impl RecordStore for OwnRecords {
+    const NAME: &'static str = "own";
+
+    /// `sessionproviderconfig` would name the database here.
+    async fn open(cx: StoreContext, _config: &str) -> session::Result<Self> {
+        Ok(OwnRecords {
+            map: Mutex::default(),
+            cx,
+        })
+    }
+
+    async fn load(&self, sid: &SessionId, now: u64) -> Loaded {
+        self.live(self.map.lock().get(sid.as_str()), now)
+    }
+
+    /// One lock around read-merge-write: concurrent requests on one session
+    /// merge per key, and a session that is gone is never brought back.
     async fn write(&self, w: Write<'_>) -> session::Result<Released> {
-        let lifetimes = self.lifetimes();
-        // One lock around read-merge-write: concurrent requests merge per key.
         let mut map = self.map.lock();
-        let current = match map.get(w.sid.as_str()) {
-            Some(bytes) => {
-                Some(SessionRecord::decode(bytes)?).filter(|r| !r.is_expired(&lifetimes, w.now_ms))
-            }
-            None => None,
-        };
-        let record = match (w.mode, current) {
+        let current = self.live(map.get(w.sid.as_str()), w.now_ms)?;
+        let mut record = match (w.mode, current) {
             (WriteMode::Create, Some(_)) => return Err(session::Error::IdCollision),
             (WriteMode::Create, None) => w.merged.clone(),
-            // Gone (destroyed or expired): never bring it back.
             (_, None) => return Ok(Released::wrote(false)),
             (_, Some(mut record)) => {
                 w.changes.apply(&mut record.values);
                 record
             }
         };
-        let record = SessionRecord {
-            accessed_ms: w.now_ms,
-            ..record
-        };
-        map.insert(w.sid.as_str().to_owned(), record.encode()?);
+        record.accessed_ms = w.now_ms;
+        map.insert(w.sid.as_str().to_owned(), self.cx.format.encode(&record)?);
         Ok(Released::wrote(true))
+    }
+
+    async fn insert(
+        &self,
+        sid: &SessionId,
+        record: &SessionRecord,
+        now: u64,
+    ) -> session::Result<()> {
+        let mut map = self.map.lock();
+        if self.live(map.get(sid.as_str()), now)?.is_some() {
+            return Err(session::Error::IdCollision);
+        }
+        map.insert(sid.as_str().to_owned(), self.cx.format.encode(record)?);
+        Ok(())
+    }
+
+    async fn remove(&self, sid: &SessionId) -> session::Result<()> {
+        self.map.lock().remove(sid.as_str());
+        Ok(())
+    }
+
+    async fn count(&self, now: u64) -> session::Result<usize> {
+        let map = self.map.lock();
+        Ok(map
+            .values()
+            .filter(|bytes| matches!(self.live(Some(bytes), now), Ok(Some(_))))
+            .count())
+    }
+
+    async fn gc(&self, now: u64) -> session::Result<usize> {
+        let mut map = self.map.lock();
+        let before = map.len();
+        // Expired records go; undecodable ones stay for an operator to see.
+        map.retain(|_, bytes| !matches!(self.live(Some(bytes), now), Ok(None)));
+        Ok(before - map.len())
     }
 }
 
 /// The engine: `session.Register("own", ownadapter)` in the spec.
-#[derive(Default)]
-pub struct OwnProvider {
-    records: Arc<Records>,
-}
-
-impl OwnProvider {
-    fn store(&self, sid: &SessionId, record: Option<SessionRecord>) -> Arc<dyn Store> {
-        let lifetimes = self.records.lifetimes();
-        let writer = self.records.clone();
-        match record {
-            Some(r) => Arc::new(MapStore::loaded(sid.clone(), r, lifetimes, writer)),
-            None => Arc::new(MapStore::new_session(sid.clone(), lifetimes, writer)),
-        }
-    }
-}
-
-#[async_trait]
-impl Provider for OwnProvider {
-    async fn session_init(&mut self, max_lifetime: Duration, _config: &str) -> session::Result<()> {
-        *self.records.lifetimes.lock() = Some(Lifetimes::new(max_lifetime, None));
-        Ok(())
-    }
-
-    async fn session_read(&self, sid: &SessionId) -> session::Result<Arc<dyn Store>> {
-        Ok(self.store(sid, self.records.load(sid)?))
-    }
-
-    async fn session_exist(&self, sid: &SessionId) -> session::Result<bool> {
-        Ok(self.records.load(sid)?.is_some())
-    }
-
-    async fn session_regenerate(
-        &self,
-        old: &SessionId,
-        new: &SessionId,
-    ) -> session::Result<Arc<dyn Store>> {
-        let Some(mut record) = self.records.load(old)? else {
-            return Ok(self.store(new, None));
-        };
-        record.accessed_ms = now_ms();
-        let mut map = self.records.map.lock();
-        if map.contains_key(new.as_str()) {
-            return Err(session::Error::IdCollision);
-        }
-        // The new id holds the data before the old one is removed.
-        map.insert(new.as_str().to_owned(), record.encode()?);
-        map.remove(old.as_str());
-        drop(map);
-        Ok(self.store(new, Some(record)))
-    }
-
-    async fn session_destroy(&self, sid: &SessionId) -> session::Result<()> {
-        self.records.map.lock().remove(sid.as_str());
-        Ok(())
-    }
-
-    async fn session_all(&self) -> session::Result<usize> {
-        let lifetimes = self.records.lifetimes();
-        let now = now_ms();
-        Ok(self
-            .records
-            .map
-            .lock()
-            .values()
-            .filter_map(|b| SessionRecord::decode(b).ok())
-            .filter(|r| !r.is_expired(&lifetimes, now))
-            .count())
-    }
-
-    async fn session_gc(&self) -> session::Result<()> {
-        let lifetimes = self.records.lifetimes();
-        let now = now_ms();
-        self.records.map.lock().retain(|_, bytes| {
-            SessionRecord::decode(bytes).is_ok_and(|r| !r.is_expired(&lifetimes, now))
-        });
-        Ok(())
-    }
-}
+pub type OwnProvider = Engine<OwnRecords>;
 
 #[actix_rt::main]
 async fn main() -> session::Result<()> {

@@ -213,7 +213,7 @@ fn config_json_has_the_same_origins() {
 #[test]
 fn config_masks_secrets_unless_asked() {
     let text = provider_conf("redis", "redis://:hunter2@127.0.0.1:6379/0")
-        + "sessionhashkey = topsecretkey\n";
+        + "sessionhashkey = topsecretkey\nxsrfkey = xsrfsecretkey\n";
     let dir = conf(&text);
     for args in [
         &["config", "app.conf"][..],
@@ -221,12 +221,185 @@ fn config_masks_secrets_unless_asked() {
     ] {
         let run = bee(dir.path(), args, &[]);
         run.ok();
-        assert!(!run.stdout.contains("hunter2"), "{}", run.stdout);
-        assert!(!run.stdout.contains("topsecretkey"), "{}", run.stdout);
+        for secret in ["hunter2", "topsecretkey", "xsrfsecretkey"] {
+            assert!(!run.stdout.contains(secret), "{}", run.stdout);
+        }
         assert!(run.stdout.contains("<redacted>"), "{}", run.stdout);
     }
     let run = bee(dir.path(), &["config", "--show-secrets", "app.conf"], &[]);
     assert!(run.ok().stdout.contains("redis://:hunter2@127.0.0.1"));
+}
+
+/// `(provider, config, secrets, kept)`: every documented secret field in
+/// every written form; `secrets` must not be printed, `kept` must be (the
+/// rest of the value stays readable).
+const SECRET_FORMS: &[(&str, &str, &[&str], &str)] = &[
+    (
+        "cookie",
+        r#"{"securityKey":"SKsecret1","blockKey":"BKsecret2","cookieName":"sid"}"#,
+        &["SKsecret1", "BKsecret2"],
+        r#""cookieName":"sid""#,
+    ),
+    (
+        "cookie",
+        r#"{"securityKeys":["RINGsecret3","RINGsecret4"],"oldKeys":["OLDsecret5"],"cookieName":"sid"}"#,
+        &["RINGsecret3", "RINGsecret4", "OLDsecret5"],
+        r#""cookieName":"sid""#,
+    ),
+    (
+        "cookie",
+        r#"{"SECURITYKEYS":["RINGsecret6"],"oldkeys":["OLDsecret7"]}"#,
+        &["RINGsecret6", "OLDsecret7"],
+        "{",
+    ),
+    (
+        "mysql",
+        "app:AbC/dEf@tcp(127.0.0.1:3306)/app",
+        &["AbC", "dEf"],
+        "app:<redacted>@tcp(127.0.0.1:3306)/app",
+    ),
+    (
+        "mysql",
+        "app:a(b)c@tcp(127.0.0.1:3306)/app?tls=false",
+        &["a(b)c", "b)c"],
+        "@tcp(127.0.0.1:3306)/app?tls=false",
+    ),
+    (
+        "mysql",
+        "app:p@ss@wd@tcp(127.0.0.1:3306)/app",
+        &["p@ss", "ss@wd"],
+        "@tcp(127.0.0.1:3306)/app",
+    ),
+    (
+        "mysql",
+        "mysql://app:s3cr%40t@127.0.0.1:3306/app",
+        &["s3cr"],
+        "mysql://app:<redacted>@127.0.0.1:3306/app",
+    ),
+    (
+        "postgresql",
+        "postgres://u:pgUrlSecret@127.0.0.1:5432/test",
+        &["pgUrlSecret"],
+        "@127.0.0.1:5432/test",
+    ),
+    (
+        "postgresql",
+        "postgres://u@127.0.0.1/test?password=pgQuerySecret&table=t",
+        &["pgQuerySecret"],
+        "table=t",
+    ),
+    (
+        "postgresql",
+        "host=127.0.0.1 user=u password='a b secret' dbname=test",
+        &["a b", "b secret"],
+        "dbname=test",
+    ),
+    (
+        "postgres",
+        "host=127.0.0.1 password=plainConnSecret dbname=test",
+        &["plainConnSecret"],
+        "dbname=test",
+    ),
+    (
+        "redis",
+        "127.0.0.1:6379,100,rComma/secret,0",
+        &["rComma", "secret"],
+        "127.0.0.1:6379,100,",
+    ),
+    (
+        "redis",
+        "redis://:rUrl%40secret@127.0.0.1:6379/0",
+        &["rUrl", "secret"],
+        "@127.0.0.1:6379/0",
+    ),
+    (
+        "redis",
+        "redis://127.0.0.1:6379/0?password=rQuerySecret&key_prefix=x",
+        &["rQuerySecret"],
+        "key_prefix=x",
+    ),
+    (
+        "redis",
+        r#"{"save_path":"127.0.0.1:6379","password":"rJson secret"}"#,
+        &["rJson", "secret"],
+        "127.0.0.1:6379",
+    ),
+    (
+        "redis",
+        r#"{"save_path":"redis://:rNestedSecret@127.0.0.1:6379"}"#,
+        &["rNestedSecret"],
+        "@127.0.0.1:6379",
+    ),
+    (
+        "redis_sentinel",
+        "127.0.0.1:26379,10,sentPw,0,mymaster,sentinel_password=sentSecret",
+        &["sentPw", "sentSecret"],
+        "mymaster",
+    ),
+    (
+        "redis_cluster",
+        r#"{"save_path":"127.0.0.1:7001;127.0.0.1:7002","password":"clusterSecret"}"#,
+        &["clusterSecret"],
+        "127.0.0.1:7002",
+    ),
+    (
+        "memcache",
+        "memcache://u:mcSecret@127.0.0.1:11211;pool_size=4",
+        &["mcSecret"],
+        "@127.0.0.1:11211",
+    ),
+    (
+        "couchbase",
+        "http://bucket:cbUrlSecret@127.0.0.1:8091",
+        &["cbUrlSecret"],
+        "@127.0.0.1:8091",
+    ),
+    (
+        "couchbase",
+        r#"{"save_path":"couchbase://127.0.0.1","bucket":"b","username":"u","password":"cbJsonSecret"}"#,
+        &["cbJsonSecret"],
+        "couchbase://127.0.0.1",
+    ),
+];
+
+#[test]
+fn config_masks_every_secret_as_its_engine_reads_it() {
+    let mut leaks = Vec::new();
+    for (provider, config, secrets, kept) in SECRET_FORMS {
+        let dir = conf(&provider_conf(provider, config));
+        let text = bee(dir.path(), &["config", "app.conf"], &[]);
+        let json = bee(dir.path(), &["config", "--json", "app.conf"], &[]);
+        let value = serde_json::from_str::<serde_json::Value>(&json.ok().stdout).unwrap()
+            ["session"]["sessionproviderconfig"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let line = text.ok().line("sessionproviderconfig").to_owned();
+        for shown in [&line, &value] {
+            if let Some(secret) = secrets.iter().find(|s| shown.contains(*s)) {
+                leaks.push(format!(
+                    "{provider} {config}: {secret:?} printed in {shown}"
+                ));
+            } else if !shown.contains("<redacted>") {
+                leaks.push(format!("{provider} {config}: nothing masked in {shown}"));
+            }
+        }
+        // Couchbase is masked whole when the binary is built without it.
+        let parsed_here = *provider != "couchbase" || cfg!(feature = "couchbase");
+        if parsed_here && !value.contains(kept) {
+            leaks.push(format!("{provider} {config}: {kept:?} not kept in {value}"));
+        }
+    }
+    let cfg = r#"{"providerConfig":"app:pw/x@tcp(127.0.0.1:3306)/app","sessionIDHashKey":"hk1"}"#;
+    let dir = conf(&format!("sessionprovider = mysql\nsessionconfig = {cfg}\n"));
+    let run = bee(dir.path(), &["config", "app.conf"], &[]);
+    let line = run.ok().line("sessionconfig");
+    for secret in ["pw/x", "/x@", "hk1"] {
+        if line.contains(secret) {
+            leaks.push(format!("sessionconfig: {secret:?} printed in {line}"));
+        }
+    }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
 }
 
 #[test]
@@ -749,29 +922,90 @@ fn placeholders() -> Vec<(&'static str, String)> {
             env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311"),
         ),
         ("<at least 32 random bytes>", prefix()),
+        ("<beego's securityKey>", prefix()),
+        (
+            "<beego's blockKey: 16, 24 or 32 bytes>",
+            "0123456789abcdef".to_owned(),
+        ),
+        ("<beego's securityName>", "beegosession".to_owned()),
     ]
 }
 
-/// `(provider, config, where)` for every `sessionproviderconfig = ` line of
-/// README.md and of the rustdoc (`//!` and `///` lines) under `src/`; the
-/// provider is the nearest `sessionprovider = ` line above it.
-fn doc_examples() -> Vec<(String, String, String)> {
+/// Lines of the docs that mention `sessionproviderconfig =` but are not an
+/// app.conf line to run, each with why: `(file, part of the line, reason)`.
+const NOT_CONFIG_LINES: &[(&str, &str, &str)] = &[
+    (
+        "README.md",
+        "sessionproviderconfig        = {\"password\":\"<redacted>\"",
+        "sample output of `actix-bee config`: the value column, then the origin",
+    ),
+    (
+        "README.md",
+        "$ actix-bee check      # sessionproviderconfig = 127.0.0.1:7001,127.0.0.1:7002",
+        "a shell comment naming the (deliberately wrong) config of a sample error",
+    ),
+];
+
+/// Engines whose documented configs are read but not run by `check`, and
+/// why. Their forms are covered by the engine's parser tests.
+const NOT_RUN: &[(&str, &str)] = &[(
+    "couchbase",
+    "no Couchbase server runs here (the engine is not in the cli feature either)",
+)];
+
+/// A documented `sessionproviderconfig` line: where it is, the nearest
+/// `sessionprovider` line above it, and its value.
+struct DocExample {
+    at: String,
+    provider: String,
+    config: String,
+}
+
+/// The value of an app.conf line `key = value` (any spacing, key in any
+/// case), as the loader reads it: everything after the '=', trimmed.
+fn conf_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let head = line.get(..key.len())?;
+    let rest = line[key.len()..].trim_start();
+    (head.eq_ignore_ascii_case(key))
+        .then(|| rest.strip_prefix('='))
+        .flatten()
+        .map(str::trim)
+}
+
+/// True for a line that names `sessionproviderconfig` followed by `=`,
+/// wherever it stands in the line.
+fn mentions_config(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    lower
+        .match_indices("sessionproviderconfig")
+        .any(|(i, key)| lower[i + key.len()..].trim_start().starts_with('='))
+}
+
+/// Every `sessionproviderconfig` example of README.md, of the Markdown
+/// files under docs/ and of the rustdoc (`//!` and `///` lines) under src/:
+/// the lines read as app.conf lines, and the lines that mention the key
+/// with `=` but could not be read that way and are not in
+/// [`NOT_CONFIG_LINES`] (which must be empty). Every exception must match.
+fn doc_examples() -> (Vec<DocExample>, Vec<String>) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![root.join("README.md")];
-    let mut dirs = vec![root.join("src")];
+    let mut dirs = vec![root.join("src"), root.join("docs")];
     while let Some(d) = dirs.pop() {
         for entry in std::fs::read_dir(d).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
+            } else if path.extension().is_some_and(|e| e == "rs" || e == "md") {
                 files.push(path);
             }
         }
     }
-    let mut out = Vec::new();
+    let mut examples = Vec::new();
+    let mut skipped = Vec::new();
+    let mut excepted = vec![0usize; NOT_CONFIG_LINES.len()];
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
+        let name = file.strip_prefix(&root).unwrap().display().to_string();
         let is_rust = file.extension().is_some_and(|e| e == "rs");
         let mut provider = None;
         for (i, raw) in text.lines().enumerate() {
@@ -787,25 +1021,77 @@ fn doc_examples() -> Vec<(String, String, String)> {
             } else {
                 line.trim()
             };
-            if let Some(p) = line.strip_prefix("sessionprovider = ") {
-                provider = Some(p.trim().to_owned());
-            } else if let Some(c) = line.strip_prefix("sessionproviderconfig = ") {
-                let at = format!("{}:{}", file.strip_prefix(&root).unwrap().display(), i + 1);
-                let p = provider
+            let at = format!("{name}:{}", i + 1);
+            if let Some(p) = conf_value(line, "sessionprovider") {
+                provider = Some(p.to_owned());
+            }
+            if !mentions_config(line) {
+                continue;
+            }
+            let exception = NOT_CONFIG_LINES
+                .iter()
+                .position(|(f, part, _)| *f == name && line.contains(part));
+            if let Some(e) = exception {
+                excepted[e] += 1;
+            } else if let Some(config) = conf_value(line, "sessionproviderconfig") {
+                let provider = provider
                     .clone()
                     .unwrap_or_else(|| panic!("{at}: no sessionprovider line above"));
-                out.push((p, c.trim().to_owned(), at));
+                examples.push(DocExample {
+                    at,
+                    provider,
+                    config: config.to_owned(),
+                });
+            } else {
+                skipped.push(format!("{at}: {line}"));
             }
         }
     }
-    out
+    for ((file, part, _), n) in NOT_CONFIG_LINES.iter().zip(excepted) {
+        assert!(n > 0, "NOT_CONFIG_LINES: {file} has no line with {part:?}");
+    }
+    (examples, skipped)
+}
+
+#[test]
+fn the_doc_scan_reads_every_spelling_and_flags_the_rest() {
+    assert_eq!(
+        conf_value("SessionProviderConfig=a b ", "sessionproviderconfig"),
+        Some("a b")
+    );
+    assert_eq!(
+        conf_value("sessionproviderconfig   =  x", "sessionproviderconfig"),
+        Some("x")
+    );
+    assert_eq!(
+        conf_value("sessionprovider = redis", "sessionproviderconfig"),
+        None
+    );
+    assert_eq!(
+        conf_value("sessionproviderconfig = x", "sessionprovider"),
+        None
+    );
+    for flagged in [
+        "| `sessionproviderconfig = x` |",
+        "$ cmd # sessionproviderconfig = x",
+        "SESSIONPROVIDERCONFIG =x",
+    ] {
+        assert!(mentions_config(flagged), "{flagged}");
+    }
+    assert!(!mentions_config("`sessionproviderconfig` is a DSN"));
 }
 
 #[test]
 fn every_documented_provider_config_passes_check() {
-    let examples = doc_examples();
+    let (examples, skipped) = doc_examples();
+    assert!(
+        skipped.is_empty(),
+        "sessionproviderconfig lines the scan cannot read (write them as app.conf lines, \
+         or add them to NOT_CONFIG_LINES with the reason):\n{}",
+        skipped.join("\n")
+    );
     let engines: std::collections::BTreeSet<&str> =
-        examples.iter().map(|(p, _, _)| p.as_str()).collect();
+        examples.iter().map(|e| e.provider.as_str()).collect();
     for engine in [
         "memory",
         "file",
@@ -822,28 +1108,39 @@ fn every_documented_provider_config_passes_check() {
             "no documented example for {engine}"
         );
     }
-    assert!(
-        examples.iter().any(|(_, _, at)| at.starts_with("src/")),
-        "rustdoc examples found"
-    );
+    for dir in ["src/", "docs/"] {
+        assert!(
+            examples.iter().any(|e| e.at.starts_with(dir)),
+            "no example found under {dir}"
+        );
+    }
     let map = placeholders();
     let mut failures = Vec::new();
-    for (provider, config, at) in &examples {
+    let mut run = 0;
+    for DocExample {
+        at,
+        provider,
+        config,
+    } in &examples
+    {
+        if NOT_RUN.iter().any(|(p, _)| p == provider) {
+            continue;
+        }
         let mut config = config.clone();
         for (from, to) in &map {
             config = config.replace(from, to);
         }
         let dir = conf(&provider_conf(provider, &config));
-        let run = bee(dir.path(), &["check", "app.conf"], &[]);
-        if run.code != 0 {
-            failures.push(format!("{at} ({provider}):\n{}{}", run.stdout, run.stderr));
+        let out = bee(dir.path(), &["check", "app.conf"], &[]);
+        run += 1;
+        if out.code != 0 {
+            failures.push(format!("{at} ({provider}):\n{}{}", out.stdout, out.stderr));
         }
     }
     assert!(
         failures.is_empty(),
-        "{} of {} examples fail:\n{}",
+        "{} of {run} examples fail:\n{}",
         failures.len(),
-        examples.len(),
         failures.join("\n")
     );
 }

@@ -1,4 +1,4 @@
-//! TLS to every networked engine (issue 13), against the TLS-only servers
+//! TLS to every networked engine, against the TLS-only servers
 //! of `scripts/tls-servers.sh` (test CA, rogue CA, client certificate).
 //! Each engine: a session round trip over verified TLS, a certificate the
 //! CA did not sign (the rogue servers), a host name the certificate does
@@ -92,6 +92,9 @@ async fn round_trip(engine: &str, config: &str) {
 }
 
 /// Start-up must fail, with an error whose chain holds every one of `words`.
+/// Each test calls it only after a [`round_trip`] (or a TLS exchange of its
+/// own) with the same server has proved that the server answers, so that a
+/// refusal is the one under test, never a server that is not there.
 async fn refused(engine: &str, config: &str, words: &[&str]) -> Error {
     let err = match start(engine, config).await {
         Ok(_) => panic!("{engine} started with {config}: it should have failed"),
@@ -185,6 +188,16 @@ async fn postgresql_require_encrypts_without_checking() {
 
 #[actix_rt::test]
 async fn postgresql_rogue_certificate_is_refused() {
+    // The rogue server answers: trusting its own CA, it is verified.
+    round_trip(
+        "postgresql",
+        &pg_url(
+            "localhost",
+            "POSTGRES_ROGUE_ADDR",
+            &format!("sslmode=verify-full&sslrootcert={}", env("ROGUE_CA")),
+        ),
+    )
+    .await;
     let err = refused(
         "postgresql",
         &pg_url(
@@ -209,7 +222,17 @@ async fn postgresql_rogue_certificate_is_refused() {
 #[actix_rt::test]
 async fn postgresql_wrong_host_name_is_refused_under_verify_full() {
     let wrong = env("WRONG_HOST");
-    refused(
+    // The server answers at that address: verify-ca does not check names.
+    round_trip(
+        "postgresql",
+        &pg_url(
+            &wrong,
+            "POSTGRES_ADDR",
+            &format!("sslmode=verify-ca&sslrootcert={}", ca()),
+        ),
+    )
+    .await;
+    let err = refused(
         "postgresql",
         &pg_url(
             &wrong,
@@ -219,16 +242,32 @@ async fn postgresql_wrong_host_name_is_refused_under_verify_full() {
         &["TLS handshake", "not valid for the host name", &wrong],
     )
     .await;
+    assert!(err.is_transient(), "{}", chain(&err));
+}
+
+/// The verified TLS PostgreSQL server answers a session round trip.
+async fn postgresql_answers() {
+    round_trip(
+        "postgresql",
+        &pg_url(
+            "localhost",
+            "POSTGRES_ADDR",
+            &format!("sslmode=verify-full&sslrootcert={}", ca()),
+        ),
+    )
+    .await;
 }
 
 #[actix_rt::test]
 async fn postgresql_disable_against_a_tls_only_server_fails_clearly() {
-    refused(
+    postgresql_answers().await;
+    let err = refused(
         "postgresql",
         &pg_url("localhost", "POSTGRES_ADDR", "sslmode=disable"),
         &["without TLS", "sslmode=disable", "no encryption"],
     )
     .await;
+    assert!(err.is_transient(), "{}", chain(&err));
 }
 
 #[actix_rt::test]
@@ -248,6 +287,7 @@ async fn postgresql_client_certificate_login() {
 
 #[actix_rt::test]
 async fn postgresql_missing_files_are_config_errors() {
+    postgresql_answers().await;
     let err = refused(
         "postgresql",
         &pg_url(
@@ -333,7 +373,18 @@ async fn redis_client_certificate() {
 
 #[actix_rt::test]
 async fn redis_rogue_certificate_and_wrong_host_are_refused() {
-    refused(
+    // The rogue server answers: trusting its own CA, it is verified.
+    round_trip(
+        "redis",
+        &format!(
+            "{}?tls_ca_file={}&key_prefix={}",
+            env("REDIS_ROGUE_URL"),
+            env("ROGUE_CA"),
+            prefix("rogue")
+        ),
+    )
+    .await;
+    let err = refused(
         "redis",
         &format!(
             "{}?tls_ca_file={}&max_retries=0&connect_timeout=3s",
@@ -343,13 +394,23 @@ async fn redis_rogue_certificate_and_wrong_host_are_refused() {
         &["TLS handshake", "not signed by a trusted CA", &ca()],
     )
     .await;
+    assert!(err.is_transient(), "{}", chain(&err));
     let port = redis_addr("REDIS_URL")
         .rsplit_once(':')
         .unwrap()
         .1
         .to_owned();
     let wrong = env("WRONG_HOST");
-    refused(
+    // The server answers at that address (encryption only: no name check).
+    round_trip(
+        "redis",
+        &format!(
+            "rediss://{wrong}:{port}/?tls_skip_verify=true&key_prefix={}",
+            prefix("wrong-host")
+        ),
+    )
+    .await;
+    let err = refused(
         "redis",
         &format!(
             "rediss://{wrong}:{port}/?tls_ca_file={}&max_retries=0&connect_timeout=3s",
@@ -358,6 +419,7 @@ async fn redis_rogue_certificate_and_wrong_host_are_refused() {
         &["TLS handshake", "not valid for the host name", &wrong],
     )
     .await;
+    assert!(err.is_transient(), "{}", chain(&err));
     // tls_skip_verify: encryption only, the rogue server is accepted.
     round_trip(
         "redis",
@@ -373,10 +435,25 @@ async fn redis_rogue_certificate_and_wrong_host_are_refused() {
 #[actix_rt::test]
 async fn redis_plain_text_against_a_tls_port_fails_clearly() {
     let addr = redis_addr("REDIS_URL");
+    // The server answers TLS (start-up PINGs it)...
+    round_trip(
+        "redis",
+        &format!(
+            "{}?tls_ca_file={}&key_prefix={}",
+            env("REDIS_URL"),
+            ca(),
+            prefix("plain")
+        ),
+    )
+    .await;
+    // ...and closes a plain-text connection, which the error explains.
     let err = refused(
         "redis",
         &format!("redis://{addr}/?max_retries=0&connect_timeout=3s&response_timeout=3s"),
-        &[],
+        &[
+            &format!("redis: {addr} closed the connection"),
+            "the server may expect TLS: use rediss://",
+        ],
     )
     .await;
     assert!(err.is_transient(), "{}", chain(&err));
@@ -477,9 +554,44 @@ async fn redis_sentinel_over_tls_to_sentinels_and_master() {
 
 // ------------------------------------------------------------------ memcache
 
+/// `version` over verified TLS to the TLS memcached at `addr`: its answer.
+fn memcache_tls_version(addr: &str) -> String {
+    use rustls::pki_types::pem::PemObject;
+    use std::io::{Read, Write};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let pem = std::fs::read(ca()).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let host = addr.rsplit_once(':').unwrap().0.to_owned();
+    let name = rustls::pki_types::ServerName::try_from(host).unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let tcp = std::net::TcpStream::connect(addr)
+        .unwrap_or_else(|e| panic!("TLS memcached at {addr} unreachable ({HOWTO}): {e}"));
+    tcp.set_read_timeout(Some(LIMIT)).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    tls.write_all(b"version\r\n").unwrap();
+    let mut answer = [0u8; 64];
+    let n = tls.read(&mut answer).unwrap();
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
+
 #[actix_rt::test]
 async fn memcache_tls_is_refused_naming_openssl() {
     let addr = env("MEMCACHE_ADDR");
+    // The TLS memcached answers a verified TLS client...
+    let answer = tokio::task::spawn_blocking({
+        let addr = addr.clone();
+        move || memcache_tls_version(&addr)
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("VERSION "), "{answer:?}");
+    // ...and the engine refuses TLS before connecting, saying why.
     let err = refused(
         "memcache",
         &format!("memcache+tls://{addr}"),
@@ -607,32 +719,133 @@ async fn mysql_client_certificate_and_lax_modes() {
 #[actix_rt::test]
 async fn mysql_rogue_certificate_and_wrong_host_are_refused() {
     let user = env("MYSQL_USER");
+    // The rogue server answers: trusting its own CA, it is verified.
+    round_trip(
+        "mysql",
+        &mysql_dsn(
+            &user,
+            "localhost",
+            "MYSQL_ROGUE_ADDR",
+            &format!("tls=true&tls-ca={}", env("ROGUE_CA")),
+        ),
+    )
+    .await;
     let query = format!("tls=true&tls-ca={}", ca());
-    refused(
+    let err = refused(
         "mysql",
         &mysql_dsn(&user, "localhost", "MYSQL_ROGUE_ADDR", &query),
         &["TLS handshake", "not signed by a trusted CA", &ca()],
     )
     .await;
+    assert!(err.is_transient(), "{}", chain(&err));
     let wrong = env("WRONG_HOST");
-    refused(
+    // The server answers at that address (encryption only: no name check).
+    round_trip(
+        "mysql",
+        &mysql_dsn(&user, &wrong, "MYSQL_ADDR", "tls=skip-verify"),
+    )
+    .await;
+    let err = refused(
         "mysql",
         &mysql_dsn(&user, &wrong, "MYSQL_ADDR", &query),
         &["TLS handshake", "not valid for the host name", &wrong],
     )
     .await;
+    assert!(err.is_transient(), "{}", chain(&err));
+}
+
+thread_local! {
+    static LOGS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Sends log lines to the calling thread's buffer: each test runs on its
+/// own thread, and the engines log start-up warnings on the caller's.
+struct ThreadLogs;
+
+impl std::io::Write for ThreadLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.with(|l| l.borrow_mut().extend_from_slice(buf));
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What this thread logged at WARN and above since the last call.
+fn take_warnings() -> String {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(|| ThreadLogs)
+            .with_ansi(false)
+            .with_max_level(tracing::Level::WARN)
+            .try_init();
+    });
+    LOGS.with(|l| String::from_utf8_lossy(&std::mem::take(&mut *l.borrow_mut())).into_owned())
+}
+
+/// The mysql crate adds `tls-ca` to the public (Mozilla) roots it compiles
+/// in and offers no way to leave them out, so `tls-ca` does not pin the
+/// CA as PostgreSQL's `sslrootcert` does: start-up says so, every time it
+/// is used; a certificate no trusted CA signed is still refused (the rogue
+/// test above).
+#[actix_rt::test]
+async fn mysql_tls_ca_warns_that_it_adds_to_the_public_roots() {
+    take_warnings();
+    let user = env("MYSQL_USER");
+    for dsn in [
+        mysql_dsn(
+            &user,
+            "localhost",
+            "MYSQL_ADDR",
+            &format!("tls=true&tls-ca={}", ca()),
+        ),
+        format!("{}?table=tls_session&tls-ca={}", env("MYSQL_URL"), ca()),
+    ] {
+        round_trip("mysql", &dsn).await;
+        let logs = take_warnings();
+        for words in [
+            "WARN",
+            "tls-ca is added to the public CAs compiled into the mysql crate",
+            "not used alone",
+            &ca(),
+        ] {
+            assert!(logs.contains(words), "{words:?} not in: {logs}");
+        }
+    }
+    // Without tls-ca (skip-verify), nothing to say.
+    round_trip(
+        "mysql",
+        &mysql_dsn(&user, "localhost", "MYSQL_ADDR", "tls=skip-verify"),
+    )
+    .await;
+    let logs = take_warnings();
+    assert!(!logs.contains("tls-ca"), "{logs}");
 }
 
 #[actix_rt::test]
 async fn mysql_tls_false_against_a_tls_only_server_fails_clearly() {
     let user = env("MYSQL_USER");
+    // The server answers verified TLS.
+    round_trip(
+        "mysql",
+        &mysql_dsn(
+            &user,
+            "localhost",
+            "MYSQL_ADDR",
+            &format!("tls=true&tls-ca={}", ca()),
+        ),
+    )
+    .await;
     for query in ["tls=false", ""] {
-        refused(
+        let err = refused(
             "mysql",
             &mysql_dsn(&user, "localhost", "MYSQL_ADDR", query),
             &["access denied", "tls=false", "set tls=true"],
         )
         .await;
+        assert!(err.is_transient(), "{}", chain(&err));
     }
     let err = refused(
         "mysql",

@@ -88,6 +88,8 @@ async fn counts_logs_in_and_out() {
 
     let res = test::call_service(&app, get("/logout", Some(&new_id))).await;
     assert_eq!(set_cookies(&res)[0].value(), "");
+    // logout.tpl shows the count only when the controller set one.
+    assert!(!body(res).await.contains("Sessions ended"));
     assert_eq!(manager.get_active_session().await.unwrap(), 0);
     let res = test::call_service(&app, get("/", Some(&new_id))).await;
     assert_eq!(num(&body(res).await), 0);

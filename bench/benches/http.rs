@@ -20,7 +20,7 @@
 //! is 10% or more; medians and the spread are printed.
 //!
 //! Servers: `bare` (plain text), `bare-tpl` (`/` renders
-//! `templates/index.tpl` with the app's minijinja setup, no session),
+//! `templates/index.tpl` with the app's Go-template setup, no session),
 //! `as-cookie`/`as-redis` (actix-session 0.11, private cookie / Redis),
 //! `bee-<engine>` (actix-bee's middleware and a plain handler) and
 //! `counter-memory` (`examples/counter.rs` itself: controllers, template),

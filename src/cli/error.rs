@@ -100,6 +100,12 @@ impl CliError {
             StartError::Config(source) => CliError::config(source, Some(loaded)),
             StartError::Session(source) => CliError::session("start", source, loaded),
             StartError::Io(source) => CliError::Output(source),
+            // The app parses viewspath at start; a view that does not parse
+            // stops it as it would stop the app.
+            StartError::Template(source) => CliError::Check {
+                step: "templates",
+                what: source.to_string(),
+            },
         }
     }
 

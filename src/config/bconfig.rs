@@ -153,6 +153,10 @@ pub struct WebConfig {
     pub template_right: String,
     /// `viewspath`. Default `views`.
     pub views_path: String,
+    /// `templateengine`: the language of the views, `go` (Go's
+    /// `html/template`, as beego's) or `jinja` (minijinja). Default `go`.
+    /// Not a beego key.
+    pub template_engine: String,
     /// `commentrouterpath`. Default `controllers`.
     pub comment_router_path: String,
     /// `xsrfkey`. Default `beegoxsrf`.
@@ -319,6 +323,7 @@ impl Default for WebConfig {
             template_left: "{{".into(),
             template_right: "}}".into(),
             views_path: "views".into(),
+            template_engine: "go".into(),
             comment_router_path: "controllers".into(),
             xsrf_key: "beegoxsrf".into(),
             xsrf_expire: 0,

@@ -146,6 +146,9 @@ const TABLE: &[(&str, Field)] = &[
         Slot::Str(&mut c.web_config.template_right)
     }),
     ("viewspath", |c| Slot::Str(&mut c.web_config.views_path)),
+    ("templateengine", |c| {
+        Slot::Str(&mut c.web_config.template_engine)
+    }),
     ("commentrouterpath", |c| {
         Slot::Str(&mut c.web_config.comment_router_path)
     }),
@@ -253,15 +256,16 @@ pub(crate) fn keys() -> impl Iterator<Item = &'static str> {
 /// What a beego key that actix-bee reads but does not act on leaves undone,
 /// for the start-up warning; `None` for the keys that take effect.
 ///
-/// The session keys, the listen address and port, `servertimeout`,
-/// `viewspath`, `autorender`, `runmode` and `appname` act; `enablehttps`
+/// The session keys, the listen address and port, `servertimeout`, the
+/// view keys (`viewspath`, `templateleft`, `templateright`,
+/// `templateengine`), `autorender`, `runmode` and `appname` act; `enablehttps`
 /// marks the session cookie `Secure` but serves no HTTPS. Everything else is
 /// parsed (so that `BConfig` matches beego's) and has no effect.
 pub(crate) fn not_implemented(key: &str) -> Option<&'static str> {
     const TLS: &str = "actix-bee serves plain HTTP only: terminate TLS in front of the app";
     Some(match key {
         "appname" | "runmode" | "httpaddr" | "httpport" | "servertimeout" | "viewspath"
-        | "autorender" => return None,
+        | "templateleft" | "templateright" | "templateengine" | "autorender" => return None,
         k if k.starts_with("session") => return None,
         "enablexsrf" | "xsrfkey" | "xsrfexpire" => {
             "no XSRF token is set or checked: protect state-changing forms yourself"
@@ -279,6 +283,22 @@ pub(crate) fn not_implemented(key: &str) -> Option<&'static str> {
         }
         _ => "it has no effect in actix-bee",
     })
+}
+
+/// Every key's current value as text, for the templates' `config`
+/// function.
+pub(crate) fn values(c: &BConfig) -> BTreeMap<String, String> {
+    let mut scratch = c.clone();
+    keys()
+        .filter_map(|k| {
+            let value = slot(&mut scratch, k)?.value();
+            let text = match value {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            Some((k.to_owned(), text))
+        })
+        .collect()
 }
 
 /// The kind of a known key, or `None` for keys BConfig does not read.

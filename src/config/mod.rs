@@ -28,6 +28,8 @@ mod keys;
 mod loader;
 mod origin;
 
+pub(crate) use keys::values as key_values;
+
 pub use bconfig::{BConfig, Listen, LogConfig, SessionConfig, WebConfig};
 pub use error::Error;
 pub use ini::{

@@ -10,13 +10,14 @@ use futures_util::lock::{Mutex, MutexGuard};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::engine::Released;
 use super::error::{Error, Result};
 use super::id::{IdGenerator, SessionId};
 use super::manager::{IdSource, Manager, ResponseParts};
 use super::owner::{is_owner_key, Owner};
-use super::owner_flow::{self, OwnerChange};
+use super::owner::flow::{self as owner_flow, OwnerChange};
 use super::record::{now_ms, Changes};
-use super::store::{Released, Store};
+use super::store::Store;
 
 /// Attempts at minting an id that the engine does not hold yet.
 const MAX_MINT_ATTEMPTS: usize = 4;
@@ -540,7 +541,7 @@ impl Session {
             None => store.session_id(),
         };
         let manager = &self.0.manager;
-        let owned = owner_flow::before_move(manager, store, &state.owner, &new_id).await?;
+        let owned = owner_flow::before_move(&**manager.provider(), store, &state.owner, &new_id).await?;
         let moved = manager
             .provider()
             .session_regenerate(&old_id, &new_id)
@@ -549,7 +550,7 @@ impl Session {
             moved.adopt_changes(changes).await?;
         }
         if let Some((attached, old)) = owned {
-            if !owner_flow::after_move(manager, attached, old).await? {
+            if !owner_flow::after_move(&**manager.provider(), attached, old).await? {
                 self.forget(state);
                 return Ok(());
             }
@@ -585,7 +586,7 @@ impl Session {
                 tracing::debug!(session = %store.session_id(), "session: destroyed");
             }
         }
-        owner_flow::finish(&self.0.manager, &mut state.owner).await;
+        owner_flow::finish(&**self.0.manager.provider(), &mut state.owner).await;
         self.forget(&mut state);
         Ok(())
     }
@@ -642,12 +643,12 @@ impl Session {
         let mut sealed = None;
         if let Some(store) = state.store.clone() {
             let manager = &self.0.manager;
-            let attached = owner_flow::before_release(manager, &store, &mut state.owner).await?;
+            let attached = owner_flow::before_release(&**manager.provider(), &store, &mut state.owner).await?;
             let released = self.release_store(&mut state, store).await?;
             if let Some(attached) = attached {
                 let sid = state.store.as_ref().map(|s| s.session_id());
                 if let Some(sid) = sid {
-                    if !owner_flow::confirm(manager, attached, &sid).await? {
+                    if !owner_flow::confirm(&**manager.provider(), attached, &sid).await? {
                         self.forget(&mut state);
                         return Ok(self.response_parts(&mut state, None));
                     }
@@ -659,7 +660,7 @@ impl Session {
                 state.issue = Issue::Current;
             }
         }
-        owner_flow::finish(&self.0.manager, &mut state.owner).await;
+        owner_flow::finish(&**self.0.manager.provider(), &mut state.owner).await;
         // Read after the release: a collision there may have changed the id.
         let value = sealed.or_else(|| state.id.as_ref().map(|id| id.as_str().to_owned()));
         Ok(self.response_parts(&mut state, value))

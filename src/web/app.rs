@@ -14,7 +14,7 @@ use actix_web::{Error as ActixError, FromRequest, HttpRequest, HttpResponse, Htt
 use super::context::Context;
 use super::controller::{dispatch, Controller};
 use super::middleware::SessionMiddleware;
-use super::template::{RenderMode, Templates};
+use super::template::{RenderMode, TemplateError, TemplateOptions, Templates};
 use crate::config::BConfig;
 use crate::session::{GcTask, Manager};
 
@@ -35,12 +35,24 @@ pub enum StartError {
     /// The session manager could not start (unknown engine, bad engine config, backend down).
     #[error("web: could not start sessions: {0}")]
     Session(#[from] crate::session::Error),
+    /// A template under `viewspath` does not parse (the message names the
+    /// file and the line), or the template settings are invalid.
+    #[error("web: templates: {0}")]
+    Template(#[from] TemplateError),
     /// The listener could not be bound, or the server failed.
     #[error("web: server error: {0}")]
     Io(#[from] std::io::Error),
 }
 
-type Routes = Arc<[(String, Arc<dyn Controller>)]>;
+type Routes = Arc<[(String, Arc<dyn Controller>, &'static str)]>;
+
+/// The last path segment of a type's name, without generics
+/// (`app::MainController` is `MainController`).
+fn short_type_name<T: ?Sized>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
+}
 
 /// A beego-style application: a [`BConfig`], routes to controllers, and
 /// sessions when `sessionon = true`.
@@ -70,8 +82,10 @@ type Routes = Arc<[(String, Arc<dyn Controller>)]>;
 /// ```
 pub struct App {
     config: BConfig,
-    routes: Vec<(String, Arc<dyn Controller>)>,
+    routes: Vec<(String, Arc<dyn Controller>, &'static str)>,
     manager: Option<Manager>,
+    #[cfg(feature = "gotmpl")]
+    funcs: Vec<(String, super::template::TemplateFunc)>,
 }
 
 impl std::fmt::Debug for App {
@@ -94,6 +108,8 @@ impl App {
             config,
             routes: Vec::new(),
             manager: None,
+            #[cfg(feature = "gotmpl")]
+            funcs: Vec::new(),
         }
     }
 
@@ -125,8 +141,37 @@ impl App {
     /// # Examples
     ///
     /// See [`App`].
-    pub fn router(&mut self, path: &str, controller: impl Controller) -> &mut Self {
-        self.routes.push((path.to_owned(), Arc::new(controller)));
+    pub fn router<C: Controller>(&mut self, path: &str, controller: C) -> &mut Self {
+        let name = short_type_name::<C>();
+        self.routes
+            .push((path.to_owned(), Arc::new(controller), name));
+        self
+    }
+
+    /// Adds a function to the Go templates (beego's `web.AddFuncMap`),
+    /// before they are parsed at start; it replaces a built-in or beego
+    /// function of the same name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_bee::web::{gotmpl::Value, App};
+    ///
+    /// let mut app = App::new(Default::default());
+    /// app.add_func_map("double", |args| {
+    ///     Ok(Value::Int(args.first().and_then(Value::as_int).unwrap_or(0) * 2))
+    /// });
+    /// ```
+    #[cfg(feature = "gotmpl")]
+    pub fn add_func_map(
+        &mut self,
+        name: &str,
+        f: impl Fn(&[gotmpl::Value]) -> Result<gotmpl::Value, gotmpl::TemplateError>
+            + Send
+            + Sync
+            + 'static,
+    ) -> &mut Self {
+        self.funcs.push((name.to_owned(), Arc::new(f)));
         self
     }
 
@@ -157,7 +202,8 @@ impl App {
     /// # Errors
     ///
     /// [`StartError::Config`] for invalid session settings,
-    /// [`StartError::Session`] when the engine cannot start.
+    /// [`StartError::Session`] when the engine cannot start,
+    /// [`StartError::Template`] when a file under `viewspath` does not parse.
     ///
     /// # Examples
     ///
@@ -178,9 +224,18 @@ impl App {
             }
             (None, false) => None,
         };
+        let routes = self
+            .routes
+            .iter()
+            .map(|(path, _, name)| (path.as_str(), *name));
+        #[cfg(feature = "gotmpl")]
+        let opts = TemplateOptions::from_app(&self.config, routes, &self.funcs)?;
+        #[cfg(not(feature = "gotmpl"))]
+        let opts = TemplateOptions::from_app(&self.config, routes)?;
+        let templates = Templates::with_options(opts)?;
         Ok(AppState {
             manager,
-            templates: Arc::new(Templates::new(&self.config.web_config.views_path)),
+            templates: Arc::new(templates),
             routes: self.routes.clone().into(),
             render: RenderMode {
                 auto_render: self.config.web_config.auto_render,
@@ -336,8 +391,9 @@ impl AppState {
     ///
     /// See [`AppState::middleware`].
     pub fn configure(&self, cfg: &mut ServiceConfig) {
-        for (path, controller) in self.routes.iter() {
+        for (path, controller, name) in self.routes.iter() {
             let controller = Arc::clone(controller);
+            let name: &'static str = name;
             let state = self.clone();
             cfg.route(
                 path,
@@ -346,7 +402,7 @@ impl AppState {
                     let state = state.clone();
                     async move {
                         let body = read_body(&req, payload).await?;
-                        state.serve(controller.as_ref(), req, body).await
+                        state.serve(controller.as_ref(), name, req, body).await
                     }
                 }),
             );
@@ -356,10 +412,12 @@ impl AppState {
     async fn serve(
         &self,
         controller: &dyn Controller,
+        name: &'static str,
         req: HttpRequest,
         body: Bytes,
     ) -> Result<HttpResponse, ActixError> {
         let mut ctx = Context::new(req, body);
+        ctx.set_controller(name);
         dispatch(controller, &mut ctx).await?;
         Ok(ctx.into_response(&self.templates, &self.render))
     }

@@ -2,6 +2,7 @@
 //! answers (beego's `Controller` fields and `Ctx`).
 
 use std::cell::OnceCell;
+use std::collections::BTreeMap;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::web::Bytes;
@@ -12,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::error::fixed_response;
 use super::extractor::SessionExt;
-use super::template::{RenderMode, Templates};
+use super::template::{RenderMode, Templates, View};
 use crate::session::{Error, Session};
 
 /// One request as a controller sees it: the request and its inputs, the
@@ -46,7 +47,20 @@ pub struct Context {
     /// Template data (beego's `c.Data`).
     pub data: Map<String, Value>,
     /// The template to render under `viewspath` (beego's `c.TplName`).
+    /// Empty with `autorender` on: `<controller>/<method>.<tpl_ext>`
+    /// (`main/get.tpl` for `MainController`'s GET) when that file exists.
     pub tpl_name: String,
+    /// The extension of the automatic template name (beego's `c.TplExt`);
+    /// empty means beego's default, `tpl`.
+    pub tpl_ext: String,
+    /// The layout around `tpl_name`, empty for none (beego's `c.Layout`):
+    /// it sees `tpl_name`'s output as `.LayoutContent`.
+    pub layout: String,
+    /// Section name to template, each rendered with `data` into
+    /// `.<name>` of the layout (beego's `c.LayoutSections`).
+    pub layout_sections: BTreeMap<String, String>,
+    trusted: BTreeMap<String, String>,
+    controller: &'static str,
     req: HttpRequest,
     body: Bytes,
     query: OnceCell<Vec<(String, String)>>,
@@ -66,6 +80,11 @@ impl Context {
         Context {
             data: Map::new(),
             tpl_name: String::new(),
+            tpl_ext: String::new(),
+            layout: String::new(),
+            layout_sections: BTreeMap::new(),
+            trusted: BTreeMap::new(),
+            controller: "",
             req,
             body,
             query: OnceCell::new(),
@@ -73,6 +92,65 @@ impl Context {
             session,
             response: None,
         }
+    }
+
+    /// Sets the template value `key` to `html`, trusted: the templates
+    /// print it as is (Go's `template.HTML`, as beego's `xsrfdata`). It
+    /// replaces a `data` value of the same name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let req = actix_web::test::TestRequest::get().to_http_request();
+    /// let mut ctx = actix_bee::web::Context::new(req, Default::default());
+    /// ctx.set_html("notice", "<b>saved</b>");
+    /// assert_eq!(ctx.html("notice"), Some("<b>saved</b>"));
+    /// ```
+    pub fn set_html(&mut self, key: impl Into<String>, html: impl Into<String>) {
+        let key = key.into();
+        self.data.remove(&key);
+        self.trusted.insert(key, html.into());
+    }
+
+    /// The trusted HTML value `key`, set with [`Context::set_html`].
+    ///
+    /// # Examples
+    ///
+    /// See [`Context::set_html`].
+    pub fn html(&self, key: &str) -> Option<&str> {
+        self.trusted.get(key).map(String::as_str)
+    }
+
+    /// Names the controller type serving the request, for the automatic
+    /// template name.
+    pub(crate) fn set_controller(&mut self, name: &'static str) {
+        self.controller = name;
+    }
+
+    /// The template `autorender` renders: `tpl_name`, else beego's
+    /// `<controller>/<method>.<tpl_ext>` when that file exists.
+    fn template_name(&self, templates: &Templates) -> Option<std::borrow::Cow<'_, str>> {
+        if !self.tpl_name.is_empty() {
+            return Some(self.tpl_name.as_str().into());
+        }
+        if self.controller.is_empty() {
+            return None;
+        }
+        let controller = self
+            .controller
+            .strip_suffix("Controller")
+            .unwrap_or(self.controller);
+        let ext = if self.tpl_ext.is_empty() {
+            "tpl"
+        } else {
+            self.tpl_ext.as_str()
+        };
+        let name = format!(
+            "{}/{}.{ext}",
+            controller.to_lowercase(),
+            self.req.method().as_str().to_lowercase(),
+        );
+        templates.contains(&name).then_some(name.into())
     }
 
     /// The request.
@@ -328,16 +406,25 @@ impl Context {
         if let Some(response) = self.response {
             return response;
         }
-        if !render.auto_render || self.tpl_name.is_empty() {
+        if !render.auto_render {
             return HttpResponse::Ok().finish();
         }
-        match templates.render(&self.tpl_name, &self.data) {
+        let Some(tpl_name) = self.template_name(templates) else {
+            return HttpResponse::Ok().finish();
+        };
+        let view = View {
+            tpl_name: &tpl_name,
+            layout: &self.layout,
+            sections: &self.layout_sections,
+            data: &self.data,
+            trusted: &self.trusted,
+        };
+        match templates.render_view(&view) {
             Ok(html) => HttpResponse::Ok()
                 .content_type("text/html; charset=utf-8")
                 .body(html),
             Err(err) => {
-                // minijinja's alternate form carries the cause and the line.
-                let detail = format!("template {:?}: {err:#}", self.tpl_name);
+                let detail = err.to_string();
                 tracing::error!("could not render {detail}");
                 if render.show_errors {
                     // As beego does in its dev run mode: the cause on the page.

@@ -22,6 +22,7 @@
 //!         let v = ctx.get_session::<i64>("asta").await?.unwrap_or(0);
 //!         ctx.set_session("asta", &(v + 1)).await?;
 //!         ctx.data.insert("num".into(), v.into());
+//!         // views/index.tpl: <p>{{.num}}</p>
 //!         ctx.tpl_name = "index.tpl".into();
 //!         Ok(())
 //!     }
@@ -50,7 +51,11 @@ pub use async_trait::async_trait;
 pub use context::Context;
 pub use controller::{Controller, HandlerResult};
 pub use extractor::SessionExt;
+#[cfg(feature = "gotmpl")]
+pub use gotmpl;
 pub use health::{health_check, HealthCheck};
 pub use middleware::{SessionMiddleware, SessionService};
-pub use template::Templates;
+#[cfg(feature = "gotmpl")]
+pub use template::TemplateFunc;
+pub use template::{Engine, TemplateError, TemplateOptions, Templates, View};
 pub use transport::{request_ids, to_actix_cookie};

@@ -55,7 +55,7 @@ const MEMORY_FILL: usize = 1_000_000;
 pub enum Shared {
     /// No session, plain text.
     Bare,
-    /// No session; `/` renders `index.tpl` with the app's minijinja setup.
+    /// No session; `/` renders `index.tpl` with the app's Go-template setup.
     Template(Arc<Templates>),
     /// actix-session's private cookie store (`None`) or its Redis store.
     Peer(Key, Option<RedisSessionStore>),
@@ -126,7 +126,7 @@ fn sql_config(url: &str) -> String {
 pub async fn prepare(server: &str) -> Shared {
     match server {
         "bare" => Shared::Bare,
-        "bare-tpl" => Shared::Template(Arc::new(Templates::new(templates_dir()))),
+        "bare-tpl" => Shared::Template(Arc::new(Templates::new(templates_dir()).unwrap())),
         "as-cookie" => Shared::Peer(Key::generate(), None),
         "as-redis" => {
             let store = RedisSessionStore::builder(redis_url())

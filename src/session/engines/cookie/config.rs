@@ -1,9 +1,14 @@
 //! The cookie engine's `sessionproviderconfig`: beego's JSON, keys matched
 //! case-insensitively, read once for both formats.
 
+use crate::session::engines::shared::secrets::{json_members, Secrets};
 use crate::session::error::{Error, Result};
 
 use super::NAME;
+
+/// The keys whose values are secrets (matched as the parser matches keys,
+/// case-insensitively): any of them forges or opens session cookies.
+const SECRET_KEYS: [&str; 4] = ["securityKey", "blockKey", "securityKeys", "oldKeys"];
 
 /// The cookie name when the JSON gives none (beego's default session name).
 const DEFAULT_COOKIE_NAME: &str = "beegosessionID";
@@ -44,6 +49,14 @@ pub(super) struct Config {
     pub dev_mode: bool,
 }
 
+/// The secrets of a cookie config, as [`parse`] takes them: the values of
+/// [`SECRET_KEYS`]; a config error when [`parse`] refuses the text.
+pub(crate) fn secrets(raw: &str) -> Result<Secrets<'_>> {
+    let mut secrets = Secrets::new(raw);
+    parse_recording(raw, &mut secrets)?;
+    Ok(secrets)
+}
+
 impl Config {
     /// The rule both formats apply to a key that is missing or under
     /// [`MIN_SECRET_BYTES`]: refused with [`short_key`] unless `devMode` is
@@ -64,6 +77,12 @@ impl Config {
 
 /// Parses the JSON object (empty text is `{}`).
 pub(super) fn parse(raw: &str) -> Result<Config> {
+    parse_recording(raw, &mut Secrets::new(raw))
+}
+
+/// Parses the JSON object, recording in `secrets` the raw text of every
+/// member named by [`SECRET_KEYS`] (in any case, each duplicate too).
+fn parse_recording(raw: &str, secrets: &mut Secrets<'_>) -> Result<Config> {
     let raw = raw.trim();
     let object = if raw.is_empty() {
         serde_json::Map::new()
@@ -78,6 +97,11 @@ pub(super) fn parse(raw: &str) -> Result<Config> {
             }
         }
     };
+    for (key, value) in json_members(raw).unwrap_or_default() {
+        if SECRET_KEYS.iter().any(|k| k.eq_ignore_ascii_case(&key)) {
+            secrets.add_json(value);
+        }
+    }
     let get = |name: &str| {
         object
             .iter()
@@ -117,10 +141,10 @@ pub(super) fn parse(raw: &str) -> Result<Config> {
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| DEFAULT_COOKIE_NAME.to_owned());
     Ok(Config {
-        security_key: string("securityKey")?,
-        block_key: string("blockKey")?,
-        key_ring: list("securityKeys")?,
-        old_keys: list("oldKeys")?,
+        security_key: string(SECRET_KEYS[0])?,
+        block_key: string(SECRET_KEYS[1])?,
+        key_ring: list(SECRET_KEYS[2])?,
+        old_keys: list(SECRET_KEYS[3])?,
         cookie_name,
         security_name: string("securityName")?,
         dev_mode,
@@ -143,5 +167,34 @@ mod tests {
         assert!(parse(r#"{"securityKey": 5}"#).is_err());
         assert!(parse(r#"{"oldKeys": "x"}"#).is_err());
         assert!(parse(r#"{"devMode": "yes"}"#).is_err());
+    }
+}
+
+#[cfg(test)]
+mod shown {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        r#"{"securityKey":"ZqSecurityZq","blockKey":"ZqBlock\"Zq","cookieName":"sid"}"#,
+        r#"{"securityKeys":["ZqRingOneZq","ZqRingTwoZq"],"OLDKEYS":["ZqOldZq"]}"#,
+    ];
+
+    /// Whatever the text, no key the parser takes is shown once the
+    /// secrets are masked.
+    #[test]
+    fn no_key_taken_is_shown() {
+        let parse = |raw: &str| {
+            let mut secrets = Secrets::new(raw);
+            let cfg = parse_recording(raw, &mut secrets)?;
+            Ok((cfg, secrets.render()))
+        };
+        fuzz::parser(SEEDS, parse, |(cfg, shown)| {
+            [&cfg.security_key, &cfg.block_key]
+                .into_iter()
+                .chain(&cfg.key_ring)
+                .chain(&cfg.old_keys)
+                .all(|k| k.len() < 6 || !shown.contains(k.as_str()))
+        });
     }
 }

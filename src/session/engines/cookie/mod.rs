@@ -7,18 +7,21 @@ use std::borrow::Cow;
 
 use async_trait::async_trait;
 
-use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
+use crate::session::engine::{Loaded, RecordStore, StoreContext};
+use crate::session::engine::{Released, Write, WriteMode};
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::{IdFormat, SessionId};
 use crate::session::record::{Lifetimes, SessionRecord};
-use crate::session::store::{Released, Write, WriteMode};
 
 mod beego;
 mod cache;
 mod compact;
 mod config;
 mod native;
+
+pub(crate) use config::secrets;
 
 use beego::BeegoSeal;
 use cache::{Held, TokenCache};
@@ -359,7 +362,7 @@ impl RecordStore for Sealed {
     };
     const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
 
-    async fn open(cx: Cx, config: &str) -> Result<Self> {
+    async fn open(cx: StoreContext, config: &str) -> Result<Self> {
         let config = config::parse(config)?;
         let seal = match cx.format {
             Format::Beego => Seal::Beego(Box::new(BeegoSeal::new(
@@ -382,7 +385,7 @@ impl RecordStore for Sealed {
     /// The state sealed in the token `sid`: a cookie that does not open is
     /// an empty new session (logged at debug), one opened with an older key
     /// reseals on its next release.
-    async fn load(&self, sid: &SessionId, now: u64) -> Found {
+    async fn load(&self, sid: &SessionId, now: u64) -> Loaded {
         let opened = self.open(sid, now)?;
         match opened {
             Some(opened) if opened.old_key => {
@@ -451,7 +454,7 @@ impl RecordStore for Sealed {
 
     /// `old` is the latest sealed state; the new id gets a new per-session
     /// id and exactly one new cookie on release.
-    async fn move_record(&self, old: &SessionId, _new: &SessionId, now: u64) -> Found {
+    async fn move_record(&self, old: &SessionId, _new: &SessionId, now: u64) -> Loaded {
         Ok(self
             .open(old, now)?
             .map(|opened| reseal_on_release(opened.record)))
@@ -475,7 +478,7 @@ mod tests {
 
     /// A native engine with a 60 s idle lifetime.
     async fn native() -> Sealed {
-        let cx = Cx {
+        let cx = StoreContext {
             lifetimes: Lifetimes::new(Duration::from_secs(60), None),
             format: Format::Native,
         };
@@ -574,7 +577,7 @@ mod tests {
     /// release's version with the same per-session id.
     #[actix_rt::test]
     async fn version_1_tokens_still_open() {
-        let cx = Cx {
+        let cx = StoreContext {
             lifetimes: Lifetimes::new(Duration::from_secs(3600), None),
             format: Format::Native,
         };

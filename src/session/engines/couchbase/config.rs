@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::session::engines::shared::kv::{check_prefix, DEFAULT_PREFIX};
 use crate::session::engines::shared::options;
+use crate::session::engines::shared::secrets::{json_members, json_str, Raw, Secrets};
 use crate::session::error::{Error, Result};
 
 /// The parsed config.
@@ -89,7 +90,7 @@ fn percent_decode(raw: &str) -> Result<String> {
         .ok_or_else(|| config_error("bad percent-encoding in the credentials"))
 }
 
-fn split_url(raw: &str) -> Result<Parts<'_>> {
+fn split_url<'a>(raw: &'a str, secrets: &mut Secrets<'_>) -> Result<Parts<'a>> {
     let (scheme, rest) = raw
         .split_once("://")
         .ok_or_else(|| config_error("expected http://, https://, couchbase:// or couchbases://"))?;
@@ -98,6 +99,7 @@ fn split_url(raw: &str) -> Result<Parts<'_>> {
     let (user, password, hosts) = match authority.rsplit_once('@') {
         Some((userinfo, hosts)) => {
             let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+            secrets.add(password);
             (
                 Some(percent_decode(user)?),
                 Some(percent_decode(password)?),
@@ -233,8 +235,23 @@ fn check_name(what: &str, name: &str) -> Result<()> {
 
 /// Parses every accepted form; see the module docs of the engine.
 pub(crate) fn parse(config: &str) -> Result<CouchbaseConfig> {
+    parse_recording(config, &mut Secrets::new(config))
+}
+
+/// The passwords of a config, as [`parse`] takes them; a config error when
+/// it refuses the text.
+pub(crate) fn secrets(config: &str) -> Result<Secrets<'_>> {
+    let mut secrets = Secrets::new(config);
+    parse_recording(config, &mut secrets)?;
+    Ok(secrets)
+}
+
+/// [`parse`], recording in `secrets` the text of every password taken.
+fn parse_recording(config: &str, secrets: &mut Secrets<'_>) -> Result<CouchbaseConfig> {
     let config = config.trim();
     let mut options = Options::default();
+    // Where the URL-like part sits in the config, for its password.
+    let mut url_raw = Raw::Text(config);
     let (parts_src, mut bucket, mut username, mut password) = if config.starts_with('{') {
         // serde's messages can quote a value (a password): give the
         // position only.
@@ -261,22 +278,37 @@ pub(crate) fn parse(config: &str) -> Result<CouchbaseConfig> {
             .timeout
             .map(|v| json_timeout("timeout", &v))
             .transpose()?;
-        (json.save_path, json.bucket, json.username, json.password)
+        // The members' raw text: the password's, and the save_path's as a
+        // slice of the config when it holds no escapes.
+        let mut save_path: std::borrow::Cow<'_, str> = json.save_path.into();
+        for (key, raw) in json_members(config).unwrap_or_default() {
+            match key.as_str() {
+                "password" => secrets.add_json(raw),
+                "save_path" => {
+                    url_raw = Raw::Json(raw);
+                    save_path = json_str(raw).unwrap_or(save_path);
+                }
+                _ => {}
+            }
+        }
+        (save_path, json.bucket, json.username, json.password)
     } else if config.starts_with("couchbase://") || config.starts_with("couchbases://") {
         // Hosts in a connection string are comma separated: no splitting.
-        (config.to_owned(), None, None, None)
+        (config.into(), None, None, None)
     } else {
         // beego's old form: url[,pool[,bucket]].
         let mut fields = config.split(',');
-        let url = fields.next().unwrap_or_default().to_owned();
+        let url = fields.next().unwrap_or_default();
         let _pool = fields.next();
         let bucket = fields.next().map(|b| b.trim().to_owned());
         if fields.next().is_some() {
             return Err(config_error("expected url,pool,bucket"));
         }
-        (url, bucket, None, None)
+        (url.into(), bucket, None, None)
     };
-    let parts = split_url(parts_src.trim())?;
+    let mut inner = Secrets::new(&parts_src);
+    let parts = split_url(parts_src.trim(), &mut inner)?;
+    secrets.nest(inner, url_raw);
     let conn_str = connection_string(&parts, &mut options)?;
     if bucket.is_none() && !parts.path.is_empty() {
         bucket = Some(parts.path.trim_end_matches('/').to_owned());
@@ -461,5 +493,32 @@ mod fuzz {
         assert!(
             parse(r#"{"save_path":"couchbase://h","bucket":"b","max_session_bytes":0}"#).is_err()
         );
+    }
+}
+
+#[cfg(test)]
+mod shown {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        "http://sessions:ZqPass@wordZq@127.0.0.1:8091",
+        "http://u:ZqOldFormZq@127.0.0.1:8091/,default,mybucket",
+        r#"{"save_path":"http://u:ZqNestedZq@h:8091","bucket":"sess","password":"ZqJsonZq"}"#,
+        "couchbase://u:ZqConnZq@h1,h2:11215/sess?prefix=x:",
+    ];
+
+    /// Whatever the text, the password the parser takes is not shown once
+    /// the secrets are masked.
+    #[test]
+    fn no_password_taken_is_shown() {
+        let parse = |raw: &str| {
+            let mut secrets = Secrets::new(raw);
+            let cfg = parse_recording(raw, &mut secrets)?;
+            Ok((cfg, secrets.render()))
+        };
+        fuzz::parser(SEEDS, parse, |(cfg, shown)| {
+            cfg.password.len() < 6 || !shown.contains(&cfg.password)
+        });
     }
 }

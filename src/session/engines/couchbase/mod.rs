@@ -71,6 +71,8 @@
 mod beego;
 mod config;
 
+pub(crate) use config::secrets;
+
 use std::future::Future;
 use std::time::Duration;
 
@@ -84,12 +86,13 @@ use couchbase::options::kv_options::{InsertOptions, ReplaceOptions};
 use tokio::sync::OnceCell;
 
 use super::shared::kv::{cas_backoff, session_key, CAS_ATTEMPTS};
-use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
+use crate::session::engine::{Loaded, RecordStore, StoreContext};
+use crate::session::engine::{Released, Write, WriteMode};
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::{now_ms, Changes, SessionRecord};
-use crate::session::store::{Released, Write, WriteMode};
 
 const BACKEND: &str = "couchbase";
 /// Couchbase's document size limit.
@@ -111,7 +114,7 @@ struct Connected {
 /// The records of the couchbase engine.
 pub(crate) struct Couchbase {
     cfg: config::CouchbaseConfig,
-    cx: Cx,
+    cx: StoreContext,
     conn: OnceCell<Connected>,
 }
 
@@ -387,7 +390,7 @@ impl RecordStore for Couchbase {
     const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
 
     /// Parses the config; the cluster is connected on first use.
-    async fn open(cx: Cx, config: &str) -> Result<Self> {
+    async fn open(cx: StoreContext, config: &str) -> Result<Self> {
         Ok(Couchbase {
             cfg: config::parse(config)?,
             cx,
@@ -395,7 +398,7 @@ impl RecordStore for Couchbase {
         })
     }
 
-    async fn load(&self, sid: &SessionId, now: u64) -> Found {
+    async fn load(&self, sid: &SessionId, now: u64) -> Loaded {
         let key = self.key(sid)?;
         Ok(Couchbase::load(self, &key, now)
             .await?

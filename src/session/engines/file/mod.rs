@@ -31,12 +31,13 @@ use self::budget::Budget;
 use self::config::FileConfig;
 use self::tree::{Layout, Paths, Tree};
 use super::shared::blocking::blocking;
-use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
+use crate::session::engine::{Loaded, RecordStore, StoreContext};
+use crate::session::engine::{Released, Write, WriteMode};
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::{now_ms, Changes, SessionRecord};
-use crate::session::store::{Released, Write, WriteMode};
 
 const NAME: &str = "file";
 
@@ -134,7 +135,7 @@ pub(crate) struct Files(Arc<Shared>);
 
 struct Shared {
     tree: Tree,
-    cx: Cx,
+    cx: StoreContext,
     budget: Budget,
     max_session_bytes: usize,
 }
@@ -391,7 +392,7 @@ impl RecordStore for Files {
     const NAME: &'static str = NAME;
     const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
 
-    async fn open(cx: Cx, config: &str) -> Result<Self> {
+    async fn open(cx: StoreContext, config: &str) -> Result<Self> {
         let cfg = FileConfig::parse(config)?;
         let layout = match cx.format {
             Format::Beego => Layout::Head,
@@ -417,7 +418,7 @@ impl RecordStore for Files {
         self.0.max_session_bytes
     }
 
-    async fn load(&self, sid: &SessionId, now: u64) -> Found {
+    async fn load(&self, sid: &SessionId, now: u64) -> Loaded {
         let sid = sid.clone();
         self.run(move |s| s.live(&s.tree.paths(&sid)?, now)).await
     }
@@ -456,7 +457,7 @@ impl RecordStore for Files {
         self.run(move |s| s.remove(&sid)).await
     }
 
-    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Loaded {
         let (old, new) = (old.clone(), new.clone());
         self.run(move |s| s.move_record(&old, &new, now)).await
     }

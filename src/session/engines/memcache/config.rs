@@ -9,6 +9,7 @@ use memcache::Url;
 
 use crate::session::engines::shared::kv::{check_prefix, DEFAULT_PREFIX};
 use crate::session::engines::shared::options::{self, split_hosts, DEFAULT_MAX_SESSION_BYTES};
+use crate::session::engines::shared::secrets::{url_password, Secrets};
 use crate::session::error::{Error, Result};
 
 /// The parsed config.
@@ -105,6 +106,31 @@ fn prefix_byte(b: u8) -> bool {
 /// list: `prefix`, `pool_size`, `connect_timeout`, `timeout`, `call_timeout`
 /// (durations) and `max_session_bytes`.
 pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
+    parse_recording(config, &mut Secrets::new(config))
+}
+
+/// The SASL passwords of a config, as [`parse`] and the url crate take
+/// them; a config error when [`parse`] refuses the text.
+pub(crate) fn secrets(config: &str) -> Result<Secrets<'_>> {
+    let mut secrets = Secrets::new(config);
+    parse_recording(config, &mut secrets)?;
+    Ok(secrets)
+}
+
+/// Records the password text of `entry`, which the url crate read as
+/// `url`; everything when the text found is not what it took.
+fn record_password(entry: &str, url: &Url, secrets: &mut Secrets<'_>) {
+    let raw = url_password(entry);
+    secrets.add(raw.unwrap_or_default());
+    if let Some(taken) = url.password() {
+        if raw.and_then(options::percent_decode) != options::percent_decode(taken) {
+            secrets.mask_all();
+        }
+    }
+}
+
+/// [`parse`], recording in `secrets` the text of every password taken.
+fn parse_recording(config: &str, secrets: &mut Secrets<'_>) -> Result<MemcacheConfig> {
     let mut servers = Vec::new();
     let mut prefix = DEFAULT_PREFIX.to_owned();
     let mut pool_size = 16u32;
@@ -138,7 +164,11 @@ pub(crate) fn parse(config: &str) -> Result<MemcacheConfig> {
                 )))
                 }
             },
-            _ => servers.push(server_url(entry, servers.len() + 1)?),
+            _ => {
+                let url = server_url(entry, servers.len() + 1)?;
+                record_password(entry, &url, secrets);
+                servers.push(url);
+            }
         }
     }
     if servers.is_empty() {
@@ -276,5 +306,33 @@ mod fuzz {
             DEFAULT_MAX_SESSION_BYTES
         );
         assert!(parse("127.0.0.1:11211,max_session_bytes=-1").is_err());
+    }
+}
+
+#[cfg(test)]
+mod shown {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        "memcache://u:ZqSecret%3BZq@h:11215?timeout=5,pool_size=5",
+        "memcache://u:ZqSe:cr@tZq@10.0.0.1:5;memcache://v:ZqOtherZq@h2:5",
+    ];
+
+    /// Whatever the text, no password the url crate takes is shown once
+    /// the secrets are masked.
+    #[test]
+    fn no_password_taken_is_shown() {
+        let parse = |raw: &str| {
+            let mut secrets = Secrets::new(raw);
+            let cfg = parse_recording(raw, &mut secrets)?;
+            Ok((cfg, secrets.render()))
+        };
+        fuzz::parser(SEEDS, parse, |(cfg, shown)| {
+            cfg.servers
+                .iter()
+                .filter_map(|u| u.password().and_then(options::percent_decode))
+                .all(|p| p.len() < 6 || !shown.contains(&p))
+        });
     }
 }

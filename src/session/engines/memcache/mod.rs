@@ -82,6 +82,8 @@
 mod config;
 mod count;
 
+pub(crate) use config::secrets;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -90,12 +92,13 @@ use memcache::{CommandError, MemcacheError};
 
 use super::shared::blocking::blocking_within;
 use super::shared::kv::{cas_backoff, session_key, CAS_ATTEMPTS};
-use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
+use crate::session::engine::{Loaded, RecordStore, StoreContext};
+use crate::session::engine::{Released, Write, WriteMode};
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::{Changes, SessionRecord};
-use crate::session::store::{Released, Write, WriteMode};
 
 const BACKEND: &str = "memcache";
 /// memcached reads an expiration above 30 days as a unix time.
@@ -123,7 +126,7 @@ fn fnv1a(key: &str) -> u64 {
 struct Shared {
     client: memcache::Client,
     cfg: config::MemcacheConfig,
-    cx: Cx,
+    cx: StoreContext,
 }
 
 impl Shared {
@@ -385,7 +388,7 @@ impl RecordStore for Memcache {
     /// Parses the config and builds lazy connection pools: no connection
     /// is opened here, so a server that is down shows up as
     /// [`Error::Backend`] on first use, not as a start-up failure.
-    async fn open(cx: Cx, config: &str) -> Result<Self> {
+    async fn open(cx: StoreContext, config: &str) -> Result<Self> {
         let mut cfg = config::parse(config)?;
         if cx.format == Format::Beego {
             // beego's key is the raw id.
@@ -408,7 +411,7 @@ impl RecordStore for Memcache {
         Ok(Memcache(Arc::new(Shared { client, cfg, cx })))
     }
 
-    async fn load(&self, sid: &SessionId, now: u64) -> Found {
+    async fn load(&self, sid: &SessionId, now: u64) -> Loaded {
         let sid = sid.clone();
         self.run(move |s| Ok(s.load(&s.key(&sid)?, now)?.map(|(record, _)| record)))
             .await
@@ -435,7 +438,7 @@ impl RecordStore for Memcache {
         self.run(move |s| s.create(&sid, &record, now)).await
     }
 
-    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Loaded {
         let (old, new) = (old.clone(), new.clone());
         self.run(move |s| s.move_record(&old, &new, now)).await
     }

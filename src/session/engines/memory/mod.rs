@@ -8,14 +8,15 @@ use async_trait::async_trait;
 use foldhash::quality::RandomState;
 use parking_lot::RwLock;
 
-use super::shared::skeleton::{
-    engine_provider, Cx, Engine, Found, RecordStore, KEY_OVERHEAD, SESSION_OVERHEAD,
+use crate::session::engine::skeleton::{
+    Engine, Loaded, RecordStore, StoreContext, KEY_OVERHEAD, SESSION_OVERHEAD,
 };
+use crate::session::engine::{Released, Write, WriteMode};
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::{Lifetimes, SessionRecord};
-use crate::session::store::{Released, Write, WriteMode};
 
 mod limits;
 mod owners;
@@ -61,7 +62,7 @@ engine_provider! {
 impl Default for MemoryProvider {
     /// Ready without `session_init`, with an idle lifetime of an hour.
     fn default() -> Self {
-        let cx = Cx {
+        let cx = StoreContext {
             lifetimes: Lifetimes::new(Duration::from_secs(3600), None),
             format: Format::default(),
         };
@@ -96,7 +97,7 @@ struct Shard {
 }
 
 /// The bytes a session is counted at: the skeleton's measure
-/// ([`session_bytes`](super::shared::skeleton::session_bytes)) over the
+/// ([`session_bytes`](crate::session::engine::skeleton::session_bytes)) over the
 /// packed values.
 fn counted_bytes(sid: &SessionId, values: &Packed) -> usize {
     let (bytes, keys) = values.sizes();
@@ -121,7 +122,7 @@ impl std::fmt::Debug for Memory {
 }
 
 impl Memory {
-    fn new(cx: Cx, limits: Limits) -> Self {
+    fn new(cx: StoreContext, limits: Limits) -> Self {
         Memory {
             shards: (0..SHARDS)
                 .map(|_| Shard {
@@ -320,16 +321,16 @@ fn uncount(shard: &Shard, sid: &SessionId, held: &Held) {
 impl RecordStore for Memory {
     const NAME: &'static str = "memory";
 
-    async fn open(cx: Cx, config: &str) -> Result<Self> {
+    async fn open(cx: StoreContext, config: &str) -> Result<Self> {
         Ok(Memory::new(cx, Limits::parse(config)?))
     }
 
-    async fn load(&self, sid: &SessionId, now: u64) -> Found {
+    async fn load(&self, sid: &SessionId, now: u64) -> Loaded {
         Ok(self.read_live(sid, now))
     }
 
     /// Nothing here waits: the skeleton takes this path, not `load`.
-    fn load_now(&self, sid: &SessionId, now: u64) -> Option<Found> {
+    fn load_now(&self, sid: &SessionId, now: u64) -> Option<Loaded> {
         Some(Ok(self.read_live(sid, now)))
     }
 
@@ -356,7 +357,7 @@ impl RecordStore for Memory {
         Ok(())
     }
 
-    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Loaded {
         let (a, b) = (self.index(old), self.index(new));
         let low = a.min(b);
         let mut guards = vec![self.shards[low].map.write()];
@@ -473,7 +474,7 @@ mod tests {
     /// counts go back to what the live ones hold.
     #[tokio::test]
     async fn batched_gc_removes_every_expired_session_and_only_those() -> Result<()> {
-        let cx = Cx {
+        let cx = StoreContext {
             lifetimes: Lifetimes::new(Duration::from_secs(60), None),
             format: Format::default(),
         };

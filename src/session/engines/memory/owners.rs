@@ -140,14 +140,14 @@ impl OwnerIndex for Memory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::engines::shared::skeleton::{Cx, RecordStore};
+    use crate::session::engine::skeleton::{RecordStore, StoreContext};
     use crate::session::format::Format;
     use crate::session::id::IdGenerator;
     use crate::session::record::{Lifetimes, SessionRecord};
     use std::time::Duration;
 
     async fn memory() -> Memory {
-        let cx = Cx {
+        let cx = StoreContext {
             // Longer than the grace: "live" stays live at `later`.
             lifetimes: Lifetimes::new(Duration::from_secs(3600), None),
             format: Format::Native,

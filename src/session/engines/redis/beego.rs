@@ -28,10 +28,10 @@ use redis::aio::ConnectionLike;
 use redis::{Pipeline, Script};
 
 use super::commands::Commands;
+use crate::session::engine::{Write, WriteMode};
 use crate::session::error::{Error, Result};
 use crate::session::format::beego;
 use crate::session::record::SessionRecord;
-use crate::session::store::{Write, WriteMode};
 
 /// Conflicting writes survived before giving up.
 const MAX_ATTEMPTS: u32 = 200;

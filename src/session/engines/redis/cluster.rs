@@ -14,7 +14,7 @@ use redis::Value;
 use super::{
     certificates, commands, connect_error, connection_info, Redis, RedisConfig, Shape, Topology,
 };
-use crate::session::engines::shared::skeleton::engine_provider;
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 
 /// The cluster backend: the redis crate's async cluster connection.

@@ -9,10 +9,10 @@ use std::sync::LazyLock;
 use redis::aio::ConnectionLike;
 use redis::{Pipeline, RedisError, Script, Value};
 
+use crate::session::engine::{Write, WriteMode};
 use crate::session::error::{Error, Result};
 use crate::session::format::{beego, Format};
 use crate::session::record::{Lifetimes, SessionRecord};
-use crate::session::store::{Write, WriteMode};
 
 /// A session's hash fields as stored.
 pub(crate) type Fields = Vec<(Vec<u8>, Vec<u8>)>;

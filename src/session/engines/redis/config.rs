@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::session::engines::shared::options::{
     self, split_hosts, Secret, DEFAULT_MAX_SESSION_BYTES,
 };
+use crate::session::engines::shared::secrets::{json_members, json_str, Raw, Secrets};
 use crate::session::error::{Error, Result};
 
 /// Which engine a config string is for: the shapes differ slightly.
@@ -120,14 +121,20 @@ impl RedisConfig {
 
     /// Parses any of the three shapes.
     pub(crate) fn parse(shape: Shape, config: &str) -> Result<Self> {
+        Self::parse_recording(shape, config, &mut Secrets::new(config))
+    }
+
+    /// Parses any of the three shapes, recording in `secrets` the text of
+    /// every password taken.
+    fn parse_recording(shape: Shape, config: &str, secrets: &mut Secrets<'_>) -> Result<Self> {
         let trimmed = config.trim();
         let mut cfg = Self::defaults(shape);
         if trimmed.starts_with('{') {
-            apply_json(&mut cfg, shape, trimmed)?;
+            apply_json(&mut cfg, shape, trimmed, secrets)?;
         } else if is_url(trimmed) {
-            apply_url(&mut cfg, shape, trimmed)?;
+            apply_url(&mut cfg, shape, trimmed, secrets)?;
         } else {
-            apply_old_style(&mut cfg, shape, trimmed)?;
+            apply_old_style(&mut cfg, shape, trimmed, secrets)?;
         }
         cfg.validate(shape)?;
         Ok(cfg)
@@ -167,22 +174,46 @@ impl RedisConfig {
     }
 }
 
-/// The key table: one key and its value as text, whatever the shape. An
-/// empty value leaves an optional setting unset. Messages never echo a
-/// value, which may be a password.
-fn apply(cfg: &mut RedisConfig, shape: Shape, key: &str, value: &str) -> Result<()> {
+/// The secrets found in `config`, a config of the `shape` engine, as its
+/// parser takes them; a config error when the parser refuses `config`.
+pub(crate) fn secrets(shape: Shape, config: &str) -> Result<Secrets<'_>> {
+    let mut secrets = Secrets::new(config);
+    RedisConfig::parse_recording(shape, config, &mut secrets)?;
+    Ok(secrets)
+}
+
+/// The key table: one key and its value as text, whatever the shape, and
+/// `raw`, the value as the config holds it (recorded in `secrets` for the
+/// passwords). An empty value leaves an optional setting unset. Messages
+/// never echo a value, which may be a password.
+fn apply(
+    cfg: &mut RedisConfig,
+    shape: Shape,
+    (key, value, raw): (&str, &str, Raw<'_>),
+    secrets: &mut Secrets<'_>,
+) -> Result<()> {
     let engine = shape.engine();
     let value = value.trim();
     match key {
-        "save_path" if is_url(value) => apply_url(cfg, shape, value)?,
+        "save_path" if is_url(value) => {
+            let mut inner = Secrets::new(value);
+            apply_url(cfg, shape, value, &mut inner)?;
+            secrets.nest(inner, raw);
+        }
         "save_path" => cfg.nodes = parse_addrs(shape, value)?,
         "poolsize" | "pool_size" => {
             cfg.pool_size = usize::try_from(options::pool_size(engine, "poolsize", value)?)
                 .unwrap_or(usize::MAX);
         }
-        "password" => cfg.password = Secret::new(value),
+        "password" => {
+            secrets.add_raw(raw);
+            cfg.password = Secret::new(value);
+        }
         "username" => cfg.username = Some(value.to_owned()).filter(|u| !u.is_empty()),
-        "sentinel_password" => cfg.sentinel_password = Secret::new(value),
+        "sentinel_password" => {
+            secrets.add_raw(raw);
+            cfg.sentinel_password = Secret::new(value);
+        }
         "db_num" | "db" => cfg.db = options::number(engine, "db_num", value)?,
         "master_name" => cfg.master_name = value.to_owned(),
         "key_prefix" => cfg.key_prefix = value.to_owned(),
@@ -226,7 +257,12 @@ fn is_url(s: &str) -> bool {
 /// (beego reads the tail one field too early). After the password, a
 /// field holding `=` is a `key=value` option (`tls=true`,
 /// `tls_ca_file=/etc/ca.pem`): no positional field ever holds one.
-fn apply_old_style(cfg: &mut RedisConfig, shape: Shape, s: &str) -> Result<()> {
+fn apply_old_style(
+    cfg: &mut RedisConfig,
+    shape: Shape,
+    s: &str,
+    secrets: &mut Secrets<'_>,
+) -> Result<()> {
     const FIELDS: &[&str] = &["save_path", "poolsize", "password", "db_num"];
     const TAIL: &[&str] = &["idle_timeout", "idle_check_frequency", "max_retries"];
     let names: Vec<&str> = match shape {
@@ -241,7 +277,9 @@ fn apply_old_style(cfg: &mut RedisConfig, shape: Shape, s: &str) -> Result<()> {
     let mut fields: Vec<&str> = Vec::new();
     for (i, field) in s.split(',').map(str::trim).enumerate() {
         match field.split_once('=') {
-            Some((key, value)) if i > 2 => apply(cfg, shape, key.trim(), value)?,
+            Some((key, value)) if i > 2 => {
+                apply(cfg, shape, (key.trim(), value, Raw::Text(value)), secrets)?
+            }
             _ => fields.push(field),
         }
     }
@@ -259,7 +297,8 @@ fn apply_old_style(cfg: &mut RedisConfig, shape: Shape, s: &str) -> Result<()> {
     }
     for (i, (name, value)) in names.iter().zip(&fields).enumerate() {
         if i == 0 || !value.is_empty() {
-            apply(cfg, shape, name, value).map_err(|e| in_old_style(e, shape, i, name))?;
+            apply(cfg, shape, (name, value, Raw::Text(value)), secrets)
+                .map_err(|e| in_old_style(e, shape, i, name))?;
         }
     }
     Ok(())
@@ -313,9 +352,14 @@ fn addresses_misread(shape: Shape, fields: &[&str]) -> Option<String> {
     ))
 }
 
-fn apply_json(cfg: &mut RedisConfig, shape: Shape, s: &str) -> Result<()> {
+fn apply_json(
+    cfg: &mut RedisConfig,
+    shape: Shape,
+    s: &str,
+    secrets: &mut Secrets<'_>,
+) -> Result<()> {
     let engine = shape.engine();
-    let map: Map<String, Value> = serde_json::from_str(s).map_err(|e| {
+    let invalid = |e: serde_json::Error| {
         Error::config(
             engine,
             format!(
@@ -324,14 +368,22 @@ fn apply_json(cfg: &mut RedisConfig, shape: Shape, s: &str) -> Result<()> {
                 e.column()
             ),
         )
-    })?;
-    for (key, value) in &map {
-        let text = match value {
+    };
+    // The members with their raw text, so that a password is recorded
+    // where the config holds it.
+    let Some(members) = json_members(s) else {
+        return Err(serde_json::from_str::<Map<String, Value>>(s)
+            .err()
+            .map_or_else(|| Error::config(engine, "invalid JSON config"), invalid));
+    };
+    for (key, raw) in &members {
+        let value: Value = serde_json::from_str(raw).map_err(invalid)?;
+        let text: std::borrow::Cow<'_, str> = match value {
             Value::Null => continue,
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
+            Value::String(s) => json_str(raw).map_or(s.into(), |c| c),
+            Value::Number(n) => n.to_string().into(),
             // `"tls": true`, `"tls_skip_verify": false`.
-            Value::Bool(b) => b.to_string(),
+            Value::Bool(b) => b.to_string().into(),
             _ => {
                 return Err(Error::config(
                     engine,
@@ -339,7 +391,7 @@ fn apply_json(cfg: &mut RedisConfig, shape: Shape, s: &str) -> Result<()> {
                 ))
             }
         };
-        apply(cfg, shape, key, &text)?;
+        apply(cfg, shape, (key, &text, Raw::Json(raw)), secrets)?;
     }
     Ok(())
 }
@@ -383,7 +435,12 @@ fn parse_addr(shape: Shape, a: &str) -> Result<(String, u16)> {
 /// `redis://[user[:password]@]host[:port][,host[:port]...][/db][?key=value&...]`;
 /// the query takes the keys of [`apply`]. Error messages never echo the
 /// URL, which may hold a password.
-fn apply_url(cfg: &mut RedisConfig, shape: Shape, url: &str) -> Result<()> {
+fn apply_url(
+    cfg: &mut RedisConfig,
+    shape: Shape,
+    url: &str,
+    secrets: &mut Secrets<'_>,
+) -> Result<()> {
     let engine = shape.engine();
     let tls = url.starts_with("rediss://");
     cfg.tls |= tls;
@@ -397,39 +454,62 @@ fn apply_url(cfg: &mut RedisConfig, shape: Shape, url: &str) -> Result<()> {
         options::percent_decode(s)
             .ok_or_else(|| Error::config(engine, "bad percent-encoding in the URL"))
     };
-    // A comma list of full URLs (`redis://a:1,redis://b:2`) is one URL
-    // with several hosts.
-    let url = url.replace(",redis://", ",").replace(",rediss://", ",");
     let rest = url
         .strip_prefix("redis://")
         .or_else(|| url.strip_prefix("rediss://"))
-        .unwrap_or(&url);
+        .unwrap_or(url);
     let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let end = authority_end(rest);
+    let (authority, path) = (&rest[..end], rest[end..].strip_prefix('/').unwrap_or(""));
     let hosts = match authority.rsplit_once('@') {
         Some((userinfo, hosts)) => {
             let (user, pass) = match userinfo.split_once(':') {
                 Some((u, p)) => (u, Some(p)),
                 None => (userinfo, None),
             };
-            apply(cfg, shape, "username", &decode(user)?)?;
+            apply(
+                cfg,
+                shape,
+                ("username", &decode(user)?, Raw::Text(user)),
+                secrets,
+            )?;
             if let Some(p) = pass {
-                apply(cfg, shape, "password", &decode(p)?)?;
+                apply(cfg, shape, ("password", &decode(p)?, Raw::Text(p)), secrets)?;
             }
             hosts
         }
         None => authority,
     };
-    cfg.nodes = parse_addrs(shape, hosts)?;
+    // A comma list of full URLs (`redis://a:1,redis://b:2`) is one URL
+    // with several hosts.
+    let hosts = hosts.replace(",redis://", ",").replace(",rediss://", ",");
+    cfg.nodes = parse_addrs(shape, &hosts)?;
     let path = path.trim_matches('/');
     if !path.is_empty() {
         cfg.db = options::number(engine, "the URL's db", path)?;
     }
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        apply(cfg, shape, k, &decode(v)?)?;
+        apply(cfg, shape, (k, &decode(v)?, Raw::Text(v)), secrets)?;
     }
     Ok(())
+}
+
+/// Where the authority of a URL (after its scheme) ends: at the first '/'
+/// that is not part of a further host's `redis://` or `rediss://`.
+fn authority_end(rest: &str) -> usize {
+    let mut from = 0;
+    while let Some(i) = rest.get(from..).and_then(|r| r.find('/')) {
+        let at = from + i;
+        let before = &rest[..at];
+        let scheme = before.ends_with(",redis:") || before.ends_with(",rediss:");
+        if scheme && rest[at..].starts_with("//") {
+            from = at + 2;
+        } else {
+            return at;
+        }
+    }
+    rest.len()
 }
 
 #[cfg(test)]
@@ -682,5 +762,39 @@ mod fuzz {
         let c = RedisConfig::parse(Shape::Single, "127.0.0.1").unwrap();
         assert_eq!(c.max_session_bytes, DEFAULT_MAX_SESSION_BYTES);
         assert!(RedisConfig::parse(Shape::Single, "redis://h?max_session_bytes=0").is_err());
+    }
+}
+
+#[cfg(test)]
+mod shown {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    /// Passwords holding the delimiters of each form, in every form.
+    const SEEDS: &[&str] = &[
+        "127.0.0.1:6375,5,ZqSe/cr@t(Zq,5",
+        "127.0.0.1:26390,5,ZqSecretZq,5,m,sentinel_password=ZqSentinelZq",
+        r#"{"save_path":"127.0.0.1:6375","password":"ZqJson secretZq","sentinel_password":"ZqSent\"inelZq"}"#,
+        r#"{"save_path":"redis://:ZqNest@edZq@127.0.0.1:6375"}"#,
+        "redis://u:ZqUrl%2FpwZq@127.0.0.1:6375/5?sentinel_password=ZqQueryZq",
+    ];
+
+    /// Whatever the text, no password the parser took is shown once its
+    /// secrets are masked.
+    #[test]
+    fn no_password_taken_is_shown() {
+        for shape in [Shape::Single, Shape::Cluster, Shape::Sentinel] {
+            let parse = |raw: &str| {
+                let mut secrets = Secrets::new(raw);
+                let cfg = RedisConfig::parse_recording(shape, raw, &mut secrets)?;
+                Ok((cfg, secrets.render()))
+            };
+            fuzz::parser(SEEDS, parse, |(cfg, shown)| {
+                [&cfg.password, &cfg.sentinel_password]
+                    .into_iter()
+                    .flatten()
+                    .all(|p| p.expose().len() < 6 || !shown.contains(p.expose()))
+            });
+        }
     }
 }

@@ -101,13 +101,14 @@ use redis::{
     RedisConnectionInfo, RedisError, TlsCertificates,
 };
 
-use super::shared::skeleton::{engine_provider, Cx, Found, RecordStore};
 use super::shared::tls;
+use crate::session::engine::{Loaded, RecordStore, StoreContext};
+use crate::session::engine::{Released, Write};
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::SessionRecord;
-use crate::session::store::{Released, Write};
 
 mod beego;
 mod commands;
@@ -123,7 +124,7 @@ pub mod cluster;
 pub mod sentinel;
 
 use commands::Commands;
-pub(crate) use config::{RedisConfig, Shape};
+pub(crate) use config::{secrets, RedisConfig, Shape};
 
 /// How one engine connects and counts keys; the rest is shared.
 #[async_trait]
@@ -270,7 +271,7 @@ impl<T: Topology> RecordStore for Redis<T> {
     const NAME: &'static str = T::NAME;
     const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
 
-    async fn open(cx: Cx, config: &str) -> Result<Self> {
+    async fn open(cx: StoreContext, config: &str) -> Result<Self> {
         let cfg = RedisConfig::parse(T::SHAPE, config)?;
         if cfg.tls {
             tls::install_default_provider();
@@ -294,7 +295,7 @@ impl<T: Topology> RecordStore for Redis<T> {
         })
     }
 
-    async fn load(&self, sid: &SessionId, now: u64) -> Found {
+    async fn load(&self, sid: &SessionId, now: u64) -> Loaded {
         if self.beego() {
             return self.cmds.beego_load(&self.key(sid), now).await;
         }
@@ -332,7 +333,7 @@ impl<T: Topology> RecordStore for Redis<T> {
         self.cmds.delete(&self.key(sid)).await
     }
 
-    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Loaded {
         let (old_key, new_key) = (self.key(old), self.key(new));
         if self.beego() {
             return self

@@ -27,14 +27,14 @@ use async_trait::async_trait;
 use redis::Script;
 
 use super::{commands, Redis, Topology};
-use crate::session::engines::shared::skeleton::RecordStore;
+use crate::session::engine::skeleton::RecordStore;
+use crate::session::engine::Write;
 use crate::session::error::Result;
 use crate::session::id::SessionId;
 use crate::session::owner::{
     indexed_id, IndexedSession, Owner, OwnerIndex, ATTACH_GRACE_MS, OWNER_KEY,
 };
 use crate::session::record::now_ms;
-use crate::session::store::Write;
 
 /// `KEYS[1]` the ids, `KEYS[2]` the epoch; `ARGV[1]` the id, `ARGV[2]`
 /// now (ms), `ARGV[3]` the TTL (ms). Returns the epoch.

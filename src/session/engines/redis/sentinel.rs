@@ -21,7 +21,7 @@ use redis::{
 
 use super::pool::Pool;
 use super::{address, certificates, connect_error, Redis, RedisConfig, Shape, Topology};
-use crate::session::engines::shared::skeleton::engine_provider;
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 
 struct Inner {

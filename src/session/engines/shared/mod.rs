@@ -1,4 +1,4 @@
-//! What the engines share: the skeleton, option parsing, key-value helpers,
+//! What the engines share: option parsing, key-value helpers,
 //! the blocking-pool bridge and TLS (certificate files, verifiers, errors).
 
 #[cfg(any(
@@ -13,6 +13,7 @@ pub(crate) mod fuzz;
 #[cfg(any(feature = "memcache", feature = "couchbase"))]
 pub(crate) mod kv;
 pub(crate) mod options;
-pub(crate) mod skeleton;
+pub(crate) mod secrets;
 #[cfg(any(feature = "mysql", feature = "postgresql", feature = "redis"))]
 pub(crate) mod tls;
+pub(crate) mod wiring;

@@ -23,7 +23,7 @@ pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 /// Bounds of every engine's `pool_size`.
 pub(crate) const POOL_SIZE: std::ops::RangeInclusive<u32> = 1..=1024;
 /// The largest session every engine stores without a `max_session_bytes`
-/// option, as [`session_bytes`](super::skeleton::session_bytes) counts it:
+/// option, as [`session_bytes`](crate::session::engine::skeleton::session_bytes) counts it:
 /// 256 KiB, far above what a login needs and small enough that a flood of
 /// large sessions cannot exhaust a backend quickly.
 pub(crate) const DEFAULT_MAX_SESSION_BYTES: usize = 256 * 1024;

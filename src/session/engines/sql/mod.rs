@@ -38,12 +38,12 @@ use self::owners::OwnerStatements;
 use self::pool::{Conn, Param, Row, Runner};
 use self::statements::{Dialect, Statements};
 use super::shared::blocking::{blocking, blocking_within};
-use super::shared::skeleton::{Cx, Found, RecordStore};
+use crate::session::engine::{Loaded, RecordStore, StoreContext};
+use crate::session::engine::{Released, Write, WriteMode};
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::SessionRecord;
-use crate::session::store::{Released, Write, WriteMode};
 
 /// One SQL driver: its dialect and how it connects.
 pub(crate) trait Driver: Send + Sync + 'static {
@@ -94,7 +94,7 @@ struct Shared {
     statements: Statements,
     /// Deadline of one call, pool check-out included (`call_timeout`).
     call_timeout: std::time::Duration,
-    cx: Cx,
+    cx: StoreContext,
     table: String,
     table_checked: std::sync::atomic::AtomicBool,
     /// The owner index's statements ([`owners`]).
@@ -234,7 +234,7 @@ impl<D: Driver> RecordStore for Sql<D> {
     const NAME: &'static str = D::DIALECT.name();
     const FORMATS: &'static [Format] = &[Format::Native, Format::Beego];
 
-    async fn open(cx: Cx, config: &str) -> Result<Self> {
+    async fn open(cx: StoreContext, config: &str) -> Result<Self> {
         let connected = D::connect(config)?;
         let table = &connected.options.table;
         let (statements, ddl) = match cx.format {
@@ -284,7 +284,7 @@ impl<D: Driver> RecordStore for Sql<D> {
         })
     }
 
-    async fn load(&self, sid: &SessionId, now: u64) -> Found {
+    async fn load(&self, sid: &SessionId, now: u64) -> Loaded {
         if check_key(sid).is_err() {
             return Ok(None);
         }
@@ -387,7 +387,7 @@ impl<D: Driver> RecordStore for Sql<D> {
     }
 
     /// New id in, old id out, in one transaction.
-    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Loaded {
         check_key(new)?;
         if check_key(old).is_err() {
             return Ok(None);

@@ -45,7 +45,7 @@
 //! | `tls` | meaning |
 //! |---|---|
 //! | `false`, unset | no TLS |
-//! | `true` | TLS; the certificate must chain to `tls-ca` (or the Mozilla roots compiled in) and be valid for the host name |
+//! | `true` | TLS; the certificate must chain to the Mozilla roots compiled in or to `tls-ca`, and be valid for the host name |
 //! | `skip-verify` | TLS without verification (encryption only) |
 //! | `preferred` | TLS without verification when the server offers it, else plain |
 //!
@@ -53,6 +53,16 @@
 //! (PEM) does, and `tls-cert`/`tls-key` give a client certificate
 //! (`REQUIRE X509` users). `tls-ca` alone implies `tls=true`. The files are
 //! read at start-up; a missing one is an [`Error::Config`] naming it.
+//!
+//! **`tls-ca` does not pin the CA.** The `mysql` crate adds it to the
+//! public (Mozilla) roots it compiles in and has no way to leave those
+//! out, so a certificate that any public CA issued for the host name is
+//! accepted too, where go-sql-driver's TLS config and PostgreSQL's
+//! `sslrootcert` trust only the given CA. A certificate no trusted CA
+//! signed is refused. Start-up logs a warning whenever `tls-ca` is used.
+//! Where a public CA could certify the name, connect by a name none
+//! certifies (a private DNS name such as `db.internal`, or an address) or
+//! through a tunnel that pins the CA.
 //!
 //! ```ini
 //! sessionprovider = mysql
@@ -132,7 +142,8 @@ use super::pool::{build_pool, retry_if_stale, Conn, Counted, IndexRow, Job, Para
 use super::statements::Dialect;
 use super::{Connected, Driver, Sql};
 use crate::session::engines::shared::options;
-use crate::session::engines::shared::skeleton::engine_provider;
+use crate::session::engines::shared::secrets::{url_password, Secrets};
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 
 const NAME: &str = "mysql";
@@ -309,7 +320,11 @@ fn take_tls(params: &mut Vec<(String, String)>, tls: &mut MyTls) -> Result<()> {
 }
 
 /// go-sql-driver's `[user[:password]@][net[(addr)]]/dbname[?params]`.
-fn parse_go_dsn(dsn: &str, tls: &mut MyTls) -> Result<(OptsBuilder, EngineOptions)> {
+fn parse_go_dsn(
+    dsn: &str,
+    tls: &mut MyTls,
+    secrets: &mut Secrets<'_>,
+) -> Result<(OptsBuilder, EngineOptions)> {
     // The query starts at the first '?' after the address, so that its
     // values may hold '/' (file paths): go-sql-driver wants those
     // percent-encoded, which works too.
@@ -335,6 +350,7 @@ fn parse_go_dsn(dsn: &str, tls: &mut MyTls) -> Result<(OptsBuilder, EngineOption
         },
         None => ("", None),
     };
+    secrets.add(pass.unwrap_or_default());
     let (protocol, address) = match net.split_once('(') {
         Some((protocol, rest)) => {
             let address = rest
@@ -392,9 +408,25 @@ fn parse_go_dsn(dsn: &str, tls: &mut MyTls) -> Result<(OptsBuilder, EngineOption
     Ok((builder, options))
 }
 
+/// The secrets of a DSN, as [`parse_dsn`] and the driver take them; a
+/// config error when they refuse it.
+pub(crate) fn secrets(config: &str) -> Result<Secrets<'_>> {
+    let mut secrets = Secrets::new(config);
+    parse_dsn_recording(config, &mut secrets)?;
+    Ok(secrets)
+}
+
 /// Parses either DSN form into driver options, engine options and TLS
 /// settings.
 fn parse_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions, MyTls)> {
+    parse_dsn_recording(dsn, &mut Secrets::new(dsn))
+}
+
+/// [`parse_dsn`], recording in `secrets` the text of the password taken.
+fn parse_dsn_recording(
+    dsn: &str,
+    secrets: &mut Secrets<'_>,
+) -> Result<(OptsBuilder, EngineOptions, MyTls)> {
     let dsn = dsn.trim();
     if dsn.is_empty() {
         return Err(config_err(
@@ -409,9 +441,20 @@ fn parse_dsn(dsn: &str) -> Result<(OptsBuilder, EngineOptions, MyTls)> {
         take_tls(&mut params, &mut tls)?;
         let opts = Opts::from_url(&join_query(base, &params))
             .map_err(|e| config_err(format!("invalid URL: {e}")))?;
+        // The driver (the url crate) took the password: record its text,
+        // or everything when the text found is not what the driver took.
+        let raw = url_password(base);
+        secrets.add(raw.unwrap_or_default());
+        let decoded = raw.and_then(options::percent_decode);
+        if opts
+            .get_pass()
+            .is_some_and(|p| decoded.as_deref() != Some(p))
+        {
+            secrets.mask_all();
+        }
         (OptsBuilder::from_opts(opts), options)
     } else {
-        parse_go_dsn(dsn, &mut tls)?
+        parse_go_dsn(dsn, &mut tls, secrets)?
     };
     let builder = builder
         .tcp_connect_timeout(Some(options.connect_timeout))
@@ -562,5 +605,33 @@ mod fuzz {
     #[test]
     fn mysql_dsn_never_panics() {
         fuzz::parser(SEEDS, parse_dsn, |_| true);
+    }
+}
+
+#[cfg(test)]
+mod shown {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        "app:ZqA/b(c)@d?Zq@tcp(127.0.0.1:3305)/db?table=s",
+        "mysql://app:ZqUrl%2FSecretZq@127.0.0.1:3305/db?pool_size=5",
+        "u:ZqSecretZq@unix(/run/m.sock)/db",
+    ];
+
+    /// Whatever the text, the password the driver takes is not shown once
+    /// the secrets are masked.
+    #[test]
+    fn no_password_taken_is_shown() {
+        let parse = |raw: &str| {
+            let mut secrets = Secrets::new(raw);
+            let (builder, _, _) = parse_dsn_recording(raw, &mut secrets)?;
+            let opts: Opts = builder.into();
+            Ok((opts.get_pass().map(str::to_owned), secrets.render()))
+        };
+        fuzz::parser(SEEDS, parse, |(pass, shown)| {
+            pass.as_deref()
+                .is_none_or(|p| p.len() < 6 || !shown.contains(p))
+        });
     }
 }

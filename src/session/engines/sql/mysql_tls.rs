@@ -1,6 +1,8 @@
 //! TLS for the `mysql` engine: go-sql-driver's `tls` parameter, the
 //! `tls-ca`, `tls-cert` and `tls-key` files, and the pool's connection
 //! manager, whose errors say which server, which mode and what failed.
+//! `tls-ca` adds to the driver's public roots (see `CA_NOT_EXCLUSIVE`),
+//! and start-up says so.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -14,6 +16,16 @@ const NAME: &str = "mysql";
 
 /// The DSN keys this module takes out of the DSN.
 pub(crate) const KEYS: [&str; 4] = ["tls", "tls-ca", "tls-cert", "tls-key"];
+
+/// Why `tls-ca` does not pin the CA. The mysql crate's rustls set-up
+/// always starts from the Mozilla roots of `webpki-roots` and adds the
+/// `tls-ca` file to them; it has no option to leave them out and no hook
+/// for a verifier of ours, so this engine cannot make `tls-ca` exclusive.
+const CA_NOT_EXCLUSIVE: &str = "tls-ca is added to the public CAs compiled into the mysql \
+     crate (webpki-roots), not used alone: a certificate any public CA issued for this host \
+     name is accepted too (go-sql-driver's tls config and PostgreSQL's sslrootcert trust only \
+     their CA). Connect by a name no public CA certifies (a private DNS name or address) or \
+     through a tunnel that pins the CA";
 
 /// go-sql-driver's `tls` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +177,9 @@ impl ConnManager {
     pub(crate) fn new(builder: OptsBuilder, tls: MyTls) -> Result<Self> {
         if tls.mode() != Mode::False {
             tls::install_default_provider();
+        }
+        if let (Mode::True, Some(ca)) = (tls.mode(), &tls.ca) {
+            tracing::warn!("session: {NAME}: {CA_NOT_EXCLUSIVE} (tls-ca={ca})");
         }
         let builder = builder.prefer_socket(false);
         let plain = (tls.mode() == Mode::Preferred).then(|| builder.clone().ssl_opts(None).into());

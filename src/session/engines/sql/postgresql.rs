@@ -122,7 +122,8 @@ use super::pool::{build_pool, retry_if_stale, Conn, Counted, IndexRow, Job, Para
 use super::statements::Dialect;
 use super::{Connected, Driver, Sql};
 use crate::session::engines::shared::options::percent_decode;
-use crate::session::engines::shared::skeleton::engine_provider;
+use crate::session::engines::shared::secrets::Secrets;
+use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 
 const NAME: &str = "postgresql";
@@ -163,11 +164,11 @@ fn ddl(table: &str) -> String {
 }
 
 /// One `key=value` of a conninfo string: the key and the value as written.
-type Pair = (String, String);
+type Pair<'a> = (&'a str, &'a str);
 
 /// Splits a libpq conninfo string, keeping each value's raw text (quotes
 /// and escapes included) so the rest can be passed on unchanged.
-fn conninfo_pairs(s: &str) -> Result<Vec<Pair>> {
+fn conninfo_pairs(s: &str) -> Result<Vec<Pair<'_>>> {
     let mut pairs = Vec::new();
     let mut chars = s.char_indices().peekable();
     loop {
@@ -188,21 +189,22 @@ fn conninfo_pairs(s: &str) -> Result<Vec<Pair>> {
             ));
         }
         while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
-        let mut raw = String::new();
+        let value_start = chars.peek().map_or(s.len(), |&(i, _)| i);
+        let mut value_end = value_start;
         let quoted = chars.next_if(|(_, c)| *c == '\'').is_some();
         if quoted {
-            raw.push('\'');
+            value_end += 1;
         }
         let mut closed = !quoted;
-        while let Some(&(_, c)) = chars.peek() {
+        while let Some(&(i, c)) = chars.peek() {
             if !quoted && c.is_whitespace() {
                 break;
             }
             chars.next();
-            raw.push(c);
+            value_end = i + c.len_utf8();
             if c == '\\' {
-                if let Some((_, escaped)) = chars.next() {
-                    raw.push(escaped);
+                if let Some((j, escaped)) = chars.next() {
+                    value_end = j + escaped.len_utf8();
                 }
             } else if quoted && c == '\'' {
                 closed = true;
@@ -212,7 +214,7 @@ fn conninfo_pairs(s: &str) -> Result<Vec<Pair>> {
         if !closed {
             return Err(config_err("unterminated quote in the conninfo string"));
         }
-        pairs.push((s[key_start..key_end].to_owned(), raw));
+        pairs.push((&s[key_start..key_end], &s[value_start..value_end]));
     }
 }
 
@@ -257,7 +259,7 @@ fn redact(dsn: &str) -> String {
         Ok(pairs) => pairs
             .into_iter()
             .map(|(k, v)| {
-                let v = if k == "password" { "***".into() } else { v };
+                let v = if k == "password" { "***" } else { v };
                 format!("{k}={v}")
             })
             .collect::<Vec<_>>()
@@ -266,9 +268,46 @@ fn redact(dsn: &str) -> String {
     }
 }
 
+/// The secrets of a URL or conninfo string, as [`parse_dsn`] and the
+/// driver take them; a config error when they refuse it.
+pub(crate) fn secrets(config: &str) -> Result<Secrets<'_>> {
+    let mut secrets = Secrets::new(config);
+    parse_dsn_recording(config, &mut secrets)?;
+    Ok(secrets)
+}
+
+/// The raw texts a `postgres://` URL may hold a password in, as the
+/// driver's URL parser delimits them: the user info runs from the scheme
+/// to the first '@' and the password follows its first ':'; a `password`
+/// query parameter sets it too.
+fn url_passwords<'a>(base: &'a str, query: &'a str) -> Vec<&'a str> {
+    let rest = base.split_once("://").map_or(base, |(_, rest)| rest);
+    let userinfo = rest.split_once('@').map(|(info, _)| info);
+    let mut found: Vec<&str> = userinfo
+        .and_then(|info| info.split_once(':'))
+        .map(|(_, pass)| pass)
+        .into_iter()
+        .collect();
+    found.extend(
+        query
+            .split('&')
+            .filter_map(|pair| pair.strip_prefix("password=")),
+    );
+    found
+}
+
 /// Parses a URL or conninfo string into the driver's config, the engine
 /// options and the TLS settings.
 fn parse_dsn(dsn: &str) -> Result<(postgres::Config, EngineOptions, PgTls)> {
+    parse_dsn_recording(dsn, &mut Secrets::new(dsn))
+}
+
+/// [`parse_dsn`], recording in `secrets` the text of every password given.
+/// What the driver took must be one of them, or everything is masked.
+fn parse_dsn_recording(
+    dsn: &str,
+    secrets: &mut Secrets<'_>,
+) -> Result<(postgres::Config, EngineOptions, PgTls)> {
     let dsn = dsn.trim();
     if dsn.is_empty() {
         return Err(config_err(
@@ -276,8 +315,15 @@ fn parse_dsn(dsn: &str) -> Result<(postgres::Config, EngineOptions, PgTls)> {
         ));
     }
     let mut tls = PgTls::default();
+    // Each password text given, with its value as the driver reads it.
+    let mut given: Vec<(&str, Option<String>)> = Vec::new();
     let (driver_dsn, options) = if dsn.contains("://") {
         let (base, query) = dsn.split_once('?').unwrap_or((dsn, ""));
+        given.extend(
+            url_passwords(base, query)
+                .into_iter()
+                .map(|raw| (raw, percent_decode(raw))),
+        );
         let mut params = parse_query(query);
         let options = EngineOptions::take(NAME, &mut params)?;
         let mut rest = Vec::with_capacity(params.len());
@@ -296,18 +342,34 @@ fn parse_dsn(dsn: &str) -> Result<(postgres::Config, EngineOptions, PgTls)> {
         let mut ours: Vec<(String, String)> = Vec::new();
         let mut rest = Vec::new();
         for (key, raw) in pairs {
-            match key.as_str() {
+            match key {
                 "table" | "pool_size" | "connect_timeout" | "create_table" => {
-                    ours.push((key, unquote(&raw)));
+                    ours.push((key.to_owned(), unquote(raw)));
                 }
-                k if TLS_KEYS.contains(&k) => tls.set(k, unquote(&raw))?,
-                _ => rest.push(format!("{key}={raw}")),
+                k if TLS_KEYS.contains(&k) => tls.set(k, unquote(raw))?,
+                _ => {
+                    if key == "password" {
+                        given.push((raw, Some(unquote(raw))));
+                    }
+                    rest.push(format!("{key}={raw}"));
+                }
             }
         }
         (rest.join(" "), EngineOptions::take(NAME, &mut ours)?)
     };
     let mut config = postgres::Config::from_str(&driver_dsn)
         .map_err(|e| config_err(format!("invalid connection string: {e}")))?;
+    for (raw, _) in &given {
+        secrets.add(raw);
+    }
+    if let Some(taken) = config.get_password() {
+        let found = given
+            .iter()
+            .any(|(_, value)| value.as_deref().map(str::as_bytes) == Some(taken));
+        if !found {
+            secrets.mask_all();
+        }
+    }
     config.connect_timeout(options.connect_timeout);
     Ok((config, options, tls))
 }
@@ -516,10 +578,10 @@ mod tests {
         assert_eq!(
             pairs,
             [
-                ("host".into(), "h".into()),
-                ("user".into(), "'a b'".into()),
-                ("password".into(), "'x\\'y'".into()),
-                ("dbname".into(), "d".into()),
+                ("host", "h"),
+                ("user", "'a b'"),
+                ("password", "'x\\'y'"),
+                ("dbname", "d"),
             ]
         );
         assert_eq!(unquote("'x\\'y'"), "x'y");
@@ -593,5 +655,35 @@ mod fuzz {
     #[test]
     fn postgresql_dsn_never_panics() {
         fuzz::parser(SEEDS, parse_dsn, |_| true);
+    }
+}
+
+#[cfg(test)]
+mod shown {
+    use super::*;
+    use crate::session::engines::shared::fuzz;
+
+    const SEEDS: &[&str] = &[
+        "postgres://u:ZqUrl%40SecretZq@127.0.0.1:5435/test?table=s",
+        "host=127.0.0.1 user=u password='Zq a\\' b Zq' dbname=d",
+        "postgresql://u@h:5/d?password=ZqQuery@/Zq&application_name=x",
+    ];
+
+    /// Whatever the text, the password the driver takes is not shown once
+    /// the secrets are masked.
+    #[test]
+    fn no_password_taken_is_shown() {
+        let parse = |raw: &str| {
+            let mut secrets = Secrets::new(raw);
+            let (config, _, _) = parse_dsn_recording(raw, &mut secrets)?;
+            let pass = config
+                .get_password()
+                .map(|p| String::from_utf8_lossy(p).into_owned());
+            Ok((pass, secrets.render()))
+        };
+        fuzz::parser(SEEDS, parse, |(pass, shown)| {
+            pass.as_deref()
+                .is_none_or(|p| p.len() < 6 || !shown.contains(p))
+        });
     }
 }

@@ -1,23 +1,23 @@
 //! The owner operations of the manager and of a request's session: list
 //! an owner's sessions, and end them all ("log out everywhere").
 
-use super::error::Result;
-use super::handle::Session;
-use super::id::SessionId;
-use super::manager::Manager;
-use super::owner::{OwnedSession, Owner, OWNER_EPOCH_KEY, OWNER_KEY};
+use crate::session::error::Result;
+use crate::session::handle::Session;
+use crate::session::id::SessionId;
+use crate::session::manager::Manager;
+use super::{OwnedSession, Owner, OWNER_EPOCH_KEY, OWNER_KEY};
 
 impl Manager {
     /// The live sessions of `owner` (set with
-    /// [`Session::set_owner`](super::Session::set_owner)): an id
+    /// [`Session::set_owner`](crate::session::Session::set_owner)): an id
     /// fingerprint, never the id, with creation and last-access times
     /// when the engine knows them. Ids of sessions that are gone are
     /// pruned from the index on the way.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidOwner`](super::Error::InvalidOwner),
-    /// [`Error::Unsupported`](super::Error::Unsupported) on an engine
+    /// [`Error::InvalidOwner`](crate::session::Error::InvalidOwner),
+    /// [`Error::Unsupported`](crate::session::Error::Unsupported) on an engine
     /// without an owner index (memcache, cookie, couchbase), engine errors.
     ///
     /// # Examples
@@ -99,7 +99,7 @@ impl Manager {
         }
         tracing::info!(owner = ?owner, ended, "session: owner logged out everywhere");
         #[cfg(feature = "metrics")]
-        super::observe::owner_logout(self.provider().name());
+        crate::session::observe::owner_logout(self.provider().name());
         Ok(ended)
     }
 
@@ -129,7 +129,7 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// [`Error::Unsupported`](super::Error::Unsupported) on an engine
+    /// [`Error::Unsupported`](crate::session::Error::Unsupported) on an engine
     /// without an owner index, engine errors.
     ///
     /// # Examples

@@ -1,17 +1,17 @@
-//! The owner protocol as a [`Session`](super::Session) runs it: what
+//! The owner protocol as a [`Session`](crate::session::Session) runs it: what
 //! `set_owner`, release, regenerate and destroy do to the owner index
-//! (see [`owner`](super::owner) for why it is race-safe).
+//! (see [`owner`](super) for why it is race-safe).
 //!
 //! Everything here runs only for sessions that have or get an owner; the
 //! session handle calls it from one line in each of its operations.
 
 use std::sync::Arc;
 
-use super::error::Result;
-use super::id::SessionId;
-use super::manager::Manager;
-use super::owner::{Owner, OwnerIndex, OWNER_EPOCH_KEY, OWNER_KEY};
-use super::store::Store;
+use crate::session::error::Result;
+use crate::session::id::SessionId;
+use crate::session::provider::Provider;
+use super::{Owner, OwnerIndex, OWNER_EPOCH_KEY, OWNER_KEY};
+use crate::session::store::Store;
 
 /// What this request did to its session's owner, applied at release.
 #[derive(Debug, Default)]
@@ -37,8 +37,8 @@ pub(crate) struct Attached {
 /// The engine's owner index, or `None` on an engine without one: there the
 /// owner is only a value in the session, and nothing is attached or
 /// detached.
-fn index(manager: &Manager) -> Option<&dyn OwnerIndex> {
-    manager.provider().owner_index().ok()
+fn index(provider: &dyn Provider) -> Option<&dyn OwnerIndex> {
+    provider.owner_index().ok()
 }
 
 /// The owner stored in the session, if any.
@@ -96,14 +96,14 @@ pub(crate) async fn clear(
 /// Release, step 1: attaches the id of a session that got an owner in this
 /// request and stores the epoch with it, before the write.
 pub(crate) async fn before_release(
-    manager: &Manager,
+    provider: &dyn Provider,
     store: &Arc<dyn Store>,
     change: &mut OwnerChange,
 ) -> Result<Option<Attached>> {
     let Some(owner) = change.attach.take() else {
         return Ok(None);
     };
-    let Some(index) = index(manager) else {
+    let Some(index) = index(provider) else {
         return Ok(None);
     };
     let sid = store.session_id();
@@ -122,12 +122,12 @@ pub(crate) async fn before_release(
 /// false when the session was destroyed. `now` is the session's id after
 /// the write (a collision at creation may have changed it).
 pub(crate) async fn confirm(
-    manager: &Manager,
+    provider: &dyn Provider,
     attached: Attached,
     now: &SessionId,
 ) -> Result<bool> {
     // An `Attached` exists only where the engine has an index.
-    let index = manager.provider().owner_index()?;
+    let index = provider.owner_index()?;
     let mut epoch = attached.epoch;
     if *now != attached.sid {
         epoch = index.attach(&attached.owner, now).await?;
@@ -142,7 +142,7 @@ pub(crate) async fn confirm(
         owner = ?attached.owner,
         "session: its owner was logged out everywhere meanwhile; destroying it"
     );
-    manager.provider().session_destroy(now).await?;
+    provider.session_destroy(now).await?;
     index.detach(&attached.owner, now).await?;
     Ok(false)
 }
@@ -150,7 +150,7 @@ pub(crate) async fn confirm(
 /// Regenerate, before the move: a session with an owner attaches its new
 /// id first, so that a "log out everywhere" from now on finds one of them.
 pub(crate) async fn before_move(
-    manager: &Manager,
+    provider: &dyn Provider,
     store: &Arc<dyn Store>,
     change: &OwnerChange,
     new: &SessionId,
@@ -159,7 +159,7 @@ pub(crate) async fn before_move(
         // The owner is new in this request: release attaches the final id.
         return Ok(None);
     }
-    let Some(index) = index(manager) else {
+    let Some(index) = index(provider) else {
         return Ok(None);
     };
     let Some(owner) = stored_owner(store).await? else {
@@ -180,15 +180,14 @@ pub(crate) async fn before_move(
 /// False when the session was destroyed (its owner was logged out
 /// everywhere since its login).
 pub(crate) async fn after_move(
-    manager: &Manager,
+    provider: &dyn Provider,
     attached: Attached,
     old: SessionId,
 ) -> Result<bool> {
     let owner = attached.owner.clone();
     let new = attached.sid.clone();
-    let alive = confirm(manager, attached, &new).await?;
-    manager
-        .provider()
+    let alive = confirm(provider, attached, &new).await?;
+    provider
         .owner_index()?
         .detach(&owner, &old)
         .await?;
@@ -203,11 +202,11 @@ pub(crate) async fn on_destroy(store: &Arc<dyn Store>, change: &mut OwnerChange)
 /// After a release or a destroy: the detaches recorded in this request. A
 /// failure is logged, not returned: the session is saved, and GC prunes an
 /// id left behind.
-pub(crate) async fn finish(manager: &Manager, change: &mut OwnerChange) {
+pub(crate) async fn finish(provider: &dyn Provider, change: &mut OwnerChange) {
     if change.detach.is_empty() {
         return;
     }
-    let Some(index) = index(manager) else {
+    let Some(index) = index(provider) else {
         change.detach.clear();
         return;
     };

@@ -1,19 +1,17 @@
-//! The engine skeleton: engines implement [`RecordStore`], and one generic
-//! [`Engine`] implements [`Provider`] over it.
+//! The engine skeleton: an engine implements [`RecordStore`] (how to load,
+//! write, insert, remove and count one session record), and one generic
+//! [`Engine`] implements [`Provider`] over it. The built-in engines and
+//! custom ones (`examples/custom_provider.rs`) are written the same way.
 //!
-//! The skeleton owns what every engine used to write again: the
+//! The skeleton owns what every engine would otherwise write again: the
 //! "not initialised" guard, the choice between a loaded and a new
-//! [`MapStore`], the no-I/O store of a fresh id, and regenerate (new id
-//! first, old id dead after). A record store only says how to load, write,
-//! insert, remove and count one record, in the [`Format`] it is handed.
-//!
-//! The skeleton also bounds every session's size, once for all engines:
-//! a release whose session would count more than the engine's
-//! `max_session_bytes` ([`session_bytes`]) is refused whole with
-//! [`Error::TooLarge`] before the engine is called.
-//!
-//! Room is left for what comes next: an owner index is an extension trait
-//! on [`RecordStore`], per-call deadlines a wrapper in [`Engine`].
+//! [`MapStore`], the no-I/O store of a fresh id, regenerate (new id first,
+//! old id dead after), and the size limit: a release whose session would
+//! count more than the engine's `max_session_bytes` (its keys and values
+//! plus 48 bytes a key and 256 a session, the same measure on every
+//! engine) is refused whole with [`Error::TooLarge`] before the engine is
+//! called.
+//! With the `metrics` feature it also times and counts every call.
 
 use std::fmt;
 use std::sync::Arc;
@@ -21,14 +19,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::map_store::{MapStore, Released, SessionWriter, Write, WriteMode};
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::{IdFormat, SessionId};
 use crate::session::provider::Provider;
 use crate::session::record::{now_ms, Lifetimes, SessionRecord};
-use crate::session::store::{MapStore, Released, SessionWriter, Store, Write, WriteMode};
+use crate::session::store::Store;
 
-use super::options::DEFAULT_MAX_SESSION_BYTES;
+use crate::session::engines::shared::options::DEFAULT_MAX_SESSION_BYTES;
 use crate::session::observe::observed;
 #[cfg(feature = "metrics")]
 use crate::session::observe::{EngineMetrics, Op};
@@ -54,19 +53,39 @@ pub(crate) fn session_bytes(sid: &SessionId, record: &SessionRecord) -> usize {
 }
 
 /// A record as loaded or moved: `None` when there is none (or it expired).
-pub(crate) type Found = Result<Option<SessionRecord>>;
+pub type Loaded = Result<Option<SessionRecord>>;
 
 /// What every call of a record store may need: the lifetimes and the
-/// storage format, fixed at init.
+/// storage format, fixed when the engine starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Cx {
+#[non_exhaustive]
+pub struct StoreContext {
+    /// The idle (and absolute) lifetimes: a record past them is expired.
     pub lifetimes: Lifetimes,
+    /// The storage format (`sessionstoreformat`) to encode records in.
     pub format: Format,
 }
 
-/// One engine's storage of records. Times are ms since the epoch.
+/// One engine's storage of session records: what an engine author writes.
+/// [`Engine<S>`](Engine) turns it into a [`Provider`]. Times are ms since
+/// the epoch.
+///
+/// The rules every method keeps (the conformance suite,
+/// [`conformance_tests!`](crate::conformance_tests), checks them):
+/// - an expired record is absent;
+/// - a record that does not decode is [`Error::Corrupt`] (the manager then
+///   starts a fresh session);
+/// - `write` with `Create` inserts only if absent ([`Error::IdCollision`]),
+///   `Update` and `Touch` write only a session that is still there, so a
+///   destroyed session never comes back;
+/// - `write` with `Update` merges this request's [`Changes`](super::Changes)
+///   into the stored record, so concurrent requests keep each other's keys.
+///
+/// # Examples
+///
+/// `examples/custom_provider.rs` is a complete engine on this trait.
 #[async_trait]
-pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
+pub trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
     /// The engine name, in errors and logs.
     const NAME: &'static str;
     /// The shape of this engine's ids.
@@ -76,16 +95,17 @@ pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
 
     /// Parses the engine's `sessionproviderconfig` and connects (or
     /// prepares to connect on first use).
-    async fn open(cx: Cx, config: &str) -> Result<Self>;
+    async fn open(cx: StoreContext, config: &str) -> Result<Self>;
 
     /// The live record of `sid`: `None` when absent or expired,
     /// [`Error::Corrupt`] when it does not decode.
-    async fn load(&self, sid: &SessionId, now: u64) -> Found;
+    async fn load(&self, sid: &SessionId, now: u64) -> Loaded;
 
     /// What [`load`](Self::load) would return, when the store can answer
     /// without waiting (the memory engine): the skeleton then skips
     /// `load`'s boxed future, on every request. `None`: call `load`.
-    fn load_now(&self, _sid: &SessionId, _now: u64) -> Option<Found> {
+    #[doc(hidden)]
+    fn load_now(&self, _sid: &SessionId, _now: u64) -> Option<Loaded> {
         None
     }
 
@@ -100,6 +120,7 @@ pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
 
     /// What [`write`](Self::write) would return, when the store can apply
     /// it without waiting (the memory engine); `None`: call `write`.
+    #[doc(hidden)]
     fn write_now(&self, _w: &Write<'_>) -> Option<Result<Released>> {
         None
     }
@@ -116,7 +137,7 @@ pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
     /// absent), then the old id goes, so a failure in between leaves the
     /// data under one id, never under none and never with new data under
     /// the old id. Engines that can do it atomically override it.
-    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Found {
+    async fn move_record(&self, old: &SessionId, new: &SessionId, now: u64) -> Loaded {
         let Some(mut record) = self.load(old, now).await? else {
             return Ok(None);
         };
@@ -148,7 +169,8 @@ pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
         None
     }
 
-    /// The largest session this store accepts ([`session_bytes`]): the
+    /// The largest session this store accepts (counted as keys and values
+    /// plus 48 bytes a key and 256 a session): the
     /// engine's `max_session_bytes` option, checked by [`Engine`] on every
     /// release.
     fn max_session_bytes(&self) -> usize {
@@ -159,13 +181,13 @@ pub(crate) trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
 /// The state of an initialised engine, shared with the stores it hands out.
 struct Inner<S> {
     records: S,
-    cx: Cx,
+    cx: StoreContext,
     #[cfg(feature = "metrics")]
     metrics: EngineMetrics,
 }
 
 impl<S: RecordStore> Inner<S> {
-    fn new(records: S, cx: Cx) -> Self {
+    fn new(records: S, cx: StoreContext) -> Self {
         Inner {
             records,
             cx,
@@ -239,8 +261,32 @@ impl<S: RecordStore> Inner<S> {
     }
 }
 
-/// The generic engine: a [`Provider`] over any [`RecordStore`].
-pub(crate) struct Engine<S> {
+/// The generic engine: a [`Provider`] over any [`RecordStore`], built by
+/// `Engine::<MyRecords>::default()` and started by the manager
+/// (`session_init` opens the record store).
+///
+/// # Examples
+///
+/// ```
+/// use actix_bee::session::engine::Engine;
+/// use actix_bee::session::register;
+/// # use actix_bee::session::engine::{Loaded, RecordStore, Released, StoreContext, Write};
+/// # use actix_bee::session::{Result, SessionId};
+/// # #[derive(Debug)]
+/// # struct MyRecords;
+/// # #[async_trait::async_trait]
+/// # impl RecordStore for MyRecords {
+/// #     const NAME: &'static str = "mine";
+/// #     async fn open(_: StoreContext, _: &str) -> Result<Self> { Ok(MyRecords) }
+/// #     async fn load(&self, _: &SessionId, _: u64) -> Loaded { Ok(None) }
+/// #     async fn write(&self, _: Write<'_>) -> Result<Released> { Ok(Released::wrote(false)) }
+/// #     async fn insert(&self, _: &SessionId, _: &actix_bee::session::engine::SessionRecord, _: u64) -> Result<()> { Ok(()) }
+/// #     async fn remove(&self, _: &SessionId) -> Result<()> { Ok(()) }
+/// #     async fn count(&self, _: u64) -> Result<usize> { Ok(0) }
+/// # }
+/// register("mine", Engine::<MyRecords>::default);
+/// ```
+pub struct Engine<S> {
     inner: Option<Arc<Inner<S>>>,
     format: Format,
 }
@@ -267,7 +313,7 @@ impl<S: RecordStore> fmt::Debug for Engine<S> {
 impl<S: RecordStore> Engine<S> {
     /// An engine that is ready without `session_init` (the memory engine).
     #[cfg(feature = "memory")]
-    pub(crate) fn ready(records: S, cx: Cx) -> Self {
+    pub(crate) fn ready(records: S, cx: StoreContext) -> Self {
         Engine {
             inner: Some(Arc::new(Inner::new(records, cx))),
             format: cx.format,
@@ -300,7 +346,7 @@ impl<S: RecordStore> Engine<S> {
 #[async_trait]
 impl<S: RecordStore> Provider for Engine<S> {
     async fn session_init(&mut self, max_lifetime: Duration, config: &str) -> Result<()> {
-        let cx = Cx {
+        let cx = StoreContext {
             lifetimes: Lifetimes::new(max_lifetime, None),
             format: self.format,
         };
@@ -429,89 +475,3 @@ impl<S: RecordStore> Provider for Engine<S> {
         Ok(())
     }
 }
-
-/// The boxed future type `async_trait` gives a `Provider` method.
-pub(crate) type Boxed<'a, T> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>>;
-
-/// One method of [`engine_provider!`] that takes an id: it hands on
-/// `Engine`'s boxed future as is (the signature `async_trait` gives it).
-macro_rules! forward_boxed {
-    ($method:ident -> $ty:ty) => {
-        fn $method<'life0, 'life1, 'async_trait>(
-            &'life0 self,
-            sid: &'life1 $crate::session::SessionId,
-        ) -> $crate::session::engines::shared::skeleton::Boxed<'async_trait, $ty>
-        where
-            'life0: 'async_trait,
-            'life1: 'async_trait,
-            Self: 'async_trait,
-        {
-            self.0.$method(sid)
-        }
-    };
-}
-pub(crate) use forward_boxed;
-
-/// Declares a public engine type over `Engine<$records>` and implements
-/// [`Provider`] for it by delegation: the one place engines' public types
-/// are wired. The per-request methods hand on `Engine`'s boxed future
-/// rather than boxing it again (an `async fn` here would allocate a second
-/// future per call).
-macro_rules! engine_provider {
-    ($(#[$meta:meta])* pub struct $name:ident($records:ty);) => {
-        $(#[$meta])*
-        #[derive(Debug)]
-        pub struct $name($crate::session::engines::shared::skeleton::Engine<$records>);
-
-        #[async_trait::async_trait]
-        impl $crate::session::Provider for $name {
-            async fn session_init(
-                &mut self,
-                max_lifetime: std::time::Duration,
-                config: &str,
-            ) -> $crate::session::Result<()> {
-                self.0.session_init(max_lifetime, config).await
-            }
-            $crate::session::engines::shared::skeleton::forward_boxed!(
-                session_read -> std::sync::Arc<dyn $crate::session::Store>
-            );
-            $crate::session::engines::shared::skeleton::forward_boxed!(
-                session_new -> std::sync::Arc<dyn $crate::session::Store>
-            );
-            $crate::session::engines::shared::skeleton::forward_boxed!(session_exist -> bool);
-            async fn session_regenerate(
-                &self,
-                old: &$crate::session::SessionId,
-                new: &$crate::session::SessionId,
-            ) -> $crate::session::Result<std::sync::Arc<dyn $crate::session::Store>> {
-                self.0.session_regenerate(old, new).await
-            }
-            $crate::session::engines::shared::skeleton::forward_boxed!(session_destroy -> ());
-            async fn session_all(&self) -> $crate::session::Result<usize> {
-                self.0.session_all().await
-            }
-            async fn session_gc(&self) -> $crate::session::Result<()> {
-                self.0.session_gc().await
-            }
-            fn owner_index(
-                &self,
-            ) -> $crate::session::Result<&dyn $crate::session::OwnerIndex> {
-                self.0.owner_index()
-            }
-            fn name(&self) -> &'static str {
-                self.0.name()
-            }
-            fn id_format(&self) -> $crate::session::engine::IdFormat {
-                self.0.id_format()
-            }
-            fn set_format(
-                &mut self,
-                format: $crate::session::engine::Format,
-            ) -> $crate::session::Result<()> {
-                self.0.set_format(format)
-            }
-        }
-    };
-}
-pub(crate) use engine_provider;

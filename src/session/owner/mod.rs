@@ -9,7 +9,7 @@
 //!
 //! Each owner has an index (its session ids) and an epoch (a counter):
 //! - **login** (the release of a request that called
-//!   [`Session::set_owner`](super::Session::set_owner)): attach the id,
+//!   [`Session::set_owner`](crate::session::Session::set_owner)): attach the id,
 //!   which returns the epoch `e0`; write the session; read the epoch again,
 //!   and destroy the session if it moved: a "log out everywhere" raced it.
 //! - **log out everywhere**: bump the epoch, then destroy every live
@@ -26,8 +26,11 @@ use std::fmt;
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
-use super::error::{Error, Result};
-use super::id::SessionId;
+use crate::session::error::{Error, Result};
+use crate::session::id::SessionId;
+
+pub(crate) mod flow;
+mod manager;
 
 /// The session key that holds the owner (a string).
 pub const OWNER_KEY: &str = "__actix_bee_owner";
@@ -163,7 +166,7 @@ impl IndexedSession {
 /// One live session of an owner, as [`Manager::sessions_of`] lists it:
 /// never the id itself.
 ///
-/// [`Manager::sessions_of`]: super::Manager::sessions_of
+/// [`Manager::sessions_of`]: crate::session::Manager::sessions_of
 ///
 /// # Examples
 ///
@@ -204,7 +207,7 @@ impl From<&IndexedSession> for OwnedSession {
 /// The owner index of an engine: each owner's session ids and epoch.
 ///
 /// An engine exposes it through
-/// [`Provider::owner_index`](super::Provider::owner_index). Requirements:
+/// [`Provider::owner_index`](crate::session::Provider::owner_index). Requirements:
 /// - `attach` adds the id and returns the epoch in one atomic step;
 /// - `bump` changes the epoch to a value it never had (so a reader that
 ///   saw the old one always notices);
@@ -264,7 +267,7 @@ pub(crate) fn indexed_id(raw: &str) -> Option<SessionId> {
         && raw
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    ok.then(|| super::id::IdGenerator::sealed(raw))
+    ok.then(|| crate::session::id::IdGenerator::sealed(raw))
 }
 
 /// The error of an engine without an owner index.

@@ -1,0 +1,3 @@
+module tplpeer
+
+go 1.19
