@@ -1,5 +1,6 @@
 //! Nanoseconds per operation of the memory engine: read, get, set, release
-//! with a change, regenerate.
+//! with a change, regenerate, and a create with the default limits on a
+//! full engine (each create evicts one session).
 //!
 //! `cargo bench -p actix-bee-bench --bench memory`
 
@@ -17,6 +18,10 @@ fn runtime() -> Runtime {
         .build()
         .expect("a tokio runtime")
 }
+
+/// One-key sessions (as the counter's) past the default limits: about
+/// 350 bytes each as the engine counts them, so 1,000,000 fill 256 MiB.
+const PAST_THE_CAP: usize = 1_000_000;
 
 async fn engine_with_sessions(n: usize) -> (Arc<dyn Provider>, Vec<SessionId>) {
     let mut provider = MemoryProvider::default();
@@ -101,5 +106,42 @@ fn memory(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, memory);
+/// Creates on an engine with the default limits, filled past them first.
+fn memory_full(c: &mut Criterion) {
+    let rt = runtime();
+    let provider = rt.block_on(async {
+        let mut provider = MemoryProvider::default();
+        provider
+            .session_init(Duration::from_secs(3600), "")
+            .await
+            .expect("init");
+        let provider: Arc<dyn Provider> = Arc::new(provider);
+        let ids = IdGenerator::default();
+        for _ in 0..PAST_THE_CAP {
+            let sid = ids.generate().expect("id");
+            let store = provider.session_read(&sid).await.expect("read");
+            store.set("asta", &1i64).await.expect("set");
+            store.session_release().await.expect("release");
+        }
+        let live = provider.session_all().await.expect("count");
+        assert!(live < PAST_THE_CAP, "{live} live: the engine is not full");
+        provider
+    });
+    let ids = IdGenerator::default();
+    let mut group = c.benchmark_group("memory-full");
+    group.bench_function("create (defaults, past the cap)", |b| {
+        b.to_async(&rt).iter(|| {
+            let sid = ids.generate().expect("id");
+            let provider = provider.clone();
+            async move {
+                let store = provider.session_read(&sid).await.expect("read");
+                store.set("asta", &1i64).await.expect("set");
+                store.session_release().await.expect("release")
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, memory, memory_full);
 criterion_main!(benches);

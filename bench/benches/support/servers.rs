@@ -41,9 +41,15 @@ pub const PREFIX: &str = "actix-bee-http-bench:";
 /// The SQL table the HTTP benches use (created by the engine, emptied after).
 pub const SQL_TABLE: &str = "bee_http_bench";
 
-/// The memory engine unbounded for the footprint figure: the create run
-/// must keep every session it makes, not evict down to the default 100,000.
+/// `bee-memory`'s engine unbounded for the footprint figure: its create
+/// run keeps every session it makes. `counter-memory` runs the defaults.
 const MEMORY_UNBOUNDED: &str = "max_sessions=100000000,max_bytes=1099511627776";
+
+/// Sessions `counter-memory` makes before it serves (`BENCH_MEMORY_FILL`):
+/// more than the default limits hold (a counter session is counted at about
+/// 350 bytes, so 1,000,000 of them pass the 256 MiB byte cap), so every
+/// workload, create above all, runs on a full engine that evicts.
+const MEMORY_FILL: usize = 1_000_000;
 
 /// What one server's workers share, built once per process.
 pub enum Shared {
@@ -73,7 +79,9 @@ fn env_or(name: &str, default: &str) -> String {
 /// The provider name and `sessionproviderconfig` of an actix-bee server.
 fn bee_engine(server: &str) -> (&'static str, String) {
     match server {
-        "bee-memory" | "bee-memory-gc" | "counter-memory" => ("memory", MEMORY_UNBOUNDED.into()),
+        "bee-memory" | "bee-memory-gc" => ("memory", MEMORY_UNBOUNDED.into()),
+        // The counter example's default configuration.
+        "counter-memory" => ("memory", String::new()),
         "bee-cookie" => (
             "cookie",
             r#"{"securityKey":"bench-only key of at least thirty-two bytes!"}"#.into(),
@@ -137,7 +145,10 @@ pub async fn prepare(server: &str) -> Shared {
             session.session_provider_config = config;
             cfg.web_config.views_path = templates_dir().display().to_string();
             cfg.run_mode = "prod".into();
-            Shared::Counter(counter_example::app(cfg).build().await.unwrap())
+            let state = counter_example::app(cfg).build().await.unwrap();
+            let manager = state.manager().expect("sessions are on");
+            fill_past_the_cap(manager, super::env_num("BENCH_MEMORY_FILL", MEMORY_FILL)).await;
+            Shared::Counter(state)
         }
         "bee-memory-gc" => {
             let (provider, config) = bee_engine(server);
@@ -175,6 +186,25 @@ async fn expired_sessions(manager: &Manager, n: usize) {
         store.set("asta", &(i as i64)).await.unwrap();
         store.session_release().await.unwrap();
     }
+}
+
+/// Makes `n` counter sessions (`asta` set, as the counter's first visit
+/// does) and checks that the engine evicted some: it is full, and each new
+/// session from now on evicts one.
+async fn fill_past_the_cap(manager: &Manager, n: usize) {
+    let ids = actix_bee::session::IdGenerator::default();
+    let provider = manager.provider();
+    for _ in 0..n {
+        let sid = ids.generate().unwrap();
+        let store = provider.session_read(&sid).await.unwrap();
+        store.set("asta", &1i64).await.unwrap();
+        store.session_release().await.unwrap();
+    }
+    let live = manager.get_active_session().await.unwrap();
+    assert!(
+        live < n,
+        "{n} sessions made and {live} live: the engine is not full (raise BENCH_MEMORY_FILL)"
+    );
 }
 
 /// The handlers of the servers without a session.

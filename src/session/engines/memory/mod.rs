@@ -1,16 +1,13 @@
 //! The `memory` engine: a sharded map, no global lock on the hot path.
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use foldhash::quality::RandomState;
 use parking_lot::RwLock;
 
-use super::shared::options::{self, DEFAULT_MAX_SESSION_BYTES};
 use crate::session::engine::skeleton::{
     Engine, Loaded, RecordStore, StoreContext, KEY_OVERHEAD, SESSION_OVERHEAD,
 };
@@ -21,9 +18,13 @@ use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::{Lifetimes, SessionRecord};
 
+mod limits;
 mod owners;
 mod packed;
+mod table;
+use limits::Limits;
 use packed::Packed;
+use table::{Held, Inserted, Table};
 
 engine_provider! {
     /// The `memory` engine (beego's default).
@@ -35,14 +36,15 @@ engine_provider! {
     /// GC walks one shard at a time. Sessions are lost on restart and are not
     /// shared between processes.
     ///
-    /// Bounded: `sessionproviderconfig` may set `max_sessions` (default
-    /// 100,000), `max_bytes` (default 256 MiB, the sessions' keys and values
-    /// plus a fixed overhead each) and `max_session_bytes` (default 256 KiB).
-    /// Past the first two the least recently used sessions are evicted, so
-    /// the sessions in use survive a flood of new ones and the app keeps
-    /// serving (refusing new sessions would lock new users out instead); a
-    /// session that would grow past the third is refused at release with
-    /// [`Error::TooLarge`](crate::session::Error::TooLarge).
+    /// Bounded: `sessionproviderconfig` may set `max_bytes` (default
+    /// 256 MiB, the sessions' keys and values plus a fixed overhead each,
+    /// which bounds memory on its own), `max_sessions` (default: no count
+    /// limit) and `max_session_bytes` (default 256 KiB). Past the first two
+    /// the least recently used sessions are evicted, one for each new one
+    /// and at O(1) cost, so the sessions in use survive a flood of new ones
+    /// and the app keeps serving (refusing new sessions would lock new users
+    /// out instead); a session that would grow past the third is refused at
+    /// release with [`Error::TooLarge`](crate::session::Error::TooLarge).
     ///
     /// # Examples
     ///
@@ -81,108 +83,15 @@ const GC_BATCH: usize = 512;
 /// sweep that fits in one batch never pauses.
 const GC_PAUSE: Duration = Duration::from_millis(1);
 
-/// What the memory engine may hold; set through `sessionproviderconfig`
-/// (`max_sessions=100000,max_bytes=268435456,max_session_bytes=262144`).
-///
-/// With the defaults an app's sessions take at most about 256 MiB whatever
-/// anonymous clients do: past `max_sessions` or `max_bytes` the least
-/// recently used sessions are evicted (so the sessions in use survive a
-/// flood of new ones, and the app keeps serving); a session that would grow
-/// past `max_session_bytes` is refused at release with
-/// [`Error::TooLarge`], never cut silently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Limits {
-    max_sessions: usize,
-    max_bytes: usize,
-    max_session_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_sessions: 100_000,
-            max_bytes: 256 * 1024 * 1024,
-            max_session_bytes: DEFAULT_MAX_SESSION_BYTES,
-        }
-    }
-}
-
-impl Limits {
-    /// beego ignores the memory provider's config, so anything without
-    /// `name=value` (a leftover path, say) keeps the defaults, with a
-    /// warning; `name=value` lists are read strictly.
-    fn parse(config: &str) -> Result<Limits> {
-        let mut limits = Limits::default();
-        let config = config.trim();
-        if config.is_empty() {
-            return Ok(limits);
-        }
-        if !config.contains('=') {
-            tracing::warn!(
-                "memory engine: sessionproviderconfig is not name=value options; ignored"
-            );
-            return Ok(limits);
-        }
-        for pair in config
-            .split([',', ';', '&'])
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let slot = match name.trim() {
-                "max_sessions" => &mut limits.max_sessions,
-                "max_bytes" => &mut limits.max_bytes,
-                "max_session_bytes" => &mut limits.max_session_bytes,
-                other => {
-                    return Err(Error::config(
-                        "memory",
-                        format!("unknown option {other:?} (known: max_sessions, max_bytes, max_session_bytes)"),
-                    ))
-                }
-            };
-            *slot = options::positive("memory", name.trim(), value)?;
-        }
-        Ok(limits)
-    }
-}
-
-/// A stored session.
-struct Held {
-    created_ms: u64,
-    /// Atomic so that a read slides the idle expiry under the shard's read lock.
-    accessed_ms: AtomicU64,
-    values: Packed,
-}
-
-impl Held {
-    fn new(record: &SessionRecord) -> Result<Held> {
-        Ok(Held {
-            created_ms: record.created_ms,
-            accessed_ms: AtomicU64::new(record.accessed_ms),
-            values: Packed::new(&record.values)?,
-        })
-    }
-
-    fn accessed(&self) -> u64 {
-        self.accessed_ms.load(Ordering::Relaxed)
-    }
-
-    fn record(&self) -> SessionRecord {
-        SessionRecord {
-            created_ms: self.created_ms,
-            accessed_ms: self.accessed(),
-            values: self.values.values(),
-        }
-    }
-}
-
-/// Ids come from clients, so the maps keep a keyed hash: foldhash seeded
-/// at random per engine (HashDoS-resistant as SipHash's `RandomState` is
-/// meant to be), several times cheaper than SipHash on a 40-byte id.
-type Map = HashMap<SessionId, Held, RandomState>;
+/// GC's most positions looked at under one hold of a shard's write lock.
+const GC_SCAN: usize = 8192;
 
 struct Shard {
-    map: RwLock<Map>,
+    /// The shard's sessions ([`Table`]). Ids come from clients, so the
+    /// table keeps a keyed hash: foldhash seeded at random per table
+    /// (HashDoS-resistant as SipHash's `RandomState` is meant to be),
+    /// several times cheaper than SipHash on a 40-byte id.
+    map: RwLock<Table>,
     /// Bytes of the sessions in `map`, as counted by [`counted_bytes`].
     bytes: AtomicUsize,
 }
@@ -217,7 +126,7 @@ impl Memory {
         Memory {
             shards: (0..SHARDS)
                 .map(|_| Shard {
-                    map: RwLock::new(HashMap::with_hasher(RandomState::default())),
+                    map: RwLock::new(Table::new()),
                     bytes: AtomicUsize::new(0),
                 })
                 .collect(),
@@ -268,27 +177,21 @@ impl Memory {
     fn insert_into(
         &self,
         shard: &Shard,
-        map: &mut Map,
+        map: &mut Table,
         sid: &SessionId,
         held: Held,
         now: u64,
     ) -> Result<()> {
         let bytes = counted_bytes(sid, &held.values);
         self.check_size(bytes)?;
-        // One hash of the id for the check and the insert.
-        match map.entry(sid.clone()) {
-            Entry::Occupied(mut slot) => {
-                if !self.expired(slot.get(), now) {
-                    return Err(Error::IdCollision);
-                }
-                let old = slot.insert(held);
-                shard
-                    .bytes
-                    .fetch_sub(counted_bytes(sid, &old.values), Ordering::Relaxed);
-            }
-            Entry::Vacant(slot) => {
-                slot.insert(held);
-            }
+        // Room for the position first: a table holds at most `MAX_LEN`.
+        if map.len() >= table::MAX_LEN {
+            self.evict_to(shard, map, table::MAX_LEN - 1, sid);
+        }
+        match map.insert(sid, held, |old| !self.expired(old, now)) {
+            Inserted::Taken => return Err(Error::IdCollision),
+            Inserted::Replaced(old) => uncount(shard, sid, &old),
+            Inserted::New => {}
         }
         shard.bytes.fetch_add(bytes, Ordering::Relaxed);
         self.evict(shard, map, sid);
@@ -309,53 +212,41 @@ impl Memory {
         Ok(())
     }
 
-    /// Evicts least recently used sessions of one shard, never `keep`, when
-    /// the shard is over its share of the count or byte limit: down to a
-    /// 32nd below it, so that one scan of the shard pays for many inserts
-    /// while the engine is full (and none is made while it is not).
-    fn evict(&self, shard: &Shard, map: &mut Map, keep: &SessionId) {
-        let max_count = (self.limits.max_sessions / SHARDS).max(1);
+    /// Evicts least recently used sessions of one shard, never `keep`,
+    /// while the shard is over its share of the count or byte limit: one
+    /// for each session a create adds, each O(1) ([`Table::evict_one`]).
+    fn evict(&self, shard: &Shard, map: &mut Table, keep: &SessionId) {
+        let max_count = (self.limits.max_sessions / SHARDS).clamp(1, table::MAX_LEN);
+        self.evict_to(shard, map, max_count, keep);
+    }
+
+    /// [`evict`](Self::evict) down to `max_count` sessions.
+    fn evict_to(&self, shard: &Shard, map: &mut Table, max_count: usize, keep: &SessionId) {
         let max_bytes = (self.limits.max_bytes / SHARDS).max(1);
-        let bytes = shard.bytes.load(Ordering::Relaxed);
-        if map.len() <= max_count && bytes <= max_bytes {
-            return;
-        }
-        let (count_goal, bytes_goal) = (max_count - max_count / 32, max_bytes - max_bytes / 32);
-        let mut by_age: Vec<(u64, usize, SessionId)> = map
-            .iter()
-            .filter(|(sid, _)| *sid != keep)
-            .map(|(sid, held)| {
-                (
-                    held.accessed(),
-                    counted_bytes(sid, &held.values),
-                    sid.clone(),
-                )
-            })
-            .collect();
-        by_age.sort_unstable_by_key(|(accessed, _, _)| *accessed);
-        let (mut count, mut bytes, mut evicted) = (map.len(), bytes, 0usize);
-        for (_, size, sid) in by_age {
-            if count <= count_goal && bytes <= bytes_goal {
+        let mut evicted = 0usize;
+        while map.len() > max_count || shard.bytes.load(Ordering::Relaxed) > max_bytes {
+            let Some((sid, held)) = map.evict_one(keep) else {
                 break;
-            }
-            remove_from(shard, map, &sid);
-            count -= 1;
-            bytes = bytes.saturating_sub(size);
+            };
+            uncount(shard, &sid, &held);
             evicted += 1;
         }
-        tracing::debug!(
-            evicted,
-            "session: memory engine full, least recently used evicted"
-        );
-        #[cfg(feature = "metrics")]
-        crate::session::observe::evicted(evicted);
+        if evicted > 0 {
+            tracing::trace!(
+                evicted,
+                "session: memory engine full, least recently used evicted"
+            );
+            #[cfg(feature = "metrics")]
+            crate::session::observe::evicted(evicted);
+        }
     }
 
     /// The live record of `sid`, its idle expiry slid to `now`.
     fn read_live(&self, sid: &SessionId, now: u64) -> Option<SessionRecord> {
         self.with_live(sid, now, |held| {
-            // A store per read is cheap here, so idle expiry slides exactly.
-            held.accessed_ms.store(now, Ordering::Relaxed);
+            // Two stores per read are cheap here, so idle expiry slides
+            // exactly and eviction sees the read.
+            held.read_at(now);
             held.record()
         })
     }
@@ -379,13 +270,19 @@ impl Memory {
     }
 
     /// Applies an update or touch under the shard's write lock: the merge
-    /// of two small sorted lists, so the lock is held briefly.
+    /// of two small sorted lists, so the lock is held briefly. The session
+    /// becomes the shard's most recently used; one that grew past the
+    /// shard's share of `max_bytes` evicts others as a create does.
     fn update(&self, w: &Write<'_>) -> Result<bool> {
         let shard = self.shard(w.sid);
         let mut map = shard.map.write();
-        let Some(held) = map.get_mut(w.sid).filter(|h| !self.expired(h, w.now_ms)) else {
+        let Some((i, held)) = map
+            .get_mut(w.sid)
+            .filter(|(_, h)| !self.expired(h, w.now_ms))
+        else {
             return Ok(false);
         };
+        let mut grew = false;
         if !w.changes.is_empty() {
             let values = held.values.with_changes(w.changes)?;
             let bytes = counted_bytes(w.sid, &values);
@@ -395,14 +292,19 @@ impl Memory {
             shard.bytes.fetch_add(bytes, Ordering::Relaxed);
             shard.bytes.fetch_sub(old, Ordering::Relaxed);
             held.values = values;
+            grew = bytes > old;
         }
         *held.accessed_ms.get_mut() = w.now_ms;
+        map.promote(i);
+        if grew {
+            self.evict(shard, &mut map, w.sid);
+        }
         Ok(true)
     }
 }
 
 /// Removes `sid` from a locked shard and uncounts its bytes.
-fn remove_from(shard: &Shard, map: &mut Map, sid: &SessionId) {
+fn remove_from(shard: &Shard, map: &mut Table, sid: &SessionId) {
     if let Some(old) = map.remove(sid) {
         uncount(shard, sid, &old);
     }
@@ -499,8 +401,8 @@ impl RecordStore for Memory {
             total += shard
                 .map
                 .read()
-                .values()
-                .filter(|held| !self.expired(held, now))
+                .iter()
+                .filter(|(_, held)| !self.expired(held, now))
                 .count();
             // Shard by shard, letting other requests run between them.
             tokio::task::yield_now().await;
@@ -512,15 +414,15 @@ impl RecordStore for Memory {
         let mut removed = 0usize;
         let mut since_pause = 0usize;
         for shard in self.shards.iter() {
+            let mut cursor = usize::MAX;
             loop {
-                // At most a batch per hold of the lock, found and taken in
-                // one pass (no copy of the ids); freed outside the lock.
-                let gone: Vec<(SessionId, Held)> = {
+                // At most a batch per hold of the lock, looking at a bounded
+                // number of sessions; freed outside the lock.
+                let gone = {
                     let mut map = shard.map.write();
-                    let gone: Vec<_> = map
-                        .extract_if(|_, held| self.expired(held, now))
-                        .take(GC_BATCH)
-                        .collect();
+                    let gone = map.sweep(&mut cursor, GC_SCAN, GC_BATCH, |held| {
+                        self.expired(held, now)
+                    });
                     for (sid, held) in &gone {
                         uncount(shard, sid, held);
                     }
@@ -530,12 +432,14 @@ impl RecordStore for Memory {
                 drop(gone);
                 removed += n;
                 since_pause += n;
+                if cursor == 0 {
+                    break;
+                }
                 if since_pause >= GC_BATCH {
                     tokio::time::sleep(GC_PAUSE).await;
                     since_pause = 0;
-                }
-                if n < GC_BATCH {
-                    break;
+                } else {
+                    tokio::task::yield_now().await;
                 }
             }
             // Lets requests waiting on this runtime thread run between shards.
@@ -609,9 +513,11 @@ mod tests {
             .sum();
         let one = memory.shards.iter().find_map(|s| {
             let map = s.map.read();
-            map.iter()
+            let first = map
+                .iter()
                 .next()
-                .map(|(sid, h)| counted_bytes(sid, &h.values))
+                .map(|(sid, h)| counted_bytes(sid, &h.values));
+            first
         });
         assert_eq!(Some(bytes), one.map(|b| b * live.len()));
         Ok(())
