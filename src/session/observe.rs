@@ -156,18 +156,9 @@ mod on {
             sid: Option<&SessionId>,
             call: impl Future<Output = Result<T>>,
         ) -> Result<T> {
-            let span = tracing::debug_span!(
-                "session_backend",
-                engine = self.engine,
-                op = op.name(),
-                id = sid.map(SessionId::fingerprint),
-            );
             let started = Instant::now();
-            let done = call.instrument(span).await;
-            self.calls[op as usize].record(started.elapsed().as_secs_f64());
-            if let Err(e) = &done {
-                self.error(e);
-            }
+            let done = call.instrument(self.span(op, sid)).await;
+            self.record(op, started, &done);
             done
         }
 
@@ -180,19 +171,29 @@ mod on {
             sid: Option<&SessionId>,
             f: impl FnOnce() -> Option<Result<T>>,
         ) -> Option<Result<T>> {
-            let span = tracing::debug_span!(
+            let started = Instant::now();
+            let done = self.span(op, sid).in_scope(f)?;
+            self.record(op, started, &done);
+            Some(done)
+        }
+
+        /// The span of one call. The id's fingerprint (a SHA-256) is
+        /// computed only if a subscriber records the span.
+        fn span(&self, op: Op, sid: Option<&SessionId>) -> tracing::Span {
+            tracing::debug_span!(
                 "session_backend",
                 engine = self.engine,
                 op = op.name(),
-                id = sid.map(SessionId::fingerprint),
-            );
-            let started = Instant::now();
-            let done = span.in_scope(f)?;
+                id = sid.map(|sid| tracing::field::display(Fingerprint(sid))),
+            )
+        }
+
+        /// The duration of a call that started at `started`, and its error.
+        fn record<T>(&self, op: Op, started: Instant, done: &Result<T>) {
             self.calls[op as usize].record(started.elapsed().as_secs_f64());
-            if let Err(e) = &done {
+            if let Err(e) = done {
                 self.error(e);
             }
-            Some(done)
         }
 
         /// Counts a failure by its kind.
@@ -241,6 +242,15 @@ mod on {
             if let Some(n) = live() {
                 self.live.set(n as f64);
             }
+        }
+    }
+
+    /// An id shown by its fingerprint, computed when it is formatted.
+    struct Fingerprint<'a>(&'a SessionId);
+
+    impl std::fmt::Display for Fingerprint<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.0.fingerprint())
         }
     }
 
