@@ -6,6 +6,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/gobuild.rs"]
+mod gobuild;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -19,31 +22,7 @@ use serde_json::{json, Map, Value};
 /// Builds the Go peer once per test binary, into the cargo target dir.
 fn peer() -> &'static PathBuf {
     static PEER: OnceLock<PathBuf> = OnceLock::new();
-    PEER.get_or_init(|| {
-        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tplpeer");
-        let bin = tmp.join("tplpeer");
-        let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/go/tplpeer");
-        let out = Command::new("go")
-            .args(["build", "-o"])
-            .arg(&bin)
-            .arg(".")
-            .current_dir(&src)
-            .env("GOCACHE", tmp.join("go-cache"))
-            .env("GOPATH", tmp.join("go-path"))
-            .env("GOFLAGS", "-mod=mod")
-            .env("GOPROXY", "off")
-            .env("GOTOOLCHAIN", "local")
-            .output()
-            .unwrap_or_else(|e| {
-                panic!("cannot run `go` ({e}): the template golden tests need the Go toolchain")
-            });
-        assert!(
-            out.status.success(),
-            "go build of tests/go/tplpeer failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        bin
-    })
+    PEER.get_or_init(|| gobuild::build("tplpeer", "the template golden tests"))
 }
 
 fn views(set: &str) -> PathBuf {

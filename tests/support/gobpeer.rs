@@ -12,37 +12,13 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+#[path = "gobuild.rs"]
+mod gobuild;
+
 /// Builds the Go peer once per test binary, into the cargo target dir.
 pub fn peer() -> &'static PathBuf {
     static PEER: OnceLock<PathBuf> = OnceLock::new();
-    PEER.get_or_init(|| {
-        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gobpeer");
-        let bin = tmp.join("gobpeer");
-        let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/go/gobpeer");
-        let out = Command::new("go")
-            .args(["build", "-o"])
-            .arg(&bin)
-            .arg(".")
-            .current_dir(&src)
-            .env("GOCACHE", tmp.join("go-cache"))
-            .env("GOPATH", tmp.join("go-path"))
-            .env("GOFLAGS", "-mod=mod")
-            .env("GOPROXY", "off")
-            .env("GOTOOLCHAIN", "local")
-            .output()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run `go` ({e}): the gob interop tests need the Go toolchain; \
-                     run `scripts/test-servers.sh start`, which installs it"
-                )
-            });
-        assert!(
-            out.status.success(),
-            "go build of tests/go/gobpeer failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        bin
-    })
+    PEER.get_or_init(|| gobuild::build("gobpeer", "the gob interop tests"))
 }
 
 /// Runs the peer in `mode` with `input` on stdin; returns stdout.
