@@ -157,7 +157,11 @@ mod on {
             call: impl Future<Output = Result<T>>,
         ) -> Result<T> {
             let started = Instant::now();
-            let done = call.instrument(self.span(op, sid)).await;
+            let done = if tracing::level_enabled!(tracing::Level::DEBUG) {
+                call.instrument(self.span(op, sid)).await
+            } else {
+                call.await
+            };
             self.record(op, started, &done);
             done
         }
@@ -172,12 +176,19 @@ mod on {
             f: impl FnOnce() -> Option<Result<T>>,
         ) -> Option<Result<T>> {
             let started = Instant::now();
-            let done = self.span(op, sid).in_scope(f)?;
+            let done = if tracing::level_enabled!(tracing::Level::DEBUG) {
+                self.span(op, sid).in_scope(f)?
+            } else {
+                f()?
+            };
             self.record(op, started, &done);
             Some(done)
         }
 
-        /// The span of one call. The id's fingerprint (a SHA-256) is
+        /// The span of one call. Made only when some subscriber may want
+        /// debug spans (`level_enabled!` is one atomic load): a disabled
+        /// span still costs a callsite check, and an instrumented future
+        /// an enter and exit per poll. The id's fingerprint (a SHA-256) is
         /// computed only if a subscriber records the span.
         fn span(&self, op: Op, sid: Option<&SessionId>) -> tracing::Span {
             tracing::debug_span!(
