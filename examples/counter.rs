@@ -5,7 +5,9 @@
 //! ```
 //!
 //! - `/`: counts the visits of this session (session key `asta`).
-//! - `/login?username=bob`: remembers the user and regenerates the session id.
+//! - `/login`: a form; posting it (with its XSRF token, `enablexsrf = true`
+//!   in `conf/app.conf`) remembers the user, regenerates the session id and
+//!   goes back to `/`, where a flash message says "Logged in as …".
 //! - `/logout`: destroys the session.
 //! - `/logout/everywhere`: ends every session of the logged-in user, on
 //!   every device ("log out everywhere"). It needs an engine that keeps an
@@ -25,6 +27,7 @@ use actix_bee::config::BConfig;
 use std::time::Duration;
 
 use actix_bee::web::{async_trait, App, Context, Controller, HandlerResult, HealthCheck};
+use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 
 /// `/`: the counter of the spec.
@@ -52,30 +55,35 @@ impl Controller for MainController {
     }
 }
 
-/// `/login`: stores the user name, then a new session id against fixation.
+/// `/login`: the form (GET); posting it stores the user name, moves the
+/// session to a new id against fixation and goes back to `/` with a flash
+/// message. The app checks the form's XSRF token before `post` runs.
 pub struct LoginController;
-
-impl LoginController {
-    async fn login(&self, ctx: &mut Context) -> HandlerResult {
-        let user = ctx.input("username").unwrap_or("astaxie").to_owned();
-        ctx.set_session("username", &user).await?;
-        ctx.session_regenerate_id().await?;
-        // The session belongs to the user: "log out everywhere" finds it.
-        ctx.set_session_owner(&user).await?;
-        ctx.data.insert("username".into(), user.into());
-        ctx.tpl_name = "login.tpl".into();
-        Ok(())
-    }
-}
 
 #[async_trait(?Send)]
 impl Controller for LoginController {
     async fn get(&self, ctx: &mut Context) -> HandlerResult {
-        self.login(ctx).await
+        // login.tpl puts {{.xsrfdata}}, the hidden _xsrf field, in the form.
+        ctx.tpl_name = "login.tpl".into();
+        Ok(())
     }
 
     async fn post(&self, ctx: &mut Context) -> HandlerResult {
-        self.login(ctx).await
+        let user = match ctx.input("username").map(str::trim) {
+            Some(user) if !user.is_empty() => user.to_owned(),
+            _ => {
+                ctx.flash.error("Enter a user name");
+                ctx.redirect("/login", StatusCode::SEE_OTHER);
+                return Ok(());
+            }
+        };
+        ctx.set_session("username", &user).await?;
+        ctx.session_regenerate_id().await?;
+        // The session belongs to the user: "log out everywhere" finds it.
+        ctx.set_session_owner(&user).await?;
+        ctx.flash.notice(format!("Logged in as {user}"));
+        ctx.redirect("/", StatusCode::SEE_OTHER);
+        Ok(())
     }
 }
 

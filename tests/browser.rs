@@ -183,6 +183,54 @@ impl Browser {
             .to_owned()
     }
 
+    fn element(&self, id: &str) -> String {
+        let found = self.call(
+            "POST",
+            "/element",
+            Some(&json!({"using": "css selector", "value": format!("#{id}")})),
+        );
+        found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no #{id} on the page: {found}"))
+            .to_owned()
+    }
+
+    /// Types `text` into the field `#id`, replacing its value.
+    fn fill(&self, id: &str, text: &str) {
+        let element = self.element(id);
+        self.call(
+            "POST",
+            &format!("/element/{element}/clear"),
+            Some(&json!({})),
+        );
+        self.call(
+            "POST",
+            &format!("/element/{element}/value"),
+            Some(&json!({ "text": text })),
+        );
+    }
+
+    /// Clicks `#id` (and waits for the navigation it starts).
+    fn click(&self, id: &str) {
+        let element = self.element(id);
+        self.call(
+            "POST",
+            &format!("/element/{element}/click"),
+            Some(&json!({})),
+        );
+    }
+
+    fn has(&self, id: &str) -> bool {
+        let script = "return document.getElementById(arguments[0]) !== null;";
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(&json!({"script": script, "args": [id]})),
+        ) == json!(true)
+    }
+
     fn num(&self, base: &str) -> i64 {
         self.goto(&format!("{base}/"));
         self.text("num").trim().parse().unwrap()
@@ -239,8 +287,21 @@ fn chromium_counts_logs_in_and_logs_out() {
     assert_eq!(before["path"], json!("/"));
     assert_eq!(before["sameSite"], json!("Lax"));
 
-    browser.goto(&format!("{base}/login?username=bob"));
-    assert_eq!(browser.text("user"), "Logged in as bob");
+    // The login form carries its XSRF token; posting it lands on / with a
+    // flash message, shown once.
+    browser.goto(&format!("{base}/login"));
+    let xsrf = browser.cookie("_xsrf").expect("the form sets _xsrf");
+    assert_eq!(xsrf["httpOnly"], json!(true));
+    assert_eq!(xsrf["secure"], json!(false), "plain HTTP keeps the cookie");
+    browser.fill("username", "bob");
+    browser.click("submit");
+    assert_eq!(browser.text("flash"), "Logged in as bob");
+    assert_eq!(browser.text("user"), "Hello, bob");
+    assert_eq!(browser.text("num").trim(), "3");
+    assert!(
+        browser.cookie("BEEGO_FLASH").is_none(),
+        "the flash is read once"
+    );
     let after = browser
         .cookie("beegosessionID")
         .expect("the session cookie");
@@ -248,7 +309,8 @@ fn chromium_counts_logs_in_and_logs_out() {
         after["value"], before["value"],
         "login must change the session id"
     );
-    assert_eq!(browser.num(&base), 3);
+    assert_eq!(browser.num(&base), 4);
+    assert!(!browser.has("flash"), "a flash shows once");
 
     browser.goto(&format!("{base}/logout"));
     assert_eq!(browser.text("bye"), "Logged out");

@@ -18,7 +18,7 @@ use actix_bee::config::BConfig;
 use actix_web::http::{header, StatusCode};
 use actix_web::test::{self, TestRequest};
 
-use common::{body, set_cookies, TestApp};
+use common::{body, counter_login, set_cookies, TestApp};
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
@@ -111,10 +111,16 @@ async fn route_set(engine: &str, provider_config: String, kind: Kind) {
     }
 
     // Login: the user is saved, the count carries over, the id moves.
-    let (status, html, moved) = get(&app, "/login?username=bob", Some(&id)).await;
-    assert_eq!(status, StatusCode::OK, "{engine}: login failed: {html}");
-    assert!(html.contains("Logged in as bob"), "{engine}: {html}");
-    let mut bob = moved.unwrap_or_else(|| panic!("{engine}: login sent no new cookie"));
+    let login = counter_login(&app, "bob", Some(&id)).await;
+    assert_eq!(
+        login.status,
+        StatusCode::SEE_OTHER,
+        "{engine}: login failed"
+    );
+    assert!(login.flash.is_some(), "{engine}: no flash message");
+    let mut bob = login
+        .session
+        .unwrap_or_else(|| panic!("{engine}: login sent no new cookie"));
     assert_ne!(bob, id, "{engine}: login kept the id");
     let (status, html, cookie) = get(&app, "/", Some(&bob)).await;
     if let Some(c) = cookie {
@@ -140,8 +146,7 @@ async fn route_set(engine: &str, provider_config: String, kind: Kind) {
     assert_eq!(read, "4", "{engine}");
 
     // Log out: the cookie goes, and on the server the session too.
-    let (_, _, carol) = get(&app, "/login?username=carol", None).await;
-    let carol = carol.unwrap();
+    let carol = counter_login(&app, "carol", None).await.session.unwrap();
     let (status, html, cookie) = get(&app, "/logout", Some(&carol)).await;
     assert_eq!(status, StatusCode::OK, "{engine}: {html}");
     assert!(html.contains("Logged out"), "{engine}: {html}");
@@ -155,9 +160,9 @@ async fn route_set(engine: &str, provider_config: String, kind: Kind) {
     }
 
     // Log out everywhere: a second client of bob, then from the first.
-    let (_, html, phone) = get(&app, "/login?username=bob", None).await;
-    assert!(html.contains("Logged in as bob"), "{engine}: {html}");
-    let phone = phone.unwrap();
+    let phone = counter_login(&app, "bob", None).await;
+    assert_eq!(phone.status, StatusCode::SEE_OTHER, "{engine}");
+    let phone = phone.session.unwrap();
     let (status, html, cookie) = get(&app, "/logout/everywhere", Some(&bob)).await;
     if kind == Kind::Indexed {
         assert_eq!(status, StatusCode::OK, "{engine}: {html}");

@@ -106,6 +106,13 @@ impl CliError {
                 step: "templates",
                 what: source.to_string(),
             },
+            StartError::Xsrf(source) => CliError::Check {
+                step: "xsrf",
+                what: format!(
+                    "{source} (xsrfkey is set at {})",
+                    loaded.describe("xsrfkey")
+                ),
+            },
         }
     }
 

@@ -258,18 +258,18 @@ pub(crate) fn keys() -> impl Iterator<Item = &'static str> {
 ///
 /// The session keys, the listen address and port, `servertimeout`, the
 /// view keys (`viewspath`, `templateleft`, `templateright`,
-/// `templateengine`), `autorender`, `runmode` and `appname` act; `enablehttps`
-/// marks the session cookie `Secure` but serves no HTTPS. Everything else is
-/// parsed (so that `BConfig` matches beego's) and has no effect.
+/// `templateengine`), `autorender`, the form keys (`enablexsrf`, `xsrfkey`,
+/// `xsrfexpire`, `flashname`, `flashseparator`), `runmode` and `appname`
+/// act; `enablehttps` marks the session and `_xsrf` cookies `Secure` but
+/// serves no HTTPS. Everything else is parsed (so that `BConfig` matches
+/// beego's) and has no effect.
 pub(crate) fn not_implemented(key: &str) -> Option<&'static str> {
     const TLS: &str = "actix-bee serves plain HTTP only: terminate TLS in front of the app";
     Some(match key {
         "appname" | "runmode" | "httpaddr" | "httpport" | "servertimeout" | "viewspath"
-        | "templateleft" | "templateright" | "templateengine" | "autorender" => return None,
+        | "templateleft" | "templateright" | "templateengine" | "autorender" | "enablexsrf"
+        | "xsrfkey" | "xsrfexpire" | "flashname" | "flashseparator" => return None,
         k if k.starts_with("session") => return None,
-        "enablexsrf" | "xsrfkey" | "xsrfexpire" => {
-            "no XSRF token is set or checked: protect state-changing forms yourself"
-        }
         "enablehttps" => {
             "it marks the session cookie Secure, but no HTTPS listener is started; \
              terminate TLS in front of the app"

@@ -12,6 +12,7 @@ use actix_web::web::{self, Bytes, ServiceConfig};
 use actix_web::{Error as ActixError, FromRequest, HttpRequest, HttpResponse, HttpServer};
 
 use super::context::Context;
+use super::context_forms::FormSettings;
 use super::controller::{dispatch, Controller};
 use super::middleware::SessionMiddleware;
 use super::template::{RenderMode, TemplateError, TemplateOptions, Templates};
@@ -39,6 +40,9 @@ pub enum StartError {
     /// file and the line), or the template settings are invalid.
     #[error("web: templates: {0}")]
     Template(#[from] TemplateError),
+    /// `enablexsrf` is on with an `xsrfkey` nobody should sign with.
+    #[error("web: {0}")]
+    Xsrf(#[from] super::xsrf::XsrfKeyError),
     /// The listener could not be bound, or the server failed.
     #[error("web: server error: {0}")]
     Io(#[from] std::io::Error),
@@ -233,7 +237,9 @@ impl App {
         #[cfg(not(feature = "gotmpl"))]
         let opts = TemplateOptions::from_app(&self.config, routes)?;
         let templates = Templates::with_options(opts)?;
+        let forms = FormSettings::from_bconfig(&self.config)?;
         Ok(AppState {
+            forms: Arc::new(forms),
             manager,
             templates: Arc::new(templates),
             routes: self.routes.clone().into(),
@@ -328,6 +334,7 @@ impl App {
 pub struct AppState {
     manager: Option<Manager>,
     templates: Arc<Templates>,
+    forms: Arc<FormSettings>,
     routes: Routes,
     render: RenderMode,
 }
@@ -418,6 +425,7 @@ impl AppState {
     ) -> Result<HttpResponse, ActixError> {
         let mut ctx = Context::new(req, body);
         ctx.set_controller(name);
+        ctx.set_form_settings(Arc::clone(&self.forms));
         dispatch(controller, &mut ctx).await?;
         Ok(ctx.into_response(&self.templates, &self.render))
     }

@@ -11,8 +11,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::context_forms::FormState;
 use super::error::fixed_response;
 use super::extractor::SessionExt;
+use super::flash::Flash;
 use super::template::{RenderMode, Templates, View};
 use crate::session::{Error, Session};
 
@@ -59,6 +61,18 @@ pub struct Context {
     /// Section name to template, each rendered with `data` into
     /// `.<name>` of the layout (beego's `c.LayoutSections`).
     pub layout_sections: BTreeMap<String, String>,
+    /// Flash messages for the next page (beego's `FlashData`): stored in
+    /// the flash cookie when the response goes out. See [`Flash`].
+    pub flash: Flash,
+    /// Whether this controller checks the XSRF token (beego's controller
+    /// `EnableXSRF`): `true`; set it to `false` in
+    /// [`prepare`](super::Controller::prepare) to opt out. It only matters
+    /// with `enablexsrf = true`.
+    pub enable_xsrf: bool,
+    /// This controller's `_xsrf` cookie lifetime in seconds (beego's
+    /// `XSRFExpire`); 0 uses `xsrfexpire`. Set it in `prepare`.
+    pub xsrf_expire: i64,
+    pub(super) forms: FormState,
     trusted: BTreeMap<String, String>,
     controller: &'static str,
     req: HttpRequest,
@@ -83,6 +97,10 @@ impl Context {
             tpl_ext: String::new(),
             layout: String::new(),
             layout_sections: BTreeMap::new(),
+            flash: Flash::default(),
+            enable_xsrf: true,
+            xsrf_expire: 0,
+            forms: FormState::default(),
             trusted: BTreeMap::new(),
             controller: "",
             req,
@@ -401,17 +419,35 @@ impl Context {
         self.session()?.destroy().await
     }
 
-    /// The response: the one set, else the template, else an empty 200.
-    pub(crate) fn into_response(self, templates: &Templates, render: &RenderMode) -> HttpResponse {
-        if let Some(response) = self.response {
+    /// The response: the one set, else the template, else an empty 200;
+    /// with the cookies of the forms (XSRF, flash).
+    pub(crate) fn into_response(
+        mut self,
+        templates: &Templates,
+        render: &RenderMode,
+    ) -> HttpResponse {
+        let mut response = self.respond(templates, render);
+        self.add_form_cookies(&mut response);
+        response
+    }
+
+    fn respond(&mut self, templates: &Templates, render: &RenderMode) -> HttpResponse {
+        if let Some(response) = self.response.take() {
             return response;
         }
         if !render.auto_render {
             return HttpResponse::Ok().finish();
         }
-        let Some(tpl_name) = self.template_name(templates) else {
-            return HttpResponse::Ok().finish();
+        let tpl_name = if self.tpl_name.is_empty() {
+            match self.template_name(templates) {
+                Some(name) => name.into_owned(),
+                None => return HttpResponse::Ok().finish(),
+            }
+        } else {
+            std::mem::take(&mut self.tpl_name)
         };
+        let needs_token = templates.may_show_token(&tpl_name, &self.layout, &self.layout_sections);
+        self.add_page_values(needs_token);
         let view = View {
             tpl_name: &tpl_name,
             layout: &self.layout,

@@ -90,6 +90,12 @@ pub(crate) async fn dispatch(controller: &dyn Controller, ctx: &mut Context) -> 
     if ctx.has_response() {
         return Ok(());
     }
+    // beego checks the XSRF token after `Prepare`, where a controller may
+    // opt out.
+    if let Some(rejected) = ctx.xsrf_rejection() {
+        ctx.set_response(rejected);
+        return Ok(());
+    }
     let method = ctx.request().method().clone();
     match method {
         Method::GET => controller.get(ctx).await,

@@ -7,6 +7,9 @@
 //! - [`Controller`] and [`Context`]: beego's controller methods
 //!   (`set_session`, `get_session`, ...), template data and `tpl_name`.
 //! - [`App`]: `App::new(bconfig)`, `router`, `run`, as `web.Run()` does.
+//! - XSRF ([`XsrfConfig`], `enablexsrf`) and flash messages ([`Flash`]),
+//!   sharing beego's `_xsrf` and `BEEGO_FLASH` cookies with a beego app;
+//!   [`XsrfMiddleware`] and [`Xsrf`] for plain handlers.
 //!
 //! Nothing in [`crate::session`] depends on this module.
 //!
@@ -37,20 +40,26 @@
 
 mod app;
 mod context;
+mod context_forms;
 mod context_owner;
 mod controller;
 mod error;
 mod extractor;
+mod flash;
 mod health;
 mod middleware;
+mod secure_cookie;
 mod template;
 mod transport;
+mod xsrf;
+mod xsrf_middleware;
 
 pub use app::{App, AppState, Listening, StartError};
 pub use async_trait::async_trait;
 pub use context::Context;
 pub use controller::{Controller, HandlerResult};
 pub use extractor::SessionExt;
+pub use flash::{Flash, MAX_FLASH_COOKIE};
 #[cfg(feature = "gotmpl")]
 pub use gotmpl;
 pub use health::{health_check, HealthCheck};
@@ -59,3 +68,5 @@ pub use middleware::{SessionMiddleware, SessionService};
 pub use template::TemplateFunc;
 pub use template::{Engine, TemplateError, TemplateOptions, Templates, View};
 pub use transport::{request_ids, to_actix_cookie};
+pub use xsrf::{XsrfConfig, XsrfKeyError, MIN_KEY_LEN, XSRF_COOKIE, XSRF_FIELD};
+pub use xsrf_middleware::{Xsrf, XsrfMiddleware, XsrfService, DEFAULT_FORM_LIMIT};

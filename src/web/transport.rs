@@ -53,7 +53,7 @@ pub fn request_ids<'a>(req: &'a HttpRequest, cfg: &ManagerConfig) -> RequestIds<
 }
 
 /// The first cookie called exactly `name`, over every `Cookie` header.
-fn cookie_value<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie_value<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     for line in req.headers().get_all(header::COOKIE) {
         for pair in split_semicolons(line.as_bytes()) {
             let pair = pair.trim_ascii();
@@ -104,7 +104,7 @@ fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// `X-Forwarded-Proto: https`, as set by the nearest proxy (the last value).
-fn forwarded_https(req: &HttpRequest) -> bool {
+pub(crate) fn forwarded_https(req: &HttpRequest) -> bool {
     req.headers()
         .get_all("x-forwarded-proto")
         .last()

@@ -9,7 +9,7 @@ use actix_bee::web::{async_trait, App, Context, Controller, HandlerResult};
 use actix_web::body::{BoxBody, EitherBody};
 use actix_web::cookie::Cookie;
 use actix_web::dev::{Service, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{test, HttpResponse};
 use futures_util::stream;
 
@@ -294,4 +294,72 @@ pub async fn raw_exchange(app: App, requests: Vec<String>) -> Vec<String> {
     handle.stop(true).await;
     server.await.unwrap().unwrap();
     answers
+}
+
+/// What the counter's login form answered: the status, the new session
+/// id and the flash cookie it set.
+pub struct CounterLogin {
+    pub status: StatusCode,
+    pub session: Option<String>,
+    pub flash: Option<String>,
+}
+
+/// Logs `user` in on the counter the way a browser does: GET `/login` for
+/// the form and its `_xsrf` cookie, then POST the form with the token.
+pub async fn counter_login(app: &impl TestApp, user: &str, session: Option<&str>) -> CounterLogin {
+    let jar = |xsrf: Option<&str>| {
+        let mut cookies = Vec::new();
+        if let Some(id) = session {
+            cookies.push(format!("beegosessionID={id}"));
+        }
+        if let Some(xsrf) = xsrf {
+            cookies.push(format!("_xsrf={xsrf}"));
+        }
+        cookies.join("; ")
+    };
+    let mut req = test::TestRequest::get().uri("/login");
+    if session.is_some() {
+        req = req.insert_header((header::COOKIE, jar(None)));
+    }
+    let res = test::call_service(app, req.to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK, "the login form");
+    let xsrf = set_cookies(&res)
+        .into_iter()
+        .find(|c| c.name() == "_xsrf")
+        .map(|c| c.value().to_owned())
+        .expect("the login form sets _xsrf");
+    let html = body(res).await;
+    let token = html
+        .split("name=\"_xsrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no _xsrf field in the form: {html}"))
+        .to_owned();
+    let form = format!("username={}&_xsrf={token}", urlencode(user));
+    let req = test::TestRequest::post()
+        .uri("/login")
+        .insert_header((header::COOKIE, jar(Some(&xsrf))))
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .set_payload(form)
+        .to_request();
+    let res = test::call_service(app, req).await;
+    let cookies = set_cookies(&res);
+    let find = |name: &str| {
+        cookies
+            .iter()
+            .find(|c| c.name() == name)
+            .map(|c| c.value().to_owned())
+    };
+    CounterLogin {
+        status: res.status(),
+        session: find("beegosessionID"),
+        flash: find("BEEGO_FLASH"),
+    }
+}
+
+/// `application/x-www-form-urlencoded` escaping of one value.
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("v", s)])
+        .map(|pair| pair["v=".len()..].to_owned())
+        .unwrap_or_default()
 }

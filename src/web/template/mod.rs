@@ -23,7 +23,7 @@ mod text;
 
 pub use options::TemplateOptions;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -186,11 +186,19 @@ enum Compiled {
     NoEngine,
 }
 
+/// The compiled views, and the files that may show the XSRF token.
+struct Current {
+    compiled: Compiled,
+    /// Files that name `xsrf` or may include another file (which may):
+    /// a page rendered from none of them needs no token, so none is minted.
+    token_views: BTreeSet<String>,
+}
+
 /// Where the compiled views live: fixed for the process, or rebuilt when a
 /// file changes (reload).
 enum Store {
-    Fixed(Compiled),
-    Reload(Mutex<(Stamp, std::sync::Arc<Compiled>)>),
+    Fixed(Current),
+    Reload(Mutex<(Stamp, std::sync::Arc<Current>)>),
 }
 
 /// A page to render the beego way: `tpl_name`, and when `layout` is set,
@@ -290,10 +298,10 @@ impl Templates {
 
     fn with_current<R>(
         &self,
-        f: impl FnOnce(&Compiled) -> Result<R, TemplateError>,
+        f: impl FnOnce(&Current) -> Result<R, TemplateError>,
     ) -> Result<R, TemplateError> {
         match &self.store {
-            Store::Fixed(compiled) => f(compiled),
+            Store::Fixed(current) => f(current),
             Store::Reload(slot) => {
                 let listing = scan(&self.opts.views_path, &self.opts.extensions)?;
                 let stamp = stamp_of(&listing);
@@ -314,6 +322,26 @@ impl Templates {
         }
     }
 
+    /// Whether rendering `tpl_name` in `layout` with `sections` may show
+    /// the XSRF token: one of its files names `xsrf` or may include
+    /// another file.
+    pub(crate) fn may_show_token(
+        &self,
+        tpl_name: &str,
+        layout: &str,
+        sections: &BTreeMap<String, String>,
+    ) -> bool {
+        self.with_current(|current| {
+            let names = [tpl_name, layout]
+                .into_iter()
+                .chain(sections.values().map(String::as_str));
+            Ok(names
+                .filter(|n| !n.is_empty())
+                .any(|n| current.token_views.contains(n)))
+        })
+        .unwrap_or(true)
+    }
+
     /// Whether the file `name` is under the views path.
     ///
     /// # Examples
@@ -323,8 +351,8 @@ impl Templates {
     /// assert!(!t.contains("index.tpl"));
     /// ```
     pub fn contains(&self, name: &str) -> bool {
-        self.with_current(|compiled| {
-            Ok(match compiled {
+        self.with_current(|current| {
+            Ok(match &current.compiled {
                 #[cfg(feature = "gotmpl")]
                 Compiled::Go(views) => views.contains(name),
                 #[cfg(feature = "minijinja")]
@@ -351,7 +379,7 @@ impl Templates {
         name: &str,
         data: &S,
     ) -> Result<String, TemplateError> {
-        self.with_current(|compiled| match compiled {
+        self.with_current(|current| match &current.compiled {
             #[cfg(feature = "gotmpl")]
             Compiled::Go(views) => {
                 let data = gotmpl::to_value(data).map_err(|e| TemplateError::Render {
@@ -408,7 +436,7 @@ impl Templates {
     /// assert_eq!(t.render_view(&view).unwrap(), "<main><p>&lt;hi&gt;</p></main><hr>");
     /// ```
     pub fn render_view(&self, view: &View<'_>) -> Result<String, TemplateError> {
-        self.with_current(|compiled| match compiled {
+        self.with_current(|current| match &current.compiled {
             #[cfg(feature = "gotmpl")]
             Compiled::Go(views) => {
                 let mut data = go::data(view.data, view.trusted);
@@ -463,7 +491,12 @@ fn layout<D>(
 }
 
 /// Reads and compiles every file of `listing` with the chosen engine.
-fn compile(opts: &TemplateOptions, listing: &[Listed]) -> Result<Compiled, TemplateError> {
+// Without an engine feature every arm returns an error.
+#[cfg_attr(
+    not(any(feature = "gotmpl", feature = "minijinja")),
+    allow(unreachable_code)
+)]
+fn compile(opts: &TemplateOptions, listing: &[Listed]) -> Result<Current, TemplateError> {
     let files = listing
         .iter()
         .map(|(name, path, _, _)| {
@@ -478,7 +511,16 @@ fn compile(opts: &TemplateOptions, listing: &[Listed]) -> Result<Compiled, Templ
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    match opts.engine {
+    let token_views = files
+        .iter()
+        .filter(|f| {
+            ["xsrf", "template", "block", "include", "extends", "import"]
+                .iter()
+                .any(|word| f.source.contains(word))
+        })
+        .map(|f| f.name.clone())
+        .collect();
+    let compiled = match opts.engine {
         #[cfg(feature = "gotmpl")]
         Engine::Go => {
             let mut funcs = funcs::beego_funcs(
@@ -486,15 +528,19 @@ fn compile(opts: &TemplateOptions, listing: &[Listed]) -> Result<Compiled, Templ
                 std::sync::Arc::new(opts.routes.clone()),
             );
             funcs.extend(opts.funcs.iter().cloned());
-            Ok(Compiled::Go(go::GoViews::build(&files, opts, &funcs)?))
+            Compiled::Go(go::GoViews::build(&files, opts, &funcs)?)
         }
         #[cfg(not(feature = "gotmpl"))]
-        Engine::Go => Err(TemplateError::EngineMissing("go", "gotmpl")),
+        Engine::Go => return Err(TemplateError::EngineMissing("go", "gotmpl")),
         #[cfg(feature = "minijinja")]
-        Engine::Jinja => Ok(Compiled::Jinja(jinja::JinjaViews::build(&files)?)),
+        Engine::Jinja => Compiled::Jinja(jinja::JinjaViews::build(&files)?),
         #[cfg(not(feature = "minijinja"))]
-        Engine::Jinja => Err(TemplateError::EngineMissing("jinja", "minijinja")),
-    }
+        Engine::Jinja => return Err(TemplateError::EngineMissing("jinja", "minijinja")),
+    };
+    Ok(Current {
+        compiled,
+        token_views,
+    })
 }
 
 /// How the app turns a controller's `tpl_name` into a response.

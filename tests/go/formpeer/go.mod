@@ -1,0 +1,3 @@
+module formpeer
+
+go 1.19
