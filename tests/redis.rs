@@ -217,3 +217,40 @@ async fn backend_faults_give_503s_in_time_and_recover() {
     );
     faults::kill_and_freeze("redis", config, &server, Duration::from_secs(3)).await;
 }
+
+/// A `redis-server` of the test's own that listens on `::1` only, so a
+/// session can reach it through `[::1]:port` and nothing else.
+struct Ipv6OnlyRedis(std::process::Child);
+
+impl Drop for Ipv6OnlyRedis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The bracketed IPv6 address every networked engine reads the same way,
+/// here over a real connection.
+#[actix_rt::test]
+async fn bracketed_ipv6_address_connects() {
+    let port = procs::free_port();
+    let child = std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "::1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server (package redis-server)");
+    let _server = Ipv6OnlyRedis(child);
+    procs::wait_for(
+        "redis-server on ::1 (needs the ::1 loopback address)",
+        || std::net::TcpStream::connect(("::1", port)).is_ok(),
+    );
+
+    let p = init(&format!("[::1]:{port}")).await;
+    let sid = IdGenerator::default().generate().unwrap();
+    let store = p.session_read(&sid).await.unwrap();
+    store.set("over", &6u8).await.unwrap();
+    store.session_release().await.unwrap();
+    let back = p.session_read(&sid).await.unwrap();
+    assert_eq!(back.get::<u8>("over").await.unwrap(), Some(6));
+}

@@ -49,8 +49,9 @@ enum Seal {
     Beego(Box<BeegoSeal>),
 }
 
-/// The cookie engine's "records": sealed states that live in the clients.
-pub(crate) struct Sealed {
+/// The cookie engine's record store: each record is sealed into the
+/// client's cookie, so the server keeps only keys and a cache.
+pub(crate) struct CookieRecords {
     seal: Seal,
     /// Longest sealed value that fits the cookie with its name.
     max_value: usize,
@@ -64,15 +65,15 @@ pub(crate) struct Sealed {
     seal_version: u8,
 }
 
-impl std::fmt::Debug for Sealed {
+impl std::fmt::Debug for CookieRecords {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sealed")
+        f.debug_struct("CookieRecords")
             .field("format", &self.format.name())
             .finish_non_exhaustive()
     }
 }
 
-impl Sealed {
+impl CookieRecords {
     /// The record in a native payload of `version`.
     fn decode(&self, version: u8, encoded: &[u8]) -> Result<SessionRecord> {
         if version == PAYLOAD_V2 {
@@ -270,11 +271,12 @@ engine_provider! {
     /// | shorter | refused |
     ///
     /// The stretching runs once per key at `session_init` (about 20 ms and
-    /// 19 MiB each), never per request. Text keys used to be derived with HKDF
-    /// ([`Key::derive_from`](actix_web::cookie::Key::derive_from)), which does not slow a guess at a weak
-    /// passphrase: since the Argon2id change, cookies sealed under a text key
-    /// no longer open, a one-time logout of every session (hex/base64 keys are
-    /// unchanged). A missing or short key
+    /// 19 MiB each), never per request. Argon2id rather than HKDF
+    /// ([`Key::derive_from`](actix_web::cookie::Key::derive_from)) because
+    /// HKDF does not slow a guess at a weak passphrase. Cookies sealed
+    /// under a text key derived with HKDF (by releases before Argon2id) do
+    /// not open: upgrading from them logs every session out once (hex and
+    /// base64 keys are used as given, so their cookies open). A missing or short key
     /// is a startup error ([`Error::Config`]) unless `devMode` is on. The first
     /// key seals, every key opens; a cookie opened with an older key is resealed
     /// under the first one on its next release.
@@ -344,7 +346,7 @@ engine_provider! {
     /// # });
     /// ```
     #[derive(Default)]
-    pub struct CookieProvider(Sealed);
+    pub struct CookieProvider(CookieRecords);
 }
 
 /// A loaded record whose store reseals on its next release even when the
@@ -355,7 +357,7 @@ fn reseal_on_release(mut record: SessionRecord) -> SessionRecord {
 }
 
 #[async_trait]
-impl RecordStore for Sealed {
+impl RecordStore for CookieRecords {
     const NAME: &'static str = NAME;
     const ID_FORMAT: IdFormat = IdFormat::Sealed {
         max_len: MAX_COOKIE_BYTES,
@@ -372,7 +374,7 @@ impl RecordStore for Sealed {
             _ => Seal::Native(NativeSeal::new(&config)?),
         };
         let max_value = MAX_COOKIE_BYTES.saturating_sub(config.cookie_name.len() + 1);
-        Ok(Sealed {
+        Ok(CookieRecords {
             seal,
             max_value,
             lifetimes: cx.lifetimes,
@@ -477,17 +479,17 @@ mod tests {
     const KEY: &str = r#"{"securityKey":"a secret of at least thirty-two bytes!!"}"#;
 
     /// A native engine with a 60 s idle lifetime.
-    async fn native() -> Sealed {
+    async fn native() -> CookieRecords {
         let cx = StoreContext {
             lifetimes: Lifetimes::new(Duration::from_secs(60), None),
             format: Format::Native,
         };
-        <Sealed as RecordStore>::open(cx, KEY).await.unwrap()
+        <CookieRecords as RecordStore>::open(cx, KEY).await.unwrap()
     }
 
     /// The token of an update of `token`'s session to `record`.
     async fn update(
-        sealed: &Sealed,
+        sealed: &CookieRecords,
         token: &SessionId,
         record: &SessionRecord,
         now: u64,
@@ -585,7 +587,9 @@ mod tests {
             r#"{{"securityKey":"{}","cookieName":"fixturesession"}}"#,
             "5c".repeat(64)
         );
-        let sealed = <Sealed as RecordStore>::open(cx, &key).await.unwrap();
+        let sealed = <CookieRecords as RecordStore>::open(cx, &key)
+            .await
+            .unwrap();
         let Seal::Native(seal) = &sealed.seal else {
             panic!("native seal expected")
         };

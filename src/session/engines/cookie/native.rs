@@ -22,12 +22,12 @@ pub(super) const PAYLOAD_V1: u8 = 1;
 /// Payload version 2: the record is [`super::compact`]'s, about half the
 /// bytes.
 pub(super) const PAYLOAD_V2: u8 = 2;
-/// The version this release seals: still 1, though it opens both. A
-/// release may seal a new version only once every process of a deployment
-/// opens it: during a rolling upgrade old and new processes serve the same
-/// users, and a rollback must read what the new release wrote. So one
-/// release learns to open version 2 and a later one seals it; sealing it
-/// at once would log out every user who meets an older process.
+/// The version sealed: 1, though both open. A version may be sealed only
+/// once every process of a deployment opens it: during a rolling upgrade
+/// old and new processes serve the same users, and a rollback must read
+/// what the new processes wrote. So opening version 2 ships first and
+/// sealing it in a later release; sealing it at once would log out every
+/// user who meets a process that cannot open it.
 pub(super) const SEAL_VERSION: u8 = PAYLOAD_V1;
 
 thread_local! {

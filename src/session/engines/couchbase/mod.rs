@@ -17,15 +17,23 @@
 //! | beego's JSON | `{"save_path":"http://myserver:8091","pool":"default","bucket":"sessions","username":"u","password":"p"}` |
 //! | a connection string, bucket as the path | `couchbase://u:p@node1,node2/sessions?prefix=shop:s:` |
 //!
+//! Hosts are `host`, `host:port` or an IPv6 address in brackets,
+//! `[::1]:11210`, read as every networked engine reads them.
 //! `http://` becomes `couchbase://` and `https://` `couchbases://`. Their
 //! management port (8091 / 18091) is dropped because the SDK bootstraps
 //! over KV; any other port there is refused, use a connection string.
 //! Engine options, in the connection string's query or as JSON keys:
-//! `prefix` (default `actixbee:s:`), `scope` + `collection` (default: the
+//! `prefix` (default `actix-bee:session:`), `scope` + `collection` (default: the
 //! bucket's default collection), `connect_timeout` (seconds, default 10),
 //! `timeout` (per operation, default 2.5), `max_session_bytes` (the
 //! largest session, default 256 KiB). Other query parameters go to
 //! the SDK. Credentials are never in error messages or `Debug` output.
+//!
+//! The default prefix, `actix-bee:session:`, is the one every key-value
+//! engine (redis, memcache, couchbase) uses. Sessions stored under the
+//! prefix this engine used by default before, `actixbee:s:`, are not read
+//! under the new one: to keep them, set `prefix=actixbee:s:` (or `"prefix":"actixbee:s:"` in JSON) explicitly
+//! (or let them expire, and users sign in again once).
 //!
 //! # How it stores
 //!

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::time::Duration;
 
 use memcache::Url;
@@ -69,12 +69,13 @@ fn dump_once(
             read_dump(stream, prefix, keys)
         }
         "memcache" | "memcache+tcp" => {
-            let host = server.host_str().unwrap_or_default();
-            let port = server.port().unwrap_or(11211);
-            let host = host.trim_start_matches('[').trim_end_matches(']');
-            let addr = (host, port)
-                .to_socket_addrs()
+            // The url crate has already read the host (an IPv6 address
+            // without its brackets); it resolves as the memcache crate's
+            // own connections do.
+            let addr = server
+                .socket_addrs(|| Some(11211))
                 .map_err(|e| Error::backend("memcache", e))?
+                .into_iter()
                 .next()
                 .ok_or_else(|| backend("memcache host did not resolve"))?;
             let stream = TcpStream::connect_timeout(&addr, connect_timeout)

@@ -12,11 +12,13 @@
 //! beego's form, `127.0.0.1:11211` or several addresses separated by `;` or
 //! `,`, and `memcache://[user:pass@]host:port[?timeout=secs]` URLs (SASL
 //! PLAIN with the binary protocol; `memcache+unix:///path` for a socket).
+//! An address is `host:port`, or an IPv6 address in brackets,
+//! `[::1]:11211`, read as every networked engine reads it.
 //! Options go in the same list as `name=value`:
 //!
 //! | option | default | meaning |
 //! |---|---|---|
-//! | `prefix` | `actixbee:s:` | key prefix, ASCII letters, digits and `: . _ - /` |
+//! | `prefix` | `actix-bee:session:` | key prefix, ASCII letters, digits and `: . _ - /` |
 //! | `pool_size` | `16` | connections per server |
 //! | `connect_timeout` | `3` | seconds to wait for a connection |
 //! | `timeout` | `3` | socket read/write timeout, seconds |
@@ -27,6 +29,12 @@
 //! sessionprovider = memcache
 //! sessionproviderconfig = 127.0.0.1:11211,prefix=shop:s:,pool_size=32
 //! ```
+//!
+//! The default prefix, `actix-bee:session:`, is the one every key-value
+//! engine (redis, memcache, couchbase) uses. Sessions stored under the
+//! prefix this engine used by default before, `actixbee:s:`, are not read
+//! under the new one: to keep them, set `prefix=actixbee:s:` explicitly
+//! (or let them expire, and users sign in again once).
 //!
 //! # TLS: not supported
 //!

@@ -49,6 +49,11 @@
 //! - a URL: `redis://[user:password@]host:port[,host:port...][/db][?key_prefix=..&pool_size=..&connect_timeout=..&response_timeout=..&master_name=..&max_session_bytes=..]`;
 //!   for the sentinel engine the hosts are the sentinels.
 //!
+//! An address is `host:port`, `host` (port 6379, or 26379 for a sentinel)
+//! or an IPv6 address in brackets, `[::1]:6379`, read as every networked
+//! engine reads it. `key_prefix` defaults to `actix-bee:session:`, the
+//! default of memcache and couchbase too.
+//!
 //! # TLS
 //!
 //! `rediss://` URLs, or `"tls": true` in JSON, or a `tls=true` field after
@@ -67,6 +72,16 @@
 //! sessionproviderconfig = {"save_path":"redis.internal:6380","tls":true,"tls_ca_file":"/etc/ssl/redis-ca.pem"}
 //! sessionproviderconfig = redis.internal:6380,100,,0,tls=true,tls_ca_file=/etc/ssl/redis-ca.pem
 //! ```
+//!
+//! What is verified, unless `tls_skip_verify=true` (also spelt
+//! `skip_verify`, as in go-redis): the certificate chain, the host name
+//! (or IP address) connected to, and the handshake signature. A
+//! `redis://` URL to a port that speaks only TLS sees the connection
+//! closed; the error then suggests `rediss://`. The redis crate's
+//! `#insecure` URL fragment is refused in favour of `tls_skip_verify`.
+//! Start-up installs ring as rustls' process-wide crypto provider unless
+//! the application chose one, so a build that also compiles in aws-lc-rs
+//! does not panic.
 //!
 //! The cluster uses TLS to every node; the sentinel engine to the
 //! sentinels *and* to the master, with one set of files. Cluster nodes and

@@ -5,6 +5,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 
+use crate::session::engines::shared::secrets::Secrets;
 use crate::session::error::Result;
 
 /// Characters of configs, ids and DSNs, plus a few that should never be
@@ -85,6 +86,27 @@ pub(crate) fn parser<T>(
     if let Err(failure) = outcome {
         panic!("{failure}");
     }
+}
+
+/// The secrets property of every parser that records what it takes:
+/// whatever the text, no password `parse` took (listed by `taken`) is
+/// shown once the recorded secrets are masked. Passwords under six bytes
+/// are skipped: they may appear in the text by chance.
+pub(crate) fn passwords_hidden<T>(
+    seeds: &'static [&'static str],
+    parse: impl Fn(&str, &mut Secrets<'_>) -> Result<T>,
+    taken: impl Fn(&T) -> Vec<String>,
+) {
+    let recorded = |raw: &str| {
+        let mut secrets = Secrets::new(raw);
+        let value = parse(raw, &mut secrets)?;
+        Ok((taken(&value), secrets.render()))
+    };
+    parser(seeds, recorded, |(passwords, shown)| {
+        passwords
+            .iter()
+            .all(|p| p.len() < 6 || !shown.contains(p.as_str()))
+    });
 }
 
 /// The cookie engine's config, through `session_init`: safe here because

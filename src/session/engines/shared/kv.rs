@@ -6,9 +6,6 @@ use std::time::Duration;
 use crate::session::error::{Error, Result};
 use crate::session::id::SessionId;
 
-/// The key prefix when none is configured. A fixed library prefix keeps an
-/// application's cache keys from ever aliasing a session (CVE-2011-4136).
-pub(crate) const DEFAULT_PREFIX: &str = "actixbee:s:";
 /// memcached's and Couchbase's key limit.
 pub(crate) const MAX_KEY_BYTES: usize = 250;
 /// Longest id [`IdGenerator`](crate::session::IdGenerator) mints without a

@@ -1,6 +1,15 @@
-//! What the engines share: option parsing, key-value helpers,
-//! the blocking-pool bridge and TLS (certificate files, verifiers, errors).
+//! What the engines share: option parsing, the `host:port` reader,
+//! key-value helpers, the blocking-pool bridge and TLS (certificate files,
+//! verifiers, errors).
 
+#[cfg(any(
+    feature = "memcache",
+    feature = "couchbase",
+    feature = "mysql",
+    feature = "postgresql",
+    feature = "redis"
+))]
+pub(crate) mod addr;
 #[cfg(any(
     feature = "file",
     feature = "memcache",

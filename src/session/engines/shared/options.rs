@@ -18,6 +18,14 @@ use std::time::Duration;
 
 use crate::session::error::{Error, Result};
 
+/// The key prefix of the networked key-value engines (redis, memcache,
+/// couchbase) when none is configured. A fixed library prefix keeps an
+/// application's own cache keys from ever aliasing a session
+/// (CVE-2011-4136). Sessions written under another prefix, such as
+/// `actixbee:s:`, the prefix memcache and couchbase once used by default,
+/// are read again by configuring that prefix explicitly.
+pub(crate) const DEFAULT_KEY_PREFIX: &str = "actix-bee:session:";
+
 /// Longest timeout any engine accepts.
 pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 /// Bounds of every engine's `pool_size`.

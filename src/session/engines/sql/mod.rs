@@ -4,7 +4,10 @@
 //! SQL. Everything else lives here once: the engine options carried in the
 //! DSN ([`options`]), the pool seam ([`pool`]), the statements
 //! ([`statements`]) and the record store below, written against the small
-//! [`Conn`] trait each engine implements for its driver.
+//! [`Conn`] trait each engine implements for its driver. Each driver's
+//! folder holds its engine (`mod.rs`: the docs, the provider), its DSN
+//! reader (`dsn.rs`), its connections and pool manager (`conn.rs`) and its
+//! TLS settings (`tls.rs`); both managers fail with one [`connect`] error.
 //!
 //! With `sessionstoreformat = beego` the engines use beego's own `session`
 //! table and expiry column ([`beego`]); the table's `session_expiry` type is
@@ -12,12 +15,9 @@
 //! other's table.
 
 mod beego;
-#[cfg(feature = "mysql")]
-mod mysql_tls;
+mod connect;
 pub(crate) mod options;
 mod owners;
-#[cfg(feature = "postgresql")]
-mod pg_tls;
 pub(crate) mod pool;
 pub(crate) mod statements;
 mod table_check;

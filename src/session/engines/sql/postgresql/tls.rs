@@ -1,16 +1,13 @@
-//! TLS for the `postgresql` engine, with lib/pq's `sslmode`, `sslrootcert`,
-//! `sslcert` and `sslkey`, and the pool's connection manager, whose errors
-//! say which host, which mode and what failed.
-
-use std::fmt;
+//! TLS for the `postgresql` engine: lib/pq's `sslmode`, `sslrootcert`,
+//! `sslcert` and `sslkey`, turned into the driver's mode and a rustls
+//! connector.
 
 use postgres::config::SslMode as DriverSslMode;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::NAME;
 use crate::session::engines::shared::tls::{self, Verify};
 use crate::session::error::{Error, Result};
-
-const NAME: &str = "postgresql";
 
 /// The connection-string keys this module takes out of the DSN.
 pub(crate) const KEYS: [&str; 4] = ["sslmode", "sslrootcert", "sslcert", "sslkey"];
@@ -85,7 +82,12 @@ impl PgTls {
         Ok(())
     }
 
-    fn mode(&self) -> SslMode {
+    /// Whether `sslmode` was given, rather than lib/pq's default taken.
+    pub(super) fn mode_given(&self) -> bool {
+        self.mode.is_some()
+    }
+
+    pub(super) fn mode(&self) -> SslMode {
         self.mode.unwrap_or(SslMode::Require)
     }
 
@@ -149,118 +151,6 @@ impl PgTls {
             _ => DriverSslMode::Require,
         };
         Ok((driver_mode, MakeRustlsConnect::new(config)))
-    }
-}
-
-/// A connection failure, in words: host, TLS settings and cause.
-#[derive(Debug)]
-pub(crate) struct ConnectError(String);
-
-impl fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConnectError {}
-
-/// r2d2 for `postgres::Client` over rustls.
-#[derive(Clone)]
-pub(crate) struct PgManager {
-    config: postgres::Config,
-    connector: MakeRustlsConnect,
-    tls: PgTls,
-}
-
-impl fmt::Debug for PgManager {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PgManager")
-            .field("tls", &self.tls.describe())
-            .finish_non_exhaustive()
-    }
-}
-
-impl PgManager {
-    /// A manager for `config` (its `ssl_mode` is set here) and `tls`.
-    pub(crate) fn new(mut config: postgres::Config, tls: PgTls) -> Result<Self> {
-        let (mode, connector) = tls.connector()?;
-        config.ssl_mode(mode);
-        Ok(PgManager {
-            config,
-            connector,
-            tls,
-        })
-    }
-
-    /// `host:port, ...` of the config.
-    fn hosts(&self) -> String {
-        let ports = self.config.get_ports();
-        self.config
-            .get_hosts()
-            .iter()
-            .enumerate()
-            .map(|(i, host)| {
-                let host = match host {
-                    postgres::config::Host::Tcp(h) => h.clone(),
-                    postgres::config::Host::Unix(p) => p.display().to_string(),
-                };
-                let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
-                format!("{host}:{port}")
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    /// What `err` means, with the host and the TLS settings.
-    fn describe(&self, err: &postgres::Error) -> ConnectError {
-        let text = tls::chain(err);
-        let (hosts, settings) = (self.hosts(), self.tls.describe());
-        let message = if let Some(why) = tls::explain(&text) {
-            format!("TLS handshake with {hosts} failed ({settings}): {why} ({text})")
-        } else if text.contains("server does not support TLS") {
-            if self.tls.mode.is_none() {
-                format!(
-                    "the server at {hosts} does not support TLS; sslmode defaults to require \
-                     as in lib/pq: add sslmode=disable to connect without TLS"
-                )
-            } else {
-                format!("the server at {hosts} does not support TLS ({settings})")
-            }
-        } else if self.tls.mode() == SslMode::Disable && text.contains("no encryption") {
-            format!(
-                "the server at {hosts} refused a connection without TLS (sslmode=disable): {text}"
-            )
-        } else {
-            format!("cannot connect to {hosts} ({settings}): {text}")
-        };
-        ConnectError(format!("{NAME}: {message}"))
-    }
-
-    /// Connects now, outside any pool.
-    pub(crate) fn connect_now(&self) -> std::result::Result<postgres::Client, ConnectError> {
-        self.config
-            .connect(self.connector.clone())
-            .map_err(|e| self.describe(&e))
-    }
-}
-
-impl r2d2::ManageConnection for PgManager {
-    type Connection = postgres::Client;
-    type Error = ConnectError;
-
-    fn connect(&self) -> std::result::Result<postgres::Client, ConnectError> {
-        self.connect_now()
-    }
-
-    fn is_valid(&self, client: &mut postgres::Client) -> std::result::Result<(), ConnectError> {
-        client
-            .simple_query("")
-            .map(drop)
-            .map_err(|e| ConnectError(tls::chain(&e)))
-    }
-
-    fn has_broken(&self, client: &mut postgres::Client) -> bool {
-        client.is_closed()
     }
 }
 
