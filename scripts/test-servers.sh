@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# Start/stop the extra servers actix-bee's integration tests run against.
+# Installs the programs actix-bee's integration tests need, makes sure the
+# machine's own servers they share are up, and starts the private Redis of
+# the benches.
 #
-#   scripts/test-servers.sh start    install what is missing, start everything (idempotent)
-#   scripts/test-servers.sh stop     stop what `start` started, remove the state dir
-#   scripts/test-servers.sh status   print each server and whether it answers
-#   scripts/test-servers.sh env      print `export` lines for the tests
+#   scripts/test-servers.sh install  install what is missing (apt-get), start nothing
+#   scripts/test-servers.sh start    install what is missing, start the servers (idempotent)
+#   scripts/test-servers.sh stop     stop the private Redis, remove the state dir
+#   scripts/test-servers.sh status   print each server and program, and whether it is there
+#   scripts/test-servers.sh env      print `export` lines for the tests and benches
 #
 # Typical use:  scripts/test-servers.sh start && eval "$(scripts/test-servers.sh env)"
 #
 # The machine's own services (Redis on 6379, PostgreSQL on 5432, MariaDB on
 # 3306) are only checked, and started if they are down; they are never stopped
-# or reconfigured.  Everything else lives under $ACTIX_BEE_SERVERS_DIR
-# (default ${TMPDIR:-/tmp}/actix-bee-servers), one directory per server.
-# Only loopback addresses are used.  See scripts/README.md.
+# or reconfigured.  The private Redis (6399) that the benches use lives
+# under $ACTIX_BEE_SERVERS_DIR.  Every other server (Redis
+# Clusters, sentinel groups, TLS servers, memcached, the fault tests'
+# servers) is started by the tests themselves (tests/support/servers.rs),
+# on free ports, and stops with them; this script only installs their
+# programs.  Only loopback addresses are used.  See scripts/README.md.
 set -euo pipefail
 
 STATE_DIR="${ACTIX_BEE_SERVERS_DIR:-${TMPDIR:-/tmp}/actix-bee-servers}"
@@ -21,12 +27,6 @@ MARKER=".actix-bee-servers"
 HOST=127.0.0.1
 BASE_REDIS_PORT=6379
 PRIVATE_REDIS_PORT=6399
-CLUSTER_PORTS=(7001 7002 7003 7004 7005 7006)
-SENTINEL_MASTER_PORT=6390
-SENTINEL_REPLICA_PORT=6391
-SENTINEL_PORTS=(26390 26391 26392)
-SENTINEL_MASTER_NAME=mymaster
-MEMCACHED_PORT=11311
 PG_PORT=5432
 MYSQL_PORT="${ACTIX_BEE_MYSQL_PORT:-3306}"
 # Socket used only to create the fallback MariaDB user; empty = client default.
@@ -77,14 +77,6 @@ redis_ping() { [[ "$(rcli "$1" PING)" == PONG ]]; }
 
 have_go() { command -v go >/dev/null 2>&1; }
 
-memcached_ping() {
-  local reply
-  # shellcheck disable=SC2016 # expanded by the inner shell
-  reply=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "version\r\n" >&3 && head -n 1 <&3' \
-    _ "$HOST" "$1" 2>/dev/null) || return 1
-  [[ "$reply" == VERSION* ]]
-}
-
 as_root() {
   if ((EUID == 0)); then
     "$@"
@@ -106,6 +98,10 @@ install_missing_packages() {
     chromium:chromium
     chromedriver:chromium-driver
     go:golang-go
+    psql:postgresql-client
+    mariadb:mariadb-client
+    mariadb-install-db:mariadb-server
+    pgrep:procps
   )
   local -a missing=()
   local pair bin pkg
@@ -116,6 +112,8 @@ install_missing_packages() {
       missing+=("$pkg")
     fi
   done
+  # initdb and postgres are not on PATH: Debian keeps them per version.
+  [[ -n "$(pg_bindir)" ]] || missing+=(postgresql)
   if ((${#missing[@]} == 0)); then
     return 0
   fi
@@ -128,6 +126,15 @@ install_missing_packages() {
     bin=${pair%%:*}
     command -v "$bin" >/dev/null 2>&1 || die "$bin still missing after installing ${pair#*:}"
   done
+  [[ -n "$(pg_bindir)" ]] || die "initdb still missing after installing postgresql"
+}
+
+# The newest installed PostgreSQL's bin dir (initdb, postgres), or nothing.
+pg_bindir() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do
+    [[ -x "$d/initdb" ]] && echo "$d"
+  done | sort -V | tail -n 1
 }
 
 # ----------------------------------------------------------- pid handling --
@@ -207,7 +214,7 @@ ensure_state_dir() {
 # ------------------------------------------------------------ redis nodes --
 
 # start_redis DIR PORT [EXTRA CONFIG LINES...]: a daemonized redis-server with
-# its own config file (so CONFIG REWRITE from sentinel works), pid and log.
+# its own config file, pid and log.
 start_redis() {
   local dir=$1 port=$2 line
   shift 2
@@ -221,136 +228,13 @@ start_redis() {
     echo "dir $dir"
     echo "save \"\""
     echo "appendonly no"
-    # Exit at once on SIGTERM instead of waiting for lagging replicas.
+    # Exit at once on SIGTERM: `stop` does not wait for a save.
     echo "shutdown-on-sigterm now"
     for line in "$@"; do echo "$line"; done
   } >"$dir/redis.conf"
   redis-server "$dir/redis.conf" >>"$dir/redis.log" 2>&1 \
     || die "redis-server on port $port failed to start" "$dir/redis.log"
   wait_for "redis-server on port $port" "$dir/redis.log" redis_ping "$port"
-}
-
-# ---------------------------------------------------------- redis cluster --
-
-cluster_node_ok() {
-  local info
-  info=$(rcli "$1" CLUSTER INFO | tr -d '\r') || return 1
-  grep -qx 'cluster_state:ok' <<<"$info" \
-    && grep -qx 'cluster_slots_ok:16384' <<<"$info" \
-    && grep -qx "cluster_known_nodes:${#CLUSTER_PORTS[@]}" <<<"$info"
-}
-
-cluster_ok() {
-  local port
-  for port in "${CLUSTER_PORTS[@]}"; do
-    owned "$STATE_DIR/cluster/$port/redis.pid" && redis_ping "$port" \
-      && cluster_node_ok "$port" || return 1
-  done
-}
-
-cluster_logs() {
-  local port
-  for port in "${CLUSTER_PORTS[@]}"; do echo "$STATE_DIR/cluster/$port/redis.log"; done
-}
-
-start_cluster() {
-  local dir=$STATE_DIR/cluster port
-  local -a nodes=() logs=()
-  if cluster_ok; then
-    log "redis cluster (${CLUSTER_PORTS[*]}): already up, kept"
-    return 0
-  fi
-  log "redis cluster (${CLUSTER_PORTS[*]}): (re)creating"
-  stop_dir "$dir"
-  for port in "${CLUSTER_PORTS[@]}"; do free_redis_port "$port"; done
-  for port in "${CLUSTER_PORTS[@]}"; do
-    start_redis "$dir/$port" "$port" \
-      "cluster-enabled yes" \
-      "cluster-config-file nodes.conf" \
-      "cluster-node-timeout 5000"
-    nodes+=("$HOST:$port")
-  done
-  mapfile -t logs < <(cluster_logs)
-  if ! timeout 60 redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes \
-    >"$dir/create.log" 2>&1; then
-    die "redis cluster: 'redis-cli --cluster create' failed" "$dir/create.log" "${logs[@]}"
-  fi
-  for port in "${CLUSTER_PORTS[@]}"; do
-    wait_for "redis cluster node $port (cluster_state:ok)" "$dir/$port/redis.log" \
-      cluster_node_ok "$port"
-  done
-}
-
-# --------------------------------------------------------- redis sentinel --
-
-sentinel_node_ok() {
-  local port=$1 addr replicas sentinels
-  addr=$(rcli "$port" SENTINEL get-master-addr-by-name "$SENTINEL_MASTER_NAME") || return 1
-  [[ "$(wc -l <<<"$addr")" -eq 2 && -n "${addr%%$'\n'*}" ]] || return 1
-  replicas=$(rcli "$port" SENTINEL replicas "$SENTINEL_MASTER_NAME" | tr -d '\r') || return 1
-  [[ "$(grep -cx name <<<"$replicas")" -ge 1 ]] || return 1
-  sentinels=$(rcli "$port" SENTINEL sentinels "$SENTINEL_MASTER_NAME" | tr -d '\r') || return 1
-  [[ "$(grep -cx name <<<"$sentinels")" -eq $((${#SENTINEL_PORTS[@]} - 1)) ]]
-}
-
-replica_synced() {
-  rcli "$SENTINEL_REPLICA_PORT" INFO replication | tr -d '\r' | grep -qx 'master_link_status:up'
-}
-
-sentinel_group_ok() {
-  local port
-  local dir=$STATE_DIR/sentinel
-  for port in "$SENTINEL_MASTER_PORT" "$SENTINEL_REPLICA_PORT"; do
-    owned "$dir/$port/redis.pid" && redis_ping "$port" || return 1
-  done
-  for port in "${SENTINEL_PORTS[@]}"; do
-    owned "$dir/$port/sentinel.pid" && redis_ping "$port" && sentinel_node_ok "$port" || return 1
-  done
-}
-
-start_sentinel_group() {
-  local dir=$STATE_DIR/sentinel port sdir
-  if sentinel_group_ok; then
-    log "redis sentinel (master $SENTINEL_MASTER_PORT, replica $SENTINEL_REPLICA_PORT, sentinels ${SENTINEL_PORTS[*]}): already up, kept"
-    return 0
-  fi
-  log "redis sentinel (master $SENTINEL_MASTER_PORT, replica $SENTINEL_REPLICA_PORT, sentinels ${SENTINEL_PORTS[*]}): (re)creating"
-  stop_dir "$dir"
-  for port in "$SENTINEL_MASTER_PORT" "$SENTINEL_REPLICA_PORT" "${SENTINEL_PORTS[@]}"; do
-    free_redis_port "$port"
-  done
-  start_redis "$dir/$SENTINEL_MASTER_PORT" "$SENTINEL_MASTER_PORT"
-  start_redis "$dir/$SENTINEL_REPLICA_PORT" "$SENTINEL_REPLICA_PORT" \
-    "replicaof $HOST $SENTINEL_MASTER_PORT"
-  wait_for "sentinel replica $SENTINEL_REPLICA_PORT (sync with $SENTINEL_MASTER_PORT)" \
-    "$dir/$SENTINEL_REPLICA_PORT/redis.log" replica_synced
-  for port in "${SENTINEL_PORTS[@]}"; do
-    sdir=$dir/$port
-    mkdir -p "$sdir"
-    # Sentinel rewrites this file (myid, discovered peers, failovers).
-    cat >"$sdir/sentinel.conf" <<EOF
-port $port
-bind $HOST
-daemonize yes
-pidfile $sdir/sentinel.pid
-logfile $sdir/sentinel.log
-dir $sdir
-sentinel monitor $SENTINEL_MASTER_NAME $HOST $SENTINEL_MASTER_PORT 2
-sentinel down-after-milliseconds $SENTINEL_MASTER_NAME 2000
-sentinel failover-timeout $SENTINEL_MASTER_NAME 10000
-sentinel parallel-syncs $SENTINEL_MASTER_NAME 1
-EOF
-    chmod 0644 "$sdir/sentinel.conf"
-    redis-sentinel "$sdir/sentinel.conf" >>"$sdir/sentinel.log" 2>&1 \
-      || die "redis-sentinel on port $port failed to start" "$sdir/sentinel.log"
-  done
-  for port in "${SENTINEL_PORTS[@]}"; do
-    wait_for "redis-sentinel on port $port" "$dir/$port/sentinel.log" redis_ping "$port"
-  done
-  for port in "${SENTINEL_PORTS[@]}"; do
-    wait_for "redis-sentinel on port $port (master, replica and 2 peer sentinels known)" \
-      "$dir/$port/sentinel.log" sentinel_node_ok "$port"
-  done
 }
 
 # -------------------------------------------------------- private redis ----
@@ -365,50 +249,6 @@ start_private_redis() {
   stop_dir "$dir"
   free_redis_port "$PRIVATE_REDIS_PORT"
   start_redis "$dir" "$PRIVATE_REDIS_PORT"
-}
-
-# --------------------------------------------------------------- memcached --
-
-# Like free_redis_port: memcached reports its pid in `stats`.
-free_memcached_port() {
-  local pid i
-  memcached_ping "$MEMCACHED_PORT" || return 0
-  # shellcheck disable=SC2016 # expanded by the inner shell
-  pid=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "stats\r\nquit\r\n" >&3 && cat <&3' \
-    _ "$HOST" "$MEMCACHED_PORT" 2>/dev/null | tr -d '\r' | awk '$2 == "pid" { print $3 }') || true
-  if [[ -n "$pid" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q memcached; then
-    log "port $MEMCACHED_PORT still answers without a pid file; killing memcached pid $pid"
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-      memcached_ping "$MEMCACHED_PORT" || return 0
-      sleep 0.2
-    done
-  fi
-  die "memcached: port $MEMCACHED_PORT is taken by a process this script cannot stop"
-}
-
-start_memcached() {
-  local dir=$STATE_DIR/memcached-$MEMCACHED_PORT
-  local -a user=()
-  if owned "$dir/memcached.pid" && memcached_ping "$MEMCACHED_PORT"; then
-    log "memcached $MEMCACHED_PORT: already up, kept"
-    return 0
-  fi
-  log "memcached $MEMCACHED_PORT: starting"
-  stop_dir "$dir"
-  free_memcached_port
-  mkdir -p "$dir"
-  if ((EUID == 0)); then
-    # memcached refuses to run as root without -u.
-    if id memcache >/dev/null 2>&1; then user=(-u memcache); else user=(-u root); fi
-  fi
-  # The wrapper shell writes its own pid, then becomes memcached (same pid),
-  # in a new session so it outlives this script's process group.
-  # shellcheck disable=SC2016 # expanded by the inner shell
-  setsid -f sh -c 'echo $$ >"$1"; shift; exec "$@"' _ "$dir/memcached.pid" \
-    memcached "${user[@]}" -l "$HOST" -p "$MEMCACHED_PORT" -U 0 -m 64 -c 1024 -v \
-    </dev/null >>"$dir/memcached.log" 2>&1
-  wait_for "memcached on port $MEMCACHED_PORT" "$dir/memcached.log" memcached_ping "$MEMCACHED_PORT"
 }
 
 # ------------------------------------------- machine services (never stopped)
@@ -529,10 +369,7 @@ cmd_start() {
   start_postgres
   start_mariadb
   pg_user >"$STATE_DIR/postgres_user"
-  start_cluster
-  start_sentinel_group
   start_private_redis
-  start_memcached
   log "all servers up in $((SECONDS - t0))s (state dir: $STATE_DIR)"
 }
 
@@ -549,7 +386,7 @@ cmd_stop() {
 }
 
 cmd_status() {
-  local down=0 port
+  local down=0
 
   report() { # NAME CMD...
     local name=$1
@@ -565,30 +402,12 @@ cmd_status() {
   report "redis $HOST:$BASE_REDIS_PORT (machine's)" redis_ping "$BASE_REDIS_PORT"
   report "postgresql $HOST:$PG_PORT (machine's)" pg_ok
   report "mariadb $HOST:$MYSQL_PORT (machine's)" mysql_server_up
-  for port in "${CLUSTER_PORTS[@]}"; do
-    report "redis cluster node $HOST:$port (cluster_state:ok)" cluster_node_ok "$port"
-  done
-  report "sentinel redis $HOST:$SENTINEL_MASTER_PORT" redis_ping "$SENTINEL_MASTER_PORT"
-  report "sentinel redis $HOST:$SENTINEL_REPLICA_PORT" redis_ping "$SENTINEL_REPLICA_PORT"
-  for port in "${SENTINEL_PORTS[@]}"; do
-    report "redis-sentinel $HOST:$port ($SENTINEL_MASTER_NAME)" sentinel_node_ok "$port"
-  done
-  if redis_ping "${SENTINEL_PORTS[0]}"; then
-    printf '%-52s %s\n' "  current $SENTINEL_MASTER_NAME master" \
-      "$(rcli "${SENTINEL_PORTS[0]}" SENTINEL get-master-addr-by-name "$SENTINEL_MASTER_NAME" | paste -sd:)"
-  fi
-  report "redis $HOST:$PRIVATE_REDIS_PORT (private)" redis_ping "$PRIVATE_REDIS_PORT"
-  report "memcached $HOST:$MEMCACHED_PORT" memcached_ping "$MEMCACHED_PORT"
+  report "redis $HOST:$PRIVATE_REDIS_PORT (private, benches)" redis_ping "$PRIVATE_REDIS_PORT"
   report "chromium ($CHROMIUM_BIN)" test -x "$CHROMIUM_BIN"
   report "chromedriver ($CHROMEDRIVER_BIN)" test -x "$CHROMEDRIVER_BIN"
   report "go (gob interop tests)" have_go
+  report "postgresql server programs (initdb)" test -n "$(pg_bindir)"
   return "$down"
-}
-
-join_nodes() {
-  local IFS=,
-  local -a nodes=("${@/#/$HOST:}")
-  echo "${nodes[*]}"
 }
 
 cmd_env() {
@@ -610,10 +429,6 @@ cmd_env() {
   cat <<EOF
 export ACTIX_BEE_REDIS_URL=redis://$HOST:$BASE_REDIS_PORT/
 export ACTIX_BEE_REDIS_PRIVATE_URL=redis://$HOST:$PRIVATE_REDIS_PORT/
-export ACTIX_BEE_REDIS_CLUSTER_NODES=$(join_nodes "${CLUSTER_PORTS[@]}")
-export ACTIX_BEE_SENTINELS=$(join_nodes "${SENTINEL_PORTS[@]}")
-export ACTIX_BEE_SENTINEL_MASTER=$SENTINEL_MASTER_NAME
-export ACTIX_BEE_MEMCACHE_ADDR=$HOST:$MEMCACHED_PORT
 export ACTIX_BEE_MYSQL_URL=$mysql_url
 export ACTIX_BEE_POSTGRES_URL=postgres://$pg_role@$HOST:$PG_PORT/test
 export CHROMIUM=$CHROMIUM_BIN
@@ -623,12 +438,13 @@ EOF
 
 main() {
   case "${1:-}" in
+    install) install_missing_packages ;;
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
     env) cmd_env ;;
     *)
-      echo "usage: $0 start|stop|status|env" >&2
+      echo "usage: $0 install|start|stop|status|env" >&2
       exit 2
       ;;
   esac

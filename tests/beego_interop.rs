@@ -3,14 +3,17 @@
 //! the test stores it where beego's provider would, a beego-format actix-bee
 //! [`Manager`] reads and writes it, and Go decodes the result.
 //!
-//! Needs the Go toolchain and the servers of `scripts/test-servers.sh
-//! start`; without them these tests fail, never skip.
+//! Needs the Go toolchain, the machine's servers (`scripts/test-servers.sh
+//! start`) and the packages of the ones it starts (`support/servers.rs`);
+//! without them these tests fail, never skip.
 
 #[path = "support/redis.rs"]
 mod redis_common;
 
 #[path = "support/gobpeer.rs"]
 mod gobpeer;
+#[path = "support/servers.rs"]
+mod servers;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -306,10 +309,7 @@ async fn redis_destroyed_session_stays_gone_and_regenerate_moves_it() {
 }
 
 fn cluster_seeds() -> String {
-    env_or(
-        "ACTIX_BEE_REDIS_CLUSTER_NODES",
-        "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003,127.0.0.1:7004,127.0.0.1:7005,127.0.0.1:7006",
-    )
+    servers::setting("REDIS_CLUSTER_NODES")
 }
 
 /// A cluster connection for checks behind the engine's back.
@@ -322,9 +322,7 @@ async fn cluster_conn() -> redis::cluster_async::ClusterConnection {
         .unwrap()
         .get_async_connection()
         .await
-        .unwrap_or_else(|e| {
-            panic!("Redis Cluster not reachable ({e}); run scripts/test-servers.sh start")
-        })
+        .unwrap_or_else(|e| panic!("Redis Cluster not reachable ({e})"))
 }
 
 /// The master that serves `key` in the test cluster's 3-master layout
@@ -355,7 +353,7 @@ async fn redis_cluster_regenerate_across_slots() {
     ));
     let m = Manager::new("redis_cluster", cfg)
         .await
-        .expect("beego-format redis_cluster manager (run scripts/test-servers.sh start)");
+        .expect("beego-format redis_cluster manager");
     let mut conn = cluster_conn().await;
     let fixture = run("encode-fixture", b"");
     let before = describe(&fixture);
@@ -507,15 +505,15 @@ async fn file_reads_go_values_and_writes_go_types() {
 }
 
 fn memcache_client() -> memcache::Client {
-    let addr = env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311");
+    let addr = servers::setting("MEMCACHE_ADDR");
     memcache::Client::connect(format!("memcache://{addr}?timeout=3")).unwrap_or_else(|e| {
-        panic!("memcached at {addr} is not reachable ({e}); run scripts/test-servers.sh start")
+        panic!("memcached at {addr} is not reachable ({e}); see support/servers.rs")
     })
 }
 
 #[actix_rt::test]
 async fn memcache_reads_go_values_and_writes_go_types() {
-    let addr = env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311");
+    let addr = servers::setting("MEMCACHE_ADDR");
     let m = Manager::new("memcache", beego_config(addr))
         .await
         .expect("beego-format memcache manager");
@@ -595,15 +593,12 @@ async fn sentinel_master(sentinels: &str, master: &str) -> redis::aio::Multiplex
 /// Rust wrote, key for key.
 #[actix_rt::test]
 async fn redis_sentinel_beego_format_round_trip() {
-    let sentinels = env_or(
-        "ACTIX_BEE_SENTINELS",
-        "127.0.0.1:26390,127.0.0.1:26391,127.0.0.1:26392",
-    );
-    let master = env_or("ACTIX_BEE_SENTINEL_MASTER", "mymaster");
+    let sentinels = servers::setting("SENTINELS");
+    let master = servers::setting("SENTINEL_MASTER");
     let cfg = beego_config(format!("{},10,,0,{master}", sentinels.replace(',', ";")));
     let m = Manager::new("redis_sentinel", cfg)
         .await
-        .expect("beego-format redis_sentinel manager (run scripts/test-servers.sh start)");
+        .expect("beego-format redis_sentinel manager");
     let mut conn = sentinel_master(&sentinels, &master).await;
     let fixture = run("encode-fixture", b"");
     let before = describe(&fixture);

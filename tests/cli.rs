@@ -1,9 +1,11 @@
 //! The `actix-bee` binary, run as a user runs it: against the real servers
-//! (`scripts/test-servers.sh`, `scripts/tls-servers.sh`), against broken
+//! (`scripts/test-servers.sh`, and the TLS ones of `support/servers.rs`), against broken
 //! files, and on every `sessionproviderconfig` example of the docs.
 
 #[path = "support/redis.rs"]
 mod redis_support;
+#[path = "support/servers.rs"]
+mod servers;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -567,11 +569,8 @@ fn unreachable_backends_fail_fast_with_what_to_change() {
 
 /// A working configuration of each engine on this machine's servers.
 fn live_configs(dir: &Path) -> Vec<(&'static str, String)> {
-    let cluster = env_or(
-        "ACTIX_BEE_REDIS_CLUSTER_NODES",
-        "127.0.0.1:7001,127.0.0.1:7002",
-    );
-    let sentinels = env_or("ACTIX_BEE_SENTINELS", "127.0.0.1:26390,127.0.0.1:26391");
+    let cluster = servers::setting("REDIS_CLUSTER_NODES");
+    let sentinels = servers::setting("SENTINELS");
     vec![
         ("memory", String::new()),
         ("file", dir.join("sessions").display().to_string()),
@@ -600,10 +599,7 @@ fn live_configs(dir: &Path) -> Vec<(&'static str, String)> {
                 "postgres://postgres@127.0.0.1:5432/test",
             ) + "?table=actix_bee_cli",
         ),
-        (
-            "memcache",
-            env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311"),
-        ),
+        ("memcache", servers::setting("MEMCACHE_ADDR")),
     ]
 }
 
@@ -843,10 +839,7 @@ async fn list_and_destroy_by_owner(provider: &str, config: &str) {
 #[test]
 fn sessions_by_owner_on_an_engine_without_the_index_say_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    for (provider, config) in [(
-        "memcache",
-        env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311"),
-    )] {
+    for (provider, config) in [("memcache", servers::setting("MEMCACHE_ADDR"))] {
         std::fs::write(
             dir.path().join("app.conf"),
             provider_conf(provider, &config),
@@ -868,11 +861,9 @@ fn sessions_by_owner_on_an_engine_without_the_index_say_what_to_do() {
     }
 }
 
-/// An `ACTIX_BEE_TLS_*` variable; its absence fails the test.
+/// A setting of the TLS test servers, starting the server it names.
 fn tls_env(name: &str) -> String {
-    std::env::var(format!("ACTIX_BEE_TLS_{name}")).unwrap_or_else(|_| {
-        panic!("ACTIX_BEE_TLS_{name} is not set: eval \"$(scripts/tls-servers.sh env)\"")
-    })
+    servers::tls(name)
 }
 
 /// The docs' placeholders and where they point on this machine: the hosts,
@@ -911,16 +902,13 @@ fn placeholders() -> Vec<(&'static str, String)> {
         ),
         (
             "127.0.0.1:26379",
-            env_or("ACTIX_BEE_SENTINELS", "127.0.0.1:26390")
+            servers::setting("SENTINELS")
                 .split(',')
                 .next()
                 .unwrap_or_default()
                 .to_owned(),
         ),
-        (
-            "127.0.0.1:11211",
-            env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311"),
-        ),
+        ("127.0.0.1:11211", servers::setting("MEMCACHE_ADDR")),
         ("<at least 32 random bytes>", prefix()),
         ("<beego's securityKey>", prefix()),
         (

@@ -13,6 +13,8 @@ mod common;
 #[path = "../examples/counter.rs"]
 #[allow(dead_code)]
 mod counter;
+#[path = "support/servers.rs"]
+mod servers;
 
 use actix_bee::config::BConfig;
 use actix_web::http::{header, StatusCode};
@@ -217,27 +219,21 @@ async fn redis() {
 
 #[actix_web::test]
 async fn redis_cluster() {
-    let nodes = env_or(
-        "ACTIX_BEE_REDIS_CLUSTER_NODES",
-        "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003",
-    );
+    let nodes = servers::setting("REDIS_CLUSTER_NODES");
     route_set("redis_cluster", nodes.replace(',', ";"), Kind::Indexed).await;
 }
 
 #[actix_web::test]
 async fn redis_sentinel() {
-    let sentinels = env_or(
-        "ACTIX_BEE_SENTINELS",
-        "127.0.0.1:26390,127.0.0.1:26391,127.0.0.1:26392",
-    );
-    let master = env_or("ACTIX_BEE_SENTINEL_MASTER", "mymaster");
+    let sentinels = servers::setting("SENTINELS");
+    let master = servers::setting("SENTINEL_MASTER");
     let config = format!("{},100,,0,{master}", sentinels.replace(',', ";"));
     route_set("redis_sentinel", config, Kind::Indexed).await;
 }
 
 #[actix_web::test]
 async fn memcache() {
-    let addr = env_or("ACTIX_BEE_MEMCACHE_ADDR", "127.0.0.1:11311");
+    let addr = servers::setting("MEMCACHE_ADDR");
     route_set("memcache", addr, Kind::ServerNoIndex).await;
 }
 

@@ -1,5 +1,5 @@
-//! The memcache engine against a real memcached (`ACTIX_BEE_MEMCACHE_ADDR`,
-//! default 127.0.0.1:11311, started by `scripts/test-servers.sh start`).
+//! The memcache engine against a real memcached, the binary's own
+//! (`support/servers.rs`).
 
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -14,23 +14,22 @@ mod faults;
 mod procs;
 #[path = "support/proxy.rs"]
 mod proxy;
+#[path = "support/servers.rs"]
+mod servers;
 
 use actix_bee::session::memcache::MemcacheProvider;
 use actix_bee::session::{Error, IdGenerator, Provider, SessionId};
 use deadline::within;
 
 fn addr() -> String {
-    std::env::var("ACTIX_BEE_MEMCACHE_ADDR").unwrap_or_else(|_| "127.0.0.1:11311".into())
+    servers::setting("MEMCACHE_ADDR")
 }
 
 /// Fails the test, with a hint, when memcached is not reachable.
 fn require_server() -> String {
     let addr = addr();
     if let Err(e) = TcpStream::connect(&addr) {
-        panic!(
-            "memcached is not reachable at {addr} ({e}); start it with `scripts/test-servers.sh start` \
-             or set ACTIX_BEE_MEMCACHE_ADDR"
-        );
+        panic!("memcached is not reachable at {addr} ({e})");
     }
     addr
 }

@@ -9,6 +9,8 @@ mod procs;
 mod proxy;
 #[path = "support/redis.rs"]
 mod redis_common;
+#[path = "support/servers.rs"]
+mod servers;
 
 use std::time::Duration;
 
@@ -17,7 +19,9 @@ use actix_bee::session::{Error, IdGenerator, Manager, ManagerConfig, Provider, R
 use redis_common::{cleanup, prefix, raw, redis_url};
 
 fn private_url() -> String {
-    redis_url("ACTIX_BEE_REDIS_PRIVATE_URL", "redis://127.0.0.1:6399/")
+    servers::setting("REDIS_PRIVATE_URL")
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 fn shared_url() -> String {

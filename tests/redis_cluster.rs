@@ -1,4 +1,4 @@
-//! The `redis_cluster` engine against the 6-node test cluster.
+//! The `redis_cluster` engine against a 6-node cluster of the binary's own.
 
 #[path = "support/faults.rs"]
 mod faults;
@@ -8,19 +8,18 @@ mod procs;
 mod proxy;
 #[path = "support/redis.rs"]
 mod redis_common;
+#[path = "support/servers.rs"]
+mod servers;
 
 use std::time::Duration;
 
 use actix_bee::session::redis::cluster::RedisClusterProvider;
 use actix_bee::session::{IdGenerator, Provider, SessionId};
 use redis::cluster::ClusterClient;
-use redis_common::{env_or, prefix};
+use redis_common::prefix;
 
 fn nodes() -> String {
-    env_or(
-        "ACTIX_BEE_REDIS_CLUSTER_NODES",
-        "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003,127.0.0.1:7004,127.0.0.1:7005,127.0.0.1:7006",
-    )
+    servers::setting("REDIS_CLUSTER_NODES")
 }
 
 async fn redis_cluster_engine() -> (Box<dyn Provider>, String) {
@@ -45,9 +44,7 @@ async fn cluster_conn() -> redis::cluster_async::ClusterConnection {
         .unwrap()
         .get_async_connection()
         .await
-        .unwrap_or_else(|e| {
-            panic!("Redis Cluster not reachable ({e}); run scripts/test-servers.sh start")
-        })
+        .unwrap_or_else(|e| panic!("Redis Cluster not reachable ({e}); see support/servers.rs"))
 }
 
 async fn slot(conn: &mut redis::cluster_async::ClusterConnection, key: &str) -> u16 {

@@ -10,17 +10,16 @@ mod procs;
 mod proxy;
 #[path = "support/redis.rs"]
 mod redis_common;
+#[path = "support/servers.rs"]
+mod servers;
 
 use actix_bee::session::redis::sentinel::RedisSentinelProvider;
 use actix_bee::session::Provider;
-use redis_common::{env_or, prefix};
+use redis_common::prefix;
 
 async fn redis_sentinel_engine() -> (Box<dyn Provider>, String) {
-    let sentinels = env_or(
-        "ACTIX_BEE_SENTINELS",
-        "127.0.0.1:26390,127.0.0.1:26391,127.0.0.1:26392",
-    );
-    let master = env_or("ACTIX_BEE_SENTINEL_MASTER", "mymaster");
+    let sentinels = servers::setting("SENTINELS");
+    let master = servers::setting("SENTINEL_MASTER");
     // The URL shape: the sentinels, then the master name.
     let config = format!(
         "redis://{sentinels}/0?master_name={master}&key_prefix={}",
@@ -40,11 +39,8 @@ async fn oversized_session_is_refused() {
 
 #[actix_rt::test]
 async fn beego_old_style_with_master_name_in_field_5() {
-    let sentinels = env_or(
-        "ACTIX_BEE_SENTINELS",
-        "127.0.0.1:26390,127.0.0.1:26391,127.0.0.1:26392",
-    );
-    let master = env_or("ACTIX_BEE_SENTINEL_MASTER", "mymaster");
+    let sentinels = servers::setting("SENTINELS");
+    let master = servers::setting("SENTINEL_MASTER");
     let mut p = RedisSentinelProvider::default();
     let config = format!("{},100,,0,{master},30s", sentinels.replace(',', ";"));
     p.session_init(std::time::Duration::from_secs(60), &config)

@@ -6,6 +6,8 @@
 
 #[path = "support/redis.rs"]
 mod redis_common;
+#[path = "support/servers.rs"]
+mod servers;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -13,20 +15,17 @@ use std::time::{Duration, Instant};
 
 use actix_bee::session::redis::sentinel::RedisSentinelProvider;
 use actix_bee::session::{Error, IdGenerator, Provider, SessionId};
-use redis_common::{env_or, prefix};
+use redis_common::prefix;
 
 fn sentinels() -> Vec<String> {
-    env_or(
-        "ACTIX_BEE_SENTINELS",
-        "127.0.0.1:26390,127.0.0.1:26391,127.0.0.1:26392",
-    )
-    .split(',')
-    .map(str::to_owned)
-    .collect()
+    servers::setting("SENTINELS")
+        .split(',')
+        .map(str::to_owned)
+        .collect()
 }
 
 fn master_name() -> String {
-    env_or("ACTIX_BEE_SENTINEL_MASTER", "mymaster")
+    servers::setting("SENTINEL_MASTER")
 }
 
 async fn conn(addr: &str) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
@@ -92,9 +91,7 @@ async fn wait_healthy(within: Duration) -> String {
             Ok(None) | Err(_) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(250)).await
             }
-            other => panic!(
-                "sentinel topology not healthy within {within:?} ({other:?}); run scripts/test-servers.sh start"
-            ),
+            other => panic!("sentinel topology not healthy within {within:?} ({other:?})"),
         }
     }
 }

@@ -1,16 +1,18 @@
-//! TLS to every networked engine, against the TLS-only servers
-//! of `scripts/tls-servers.sh` (test CA, rogue CA, client certificate).
+//! TLS to every networked engine, against TLS-only servers of the tests'
+//! own (`support/servers.rs`: test CA, rogue CA, client certificate).
 //! Each engine: a session round trip over verified TLS, a certificate the
 //! CA did not sign (the rogue servers), a host name the certificate does
 //! not cover (127.0.0.2), and TLS turned off against a TLS-only server.
 //!
-//! The servers' addresses come from the `ACTIX_BEE_TLS_*` variables: run
-//! `scripts/tls-servers.sh start && eval "$(scripts/tls-servers.sh env)"`.
-//! A missing variable or server fails these tests; they never skip.
+//! Each server starts on the first test that needs it and stops with the
+//! test process. A missing program or a server that does not start fails
+//! these tests; they never skip.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "support/deadline.rs"]
 mod deadline;
+#[path = "support/servers.rs"]
+mod servers;
 
 use std::time::Duration;
 
@@ -20,24 +22,24 @@ use deadline::within;
 /// Start-up and round trips finish well within this, failures included.
 const LIMIT: Duration = Duration::from_secs(20);
 
-const HOWTO: &str = "run scripts/tls-servers.sh start && eval \"$(scripts/tls-servers.sh env)\"";
+const HOWTO: &str = "the TLS test servers are started by support/servers.rs";
 
-/// An `ACTIX_BEE_TLS_*` variable; its absence fails the test.
+/// A setting of the TLS test servers (see [`servers::tls`]),
+/// starting the server it names if needed.
 fn env(name: &str) -> String {
-    std::env::var(format!("ACTIX_BEE_TLS_{name}"))
-        .unwrap_or_else(|_| panic!("ACTIX_BEE_TLS_{name} is not set: {HOWTO}"))
+    servers::tls(name)
 }
 
 fn ca() -> String {
     env("CA")
 }
 
-/// The port of an `ACTIX_BEE_TLS_*_ADDR` (`host:port`).
+/// The port of a `*_ADDR` setting (`host:port`).
 fn port(name: &str) -> u16 {
     let addr = env(name);
     addr.rsplit_once(':')
         .and_then(|(_, p)| p.parse().ok())
-        .unwrap_or_else(|| panic!("ACTIX_BEE_TLS_{name}={addr} is not host:port"))
+        .unwrap_or_else(|| panic!("{name}={addr} is not host:port"))
 }
 
 /// The error with its sources, as one line.
@@ -66,12 +68,9 @@ async fn start(engine: &str, config: &str) -> Result<Manager, Error> {
 /// Starts `engine`, stores a value, releases, reads it back in a second
 /// request and destroys the session.
 async fn round_trip(engine: &str, config: &str) {
-    let m = start(engine, config).await.unwrap_or_else(|e| {
-        panic!(
-            "{engine} over TLS did not start ({HOWTO}; is `scripts/tls-servers.sh status` green?): {}",
-            chain(&e)
-        )
-    });
+    let m = start(engine, config)
+        .await
+        .unwrap_or_else(|e| panic!("{engine} over TLS did not start ({HOWTO}): {}", chain(&e)));
     within(LIMIT, &format!("{engine} round trip"), async {
         let s = m.session_start(&RequestIds::default()).await.unwrap();
         s.set("transport", "tls").await.unwrap();
@@ -130,7 +129,7 @@ async fn postgresql_spec_example_verify_full() {
         ca()
     );
     round_trip("postgresql", &config).await;
-    // And the variable tls-servers.sh exports for it.
+    // And the URL the test servers give for it.
     round_trip("postgresql", &env("POSTGRES_URL")).await;
 }
 

@@ -13,132 +13,28 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::{TcpListener, TcpStream};
+#[path = "launch.rs"]
+mod launch;
+
+use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+pub use launch::{free_port, wait_for};
+use launch::{is_root, mariadbd, pg_bindir, program, redis_cli, run, succeeds, user_ids};
 
 use super::faults::Fault;
 
-/// A free loopback port whose cluster bus port (+10000) is free too.
-pub fn free_port() -> u16 {
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .expect("a free port")
-            .local_addr()
-            .expect("local addr")
-            .port();
-        if port < 55_000 && TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
-            return port;
-        }
-    }
-}
-
-fn redis_cli(port: u16, args: &[&str]) -> String {
-    let out = Command::new("redis-cli")
-        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
-        .args(args)
-        .output()
-        .expect("redis-cli (install redis-tools)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// True when `program args` exits 0 (its output is dropped).
-fn succeeds(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Runs a set-up command, panicking with its output when it fails.
-fn run(command: &mut Command, what: &str) {
-    let out = command.output().unwrap_or_else(|e| {
-        panic!("{what}: could not run: {e} (scripts/test-servers.sh installs it)")
-    });
-    assert!(
-        out.status.success(),
-        "{what} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Waits until `ready` holds, or panics after 20 s.
-pub fn wait_for(what: &str, ready: impl Fn() -> bool) {
-    let started = Instant::now();
-    while !ready() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{what} not ready within 20 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// Runs `sql` as `postgres` on the server at `port` (database `postgres`).
 fn psql(port: u16, sql: &str) -> std::process::Output {
-    let port = port.to_string();
-    let args = [
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port,
-        "-U",
-        "postgres",
-        "-d",
-        "postgres",
-        "-c",
-        sql,
-    ];
-    Command::new("psql")
-        .args(args)
+    program("psql", "postgresql-client")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-U", "postgres", "-d", "postgres", "-c", sql])
         .output()
-        .expect("psql (package postgresql-client)")
-}
-
-/// The uid and gid of a system user (PostgreSQL refuses to run as root).
-fn user_ids(user: &str) -> (u32, u32) {
-    let id = |flag: &str| -> u32 {
-        let out = Command::new("id").args([flag, user]).output().expect("id");
-        String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("no system user {user}"))
-    };
-    (id("-u"), id("-g"))
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
-}
-
-/// The directory of PostgreSQL's server programs (`initdb`, `postgres`).
-fn pg_bindir() -> PathBuf {
-    let out = Command::new("pg_config")
-        .arg("--bindir")
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    out.filter(|d| d.join("initdb").exists())
-        .or_else(|| {
-            let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-                .ok()?
-                .filter_map(|e| Some(e.ok()?.path().join("bin")))
-                .filter(|d| d.join("initdb").exists())
-                .collect();
-            found.sort();
-            found.pop()
-        })
-        .expect("PostgreSQL's initdb (package postgresql)")
+        .expect("psql")
 }
 
 /// One server process of the test's own.
@@ -195,7 +91,7 @@ impl ServerProc {
             dir,
             port,
             move || {
-                let mut c = Command::new(program);
+                let mut c = launch::program(program, "redis-server and redis-sentinel");
                 c.arg(&path);
                 c
             },
@@ -258,7 +154,7 @@ impl ServerProc {
             dir,
             port,
             move || {
-                let mut c = Command::new("memcached");
+                let mut c = program("memcached", "memcached");
                 c.args([
                     "-l",
                     "127.0.0.1",
@@ -296,7 +192,7 @@ impl ServerProc {
         let port = free_port();
         let data = dir.path().join("data");
         run(
-            Command::new("mariadb-install-db")
+            program("mariadb-install-db", "mariadb-server")
                 .arg("--no-defaults")
                 .arg(format!("--datadir={}", data.display()))
                 .args(["--user=root", "--auth-root-authentication-method=normal"]),
@@ -308,13 +204,7 @@ impl ServerProc {
             dir,
             port,
             move || {
-                // Debian puts it in /usr/sbin, which a user's PATH may lack.
-                let sbin = Path::new("/usr/sbin/mariadbd");
-                let mut c = Command::new(if sbin.exists() {
-                    sbin
-                } else {
-                    Path::new("mariadbd")
-                });
+                let mut c = mariadbd();
                 c.arg("--no-defaults")
                     .arg(format!("--datadir={}", base.join("data").display()))
                     .arg(format!("--socket={}", base.join("sock").display()))
@@ -331,19 +221,9 @@ impl ServerProc {
             },
             |port| {
                 succeeds(
-                    "mariadb",
-                    &[
-                        "--no-defaults",
-                        "--protocol=tcp",
-                        "-h",
-                        "127.0.0.1",
-                        "-P",
-                        &port.to_string(),
-                        "-u",
-                        "root",
-                        "-e",
-                        "select 1",
-                    ],
+                    program("mariadb", "mariadb-client")
+                        .args(["--no-defaults", "--protocol=tcp", "-h", "127.0.0.1"])
+                        .args(["-P", &port.to_string(), "-u", "root", "-e", "select 1"]),
                 )
             },
         )
@@ -448,7 +328,7 @@ impl ServerProc {
         else {
             return Vec::new();
         };
-        let out = Command::new("pgrep")
+        let out = program("pgrep", "procps")
             .args(["-P", &pid])
             .output()
             .expect("pgrep");
