@@ -119,7 +119,7 @@ impl CliError {
             SessionError::UnknownProvider { .. } => {
                 Some(format!("set {provider} to one of the known names"))
             }
-            SessionError::Config { engine, .. } if *engine == crate::session::engine::CORE => {
+            SessionError::Config { engine, .. } if *engine == crate::session::CORE => {
                 Some("fix the session keys named above".to_owned())
             }
             SessionError::Config { .. } => Some(format!("fix {config}")),

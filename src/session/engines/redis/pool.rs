@@ -17,7 +17,9 @@ use redis::{Cmd, Pipeline, RedisFuture, RedisResult, Value};
 
 type Make<C> = Box<dyn Fn() -> Pin<Box<dyn Future<Output = RedisResult<C>> + Send>> + Send + Sync>;
 
-struct Inner<C> {
+/// What every clone of a [`Pool`] shares: the per-thread connections and
+/// how to open another.
+struct PoolState<C> {
     conns: RwLock<Vec<(ThreadId, C)>>,
     max: usize,
     next: AtomicUsize,
@@ -27,7 +29,7 @@ struct Inner<C> {
 }
 
 /// A cloneable handle to the connections; itself a `ConnectionLike`.
-pub(crate) struct Pool<C>(Arc<Inner<C>>);
+pub(crate) struct Pool<C>(Arc<PoolState<C>>);
 
 impl<C> Clone for Pool<C> {
     fn clone(&self) -> Self {
@@ -45,7 +47,7 @@ impl<C: ConnectionLike + Clone + Send + Sync + 'static> Pool<C> {
     {
         let first = make().await?;
         let db = first.get_db();
-        Ok(Pool(Arc::new(Inner {
+        Ok(Pool(Arc::new(PoolState {
             conns: RwLock::new(vec![(std::thread::current().id(), first)]),
             max: max.max(1),
             next: AtomicUsize::new(0),

@@ -24,7 +24,9 @@ use super::{address, certificates, connect_error, Redis, RedisConfig, Shape, Top
 use crate::session::engines::shared::wiring::engine_provider;
 use crate::session::error::{Error, Result};
 
-struct Inner {
+/// What every clone of a [`SentinelConn`] shares: the sentinel client and
+/// the current master connection with its generation.
+struct SentinelState {
     client: tokio::sync::Mutex<SentinelClient>,
     current: RwLock<Option<(u64, MultiplexedConnection)>>,
     generation: AtomicU64,
@@ -35,7 +37,7 @@ struct Inner {
 
 /// A master connection that follows failovers.
 #[derive(Clone)]
-pub(crate) struct SentinelConn(Arc<Inner>);
+pub(crate) struct SentinelConn(Arc<SentinelState>);
 
 impl SentinelConn {
     async fn get(&self) -> RedisResult<(u64, MultiplexedConnection)> {
@@ -183,7 +185,7 @@ fn builder(cfg: &RedisConfig, certs: Option<TlsCertificates>) -> RedisResult<Sen
 
 /// One master connection (per runtime thread, see `Pool`), connected now.
 async fn open(cfg: &RedisConfig, certs: Option<TlsCertificates>) -> RedisResult<SentinelConn> {
-    let conn = SentinelConn(Arc::new(Inner {
+    let conn = SentinelConn(Arc::new(SentinelState {
         client: tokio::sync::Mutex::new(builder(cfg, certs)?),
         current: RwLock::new(None),
         generation: AtomicU64::new(0),
