@@ -5,7 +5,7 @@ use std::future::Future;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use super::{CliError, Loaded};
+use super::{CliError, KeyOrigins, Loaded};
 use crate::session::engine::IdFormat;
 use crate::session::{Manager, RequestIds, ResponseParts, Session};
 

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use serde_json::json;
 
-use super::{CliError, Loaded, SessionsAction};
+use super::{CliError, KeyOrigins, Loaded, SessionsAction};
 use crate::session::OwnedSession;
 
 pub(super) async fn run(

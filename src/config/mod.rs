@@ -28,6 +28,8 @@ mod keys;
 mod loader;
 mod origin;
 
+// The Go templates' `Bool` reads booleans as app.conf does.
+#[cfg(feature = "gotmpl")]
 pub(crate) use ini::parse_bool;
 pub(crate) use keys::values as key_values;
 

@@ -68,11 +68,13 @@ pub mod testing;
 // Engines live in a private folder and are re-exported under stable names.
 #[allow(unused_imports)] // a build without engines has none to export
 pub use engines::*;
+#[cfg(feature = "cli")]
 pub(crate) use error::CORE;
 pub use error::{Error, Result};
 pub use exchange::{CookieSpec, IdSource, RequestIds, ResponseParts};
 pub use gc::GcTask;
 pub use handle::Session;
+#[cfg(feature = "cli")]
 pub(crate) use id::fingerprint_of;
 pub use id::{HashFunc, IdGenerator, SessionId, MAX_ID_BYTES, MIN_ID_BYTES};
 pub use manager::Manager;

@@ -19,7 +19,7 @@ impl Manager {
     /// first use, so a request that never touches its session works while
     /// the backend is down. Then an invalid, unknown or expired id gets a
     /// fresh session, and nothing is created in the engine until the handler
-    /// writes. Stored data the engine reports as [`Error::Corrupt`] also
+    /// writes. Stored data the engine reports as [`Error::Corrupt`](super::Error::Corrupt) also
     /// gets a fresh session, with one warning.
     ///
     /// # Errors
