@@ -5,9 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use actix_bee::config::{
-    expand_value_env, parse_bool, AppConf, Error, MAX_CONF_BYTES, MAX_INCLUDED_FILES,
-};
+use actix_bee::config::{AppConf, Error, MAX_CONF_BYTES, MAX_INCLUDED_FILES};
 use proptest::prelude::*;
 
 fn fixtures() -> PathBuf {
@@ -324,14 +322,6 @@ fn env_default_splits_at_the_first_double_pipe() {
 }
 
 #[test]
-fn empty_env_var_falls_back_to_default() {
-    std::env::set_var("ACTIX_BEE_INI_T3", "");
-    assert_eq!(expand_value_env("${ACTIX_BEE_INI_T3||dflt}"), "dflt");
-    std::env::set_var("ACTIX_BEE_INI_T3B", "set");
-    assert_eq!(expand_value_env("${ACTIX_BEE_INI_T3B||dflt}"), "set");
-}
-
-#[test]
 fn env_is_not_expanded_inside_a_value() {
     std::env::set_var("ACTIX_BEE_INI_T4", "x");
     let conf =
@@ -339,36 +329,6 @@ fn env_is_not_expanded_inside_a_value() {
     assert_eq!(conf.get("a"), Some("pre${ACTIX_BEE_INI_T4}"));
     assert_eq!(conf.get("b"), Some("${ACTIX_BEE_INI_T4}post"));
     assert_eq!(conf.get("c"), Some("$ACTIX_BEE_INI_T4"));
-}
-
-#[test]
-fn env_names_beego_cannot_hold_do_not_panic() {
-    assert_eq!(expand_value_env("${A=B||d}"), "d");
-    assert_eq!(expand_value_env("${A\0B||d}"), "d");
-    assert_eq!(expand_value_env("${é||ü}"), "ü");
-}
-
-#[test]
-fn boolean_words_accepted() {
-    for w in [
-        "1", "t", "T", "true", "TRUE", "True", "YES", "yes", "Yes", "Y", "y", "ON", "on", "On",
-    ] {
-        assert_eq!(parse_bool(w), Some(true), "{w}");
-    }
-    for w in [
-        "0", "f", "F", "false", "FALSE", "False", "NO", "no", "No", "N", "n", "OFF", "off", "Off",
-    ] {
-        assert_eq!(parse_bool(w), Some(false), "{w}");
-    }
-}
-
-#[test]
-fn boolean_words_rejected() {
-    for w in [
-        "1.0", "0.0", "yES", "tRUE", "oN", "", " true", "2", "enabled",
-    ] {
-        assert_eq!(parse_bool(w), None, "{w:?}");
-    }
 }
 
 #[test]
@@ -390,19 +350,6 @@ fn section_lookup_and_listing() {
     assert_eq!(conf.section("missing").count(), 0);
 }
 
-#[test]
-fn source_emits_only_plain_keys_with_file_origins() {
-    use ::config::Source;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.conf");
-    std::fs::write(&path, "ok = 1\na.b = 2\nc[999999999] = 3\n = 4\n").unwrap();
-    let conf = AppConf::parse_file(&path).unwrap();
-    let map = conf.source("default").collect().unwrap();
-    assert_eq!(map.len(), 1);
-    let origin = map["ok"].origin().unwrap();
-    assert!(origin.ends_with("app.conf:1"), "{origin}");
-}
-
 proptest! {
     // Inputs are short and the parser is linear, so a fixed case count bounds the run time.
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
@@ -422,10 +369,5 @@ proptest! {
         let text = lines.join("\n");
         let _ = AppConf::parse_str(&text, "/nonexistent-actix-bee");
         let _ = actix_bee::config::BConfig::from_str_with_base(&text, "/nonexistent-actix-bee");
-    }
-
-    #[test]
-    fn expand_value_env_never_panics(v in "\\$\\{[^}]{0,8}(\\|\\|)?[^}]{0,8}\\}") {
-        let _ = expand_value_env(&v);
     }
 }

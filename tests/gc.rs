@@ -6,55 +6,28 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_bee::session::engine::IdFormat;
 use actix_bee::session::memory::MemoryProvider;
-use actix_bee::session::{Manager, ManagerConfig, Provider, Result, SessionId, Store};
+use actix_bee::session::testing::delegate::{Delegate, Hooks};
+use actix_bee::session::{Manager, ManagerConfig, Result};
 use async_trait::async_trait;
 
-/// The memory engine, counting the GC calls it gets.
-struct CountingGc {
-    inner: MemoryProvider,
-    calls: Arc<AtomicUsize>,
-}
+/// Counts the GC calls the engine gets.
+struct CountingGc(Arc<AtomicUsize>);
 
 #[async_trait]
-impl Provider for CountingGc {
-    async fn session_init(&mut self, max_lifetime: Duration, config: &str) -> Result<()> {
-        self.inner.session_init(max_lifetime, config).await
-    }
-    async fn session_read(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
-        self.inner.session_read(sid).await
-    }
-    async fn session_new(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
-        self.inner.session_new(sid).await
-    }
-    async fn session_exist(&self, sid: &SessionId) -> Result<bool> {
-        self.inner.session_exist(sid).await
-    }
-    async fn session_regenerate(&self, old: &SessionId, new: &SessionId) -> Result<Arc<dyn Store>> {
-        self.inner.session_regenerate(old, new).await
-    }
-    async fn session_destroy(&self, sid: &SessionId) -> Result<()> {
-        self.inner.session_destroy(sid).await
-    }
-    async fn session_all(&self) -> Result<usize> {
-        self.inner.session_all().await
-    }
-    async fn session_gc(&self) -> Result<()> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.inner.session_gc().await
-    }
-    fn id_format(&self) -> IdFormat {
-        self.inner.id_format()
+impl Hooks for CountingGc {
+    async fn before_gc(&self) -> Result<()> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
     }
 }
 
 async fn counting_manager(gc_secs: i64) -> (Manager, Arc<AtomicUsize>) {
     let calls = Arc::new(AtomicUsize::new(0));
-    let provider = CountingGc {
-        inner: MemoryProvider::default(),
-        calls: calls.clone(),
-    };
+    let provider = Delegate::new(
+        Box::new(MemoryProvider::default()),
+        Arc::new(CountingGc(calls.clone())),
+    );
     let mut cfg = ManagerConfig::default();
     cfg.gc_lifetime = gc_secs;
     let manager = Manager::with_provider(Box::new(provider), cfg)

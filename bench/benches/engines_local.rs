@@ -36,7 +36,9 @@ async fn seed(p: &Arc<dyn Provider>) -> SessionId {
     store.set("roles", &vec!["admin", "user"]).await.unwrap();
     let released = store.session_release().await.unwrap();
     match released.cookie_value {
-        Some(token) => IdGenerator::sealed(&token),
+        Some(token) => IdGenerator::default()
+            .parse_for(&token, p.id_format())
+            .expect("a sealed token"),
         None => sid,
     }
 }

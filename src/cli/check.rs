@@ -5,9 +5,9 @@ use std::future::Future;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use super::{CliError, Loaded};
+use super::{CliError, KeyOrigins, Loaded};
 use crate::session::engine::IdFormat;
-use crate::session::{IdGenerator, Manager, RequestIds, ResponseParts, Session};
+use crate::session::{Manager, RequestIds, ResponseParts, Session};
 
 /// The key the throw-away session holds; its value is a fresh nonce.
 const PROBE_KEY: &str = "actix-bee-check";
@@ -81,7 +81,7 @@ pub(super) async fn run(
             Ok((m, format!("engine started; store format {format} accepted")))
         })
         .await?;
-    let sealed = matches!(manager.0.id_format, IdFormat::Sealed { .. });
+    let sealed = matches!(manager.provider().id_format(), IdFormat::Sealed { .. });
     let nonce = manager
         .new_session_id()
         .map_err(|e| CliError::session("create", e, loaded))?
@@ -107,7 +107,7 @@ pub(super) async fn run(
     let outcome = round_trip(&mut steps, &manager, &id, &nonce, sealed).await;
     if outcome.is_err() {
         // Best effort: leave nothing behind in the store.
-        if let Some(sid) = manager.ids().parse_for(&id, manager.0.id_format) {
+        if let Some(sid) = manager.parse_id(&id) {
             let _ = manager.provider().session_destroy(&sid).await;
         }
     }
@@ -247,7 +247,7 @@ async fn exists(
     step: &'static str,
     l: &Loaded,
 ) -> Result<bool, CliError> {
-    let Some(sid) = manager.ids().parse_for(id, manager.0.id_format) else {
+    let Some(sid) = manager.parse_id(id) else {
         return Ok(false);
     };
     manager
@@ -259,5 +259,5 @@ async fn exists(
 
 /// Ids are secrets: only their fingerprint is printed.
 fn fingerprint(id: &str) -> String {
-    IdGenerator::sealed(id).fingerprint()
+    crate::session::fingerprint_of(id)
 }

@@ -5,10 +5,18 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::Loaded;
 use crate::config::Error as ConfigError;
 use crate::session::Error as SessionError;
 use crate::web::StartError;
+
+/// What an error's hint needs from the loaded app.conf: where a key was
+/// set, and the engine it names.
+pub(crate) trait KeyOrigins {
+    /// Where `key`'s value came from, in words: `conf/app.conf:7 [dev]`.
+    fn describe(&self, key: &str) -> String;
+    /// The configured engine's name.
+    fn provider(&self) -> &str;
+}
 
 /// A failed command. [`CliError::report`] renders it with its causes and
 /// a line saying what to change.
@@ -81,7 +89,7 @@ pub enum CliError {
 }
 
 impl CliError {
-    pub(crate) fn config(source: ConfigError, loaded: Option<&Loaded>) -> CliError {
+    pub(crate) fn config(source: ConfigError, loaded: Option<&dyn KeyOrigins>) -> CliError {
         let at = match (&source, loaded) {
             (ConfigError::InvalidValue { key, .. }, Some(l)) => {
                 let key = key.split('.').next().unwrap_or(key);
@@ -95,7 +103,7 @@ impl CliError {
         }
     }
 
-    pub(crate) fn start(e: StartError, loaded: &Loaded) -> CliError {
+    pub(crate) fn start(e: StartError, loaded: &dyn KeyOrigins) -> CliError {
         match e {
             StartError::Config(source) => CliError::config(source, Some(loaded)),
             StartError::Session(source) => CliError::session("start", source, loaded),
@@ -116,7 +124,11 @@ impl CliError {
         }
     }
 
-    pub(crate) fn session(step: &'static str, source: SessionError, l: &Loaded) -> CliError {
+    pub(crate) fn session(
+        step: &'static str,
+        source: SessionError,
+        l: &dyn KeyOrigins,
+    ) -> CliError {
         let provider = format!("sessionprovider ({})", l.describe("sessionprovider"));
         let config = format!(
             "sessionproviderconfig ({})",
@@ -126,7 +138,7 @@ impl CliError {
             SessionError::UnknownProvider { .. } => {
                 Some(format!("set {provider} to one of the known names"))
             }
-            SessionError::Config { engine, .. } if *engine == crate::session::engine::CORE => {
+            SessionError::Config { engine, .. } if *engine == crate::session::CORE => {
                 Some("fix the session keys named above".to_owned())
             }
             SessionError::Config { .. } => Some(format!("fix {config}")),

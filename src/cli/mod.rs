@@ -43,6 +43,7 @@ use crate::config::{Explained, Loader};
 use crate::session::Manager;
 
 pub use error::CliError;
+pub(crate) use error::KeyOrigins;
 
 /// The file every command reads unless told otherwise, as beego does.
 pub const DEFAULT_FILE: &str = "conf/app.conf";
@@ -205,6 +206,16 @@ fn init_logging() {
         .try_init();
 }
 
+impl KeyOrigins for Loaded {
+    fn describe(&self, key: &str) -> String {
+        show::origin_text(self.explained.origin(key), &self.file)
+    }
+
+    fn provider(&self) -> &str {
+        &self.explained.config.web_config.session.session_provider
+    }
+}
+
 /// An app.conf read with provenance, and the name it was given by.
 pub(crate) struct Loaded {
     pub(crate) file: PathBuf,
@@ -234,16 +245,6 @@ impl Loaded {
             .session_manager_config()
             .map(|_| ())
             .map_err(|e| CliError::config(e, Some(self)))
-    }
-
-    /// Where `key`'s value came from, in words: `conf/app.conf:7 [dev]`.
-    pub(crate) fn describe(&self, key: &str) -> String {
-        show::origin_text(self.explained.origin(key), &self.file)
-    }
-
-    /// The configured engine's name.
-    pub(crate) fn provider(&self) -> &str {
-        &self.explained.config.web_config.session.session_provider
     }
 
     /// Builds the session manager through [`web::App::build`](crate::web::App::build),

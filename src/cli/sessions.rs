@@ -5,7 +5,7 @@ use std::io::Write;
 
 use serde_json::json;
 
-use super::{CliError, Loaded, SessionsAction};
+use super::{CliError, KeyOrigins, Loaded, SessionsAction};
 use crate::session::OwnedSession;
 
 pub(super) async fn run(
@@ -64,7 +64,7 @@ pub(super) async fn run(
         SessionsAction::Destroy { id, owner: None } => {
             let id = id.unwrap_or_default();
             let ids = manager.ids();
-            let Some(sid) = ids.parse_for(id.trim(), manager.0.id_format) else {
+            let Some(sid) = manager.parse_id(id.trim()) else {
                 let prefix = &loaded.explained.config.web_config.session.session_id_prefix;
                 let hex = ids.id_len() - prefix.len();
                 let reason = if prefix.is_empty() {

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use super::redact::redact;
-use super::{CliError, Loaded};
+use super::{CliError, KeyOrigins, Loaded};
 use crate::config::Origin;
 
 /// Prints every session key with its origin, then the other keys that

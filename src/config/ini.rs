@@ -2,8 +2,8 @@
 //!
 //! Neither the `config` crate's INI format nor `rust-ini` can express this
 //! dialect (case-folded keys, `include`, `${ENV||default}`, greedy quote
-//! trimming), so the parser is written by hand and the result is handed to
-//! `config` through [`AppConfSource`], a [`config::Source`](::config::Source).
+//! trimming), so the parser is written by hand; the [`Loader`](super::Loader)
+//! layers its sections with `config`.
 //!
 //! Rules, each copied from beego unless marked as a deliberate difference:
 //!
@@ -28,8 +28,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-use ::config::{Map, Source, Value, ValueKind};
 
 use super::error::Error;
 
@@ -241,111 +239,14 @@ impl AppConf {
             .flat_map(|s| s.iter().map(|(k, e)| (k.as_str(), e.value.as_str())))
     }
 
-    /// A [`config::Source`](::config::Source) over one section, for layering with the `config` crate.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use actix_bee::config::AppConf;
-    ///
-    /// let conf = AppConf::parse_str("appname = a\n[dev]\nappname = b\n", ".").unwrap();
-    /// let merged = ::config::Config::builder()
-    ///     .add_source(conf.source("default"))
-    ///     .add_source(conf.source("dev"))
-    ///     .build()
-    ///     .unwrap();
-    /// assert_eq!(merged.get_string("appname").unwrap(), "b");
-    /// ```
-    pub fn source(&self, section: &str) -> AppConfSource {
-        let entries = self
-            .sections
-            .get(&section.to_lowercase())
-            .map(|s| {
-                s.iter()
-                    .map(|(k, e)| SourceEntry {
-                        key: k.clone(),
-                        value: e.value.clone(),
-                        origin: format!("{}:{}", e.file.display(), e.line),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        AppConfSource { entries }
+    /// The entries of one section (name matched case-insensitively), for
+    /// the loader's layers.
+    pub(crate) fn section_entries(&self, name: &str) -> impl Iterator<Item = (&str, &Entry)> {
+        self.sections
+            .get(&name.to_lowercase())
+            .into_iter()
+            .flat_map(|s| s.iter().map(|(k, e)| (k.as_str(), e)))
     }
-}
-
-#[derive(Debug, Clone)]
-struct SourceEntry {
-    key: String,
-    value: String,
-    origin: String,
-}
-
-/// One section of an [`AppConf`] as a [`config::Source`](::config::Source).
-///
-/// Every value is a string whose origin is `file:line`. Only keys made of
-/// ASCII lower-case letters, digits, `_` and `-` are emitted: `config` reads
-/// other characters as path syntax (`a.b`, `a[9999999]`), which could nest
-/// tables or allocate huge arrays from one line of a file.
-///
-/// # Examples
-///
-/// ```
-/// use actix_bee::config::AppConf;
-/// use ::config::Source;
-///
-/// let conf = AppConf::parse_str("ok = 1\nno[99] = 2\n", ".").unwrap();
-/// let map = conf.source("default").collect().unwrap();
-/// assert!(map.contains_key("ok") && map.len() == 1);
-/// ```
-#[derive(Debug, Clone)]
-pub struct AppConfSource {
-    entries: Vec<SourceEntry>,
-}
-
-impl AppConfSource {
-    /// Keeps only the entries for which `keep(key, value, origin)` is true.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use actix_bee::config::AppConf;
-    /// use ::config::Source;
-    ///
-    /// let conf = AppConf::parse_str("a = 1\nb =\n", ".").unwrap();
-    /// let src = conf.source("default").filter(|_, v, _| !v.is_empty());
-    /// assert_eq!(src.collect().unwrap().len(), 1);
-    /// ```
-    pub fn filter(mut self, mut keep: impl FnMut(&str, &str, &str) -> bool) -> Self {
-        self.entries
-            .retain(|e| keep(e.key.as_str(), e.value.as_str(), e.origin.as_str()));
-        self
-    }
-}
-
-impl Source for AppConfSource {
-    fn clone_into_box(&self) -> Box<dyn Source + Send + Sync> {
-        Box::new(self.clone())
-    }
-
-    fn collect(&self) -> Result<Map<String, Value>, ::config::ConfigError> {
-        Ok(self
-            .entries
-            .iter()
-            .filter(|e| is_plain_key(&e.key))
-            .map(|e| {
-                let value = Value::new(Some(&e.origin), ValueKind::String(e.value.clone()));
-                (e.key.clone(), value)
-            })
-            .collect())
-    }
-}
-
-fn is_plain_key(key: &str) -> bool {
-    !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 /// Parses beego's boolean words (`ParseBool` in `core/config/config.go`).
@@ -354,16 +255,7 @@ fn is_plain_key(key: &str) -> bool {
 /// `0 f F false FALSE False NO no No N n OFF off Off`. Everything else,
 /// including `1.0`, `yES` and the empty string, is `None`.
 ///
-/// # Examples
-///
-/// ```
-/// use actix_bee::config::parse_bool;
-///
-/// assert_eq!(parse_bool("Yes"), Some(true));
-/// assert_eq!(parse_bool("off"), Some(false));
-/// assert_eq!(parse_bool("yES"), None);
-/// ```
-pub fn parse_bool(value: &str) -> Option<bool> {
+pub(crate) fn parse_bool(value: &str) -> Option<bool> {
     match value {
         "1" | "t" | "T" | "true" | "TRUE" | "True" | "YES" | "yes" | "Yes" | "Y" | "y" | "ON"
         | "on" | "On" => Some(true),
@@ -371,24 +263,6 @@ pub fn parse_bool(value: &str) -> Option<bool> {
         | "off" | "Off" => Some(false),
         _ => None,
     }
-}
-
-/// beego's `ExpandValueEnv`: replaces a whole value `${VAR}` or `${VAR||default}`.
-///
-/// The name ends at the first `||` or `}`; an unset or empty variable gives
-/// the default (or `""`). Anything that is not exactly `${…}` (such as
-/// `pre${HOME}`) is returned unchanged.
-///
-/// # Examples
-///
-/// ```
-/// use actix_bee::config::expand_value_env;
-///
-/// assert_eq!(expand_value_env("${ACTIX_BEE_DOC_UNSET||a||b}"), "a||b");
-/// assert_eq!(expand_value_env("pre${HOME}"), "pre${HOME}");
-/// ```
-pub fn expand_value_env(value: &str) -> String {
-    expand(value).0
 }
 
 /// The variable name and default of a whole-value `${VAR}` or `${VAR||default}`.
@@ -415,7 +289,12 @@ fn env_ref(value: &str) -> Option<(&str, &str)> {
     Some(("", ""))
 }
 
-/// [`expand_value_env`], saying which variable it read, for provenance.
+/// beego's `ExpandValueEnv`: replaces a whole value `${VAR}` or
+/// `${VAR||default}`, and says which variable it read, for provenance.
+///
+/// The name ends at the first `||` or `}`; an unset or empty variable gives
+/// the default (or `""`). Anything that is not exactly `${…}` (such as
+/// `pre${HOME}`) is returned unchanged.
 fn expand(value: &str) -> (String, Option<FromEnv>) {
     let Some((name, default)) = env_ref(value) else {
         return (value.to_owned(), None);
@@ -599,6 +478,10 @@ fn excerpt(line: &str) -> String {
 mod tests {
     use super::*;
 
+    fn expand_value_env(value: &str) -> String {
+        expand(value).0
+    }
+
     #[test]
     fn env_name_stops_at_first_closing_brace() {
         assert_eq!(expand_value_env("${ACTIX_BEE_UNIT_UNSET}x}"), "");
@@ -611,18 +494,56 @@ mod tests {
     }
 
     #[test]
-    fn plain_key_rule() {
-        assert!(is_plain_key("session-on_2"));
-        assert!(!is_plain_key("a.b"));
-        assert!(!is_plain_key(""));
-        assert!(!is_plain_key("a[1]"));
-    }
-
-    #[test]
     fn excerpt_is_bounded_and_char_safe() {
         let long = "é".repeat(200);
         let e = excerpt(&long);
         assert!(e.ends_with("..."));
         assert_eq!(e.chars().count(), MAX_ERROR_TEXT + 3);
+    }
+
+    #[test]
+    fn empty_env_var_falls_back_to_default() {
+        std::env::set_var("ACTIX_BEE_INI_T3", "");
+        assert_eq!(expand_value_env("${ACTIX_BEE_INI_T3||dflt}"), "dflt");
+        std::env::set_var("ACTIX_BEE_INI_T3B", "set");
+        assert_eq!(expand_value_env("${ACTIX_BEE_INI_T3B||dflt}"), "set");
+    }
+
+    #[test]
+    fn env_names_beego_cannot_hold_do_not_panic() {
+        assert_eq!(expand_value_env("${A=B||d}"), "d");
+        assert_eq!(expand_value_env("${A\0B||d}"), "d");
+        assert_eq!(expand_value_env("${é||ü}"), "ü");
+    }
+
+    #[test]
+    fn boolean_words_accepted() {
+        for w in [
+            "1", "t", "T", "true", "TRUE", "True", "YES", "yes", "Yes", "Y", "y", "ON", "on", "On",
+        ] {
+            assert_eq!(parse_bool(w), Some(true), "{w}");
+        }
+        for w in [
+            "0", "f", "F", "false", "FALSE", "False", "NO", "no", "No", "N", "n", "OFF", "off",
+            "Off",
+        ] {
+            assert_eq!(parse_bool(w), Some(false), "{w}");
+        }
+    }
+
+    #[test]
+    fn boolean_words_rejected() {
+        for w in [
+            "1.0", "0.0", "yES", "tRUE", "oN", "", " true", "2", "enabled",
+        ] {
+            assert_eq!(parse_bool(w), None, "{w:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn expand_value_env_never_panics(v in "\\$\\{[^}]{0,8}(\\|\\|)?[^}]{0,8}\\}") {
+            let _ = expand_value_env(&v);
+        }
     }
 }

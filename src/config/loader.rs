@@ -1,15 +1,16 @@
-//! Layering app.conf, the environment and code overrides with the `config` crate.
+//! Layering app.conf, the environment and code overrides with the `config`
+//! crate, each value tagged with its [`Origin`] as its layer is added.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ::config::{Config, Environment, Source};
+use ::config::{Config, Environment, Map, Source, Value, ValueKind};
 
 use super::bconfig::BConfig;
 use super::error::Error;
 use super::ini::{AppConf, DEFAULT_SECTION};
 use super::keys::{kind_of, not_implemented, slot, SetError};
-use super::origin::Origin;
+use super::origin::{Explained, Origin};
 
 /// Keys that beego v1 read and v2 ignores; users migrating still write them.
 const OBSOLETE_KEYS: &[(&str, &str)] = &[("sessionsavepath", "sessionproviderconfig")];
@@ -52,9 +53,9 @@ const OBSOLETE_KEYS: &[(&str, &str)] = &[("sessionsavepath", "sessionprovidercon
 /// ```
 #[derive(Debug, Clone)]
 pub struct Loader {
-    pub(super) env_prefix: String,
+    env_prefix: String,
     env: Option<Vec<(String, String)>>,
-    pub(super) overrides: Vec<(String, String)>,
+    overrides: Vec<(String, String)>,
 }
 
 impl Default for Loader {
@@ -223,8 +224,8 @@ impl Loader {
     /// ```
     pub fn conf_path(&self, work_dir: &Path) -> PathBuf {
         let env = self.env_vars();
-        let name = match self.env_get(&env, "runmode") {
-            Some(mode) if !mode.is_empty() => format!("{mode}.app.conf"),
+        let name = match self.env_entry(&env, "runmode") {
+            Some((_, mode)) if !mode.is_empty() => format!("{mode}.app.conf"),
             _ => "app.conf".to_owned(),
         };
         work_dir.join("conf").join(name)
@@ -278,42 +279,78 @@ impl Loader {
         self.build(Some(&conf))
     }
 
+    /// Like [`Loader::load_from`], also saying where each key's value came
+    /// from; a missing file is an [`Error::Io`] here, not defaults.
+    ///
+    /// # Examples
+    ///
+    /// See [`Origin`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Loader::load_from`], and [`Error::Io`] for a missing file.
+    pub fn explain_from(&self, path: impl AsRef<Path>) -> Result<Explained, Error> {
+        let conf = AppConf::parse_file(path)?;
+        self.explain(Some(&conf))
+    }
+
+    /// Like [`Loader::load_str`], also saying where each key's value came from.
+    ///
+    /// # Examples
+    ///
+    /// See [`Explained::keys`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Loader::load_str`].
+    pub fn explain_str(&self, text: &str, base_dir: impl AsRef<Path>) -> Result<Explained, Error> {
+        let conf = AppConf::parse_str(text, base_dir)?;
+        self.explain(Some(&conf))
+    }
+
+    fn explain(&self, conf: Option<&AppConf>) -> Result<Explained, Error> {
+        let mut origins = BTreeMap::new();
+        let config = self.build_traced(conf, Some(&mut origins))?;
+        Ok(Explained { config, origins })
+    }
+
     fn build(&self, conf: Option<&AppConf>) -> Result<BConfig, Error> {
         self.build_traced(conf, None)
     }
 
     /// The merge; with `trace`, also the origin of every key that took a value.
-    pub(super) fn build_traced(
+    fn build_traced(
         &self,
         conf: Option<&AppConf>,
         mut trace: Option<&mut BTreeMap<String, Origin>>,
     ) -> Result<BConfig, Error> {
         let env = self.env_vars();
-        let run_mode = self.resolve_run_mode(conf, &env);
+        let (run_mode, run_mode_origin) = self.resolve_run_mode(conf, &env);
+        // Each value's origin, noted as its layer is added: a later layer
+        // replaces an earlier one's, exactly as the merge does.
+        let mut layered: BTreeMap<String, Origin> = BTreeMap::new();
 
         let mut builder = Config::builder();
         if let Some(conf) = conf {
-            builder = builder
-                .add_source(conf.source(DEFAULT_SECTION).filter(keep_layer_value))
-                .add_source(
-                    conf.source(&run_mode.to_lowercase())
-                        .filter(keep_layer_value),
-                );
+            for section in [DEFAULT_SECTION.to_owned(), run_mode.to_lowercase()] {
+                builder = builder.add_source(SectionSource::new(conf, &section, &mut layered));
+            }
         }
 
         let prefix = format!("{}_", self.env_prefix).to_lowercase();
-        let env_layer: ::config::Map<String, String> = env
-            .iter()
-            .filter(|(name, value)| {
-                let key = name.to_lowercase();
-                let key = key.strip_prefix(&prefix).unwrap_or_default();
-                // Empty variables are unset, as `export BEEGO_X=` usually means.
-                key != "runmode"
-                    && !value.is_empty()
-                    && keep_layer_value(key, value, &format!("environment variable {name}"))
-            })
-            .cloned()
-            .collect();
+        let mut env_layer = ::config::Map::<String, String>::new();
+        for (name, value) in &env {
+            let lower = name.to_lowercase();
+            let key = lower.strip_prefix(&prefix).unwrap_or_default();
+            // Empty variables are unset, as `export BEEGO_X=` usually means.
+            if key != "runmode"
+                && !value.is_empty()
+                && keep_layer_value(key, value, &format!("environment variable {name}"))
+            {
+                layered.insert(key.to_owned(), Origin::Env { var: name.clone() });
+                env_layer.insert(name.clone(), value.clone());
+            }
+        }
         builder = builder.add_source(
             Environment::with_prefix(&self.env_prefix)
                 .prefix_separator("_")
@@ -322,11 +359,13 @@ impl Loader {
 
         for (key, value) in &self.overrides {
             if key != "runmode" && keep_override(key, value) {
+                layered.insert(key.clone(), Origin::Code);
                 builder = builder
                     .set_override(key.as_str(), value.as_str())
                     .map_err(Error::Layer)?;
             }
         }
+        layered.insert("runmode".to_owned(), run_mode_origin);
         builder = builder
             .set_override("runmode", run_mode.as_str())
             .map_err(Error::Layer)?;
@@ -339,6 +378,8 @@ impl Loader {
 
         let mut out = BConfig::default();
         for (key, value) in values {
+            // The `config` crate's origin text (`file:line`, "the
+            // environment"), for messages only.
             let origin = value.origin().unwrap_or("code").to_owned();
             let Ok(text) = value.into_string() else {
                 continue;
@@ -350,7 +391,7 @@ impl Loader {
                 Ok(()) => {
                     warn_if_not_implemented(&key, &text, &origin);
                     if let Some(trace) = trace.as_deref_mut() {
-                        let layer = self.layer_of(conf, &run_mode, &env, &key, &origin);
+                        let layer = layered.remove(&key).unwrap_or(Origin::Code);
                         trace.insert(key, layer);
                     }
                 }
@@ -370,29 +411,42 @@ impl Loader {
         Ok(out)
     }
 
-    fn resolve_run_mode(&self, conf: Option<&AppConf>, env: &[(String, String)]) -> String {
-        let from_code = self
+    /// The run mode and where it came from, highest first: an override of
+    /// `runmode`, `<PREFIX>_RUNMODE`, `[prod] runmode`, `runmode` in the
+    /// default section, then `prod`.
+    fn resolve_run_mode(
+        &self,
+        conf: Option<&AppConf>,
+        env: &[(String, String)],
+    ) -> (String, Origin) {
+        if let Some((_, mode)) = self
             .overrides
             .iter()
             .rev()
             .find(|(k, v)| k == "runmode" && !v.is_empty())
-            .map(|(_, v)| v.clone());
-        let from_env = self
-            .env_get(env, "runmode")
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned);
+        {
+            return (mode.clone(), Origin::Code);
+        }
+        if let Some((var, mode)) = self.env_entry(env, "runmode") {
+            if !mode.is_empty() {
+                return (
+                    mode.to_owned(),
+                    Origin::Env {
+                        var: var.to_owned(),
+                    },
+                );
+            }
+        }
         // beego reads `RunMode` while BConfig.RunMode is still "prod", hence `prod::runmode` first.
-        let from_file = conf.and_then(|c| {
-            [c.get("prod::runmode"), c.get("runmode")]
+        conf.and_then(|c| {
+            [("prod", "prod::runmode"), (DEFAULT_SECTION, "runmode")]
                 .into_iter()
-                .flatten()
-                .find(|v| !v.is_empty())
-                .map(str::to_owned)
-        });
-        from_code
-            .or(from_env)
-            .or(from_file)
-            .unwrap_or_else(|| "prod".to_owned())
+                .find_map(|(section, key)| {
+                    let entry = c.entry(key).filter(|e| !e.value.is_empty())?;
+                    Some((entry.value.clone(), Origin::file(entry, section)))
+                })
+        })
+        .unwrap_or_else(|| ("prod".to_owned(), Origin::Default))
     }
 
     /// The variables that carry the prefix, from the injected list or the process.
@@ -420,13 +474,66 @@ impl Loader {
             .collect()
     }
 
-    pub(super) fn env_get<'e>(&self, env: &'e [(String, String)], key: &str) -> Option<&'e str> {
+    /// The last variable named `<prefix>_<key>` (case-insensitive): its
+    /// name as set, and its value.
+    fn env_entry<'e>(&self, env: &'e [(String, String)], key: &str) -> Option<(&'e str, &'e str)> {
         let wanted = format!("{}_{}", self.env_prefix, key).to_lowercase();
         env.iter()
             .rev()
             .find(|(k, _)| k.to_lowercase() == wanted)
-            .map(|(_, v)| v.as_str())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
     }
+}
+
+/// One app.conf section as a `config` source. Every value's `config`
+/// origin is `file:line`, for messages. Only keys made of ASCII lower-case
+/// letters, digits, `_` and `-` are emitted: `config` reads other characters
+/// as path syntax (`a.b`, `a[9999999]`), which could nest tables or
+/// allocate huge arrays from one line of a file.
+#[derive(Debug, Clone)]
+struct SectionSource {
+    /// Key, value and `file:line`.
+    entries: Vec<(String, String, String)>,
+}
+
+impl SectionSource {
+    /// The section's values that reach the merge, each tagged in `layered`
+    /// with its origin.
+    fn new(conf: &AppConf, section: &str, layered: &mut BTreeMap<String, Origin>) -> Self {
+        let mut entries = Vec::new();
+        for (key, entry) in conf.section_entries(section) {
+            let at = format!("{}:{}", entry.file.display(), entry.line);
+            if is_plain_key(key) && keep_layer_value(key, &entry.value, &at) {
+                layered.insert(key.to_owned(), Origin::file(entry, section));
+                entries.push((key.to_owned(), entry.value.clone(), at));
+            }
+        }
+        SectionSource { entries }
+    }
+}
+
+impl Source for SectionSource {
+    fn clone_into_box(&self) -> Box<dyn Source + Send + Sync> {
+        Box::new(self.clone())
+    }
+
+    fn collect(&self) -> Result<Map<String, Value>, ::config::ConfigError> {
+        Ok(self
+            .entries
+            .iter()
+            .map(|(key, value, at)| {
+                let value = Value::new(Some(at), ValueKind::String(value.clone()));
+                (key.clone(), value)
+            })
+            .collect())
+    }
+}
+
+fn is_plain_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 /// Whether a file or environment value should reach the merge.
@@ -550,5 +657,34 @@ impl BConfig {
     /// See [`Loader::load_str`].
     pub fn from_str_with_base(text: &str, base_dir: impl AsRef<Path>) -> Result<BConfig, Error> {
         Loader::new().load_str(text, base_dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_key_rule() {
+        assert!(is_plain_key("session-on_2"));
+        assert!(!is_plain_key("a.b"));
+        assert!(!is_plain_key(""));
+        assert!(!is_plain_key("a[1]"));
+    }
+
+    #[test]
+    fn section_source_emits_only_plain_keys_with_file_origins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.conf");
+        std::fs::write(&path, "appname = x\na.b = 2\nc[999999999] = 3\n = 4\n").unwrap();
+        let conf = AppConf::parse_file(&path).unwrap();
+        let mut layered = BTreeMap::new();
+        let map = SectionSource::new(&conf, DEFAULT_SECTION, &mut layered)
+            .collect()
+            .unwrap();
+        assert_eq!(map.len(), 1);
+        let origin = map["appname"].origin().unwrap();
+        assert!(origin.ends_with("app.conf:1"), "{origin}");
+        assert!(matches!(&layered["appname"], Origin::File { line: 1, .. }));
     }
 }

@@ -28,13 +28,15 @@ mod keys;
 mod loader;
 mod origin;
 
+// The Go templates' `Bool` reads booleans as app.conf does.
+#[cfg(feature = "gotmpl")]
+pub(crate) use ini::parse_bool;
 pub(crate) use keys::values as key_values;
 
 pub use bconfig::{BConfig, Listen, LogConfig, SessionConfig, WebConfig};
 pub use error::Error;
 pub use ini::{
-    expand_value_env, parse_bool, AppConf, AppConfSource, Entry, FromEnv, DEFAULT_SECTION,
-    MAX_CONF_BYTES, MAX_INCLUDED_FILES, MAX_INCLUDE_DEPTH,
+    AppConf, Entry, FromEnv, DEFAULT_SECTION, MAX_CONF_BYTES, MAX_INCLUDED_FILES, MAX_INCLUDE_DEPTH,
 };
 pub use loader::Loader;
 pub use origin::{Explained, Origin};

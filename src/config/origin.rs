@@ -1,20 +1,15 @@
 //! Where each resolved key's value came from (`actix-bee config`).
 //!
-//! The normal load path records nothing: [`Loader::explain_from`](super::Loader::explain_from)
-//! asks the same merge to also note, per key that took a value, which layer
-//! won. The file layers already carry `file:line` (the `config` crate keeps
-//! it as each value's origin), so the trace only has to name the layer.
+//! The loader tags every value with its [`Origin`] as it adds the value's
+//! layer; [`Loader::explain_from`](super::Loader::explain_from) keeps, per
+//! key that took a value, the origin of the layer that won.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use std::path::Path;
-
 use super::bconfig::BConfig;
-use super::error::Error;
-use super::ini::{AppConf, Entry, FromEnv, DEFAULT_SECTION};
+use super::ini::{Entry, FromEnv};
 use super::keys::{keys, slot};
-use super::loader::Loader;
 
 /// The layer a key's value came from.
 ///
@@ -101,109 +96,14 @@ impl Explained {
     }
 }
 
-/// The origin the `config` crate gives every value of an `Environment` source.
-const ENV_ORIGIN: &str = "the environment";
-
-impl Loader {
-    /// Like [`Loader::load_from`], also saying where each key's value came
-    /// from; a missing file is an [`Error::Io`] here, not defaults.
-    ///
-    /// # Examples
-    ///
-    /// See [`Origin`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Loader::load_from`], and [`Error::Io`] for a missing file.
-    pub fn explain_from(&self, path: impl AsRef<Path>) -> Result<Explained, Error> {
-        let conf = AppConf::parse_file(path)?;
-        self.explain(Some(&conf))
-    }
-
-    /// Like [`Loader::load_str`], also saying where each key's value came from.
-    ///
-    /// # Examples
-    ///
-    /// See [`Explained::keys`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Loader::load_str`].
-    pub fn explain_str(&self, text: &str, base_dir: impl AsRef<Path>) -> Result<Explained, Error> {
-        let conf = AppConf::parse_str(text, base_dir)?;
-        self.explain(Some(&conf))
-    }
-
-    fn explain(&self, conf: Option<&AppConf>) -> Result<Explained, Error> {
-        let mut origins = BTreeMap::new();
-        let config = self.build_traced(conf, Some(&mut origins))?;
-        Ok(Explained { config, origins })
-    }
-
-    /// Names the layer of a merged value from its `config` origin: `file:line`
-    /// for the file layers, "the environment", or none (`code`) for overrides.
-    pub(super) fn layer_of(
-        &self,
-        conf: Option<&AppConf>,
-        run_mode: &str,
-        env: &[(String, String)],
-        key: &str,
-        origin: &str,
-    ) -> Origin {
-        if key == "runmode" {
-            return self.run_mode_layer(conf, env);
+impl Origin {
+    /// The origin of a file entry in `section`.
+    pub(crate) fn file(entry: &Entry, section: &str) -> Origin {
+        Origin::File {
+            path: entry.file.clone(),
+            line: entry.line,
+            section: section.to_owned(),
+            from_env: entry.from_env.clone(),
         }
-        if origin == ENV_ORIGIN {
-            return self.env_layer(env, key);
-        }
-        let sections = [run_mode.to_lowercase(), DEFAULT_SECTION.to_owned()];
-        sections
-            .into_iter()
-            .find_map(|section| {
-                let entry = conf?.entry(&format!("{section}::{key}"))?;
-                (format!("{}:{}", entry.file.display(), entry.line) == origin)
-                    .then(|| file_layer(entry, section))
-            })
-            .unwrap_or(Origin::Code)
-    }
-
-    /// The run mode's own precedence, as [`Loader::resolve_run_mode`] applies it.
-    fn run_mode_layer(&self, conf: Option<&AppConf>, env: &[(String, String)]) -> Origin {
-        if self
-            .overrides
-            .iter()
-            .any(|(k, v)| k == "runmode" && !v.is_empty())
-        {
-            return Origin::Code;
-        }
-        if self.env_get(env, "runmode").is_some_and(|v| !v.is_empty()) {
-            return self.env_layer(env, "runmode");
-        }
-        [("prod", "prod::runmode"), (DEFAULT_SECTION, "runmode")]
-            .into_iter()
-            .find_map(|(section, key)| {
-                let entry = conf?.entry(key).filter(|e| !e.value.is_empty())?;
-                Some(file_layer(entry, section.to_owned()))
-            })
-            .unwrap_or(Origin::Default)
-    }
-
-    fn env_layer(&self, env: &[(String, String)], key: &str) -> Origin {
-        let wanted = format!("{}_{}", self.env_prefix, key).to_lowercase();
-        let var = env
-            .iter()
-            .rev()
-            .find(|(k, _)| k.to_lowercase() == wanted)
-            .map_or(wanted, |(k, _)| k.clone());
-        Origin::Env { var }
-    }
-}
-
-fn file_layer(entry: &Entry, section: String) -> Origin {
-    Origin::File {
-        path: entry.file.clone(),
-        line: entry.line,
-        section,
-        from_env: entry.from_env.clone(),
     }
 }

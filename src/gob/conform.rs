@@ -3,9 +3,9 @@
 //! the value back.
 
 use super::error::Result;
+use super::limits::MAX_DEPTH;
 use super::types::GoType;
 use super::value::{mismatch, Value};
-use super::MAX_DEPTH;
 
 impl Value {
     /// This value re-typed like `old` where it fits, else unchanged.

@@ -8,8 +8,8 @@ use serde::de::{
 use std::cell::Cell;
 
 use super::error::{Error, Result};
+use super::limits::MAX_DEPTH;
 use super::value::Value;
-use super::MAX_DEPTH;
 
 /// Reads a Go value into a Rust type.
 ///

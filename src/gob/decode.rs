@@ -9,10 +9,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::error::{Error, Result};
+use super::limits::{MAX_DEPTH, MAX_TYPES};
+use super::types::MAX_NAME_LEN;
 use super::types::{GoType, Hint, IntKind, OpaqueKind, OpaqueType, StructType, UintKind};
 use super::value::Value;
 use super::wire::{self, Reader};
-use super::{MAX_DEPTH, MAX_NAME_LEN, MAX_TYPES};
 
 /// Go reserves type ids below this for its own types.
 const FIRST_USER_ID: i64 = 64;

@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::error::{Error, Result};
+use super::limits::{MAX_DEPTH, MAX_TYPES};
+use super::types::MAX_NAME_LEN;
 use super::types::{GoType, OpaqueKind, StructType};
 use super::value::{mismatch, Value};
 use super::wire::{FieldWriter, Writer};
-use super::{MAX_DEPTH, MAX_NAME_LEN, MAX_TYPES};
 
 /// The first id this encoder gives to a type (Go reserves the ids below).
 const FIRST_ID: i64 = 65;

@@ -51,6 +51,7 @@ mod de;
 mod decode;
 mod encode;
 mod error;
+mod limits;
 mod ser;
 mod types;
 mod value;
@@ -60,15 +61,10 @@ pub use de::from_value;
 pub use decode::{decode, decode_map};
 pub use encode::{encode, encode_map};
 pub use error::{Error, Result};
+pub use limits::{MAX_DEPTH, MAX_TYPES};
 pub use ser::{to_value, to_value_like};
 pub use types::{GoType, IntKind, OpaqueKind, OpaqueType, StructType, UintKind, MAX_NAME_LEN};
 pub use value::Value;
-
-/// Deepest nesting of values (and of types) this module reads or writes.
-pub const MAX_DEPTH: usize = 64;
-
-/// Most type definitions one stream may hold.
-pub const MAX_TYPES: usize = 1024;
 
 #[cfg(test)]
 mod tests;

@@ -3,9 +3,9 @@
 use serde::ser::{self, Serialize};
 
 use super::error::{Error, Result};
+use super::limits::MAX_DEPTH;
 use super::types::{GoType, UintKind};
 use super::value::Value;
-use super::MAX_DEPTH;
 
 /// Converts a Rust value to a [`Value`] of the natural Go type.
 ///

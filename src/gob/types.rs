@@ -5,7 +5,7 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use super::error::{Error, Result};
-use super::MAX_DEPTH;
+use super::limits::MAX_DEPTH;
 
 /// The signed integer kinds of Go. Gob sends all of them as one "int".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -11,7 +11,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The part named in [`Error::Config`] for settings of the core itself
 /// (the manager, the id generator), rather than of one engine.
-pub const CORE: &str = "session";
+pub(crate) const CORE: &str = "session";
 
 /// Everything that can go wrong in the session core and its engines.
 ///
@@ -46,7 +46,8 @@ pub enum Error {
     /// A setting is invalid.
     #[error("session: invalid {engine} configuration: {reason}")]
     Config {
-        /// The engine whose settings are wrong, or [`CORE`] for the core's.
+        /// The engine whose settings are wrong, or `"session"` for the
+        /// core's (the manager, the id generator).
         engine: &'static str,
         /// What is wrong, naming the setting; never its value when that
         /// could be a secret.
@@ -162,7 +163,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// A configuration error of `engine` ([`CORE`] for the core's settings).
+    /// A configuration error of `engine` (`"session"` for the core's settings).
     ///
     /// # Examples
     ///

@@ -12,8 +12,9 @@ use serde::Serialize;
 
 use super::engine::Released;
 use super::error::{Error, Result};
+use super::exchange::{IdSource, ResponseParts};
 use super::id::{IdGenerator, SessionId};
-use super::manager::{IdSource, Manager, ResponseParts};
+use super::manager::Manager;
 use super::owner::flow::{self as owner_flow, OwnerChange};
 use super::owner::{is_owner_key, Owner};
 use super::record::{now_ms, Changes};
@@ -22,9 +23,9 @@ use super::store::Store;
 /// Attempts at minting an id that the engine does not hold yet.
 const MAX_MINT_ATTEMPTS: usize = 4;
 
-/// What the response must say about the id.
+/// What the client must be told about its id at release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Issue {
+enum ClientUpdate {
     Nothing,
     /// Hand the current id (or the engine's cookie value) to the client.
     Current,
@@ -41,7 +42,7 @@ struct State {
     /// The store's id, or the id a fresh session will get.
     id: Option<SessionId>,
     source: IdSource,
-    issue: Issue,
+    client_update: ClientUpdate,
     /// The last state a client-side engine sealed in this request: what a
     /// regenerate moves, rather than the token the request came with.
     sealed: Option<String>,
@@ -124,7 +125,7 @@ impl Session {
                 moved: false,
                 owner: OwnerChange::default(),
                 source,
-                issue: Issue::Nothing,
+                client_update: ClientUpdate::Nothing,
                 sealed: None,
             }),
         }))
@@ -453,7 +454,7 @@ impl Session {
         let store = self.new_store(candidate).await?;
         state.id = Some(store.session_id());
         state.store = Some(store.clone());
-        state.issue = Issue::Current;
+        state.client_update = ClientUpdate::Current;
         Ok(store)
     }
 
@@ -519,7 +520,7 @@ impl Session {
             tracing::debug!(new = %fresh.session_id(), "session: id regenerated before creation");
             state.id = Some(fresh.session_id());
             state.store = Some(fresh);
-            state.issue = Issue::Current;
+            state.client_update = ClientUpdate::Current;
             return Ok(());
         }
         self.finish_regenerate(&mut state, &store, new_id, Some(changes))
@@ -559,7 +560,7 @@ impl Session {
         tracing::debug!(old = %old_id, new = %new_id, "session: id regenerated");
         state.id = Some(moved.session_id());
         state.store = Some(moved);
-        state.issue = Issue::Current;
+        state.client_update = ClientUpdate::Current;
         state.moved = true;
         Ok(())
     }
@@ -597,10 +598,10 @@ impl Session {
         state.store = None;
         state.id = None;
         state.moved = false;
-        state.issue = if self.0.had_cookie {
-            Issue::Removal
+        state.client_update = if self.0.had_cookie {
+            ClientUpdate::Removal
         } else {
-            Issue::Nothing
+            ClientUpdate::Nothing
         };
     }
 
@@ -629,7 +630,7 @@ impl Session {
                     fresh.adopt_changes(changes).await?;
                     state.id = Some(fresh.session_id());
                     state.store = Some(fresh.clone());
-                    state.issue = Issue::Current;
+                    state.client_update = ClientUpdate::Current;
                     store = fresh;
                 }
                 other => return other,
@@ -659,7 +660,7 @@ impl Session {
             if let Some(token) = released.cookie_value {
                 sealed = Some(token.clone());
                 state.sealed = Some(token);
-                state.issue = Issue::Current;
+                state.client_update = ClientUpdate::Current;
             }
         }
         owner_flow::finish(&**self.0.manager.provider(), &mut state.owner).await;
@@ -675,9 +676,9 @@ impl Session {
     /// drops the cookie.
     pub(crate) async fn release_after_failure(&self) -> ResponseParts {
         let mut state = self.0.state.lock().await;
-        match state.issue {
-            Issue::Removal => self.response_parts(&mut state, None),
-            Issue::Current if state.moved => {
+        match state.client_update {
+            ClientUpdate::Removal => self.response_parts(&mut state, None),
+            ClientUpdate::Current if state.moved => {
                 let value = state.id.as_ref().map(|id| id.as_str().to_owned());
                 self.response_parts(&mut state, value)
             }
@@ -694,8 +695,8 @@ impl Session {
             no_referrer: state.source == IdSource::Query,
             ..ResponseParts::default()
         };
-        match (state.issue, value) {
-            (Issue::Current, Some(value)) => {
+        match (state.client_update, value) {
+            (ClientUpdate::Current, Some(value)) => {
                 if cfg.enable_sid_in_http_header {
                     parts.header = Some((cfg.session_name_in_http_header.clone(), value.clone()));
                 }
@@ -704,7 +705,7 @@ impl Session {
                 }
                 parts.no_store = true;
             }
-            (Issue::Removal, _) => {
+            (ClientUpdate::Removal, _) => {
                 if cfg.enable_set_cookie {
                     parts.cookie = Some(manager.removal_cookie(self.0.secure));
                 }
@@ -713,7 +714,7 @@ impl Session {
             _ => {}
         }
         // A second release in the same request re-sends nothing.
-        state.issue = Issue::Nothing;
+        state.client_update = ClientUpdate::Nothing;
         state.moved = false;
         parts
     }

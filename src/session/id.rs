@@ -55,8 +55,7 @@ impl SessionId {
     /// assert_eq!(id.fingerprint().len(), 12);
     /// ```
     pub fn fingerprint(&self) -> String {
-        let digest = sha2::Sha256::digest(self.0.as_bytes());
-        hex::encode(&digest[..6])
+        fingerprint_of(&self.0)
     }
 }
 
@@ -132,6 +131,13 @@ pub enum IdFormat {
         /// Longest accepted token.
         max_len: usize,
     },
+}
+
+/// What [`SessionId::fingerprint`] gives for `raw`, for text that may not
+/// be a valid id (the CLI prints what it was given this way).
+pub(crate) fn fingerprint_of(raw: &str) -> String {
+    let digest = sha2::Sha256::digest(raw.as_bytes());
+    hex::encode(&digest[..6])
 }
 
 /// Smallest number of random bytes per id (128 bits).
@@ -343,18 +349,10 @@ impl IdGenerator {
         }
     }
 
-    /// Wraps an opaque token produced by an engine (the cookie engine's
-    /// sealed state) as the id that travels to the client.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use actix_bee::session::IdGenerator;
-    ///
-    /// let id = IdGenerator::sealed("c2VhbGVk");
-    /// assert_eq!(id.as_str(), "c2VhbGVk");
-    /// ```
-    pub fn sealed(token: &str) -> SessionId {
+    /// Wraps a token this crate produced or already checked (the cookie
+    /// engine's sealed state, an id read back from an owner index) as an id,
+    /// unchecked: input from outside goes through [`IdGenerator::parse_for`].
+    pub(crate) fn sealed(token: &str) -> SessionId {
         SessionId(token.into())
     }
 }

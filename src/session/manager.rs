@@ -1,135 +1,33 @@
-//! `Manager`: finds the request's session, and turns its fate into response
-//! instructions the web layer applies.
+//! `Manager`: the settings, the engine and the id generator every request
+//! of an application shares, and the cookies it hands out. What a request
+//! does through it (start, release) is in `request.rs`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-use super::error::{Error, Result};
+use super::error::{Error, Result, CORE};
+use super::exchange::{CookieSpec, IdSource};
+use super::format::Format;
 use super::gc::GcTask;
-use super::handle::Session;
 use super::id::{HashFunc, IdFormat, IdGenerator, SessionId};
-use super::manager_config::{ManagerConfig, SameSite};
+use super::manager_config::ManagerConfig;
 use super::provider::Provider;
 use super::record::{now_ms, Lifetimes};
 use super::registry::provider_by_name;
 use super::store::Store;
 
-/// Where a request carried its session id.
-///
-/// # Examples
-///
-/// ```
-/// assert_eq!(actix_bee::session::IdSource::default(), actix_bee::session::IdSource::None);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum IdSource {
-    /// No id came in.
-    #[default]
-    None,
-    /// The session cookie.
-    Cookie,
-    /// The URL query (opt-in).
-    Query,
-    /// A request header (opt-in).
-    Header,
-}
-
-/// The id candidates of one request, as the web layer found them.
-///
-/// # Examples
-///
-/// ```
-/// use actix_bee::session::RequestIds;
-///
-/// let ids = RequestIds { cookie: Some("abc"), ..Default::default() };
-/// assert!(ids.query.is_none() && !ids.https);
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RequestIds<'a> {
-    /// The session cookie's value.
-    pub cookie: Option<&'a str>,
-    /// The query parameter named like the cookie (only read when enabled).
-    pub query: Option<&'a str>,
-    /// The session header (only read when enabled).
-    pub header: Option<&'a str>,
-    /// True when the request arrived over TLS (directly, or through a
-    /// trusted proxy), so the cookie gets `Secure`.
-    pub https: bool,
-}
-
-/// A cookie for the web layer to send.
-///
-/// # Examples
-///
-/// ```
-/// use actix_bee::session::{CookieSpec, SameSite};
-///
-/// let c = CookieSpec { name: "sid".into(), value: "v".into(), path: "/", domain: None,
-///     max_age: None, http_only: true, secure: false, same_site: SameSite::Lax };
-/// assert!(!c.is_removal());
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CookieSpec {
-    /// Cookie name.
-    pub name: String,
-    /// Cookie value; empty for a removal cookie.
-    pub value: String,
-    /// Always `/`, as beego.
-    pub path: &'static str,
-    /// `Domain`, when configured.
-    pub domain: Option<String>,
-    /// `Max-Age` in seconds (with a matching `Expires`); `Some(0)` removes.
-    pub max_age: Option<i64>,
-    /// `HttpOnly`.
-    pub http_only: bool,
-    /// `Secure`.
-    pub secure: bool,
-    /// `SameSite`.
-    pub same_site: SameSite,
-}
-
-impl CookieSpec {
-    /// True for the deletion cookie.
-    ///
-    /// # Examples
-    ///
-    /// See [`CookieSpec`].
-    pub fn is_removal(&self) -> bool {
-        self.max_age == Some(0)
-    }
-}
-
-/// What the web layer must add to the response of a request.
-///
-/// # Examples
-///
-/// ```
-/// let parts = actix_bee::session::ResponseParts::default();
-/// assert!(parts.cookie.is_none() && !parts.no_store);
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ResponseParts {
-    /// A session cookie to set or remove.
-    pub cookie: Option<CookieSpec>,
-    /// A header carrying a new id (header mode): name and value.
-    pub header: Option<(String, String)>,
-    /// Add `Cache-Control: no-store` (the response hands out or removes an id).
-    pub no_store: bool,
-    /// Add `Referrer-Policy: no-referrer` (the id came in the URL).
-    pub no_referrer: bool,
-}
-
-pub(crate) struct Inner {
+/// What every clone of a [`Manager`] shares.
+pub(crate) struct ManagerState {
     pub(crate) provider: Arc<dyn Provider>,
     pub(crate) config: ManagerConfig,
     pub(crate) lifetimes: Lifetimes,
+    /// The engine's id format, read once at start-up.
     pub(crate) id_format: IdFormat,
     ids: RwLock<Arc<IdGenerator>>,
-    secure: AtomicBool,
+    /// `Secure` forced on every cookie (`set_secure`, or a `__Host-` name).
+    pub(crate) secure: AtomicBool,
 }
 
 /// The session manager: beego's `session.Manager`.
@@ -157,7 +55,7 @@ pub(crate) struct Inner {
 /// # });
 /// ```
 #[derive(Clone)]
-pub struct Manager(pub(crate) Arc<Inner>);
+pub struct Manager(pub(crate) Arc<ManagerState>);
 
 impl std::fmt::Debug for Manager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -223,7 +121,7 @@ impl Manager {
             .await?;
         let id_format = provider.id_format();
         if matches!(id_format, IdFormat::Sealed { .. }) && lifetimes.absolute.is_none() {
-            if config.store_format == super::format::Format::Beego {
+            if config.store_format == Format::Beego {
                 // beego's cookie has no creation time to seal: said, not refused.
                 tracing::warn!(
                     "cookie session in beego's format: no absolute lifetime (beego's cookie \
@@ -240,7 +138,7 @@ impl Manager {
                 ));
             }
         }
-        Ok(Manager(Arc::new(Inner {
+        Ok(Manager(Arc::new(ManagerState {
             provider: Arc::from(provider),
             secure: AtomicBool::new(config.always_secure()),
             config,
@@ -298,9 +196,9 @@ impl Manager {
     /// ```
     pub fn set_hash_func(&self, hash: HashFunc, key: &str) -> Result<()> {
         let cfg = &self.0.config;
-        if cfg.store_format == super::format::Format::Beego && hash != HashFunc::None {
-            return Err(super::error::Error::config(
-                super::error::CORE,
+        if cfg.store_format == Format::Beego && hash != HashFunc::None {
+            return Err(Error::config(
+                CORE,
                 "sessionstoreformat = beego needs beego's ids: the hash function must stay none",
             ));
         }
@@ -330,6 +228,25 @@ impl Manager {
         self.0.secure.store(secure || forced, Ordering::Relaxed);
     }
 
+    /// Checks raw input (a cookie value, a command-line argument) as an id
+    /// of this manager: the generator's shape for a server-side engine, the
+    /// sealed token's charset and length for a client-side one. `None` for
+    /// anything else.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # actix_rt::System::new().block_on(async {
+    /// let m = actix_bee::session::Manager::new("memory", Default::default()).await.unwrap();
+    /// let id = m.new_session_id().unwrap();
+    /// assert_eq!(m.parse_id(id.as_str()), Some(id));
+    /// assert!(m.parse_id("../etc/passwd").is_none());
+    /// # });
+    /// ```
+    pub fn parse_id(&self, raw: &str) -> Option<SessionId> {
+        self.ids().parse_for(raw, self.0.id_format)
+    }
+
     /// Mints an id with the current generator.
     ///
     /// # Errors
@@ -346,54 +263,6 @@ impl Manager {
     /// ```
     pub fn new_session_id(&self) -> Result<SessionId> {
         self.ids().generate()
-    }
-
-    /// Finds the request's session (beego's `SessionStart`).
-    ///
-    /// Looks in the cookie, then the query, then the header (each only when
-    /// enabled). Nothing is read here: the engine is asked on the session's
-    /// first use, so a request that never touches its session works while
-    /// the backend is down. Then an invalid, unknown or expired id gets a
-    /// fresh session, and nothing is created in the engine until the handler
-    /// writes. Stored data the engine reports as [`Error::Corrupt`] also
-    /// gets a fresh session, with one warning.
-    ///
-    /// # Errors
-    ///
-    /// None today; engine errors come from the session's first use.
-    ///
-    /// # Examples
-    ///
-    /// See [`Manager`].
-    pub async fn session_start(&self, req: &RequestIds<'_>) -> Result<Session> {
-        let cfg = &self.0.config;
-        let candidate = [
-            (req.cookie, IdSource::Cookie, true),
-            (req.query, IdSource::Query, cfg.enable_sid_in_url_query),
-            (req.header, IdSource::Header, cfg.enable_sid_in_http_header),
-        ]
-        .into_iter()
-        .find_map(|(value, source, enabled)| {
-            value
-                .filter(|v| enabled && !v.is_empty())
-                .map(|v| (v, source))
-        });
-        let secure = req.https || self.0.secure.load(Ordering::Relaxed);
-        let had_cookie = req.cookie.is_some_and(|c| !c.is_empty());
-        let Some((raw, source)) = candidate else {
-            return Ok(Session::fresh(self.clone(), secure, had_cookie));
-        };
-        let Some(sid) = self.ids().parse_for(raw, self.0.id_format) else {
-            tracing::debug!(source = ?source, len = raw.len(), "session: invalid id ignored");
-            return Ok(Session::fresh(self.clone(), secure, had_cookie));
-        };
-        Ok(Session::pending(
-            self.clone(),
-            sid,
-            source,
-            secure,
-            had_cookie,
-        ))
     }
 
     /// The live stored session of `sid`, read on a session's first use;
@@ -443,71 +312,6 @@ impl Manager {
             }
         }
         Ok(Some(store))
-    }
-
-    /// Destroys the request's session (beego's `SessionDestroy`), whichever
-    /// channel its id came from. Same as [`Session::destroy`].
-    ///
-    /// # Errors
-    ///
-    /// Engine errors.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # actix_rt::System::new().block_on(async {
-    /// use actix_bee::session::{Manager, RequestIds};
-    ///
-    /// let m = Manager::new("memory", Default::default()).await.unwrap();
-    /// let s = m.session_start(&RequestIds::default()).await.unwrap();
-    /// s.set("k", &1).await.unwrap();
-    /// m.session_release(&s).await.unwrap();
-    /// m.session_destroy(&s).await.unwrap();
-    /// assert_eq!(m.get_active_session().await.unwrap(), 0);
-    /// # });
-    /// ```
-    pub async fn session_destroy(&self, session: &Session) -> Result<()> {
-        session.destroy().await
-    }
-
-    /// Gives the request's session a new id, keeping its data (beego's
-    /// `SessionRegenerateID`). Same as [`Session::regenerate_id`].
-    ///
-    /// # Errors
-    ///
-    /// Engine errors.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # actix_rt::System::new().block_on(async {
-    /// use actix_bee::session::{Manager, RequestIds};
-    ///
-    /// let m = Manager::new("memory", Default::default()).await.unwrap();
-    /// let s = m.session_start(&RequestIds::default()).await.unwrap();
-    /// s.set("k", &1).await.unwrap();
-    /// let before = s.session_id().await.unwrap();
-    /// m.session_regenerate_id(&s).await.unwrap();
-    /// assert_ne!(before, s.session_id().await.unwrap());
-    /// assert_eq!(s.get::<i32>("k").await.unwrap(), Some(1));
-    /// # });
-    /// ```
-    pub async fn session_regenerate_id(&self, session: &Session) -> Result<()> {
-        session.regenerate_id().await
-    }
-
-    /// Saves the request's changes and says what the response must carry.
-    /// Call it before the response head is written.
-    ///
-    /// # Errors
-    ///
-    /// Engine errors, [`Error::TooLarge`](super::Error::TooLarge) from the cookie engine.
-    ///
-    /// # Examples
-    ///
-    /// See [`Manager`].
-    pub async fn session_release(&self, session: &Session) -> Result<ResponseParts> {
-        session.release().await
     }
 
     /// Number of live sessions (`GetActiveSession`).

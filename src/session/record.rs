@@ -3,10 +3,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
-
-use super::error::{Error, Result};
-
 /// Encoded values by key. Each value is encoded on its own, so engines can
 /// store keys separately (Redis hash fields) and merge per key.
 pub type Values = BTreeMap<String, Vec<u8>>;
@@ -294,34 +290,29 @@ impl Lifetimes {
 }
 
 /// One session as stored by blob engines (file, SQL, memcache, couchbase,
-/// cookie): creation and access times plus the encoded values.
+/// cookie): creation and access times plus the encoded values. Plain data:
+/// a [`Format`](super::engine::Format) turns it into bytes and back.
 ///
 /// # Examples
 ///
 /// ```
-/// use actix_bee::session::engine::SessionRecord;
+/// use actix_bee::session::engine::{Format, SessionRecord};
 ///
 /// let mut r = SessionRecord::new(1_000);
 /// r.values.insert("k".into(), vec![1, 2, 3]);
-/// let bytes = r.encode().unwrap();
-/// assert_eq!(SessionRecord::decode(&bytes).unwrap(), r);
-/// assert!(SessionRecord::decode(&bytes[..3]).is_err());
+/// let bytes = Format::Native.encode(&r).unwrap();
+/// assert_eq!(Format::Native.decode(&bytes).unwrap(), r);
+/// assert!(Format::Native.decode(&bytes[..3]).is_err());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionRecord {
     /// Creation time, ms since the epoch; never changes.
-    #[serde(rename = "c")]
     pub created_ms: u64,
     /// Last access time, ms since the epoch.
-    #[serde(rename = "a")]
     pub accessed_ms: u64,
     /// The values.
-    #[serde(rename = "v", with = "values_as_bytes")]
     pub values: Values,
 }
-
-/// Version tag in front of every encoded record, so the format can change.
-const RECORD_VERSION: u8 = 1;
 
 impl SessionRecord {
     /// An empty record created and accessed at `now_ms`.
@@ -340,69 +331,6 @@ impl SessionRecord {
         }
     }
 
-    /// Encodes the record in a versioned envelope.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Corrupt`] if MessagePack encoding fails (it does not for
-    /// this type, but the error is not swallowed).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let bytes = actix_bee::session::engine::SessionRecord::new(0).encode().unwrap();
-    /// assert_eq!(bytes[0], 1);
-    /// ```
-    pub fn encode(&self) -> Result<Vec<u8>> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
-    /// Appends what [`SessionRecord::encode`] returns to `out`, for
-    /// callers that build a larger buffer around the record.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Corrupt`] if the record cannot be serialized.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let r = actix_bee::session::engine::SessionRecord::new(0);
-    /// let mut out = b"head".to_vec();
-    /// r.encode_into(&mut out).unwrap();
-    /// assert_eq!(&out[4..], r.encode().unwrap());
-    /// ```
-    pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<()> {
-        out.push(RECORD_VERSION);
-        // The bytes rmp_serde's `write_named` gives, without its detours.
-        super::record_msgpack::write(self, out);
-        Ok(())
-    }
-
-    /// Decodes a record written by [`SessionRecord::encode`].
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Corrupt`] on an unknown version or malformed bytes.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(actix_bee::session::engine::SessionRecord::decode(b"\x07junk").is_err());
-    /// ```
-    pub fn decode(bytes: &[u8]) -> Result<Self> {
-        match bytes.split_first() {
-            Some((&RECORD_VERSION, body)) => match super::record_msgpack::read(body) {
-                Some(record) => Ok(record),
-                // Not the shape this crate writes: rmp_serde decides.
-                None => rmp_serde::from_slice(body).map_err(Error::corrupt),
-            },
-            _ => Err(Error::corrupt("unknown session record version")),
-        }
-    }
-
     /// True when the record is past its idle or absolute lifetime.
     ///
     /// # Examples
@@ -417,27 +345,5 @@ impl SessionRecord {
     pub fn is_expired(&self, lifetimes: &Lifetimes, now_ms: u64) -> bool {
         lifetimes.idle_expired(self.accessed_ms, now_ms)
             || lifetimes.absolute_expired(self.created_ms, now_ms)
-    }
-}
-
-mod values_as_bytes {
-    //! Values as MessagePack `bin`, not arrays of integers.
-
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use serde_bytes::{ByteBuf, Bytes};
-
-    use super::Values;
-
-    pub fn serialize<S: Serializer>(values: &Values, s: S) -> Result<S::Ok, S::Error> {
-        let view: std::collections::BTreeMap<&str, &Bytes> = values
-            .iter()
-            .map(|(k, v)| (k.as_str(), Bytes::new(v)))
-            .collect();
-        view.serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Values, D::Error> {
-        let raw = std::collections::BTreeMap::<String, ByteBuf>::deserialize(d)?;
-        Ok(raw.into_iter().map(|(k, v)| (k, v.into_vec())).collect())
     }
 }

@@ -2,15 +2,65 @@
 //! and the manager see it. Engines build it from the change-tracking
 //! [`MapStore`](super::engine::MapStore) in [`engine`](super::engine).
 
-use async_trait::async_trait;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use std::any::Any;
 
-use super::engine::{MapStore, Released};
+use async_trait::async_trait;
+
 use super::error::Result;
 use super::format::Format;
 use super::id::SessionId;
 use super::record::Changes;
+
+/// What a release asks the web layer to do, besides what the manager does.
+///
+/// Engines never touch a response; the cookie engine returns its sealed
+/// state here and the web layer writes it as the session cookie.
+///
+/// # Examples
+///
+/// ```
+/// let r = actix_bee::session::engine::Released::default();
+/// assert!(!r.written && r.cookie_value.is_none());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Released {
+    /// True when the backend was written.
+    pub written: bool,
+    /// A new value for the session cookie (cookie engine only).
+    pub cookie_value: Option<String>,
+}
+
+impl Released {
+    /// A release that wrote (or did not write) the backend.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(actix_bee::session::engine::Released::wrote(true).written);
+    /// ```
+    pub fn wrote(written: bool) -> Self {
+        Released {
+            written,
+            cookie_value: None,
+        }
+    }
+
+    /// A release that asks for the session cookie to be set to `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = actix_bee::session::engine::Released::cookie("sealed".into());
+    /// assert_eq!(r.cookie_value.as_deref(), Some("sealed"));
+    /// ```
+    pub fn cookie(value: String) -> Self {
+        Released {
+            written: true,
+            cookie_value: Some(value),
+        }
+    }
+}
 
 /// Facts about a loaded session that the manager checks.
 ///
@@ -123,27 +173,11 @@ pub trait Store: Send + Sync + 'static {
     fn take_changes(&self) -> Option<Changes> {
         None
     }
-    /// This store as a [`MapStore`], when it is one: the typed
-    /// [`get`](#method.get) and [`set`](#method.set) then read and write its
-    /// in-request values directly, without a boxed future or a copy of the
-    /// value (they run on every request). `None` by default.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # actix_rt::System::new().block_on(async {
-    /// use actix_bee::session::Provider;
-    /// use actix_bee::session::memory::MemoryProvider;
-    /// use actix_bee::session::IdGenerator;
-    ///
-    /// let store = MemoryProvider::default()
-    ///     .session_new(&IdGenerator::default().generate().unwrap())
-    ///     .await
-    ///     .unwrap();
-    /// assert!(store.as_map_store().is_some());
-    /// # });
-    /// ```
-    fn as_map_store(&self) -> Option<&MapStore> {
+    /// This store as [`Any`], for a store whose callers may reach its
+    /// concrete type; `None` by default. A
+    /// [`MapStore`](super::engine::MapStore) answers, so that
+    /// [`as_map_store`](#method.as_map_store) finds it.
+    fn as_any(&self) -> Option<&dyn Any> {
         None
     }
     /// Applies changes taken from another store as if this request had made
@@ -183,82 +217,5 @@ pub trait Store: Send + Sync + 'static {
             self.set_value(key, value.clone()).await?;
         }
         Ok(())
-    }
-}
-
-impl dyn Store {
-    /// Sets `key` to a serde value.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Encode`](super::Error::Encode) when the value cannot be
-    /// encoded; engine errors otherwise.
-    ///
-    /// # Examples
-    ///
-    /// See [`Store`].
-    pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<()> {
-        let format = self.format();
-        if let Some(map) = self.as_map_store() {
-            let bytes = match format {
-                Format::Native => format.encode_value(key, value, None)?,
-                _ => map
-                    .with_value(key, |old| format.encode_value(key, value, Some(old)))
-                    .unwrap_or_else(|| format.encode_value(key, value, None))?,
-            };
-            map.put(key, bytes);
-            return Ok(());
-        }
-        let bytes = match format {
-            Format::Native => format.encode_value(key, value, None)?,
-            // A beego value keeps the Go type of the value it replaces.
-            _ => {
-                let old = self.get_value(key).await?;
-                format.encode_value(key, value, old.as_deref())?
-            }
-        };
-        self.set_value(key, bytes).await
-    }
-
-    /// Sets `key` to a Go value with the Go type it carries (see
-    /// [`Session::set_gob`](super::Session::set_gob)).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Encode`](super::Error::Encode) in the native format, for a
-    /// nil value or a reserved key; engine errors otherwise.
-    ///
-    /// # Examples
-    ///
-    /// See [`Session::set_gob`](super::Session::set_gob).
-    pub async fn set_gob(&self, key: &str, value: crate::gob::Value) -> Result<()> {
-        let bytes = self.format().encode_gob(key, value)?;
-        self.set_value(key, bytes).await
-    }
-
-    /// Gets `key` as `T`; `Ok(None)` when absent.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Decode`](super::Error::Decode) when the stored value has
-    /// another type.
-    ///
-    /// # Examples
-    ///
-    /// See [`Store`].
-    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
-        let format = self.format();
-        if format.is_reserved(key) {
-            return Ok(None);
-        }
-        if let Some(map) = self.as_map_store() {
-            return map
-                .with_value(key, |bytes| format.decode_value(key, bytes))
-                .transpose();
-        }
-        match self.get_value(key).await? {
-            Some(bytes) => format.decode_value(key, &bytes).map(Some),
-            None => Ok(None),
-        }
     }
 }

@@ -178,7 +178,7 @@ pub async fn kill_and_freeze(
     }
     let _ = manager
         .provider()
-        .session_destroy(&actix_bee::session::IdGenerator::sealed(&cookie))
+        .session_destroy(&manager.parse_id(&cookie).expect("the session's id"))
         .await;
     eprintln!("{engine} faults: {reports:?}");
     reports
@@ -250,7 +250,7 @@ pub async fn regenerate_with_a_failing_delete(
     proxy.resume();
     let peek = manager_of(engine, direct).await;
     let provider = peek.provider();
-    let old_id = actix_bee::session::IdGenerator::sealed(&old);
+    let old_id = peek.parse_id(&old).expect("the old id");
     let stored = provider
         .session_read(&old_id)
         .await
@@ -281,7 +281,7 @@ pub async fn regenerate_with_a_failing_delete(
         "{engine}: old id alive"
     );
     let moved = provider
-        .session_read(&actix_bee::session::IdGenerator::sealed(&new))
+        .session_read(&peek.parse_id(&new).expect("the new id"))
         .await
         .unwrap();
     assert_eq!(

@@ -11,58 +11,7 @@ use crate::session::error::Result;
 use crate::session::format::Format;
 use crate::session::id::SessionId;
 use crate::session::record::{now_ms, Changes, Lifetimes, SessionRecord};
-use crate::session::store::{Store, StoreMeta};
-
-/// What a release asks the web layer to do, besides what the manager does.
-///
-/// Engines never touch a response; the cookie engine returns its sealed
-/// state here and the web layer writes it as the session cookie.
-///
-/// # Examples
-///
-/// ```
-/// let r = actix_bee::session::engine::Released::default();
-/// assert!(!r.written && r.cookie_value.is_none());
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Released {
-    /// True when the backend was written.
-    pub written: bool,
-    /// A new value for the session cookie (cookie engine only).
-    pub cookie_value: Option<String>,
-}
-
-impl Released {
-    /// A release that wrote (or did not write) the backend.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(actix_bee::session::engine::Released::wrote(true).written);
-    /// ```
-    pub fn wrote(written: bool) -> Self {
-        Released {
-            written,
-            cookie_value: None,
-        }
-    }
-
-    /// A release that asks for the session cookie to be set to `value`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let r = actix_bee::session::engine::Released::cookie("sealed".into());
-    /// assert_eq!(r.cookie_value.as_deref(), Some("sealed"));
-    /// ```
-    pub fn cookie(value: String) -> Self {
-        Released {
-            written: true,
-            cookie_value: Some(value),
-        }
-    }
-}
+use crate::session::store::{Released, Store, StoreMeta};
 
 /// What a release asks an engine to do.
 ///
@@ -194,7 +143,7 @@ impl MapStore {
     /// use std::sync::Arc;
     /// use std::time::Duration;
     /// use actix_bee::session::{IdGenerator, Store};
-    /// use actix_bee::session::engine::{Lifetimes, MapStore, SessionRecord};
+    /// use actix_bee::session::engine::{Format, Lifetimes, MapStore, SessionRecord};
     /// # struct W;
     /// # #[async_trait::async_trait]
     /// # impl actix_bee::session::engine::SessionWriter for W {
@@ -203,7 +152,7 @@ impl MapStore {
     /// #     }
     /// # }
     /// let mut record = SessionRecord::new(actix_bee::session::engine::now_ms());
-    /// record.values.insert("k".into(), actix_bee::session::engine::codec::encode_value("k", &5u8).unwrap());
+    /// record.values.insert("k".into(), Format::Native.encode_value("k", &5u8, None).unwrap());
     /// let id = IdGenerator::default().generate().unwrap();
     /// let life = Lifetimes::new(Duration::from_secs(60), None);
     /// let store: Arc<dyn Store> = Arc::new(MapStore::loaded(id, record, life, Arc::new(W)));
@@ -380,7 +329,7 @@ impl Store for MapStore {
         Ok(())
     }
 
-    fn as_map_store(&self) -> Option<&MapStore> {
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }
 

@@ -21,14 +21,14 @@
 //! assert!(!bytes.is_empty());
 //! ```
 
-pub mod codec;
 mod map_store;
 pub(crate) mod skeleton;
 
-pub use super::error::{BoxError, CORE};
+pub use super::error::BoxError;
 pub use super::format::Format;
 pub use super::id::IdFormat;
+pub use super::owner::{IndexedSession, OwnerIndex};
 pub use super::record::{now_ms, Changes, Lifetimes, SessionRecord, Values};
-pub use super::store::StoreMeta;
-pub use map_store::{MapStore, Released, SessionWriter, Write, WriteMode};
+pub use super::store::{Released, StoreMeta};
+pub use map_store::{MapStore, SessionWriter, Write, WriteMode};
 pub use skeleton::{Engine, Loaded, RecordStore, StoreContext};

@@ -19,12 +19,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::map_store::{MapStore, Released, SessionWriter, Write, WriteMode};
+use super::map_store::{MapStore, SessionWriter, Write, WriteMode};
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;
 use crate::session::id::{IdFormat, SessionId};
 use crate::session::provider::Provider;
 use crate::session::record::{now_ms, Lifetimes, SessionRecord};
+use crate::session::store::Released;
 use crate::session::store::Store;
 
 use crate::session::engines::shared::options::DEFAULT_MAX_SESSION_BYTES;
@@ -95,7 +96,7 @@ pub trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
 
     /// Parses the engine's `sessionproviderconfig` and connects (or
     /// prepares to connect on first use).
-    async fn open(cx: StoreContext, config: &str) -> Result<Self>;
+    async fn open(context: StoreContext, config: &str) -> Result<Self>;
 
     /// The live record of `sid`: `None` when absent or expired,
     /// [`Error::Corrupt`] when it does not decode.
@@ -179,18 +180,18 @@ pub trait RecordStore: fmt::Debug + Send + Sync + Sized + 'static {
 }
 
 /// The state of an initialised engine, shared with the stores it hands out.
-struct Inner<S> {
+struct EngineState<S> {
     records: S,
-    cx: StoreContext,
+    context: StoreContext,
     #[cfg(feature = "metrics")]
     metrics: EngineMetrics,
 }
 
-impl<S: RecordStore> Inner<S> {
-    fn new(records: S, cx: StoreContext) -> Self {
-        Inner {
+impl<S: RecordStore> EngineState<S> {
+    fn new(records: S, context: StoreContext) -> Self {
+        EngineState {
             records,
-            cx,
+            context,
             #[cfg(feature = "metrics")]
             metrics: EngineMetrics::register(S::NAME),
         }
@@ -204,7 +205,7 @@ impl<S: RecordStore> Inner<S> {
 }
 
 #[async_trait]
-impl<S: RecordStore> SessionWriter for Inner<S> {
+impl<S: RecordStore> SessionWriter for EngineState<S> {
     /// Refuses a session over the size limit whole, before the engine sees
     /// it: never a half-saved or silently cut session. The check is on the
     /// session as this request sees it (`merged`); engines that merge
@@ -232,7 +233,7 @@ impl<S: RecordStore> SessionWriter for Inner<S> {
     }
 }
 
-impl<S: RecordStore> Inner<S> {
+impl<S: RecordStore> EngineState<S> {
     /// The size check, then the engine's write.
     async fn checked_write(&self, w: Write<'_>) -> Result<Released> {
         if w.mode != WriteMode::Touch {
@@ -287,14 +288,14 @@ impl<S: RecordStore> Inner<S> {
 /// register("mine", Engine::<MyRecords>::default);
 /// ```
 pub struct Engine<S> {
-    inner: Option<Arc<Inner<S>>>,
+    state: Option<Arc<EngineState<S>>>,
     format: Format,
 }
 
 impl<S> Default for Engine<S> {
     fn default() -> Self {
         Engine {
-            inner: None,
+            state: None,
             format: Format::default(),
         }
     }
@@ -305,7 +306,7 @@ impl<S: RecordStore> fmt::Debug for Engine<S> {
         f.debug_struct("Engine")
             .field("engine", &S::NAME)
             .field("format", &self.format.name())
-            .field("records", &self.inner.as_ref().map(|i| &i.records))
+            .field("records", &self.state.as_ref().map(|i| &i.records))
             .finish()
     }
 }
@@ -313,129 +314,129 @@ impl<S: RecordStore> fmt::Debug for Engine<S> {
 impl<S: RecordStore> Engine<S> {
     /// An engine that is ready without `session_init` (the memory engine).
     #[cfg(feature = "memory")]
-    pub(crate) fn ready(records: S, cx: StoreContext) -> Self {
+    pub(crate) fn ready(records: S, context: StoreContext) -> Self {
         Engine {
-            inner: Some(Arc::new(Inner::new(records, cx))),
-            format: cx.format,
+            state: Some(Arc::new(EngineState::new(records, context))),
+            format: context.format,
         }
     }
 
     /// The initialised state, or [`Error::NotInitialized`].
-    fn inner(&self) -> Result<&Arc<Inner<S>>> {
-        self.inner
+    fn state(&self) -> Result<&Arc<EngineState<S>>> {
+        self.state
             .as_ref()
             .ok_or(Error::NotInitialized { engine: S::NAME })
     }
 
     /// The change-tracking store over `record`, or a new one.
     fn store(
-        inner: &Arc<Inner<S>>,
+        state: &Arc<EngineState<S>>,
         sid: SessionId,
         record: Option<SessionRecord>,
     ) -> Arc<dyn Store> {
-        let writer: Arc<dyn SessionWriter> = inner.clone();
-        let lifetimes = inner.cx.lifetimes;
+        let writer: Arc<dyn SessionWriter> = state.clone();
+        let lifetimes = state.context.lifetimes;
         let store = match record {
             Some(record) => MapStore::loaded(sid, record, lifetimes, writer),
             None => MapStore::new_session(sid, lifetimes, writer),
         };
-        Arc::new(store.with_format(inner.cx.format))
+        Arc::new(store.with_format(state.context.format))
     }
 }
 
 #[async_trait]
 impl<S: RecordStore> Provider for Engine<S> {
     async fn session_init(&mut self, max_lifetime: Duration, config: &str) -> Result<()> {
-        let cx = StoreContext {
+        let context = StoreContext {
             lifetimes: Lifetimes::new(max_lifetime, None),
             format: self.format,
         };
-        let records = S::open(cx, config).await?;
+        let records = S::open(context, config).await?;
         tracing::debug!(
             engine = S::NAME,
-            format = cx.format.name(),
+            format = context.format.name(),
             "session: engine ready"
         );
-        self.inner = Some(Arc::new(Inner::new(records, cx)));
+        self.state = Some(Arc::new(EngineState::new(records, context)));
         Ok(())
     }
 
     async fn session_read(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
-        let inner = self.inner()?;
+        let state = self.state()?;
         let now = now_ms();
         #[cfg(feature = "metrics")]
-        let found = inner
+        let found = state
             .metrics
-            .call_now(Op::Load, Some(sid), || inner.records.load_now(sid, now));
+            .call_now(Op::Load, Some(sid), || state.records.load_now(sid, now));
         #[cfg(not(feature = "metrics"))]
-        let found = inner.records.load_now(sid, now);
+        let found = state.records.load_now(sid, now);
         let record = match found {
             Some(found) => found?,
             None => observed!(
-                inner.metrics,
+                state.metrics,
                 Op::Load,
                 Some(sid),
-                inner.records.load(sid, now)
+                state.records.load(sid, now)
             )?,
         };
-        Ok(Self::store(inner, sid.clone(), record))
+        Ok(Self::store(state, sid.clone(), record))
     }
 
     /// No I/O: release creates the session with an insert-if-absent.
     async fn session_new(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
-        Ok(Self::store(self.inner()?, sid.clone(), None))
+        Ok(Self::store(self.state()?, sid.clone(), None))
     }
 
     async fn session_exist(&self, sid: &SessionId) -> Result<bool> {
-        let inner = self.inner()?;
-        let call = inner.records.exists(sid, now_ms());
-        observed!(inner.metrics, Op::Load, Some(sid), call)
+        let state = self.state()?;
+        let call = state.records.exists(sid, now_ms());
+        observed!(state.metrics, Op::Load, Some(sid), call)
     }
 
     async fn session_regenerate(&self, old: &SessionId, new: &SessionId) -> Result<Arc<dyn Store>> {
-        let inner = self.inner()?;
-        let call = inner.records.move_record(old, new, now_ms());
-        let record = observed!(inner.metrics, Op::Move, Some(old), call)?;
+        let state = self.state()?;
+        let call = state.records.move_record(old, new, now_ms());
+        let record = observed!(state.metrics, Op::Move, Some(old), call)?;
         #[cfg(feature = "metrics")]
-        inner.metrics.regenerated();
-        Ok(Self::store(inner, new.clone(), record))
+        state.metrics.regenerated();
+        Ok(Self::store(state, new.clone(), record))
     }
 
     async fn session_destroy(&self, sid: &SessionId) -> Result<()> {
-        let inner = self.inner()?;
+        let state = self.state()?;
         observed!(
-            inner.metrics,
+            state.metrics,
             Op::Remove,
             Some(sid),
-            inner.records.remove(sid)
+            state.records.remove(sid)
         )?;
         #[cfg(feature = "metrics")]
         {
-            inner.metrics.destroyed();
-            inner.live(now_ms());
+            state.metrics.destroyed();
+            state.live(now_ms());
         }
         Ok(())
     }
 
     async fn session_all(&self) -> Result<usize> {
-        let inner = self.inner()?;
+        let state = self.state()?;
         observed!(
-            inner.metrics,
+            state.metrics,
             Op::Count,
             None,
-            inner.records.count(now_ms())
+            state.records.count(now_ms())
         )
     }
 
     async fn session_gc(&self) -> Result<()> {
-        let inner = self.inner()?;
+        let state = self.state()?;
         let now = now_ms();
-        let removed = observed!(inner.metrics, Op::Gc, None, inner.records.gc(now))?;
+        let removed = observed!(state.metrics, Op::Gc, None, state.records.gc(now))?;
         tracing::debug!(engine = S::NAME, removed, "session: GC done");
         #[cfg(feature = "metrics")]
         {
-            inner.metrics.expired(removed);
-            inner.live(now);
+            state.metrics.expired(removed);
+            state.live(now);
         }
         Ok(())
     }
@@ -445,7 +446,7 @@ impl<S: RecordStore> Provider for Engine<S> {
     }
 
     fn owner_index(&self) -> Result<&dyn crate::session::OwnerIndex> {
-        self.inner()?
+        self.state()?
             .records
             .owner_index()
             .ok_or_else(|| crate::session::owner::unsupported(S::NAME))

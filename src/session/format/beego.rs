@@ -212,7 +212,7 @@ mod tests {
         let empty = gob::encode_map(&[]).unwrap();
         let one = gob::encode_map(&[(Value::from("a"), Value::from(1i64))]).unwrap();
         assert!(looks_like_beego(&empty) && looks_like_beego(&one));
-        let native = SessionRecord::new(5).encode().unwrap();
+        let native = crate::session::format::native::encode_record(&SessionRecord::new(5));
         assert!(!looks_like_beego(&native) && !looks_like_beego(b""));
         // The native format (memcache, file, SQL blobs) names the setting.
         let err = crate::session::format::Format::Native

@@ -12,11 +12,11 @@ use std::str::FromStr;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::engine::codec;
 use super::error::{Error, Result};
 use super::record::SessionRecord;
 
 pub(crate) mod beego;
+pub(crate) mod native;
 
 /// Field prefix of user values in the native hash layout.
 const NATIVE_VALUE_PREFIX: &[u8] = b"v:";
@@ -99,7 +99,7 @@ impl Format {
     /// See [`Format`].
     pub fn encode(self, record: &SessionRecord) -> Result<Vec<u8>> {
         match self {
-            Format::Native => record.encode(),
+            Format::Native => Ok(native::encode_record(record)),
             Format::Beego => beego::encode_record(record),
         }
     }
@@ -117,7 +117,7 @@ impl Format {
     /// See [`Format`].
     pub fn decode(self, bytes: &[u8]) -> Result<SessionRecord> {
         match self {
-            Format::Native => SessionRecord::decode(bytes).map_err(|e| {
+            Format::Native => native::decode_record(bytes).map_err(|e| {
                 if beego::looks_like_beego(bytes) {
                     beego::native_reads_beego()
                 } else {
@@ -253,7 +253,7 @@ impl Format {
         old: Option<&[u8]>,
     ) -> Result<Vec<u8>> {
         match self {
-            Format::Native => codec::encode_value(key, value),
+            Format::Native => native::encode_value(key, value),
             Format::Beego => beego::encode_value(key, value, old),
         }
     }
@@ -299,7 +299,7 @@ impl Format {
     /// See [`Format::encode_value`].
     pub fn decode_value<T: DeserializeOwned>(self, key: &str, bytes: &[u8]) -> Result<T> {
         match self {
-            Format::Native => codec::decode_value(key, bytes),
+            Format::Native => native::decode_value(key, bytes),
             Format::Beego => beego::decode_value(key, bytes),
         }
     }

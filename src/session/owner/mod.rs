@@ -132,7 +132,8 @@ impl fmt::Debug for Owner {
 /// # Examples
 ///
 /// ```
-/// use actix_bee::session::{IdGenerator, IndexedSession};
+/// use actix_bee::session::IdGenerator;
+/// use actix_bee::session::engine::IndexedSession;
 ///
 /// let s = IndexedSession::new(IdGenerator::default().generate().unwrap(), Some(1), Some(2));
 /// assert_eq!(s.accessed_ms, Some(2));

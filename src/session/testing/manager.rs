@@ -5,15 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
-use std::sync::Arc;
-
+use super::delegate::{Delegate, Hooks};
 use super::{new_id, Made};
-use crate::session::engine::IdFormat;
-use crate::session::{
-    Error, Manager, ManagerConfig, Provider, RequestIds, Result, SessionId, Store,
-};
+use crate::session::{Error, Manager, ManagerConfig, RequestIds, Result, SessionId};
 
 async fn manager<F, Fut>(make: &F, cfg: ManagerConfig) -> Manager
 where
@@ -199,47 +196,22 @@ where
     assert_eq!(m.get_active_session().await.unwrap(), 2);
 }
 
-/// The engine under test, with one id whose stored data reads as corrupt.
+/// Makes one id's stored data read as corrupt.
 struct Corrupting {
-    inner: Box<dyn Provider>,
-    poisoned: Arc<parking_lot::Mutex<Option<String>>>,
+    poisoned: parking_lot::Mutex<Option<String>>,
 }
 
 #[async_trait::async_trait]
-impl Provider for Corrupting {
-    async fn session_init(&mut self, idle: Duration, config: &str) -> Result<()> {
-        self.inner.session_init(idle, config).await
-    }
-    async fn session_read(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
+impl Hooks for Corrupting {
+    async fn before_read(&self, sid: &SessionId) -> Result<()> {
         if self.poisoned.lock().as_deref() == Some(sid.as_str()) {
             return Err(Error::corrupt("planted by the conformance suite"));
         }
-        self.inner.session_read(sid).await
-    }
-    async fn session_new(&self, sid: &SessionId) -> Result<Arc<dyn Store>> {
-        self.inner.session_new(sid).await
-    }
-    async fn session_exist(&self, sid: &SessionId) -> Result<bool> {
-        self.inner.session_exist(sid).await
-    }
-    async fn session_regenerate(&self, old: &SessionId, new: &SessionId) -> Result<Arc<dyn Store>> {
-        self.inner.session_regenerate(old, new).await
-    }
-    async fn session_destroy(&self, sid: &SessionId) -> Result<()> {
-        self.inner.session_destroy(sid).await
-    }
-    async fn session_all(&self) -> Result<usize> {
-        self.inner.session_all().await
-    }
-    async fn session_gc(&self) -> Result<()> {
-        self.inner.session_gc().await
-    }
-    fn id_format(&self) -> IdFormat {
-        self.inner.id_format()
+        Ok(())
     }
 }
 
-/// The corrupt-data rule (see [`Provider`]): data an engine reports as
+/// The corrupt-data rule (see [`Provider`](crate::session::Provider)): data an engine reports as
 /// [`Error::Corrupt`] gives the request a fresh session under a new id, not
 /// an error; the engine keeps working.
 pub async fn manager_corrupt_data_is_a_fresh_session<F, Fut>(make: F)
@@ -248,11 +220,10 @@ where
     Fut: Future<Output = Made>,
 {
     let (inner, config) = make().await;
-    let poisoned = Arc::new(parking_lot::Mutex::new(None));
-    let provider = Corrupting {
-        inner,
-        poisoned: poisoned.clone(),
-    };
+    let hooks = Arc::new(Corrupting {
+        poisoned: parking_lot::Mutex::new(None),
+    });
+    let provider = Delegate::new(inner, hooks.clone());
     let cfg = ManagerConfig {
         provider_config: config,
         ..ManagerConfig::default()
@@ -263,7 +234,7 @@ where
     let s = m.session_start(&RequestIds::default()).await.unwrap();
     s.set("k", &1).await.unwrap();
     let cookie = m.session_release(&s).await.unwrap().cookie.unwrap();
-    *poisoned.lock() = Some(cookie.value.clone());
+    *hooks.poisoned.lock() = Some(cookie.value.clone());
     let ids = RequestIds {
         cookie: Some(&cookie.value),
         ..Default::default()

@@ -30,6 +30,7 @@ use std::time::Duration;
 use super::{IdGenerator, Provider, SessionId};
 
 pub mod data;
+pub mod delegate;
 pub mod expiry;
 pub mod lifecycle;
 pub mod manager;

@@ -113,7 +113,7 @@ mod tests {
             encode(&r, &mut out);
             assert_eq!(decode(&out).unwrap(), r);
             let mut msgpack = Vec::new();
-            r.encode_into(&mut msgpack).unwrap();
+            crate::session::format::native::encode_record_into(&r, &mut msgpack);
             assert!(
                 out.len() < msgpack.len(),
                 "{} vs {}",

@@ -109,7 +109,7 @@ impl CookieRecords {
                     if self.seal_version == PAYLOAD_V2 {
                         compact::encode(record, out);
                     } else {
-                        record.encode_into(out)?;
+                        crate::session::format::native::encode_record_into(record, out);
                     }
                     if let Some(keep) = keep {
                         *keep = out.get(start..).unwrap_or_default().into();
