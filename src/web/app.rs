@@ -12,8 +12,8 @@ use actix_web::web::{self, Bytes, ServiceConfig};
 use actix_web::{Error as ActixError, FromRequest, HttpRequest, HttpResponse, HttpServer};
 
 use super::context::Context;
-use super::context_forms::FormSettings;
 use super::controller::{dispatch, Controller};
+use super::form_state::FormSettings;
 use super::middleware::SessionMiddleware;
 use super::template::{RenderMode, TemplateError, TemplateOptions, Templates};
 use crate::config::BConfig;

@@ -11,10 +11,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::context_forms::FormState;
 use super::error::fixed_response;
 use super::extractor::SessionExt;
 use super::flash::Flash;
+use super::form_state::FormState;
 use super::template::{RenderMode, Templates, View};
 use crate::session::{Error, Session};
 

@@ -2,68 +2,16 @@
 //! messages (beego's `XSRFToken`, `XSRFFormHTML`, `CheckXSRFCookie`,
 //! `FlashData`), with the cookies they set when the response goes out.
 
-use std::cell::{Cell, OnceCell};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::HttpResponse;
 use serde_json::{Map, Value};
 
 use super::context::Context;
-use super::flash::{Flash, FlashCookie};
-use super::xsrf::{self, XsrfConfig, XsrfKeyError, XsrfToken};
-use crate::config::BConfig;
-
-/// The app's form settings: XSRF (when `enablexsrf` is on) and the flash
-/// cookie.
-#[derive(Debug, Default)]
-pub(crate) struct FormSettings {
-    pub xsrf: Option<XsrfConfig>,
-    pub flash: FlashCookie,
-}
-
-impl FormSettings {
-    /// The settings of `config`.
-    pub(crate) fn from_bconfig(config: &BConfig) -> Result<FormSettings, XsrfKeyError> {
-        let web = &config.web_config;
-        Ok(FormSettings {
-            xsrf: XsrfConfig::from_bconfig(config)?,
-            flash: FlashCookie::new(&web.flash_name, &web.flash_separator),
-        })
-    }
-}
-
-/// Settings of a [`Context`] made outside an app: no XSRF, beego's flash
-/// cookie.
-static DEFAULT_SETTINGS: LazyLock<Arc<FormSettings>> = LazyLock::new(Arc::default);
-
-/// One request's form state, filled as the controller asks.
-#[derive(Debug)]
-pub(crate) struct FormState {
-    settings: Arc<FormSettings>,
-    xsrf: OnceCell<XsrfToken>,
-    /// The flash messages the request brought, read when first asked.
-    incoming: OnceCell<Option<Flash>>,
-    /// True once the incoming messages were shown: the cookie goes.
-    shown: Cell<bool>,
-}
-
-impl Default for FormState {
-    fn default() -> Self {
-        FormState::new(Arc::clone(&DEFAULT_SETTINGS))
-    }
-}
-
-impl FormState {
-    pub(crate) fn new(settings: Arc<FormSettings>) -> FormState {
-        FormState {
-            settings,
-            xsrf: OnceCell::new(),
-            incoming: OnceCell::new(),
-            shown: Cell::new(false),
-        }
-    }
-}
+use super::flash::Flash;
+use super::form_state::{FormSettings, FormState};
+use super::xsrf::{self, XsrfToken};
 
 impl Context {
     /// Uses the app's form settings (XSRF, flash cookie).

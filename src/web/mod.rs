@@ -46,6 +46,7 @@ mod controller;
 mod error;
 mod extractor;
 mod flash;
+mod form_state;
 mod health;
 mod middleware;
 mod secure_cookie;

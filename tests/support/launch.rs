@@ -203,6 +203,9 @@ fn reaper() -> &'static Reaper {
             .keep();
         // Servers run as other users (postgres) need to reach their dirs.
         set_mode(&dir, 0o755);
+        // Never waited for on purpose: the reaper outlives this process
+        // (it acts when the pipe closes at exit) and init reaps it then.
+        #[allow(clippy::zombie_processes)]
         let child = Command::new("sh")
             .args(["-c", REAPER, "reaper"])
             .arg(&dir)

@@ -13,6 +13,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+// Test binaries that use both procs.rs and servers.rs load it twice.
+#[allow(clippy::duplicate_mod)]
 #[path = "launch.rs"]
 mod launch;
 

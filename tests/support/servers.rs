@@ -13,6 +13,8 @@
 mod certs;
 #[path = "kv_servers.rs"]
 mod kv;
+// Test binaries that use both procs.rs and servers.rs load it twice.
+#[allow(clippy::duplicate_mod)]
 #[path = "launch.rs"]
 mod launch;
 #[path = "sql_servers.rs"]

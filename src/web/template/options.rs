@@ -4,10 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-#[cfg(feature = "gotmpl")]
-use super::TemplateFunc;
 use super::{Engine, TemplateError};
 use crate::config::BConfig;
+
+/// A function the app adds to the Go templates (beego's `AddFuncMap`).
+#[cfg(feature = "gotmpl")]
+pub type TemplateFunc = gotmpl::ValueFunc;
 
 /// How to build [`Templates`](super::Templates): the views path and beego's view settings.
 ///

@@ -22,7 +22,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::config::{Config, MIN_SECRET_BYTES};
-use super::{MAX_COOKIE_BYTES, NAME};
+use super::config::{MAX_COOKIE_BYTES, NAME};
 use crate::session::engines::shared::options::percent_decode;
 use crate::session::error::{Error, Result};
 

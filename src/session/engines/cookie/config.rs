@@ -4,7 +4,10 @@
 use crate::session::engines::shared::secrets::{json_members, Secrets};
 use crate::session::error::{Error, Result};
 
-use super::NAME;
+/// The engine's name in errors, logs and metrics.
+pub(super) const NAME: &str = "cookie";
+/// Largest cookie (name, `=` and value) browsers are required to keep.
+pub const MAX_COOKIE_BYTES: usize = 4096;
 
 /// The keys whose values are secrets (matched as the parser matches keys,
 /// case-insensitively): any of them forges or opens session cookies.

@@ -22,6 +22,8 @@ mod config;
 mod native;
 
 pub(crate) use config::secrets;
+pub use config::MAX_COOKIE_BYTES;
+use config::NAME;
 
 use beego::BeegoSeal;
 use cache::{Held, TokenCache};
@@ -29,11 +31,8 @@ use cache::{Held, TokenCache};
 use native::PAYLOAD_V1;
 use native::{NativeSeal, PAYLOAD_V2, SEAL_VERSION, SESSION_ID_LEN};
 
-/// Largest cookie (name, `=` and value) browsers are required to keep.
-pub const MAX_COOKIE_BYTES: usize = 4096;
 /// Clock skew tolerated on the times inside a native cookie.
 const SKEW_MS: u64 = 60_000;
-const NAME: &str = "cookie";
 
 /// What a cookie holds besides the record.
 struct Opened {

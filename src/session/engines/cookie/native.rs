@@ -9,7 +9,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 
 use super::config::{short_key, Config, MIN_SECRET_BYTES};
-use super::{MAX_COOKIE_BYTES, NAME};
+use super::config::{MAX_COOKIE_BYTES, NAME};
 use crate::session::error::{Error, Result};
 
 const NONCE_LEN: usize = 12;

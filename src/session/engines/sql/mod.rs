@@ -17,6 +17,7 @@
 mod beego;
 mod connect;
 pub(crate) mod options;
+mod owner_statements;
 mod owners;
 pub(crate) mod pool;
 pub(crate) mod statements;
@@ -34,7 +35,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use self::options::{EngineOptions, GC_BATCH, MAX_KEY_LEN};
-use self::owners::OwnerStatements;
+use self::owner_statements::OwnerStatements;
 use self::pool::{Conn, Param, Row, Runner};
 use self::statements::{Dialect, Statements};
 use super::shared::blocking::{blocking, blocking_within};
@@ -247,7 +248,7 @@ impl<D: Driver> RecordStore for Sql<D> {
         // The owner index's tables come with either format's session table.
         let ddl = ddl.map(|session| {
             let mut all = vec![session];
-            all.extend(owners::ddl(D::DIALECT, table));
+            all.extend(owner_statements::ddl(D::DIALECT, table));
             all
         });
         let owner_statements = OwnerStatements::new(D::DIALECT, table, &statements);

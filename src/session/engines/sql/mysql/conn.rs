@@ -5,8 +5,8 @@
 use mysql::prelude::Queryable;
 use mysql::{DriverError, Opts, OptsBuilder, TxOpts, Value};
 
+use super::name::{backend_err, NAME};
 use super::tls::{Mode, MyTls, CA_NOT_EXCLUSIVE};
-use super::{backend_err, NAME};
 use crate::session::engines::shared::tls;
 use crate::session::engines::sql::connect::ConnectError;
 use crate::session::engines::sql::pool::{

@@ -5,8 +5,8 @@
 use mysql::consts::CapabilityFlags;
 use mysql::{Opts, OptsBuilder};
 
+use super::name::{config_err, NAME};
 use super::tls::{MyTls, KEYS as TLS_KEYS};
-use super::{config_err, NAME};
 use crate::session::engines::shared::secrets::{url_password, Secrets};
 use crate::session::engines::shared::{addr, options};
 use crate::session::engines::sql::options::{join_query, parse_query, EngineOptions};

@@ -54,7 +54,7 @@
 //! go-sql-driver can name a CA only from Go code; here `tls-ca=/path`
 //! (PEM) does, and `tls-cert`/`tls-key` give a client certificate
 //! (`REQUIRE X509` users). `tls-ca` alone implies `tls=true`. The files are
-//! read at start-up; a missing one is an [`Error::Config`] naming it.
+//! read at start-up; a missing one is an [`Error::Config`](crate::session::Error::Config) naming it.
 //!
 //! **`tls-ca` does not pin the CA.** The `mysql` crate adds it to the
 //! public (Mozilla) roots it compiles in and has no way to leave those
@@ -111,7 +111,7 @@
 //! It differs from beego's on purpose: the key holds the longest id (a
 //! 32-character prefix and 128 hex characters) and compares exactly;
 //! `MEDIUMBLOB` holds sessions up to 16 MiB (beego's `BLOB` stops at 64 KiB;
-//! larger sessions fail with [`Error::TooLarge`]);
+//! larger sessions fail with [`Error::TooLarge`](crate::session::Error::TooLarge));
 //! `session_expiry` is the instant the session expires, in ms since the
 //! Unix epoch, computed by the application, so the server's time zone never
 //! matters; InnoDB gives the row locks release relies on. A beego table must
@@ -128,7 +128,7 @@
 //! table name over 51 characters gives `<first 36 characters>_<12 hex
 //! digits of its SHA-256>_owner` and `..._owner_epoch` instead. With
 //! `create_table=false` create them yourself; until then the owner calls
-//! fail with [`Error::Config`] naming them, and the rest works as before.
+//! fail with [`Error::Config`](crate::session::Error::Config) naming them, and the rest works as before.
 //! A login's attach reads the epoch under `SELECT ... FOR UPDATE` in the
 //! same transaction as its insert; listing joins the index with the
 //! session table; GC deletes index rows whose session is gone (attached
@@ -144,40 +144,32 @@
 //! connections are replaced. Release merges this request's changes into the
 //! stored row under `SELECT ... FOR UPDATE` (connections run at READ
 //! COMMITTED, so these locks take no gap locks); creation is an `INSERT` on the
-//! primary key (a live duplicate is [`Error::IdCollision`],
+//! primary key (a live duplicate is [`Error::IdCollision`](crate::session::Error::IdCollision),
 //! an expired one is replaced); regeneration inserts the new id and deletes
 //! the old one in one transaction; GC deletes expired rows 1,000 at a time.
-//! Unreachable servers give [`Error::Backend`]
+//! Unreachable servers give [`Error::Backend`](crate::session::Error::Backend)
 //! within the connect timeout. Corrupt `session_data` is reported as
-//! [`Error::Corrupt`]; the manager starts a fresh session.
+//! [`Error::Corrupt`](crate::session::Error::Corrupt); the manager starts a fresh session.
 
 mod conn;
 mod dsn;
+mod name;
 mod tls;
 
 use self::conn::{ConnManager, MysqlBackend};
+use self::name::NAME;
 use super::options::redact_userinfo;
 use super::pool::build_pool;
 use super::statements::Dialect;
 use super::{Connected, Driver, Sql};
 use crate::session::engines::shared::wiring::engine_provider;
-use crate::session::error::{Error, Result};
-
-const NAME: &str = "mysql";
+use crate::session::error::Result;
 
 pub(crate) use self::dsn::secrets;
 
 /// The table definition, with `` `session` `` replaced by the configured table.
 fn ddl(table: &str) -> String {
     include_str!("../../../../../sql/mysql.sql").replace("`session`", &format!("`{table}`"))
-}
-
-fn backend_err(e: impl Into<crate::session::error::BoxError>) -> Error {
-    Error::backend(NAME, e)
-}
-
-fn config_err(what: impl Into<String>) -> Error {
-    Error::config(NAME, what)
 }
 
 engine_provider! {

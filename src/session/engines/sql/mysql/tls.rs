@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use mysql::{ClientIdentity, SslOpts};
 
-use super::NAME;
+use super::name::NAME;
 use crate::session::engines::shared::{options, tls};
 use crate::session::error::{Error, Result};
 

@@ -8,8 +8,8 @@ use postgres::types::{ToSql, Type};
 use postgres::GenericClient;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::name::{backend_err, NAME};
 use super::tls::{PgTls, SslMode};
-use super::{backend_err, NAME};
 use crate::session::engines::shared::tls;
 use crate::session::engines::sql::connect::ConnectError;
 use crate::session::engines::sql::pool::{

@@ -4,8 +4,8 @@
 
 use std::str::FromStr;
 
+use super::name::{config_err, NAME};
 use super::tls::{PgTls, KEYS as TLS_KEYS};
-use super::{config_err, NAME};
 use crate::session::engines::shared::addr;
 use crate::session::engines::shared::options::percent_decode;
 use crate::session::engines::shared::secrets::Secrets;

@@ -47,7 +47,7 @@
 //! `sslrootcert` names the CA file (PEM), required by `verify-ca` and
 //! `verify-full`; `sslcert` and `sslkey` a client certificate and its key
 //! (PEM, both or neither). The files are read at start-up; a missing or
-//! unreadable one is an [`Error::Config`] naming the key and the path.
+//! unreadable one is an [`Error::Config`](crate::session::Error::Config) naming the key and the path.
 //!
 //! ```ini
 //! sessionprovider = postgresql
@@ -101,7 +101,7 @@
 //! table name over 51 characters gives `<first 36 characters>_<12 hex
 //! digits of its SHA-256>_owner` and `..._owner_epoch` instead. With
 //! `create_table=false` create them yourself; until then the owner calls
-//! fail with [`Error::Config`] naming them, and the rest works as before.
+//! fail with [`Error::Config`](crate::session::Error::Config) naming them, and the rest works as before.
 //! A login's attach reads the epoch under `SELECT ... FOR UPDATE` in the
 //! same transaction as its insert; listing joins the index with the
 //! session table; GC deletes index rows whose session is gone (attached
@@ -116,37 +116,29 @@
 //! r2d2 pool that connects lazily and validates connections on check-out.
 //! Release merges this request's changes into the stored row under
 //! `SELECT ... FOR UPDATE`; creation is `INSERT ... ON CONFLICT DO NOTHING`
-//! (a live duplicate is [`Error::IdCollision`],
+//! (a live duplicate is [`Error::IdCollision`](crate::session::Error::IdCollision),
 //! an expired one is replaced); regeneration inserts the new id and deletes
 //! the old one in one transaction; GC deletes expired rows 1,000 at a time.
-//! Unreachable servers give [`Error::Backend`]
+//! Unreachable servers give [`Error::Backend`](crate::session::Error::Backend)
 //! within the connect timeout. Corrupt `session_data` is reported as
-//! [`Error::Corrupt`]; the manager starts a fresh session.
+//! [`Error::Corrupt`](crate::session::Error::Corrupt); the manager starts a fresh session.
 
 mod conn;
 mod dsn;
+mod name;
 mod tls;
 
 use sha1::{Digest, Sha1};
 
 use self::conn::{PgManager, PostgresBackend};
+use self::name::NAME;
 use super::pool::build_pool;
 use super::statements::Dialect;
 use super::{Connected, Driver, Sql};
 use crate::session::engines::shared::wiring::engine_provider;
-use crate::session::error::{Error, Result};
-
-const NAME: &str = "postgresql";
+use crate::session::error::Result;
 
 pub(crate) use self::dsn::secrets;
-
-fn backend_err(e: impl Into<crate::session::error::BoxError>) -> Error {
-    Error::backend(NAME, e)
-}
-
-fn config_err(what: impl Into<String>) -> Error {
-    Error::config(NAME, what)
-}
 
 /// The GC index's name: `<table>_expiry_idx`, or a hashed form when that
 /// would pass Postgres's 63-byte limit (which truncates, and could collide).

@@ -5,7 +5,7 @@
 use postgres::config::SslMode as DriverSslMode;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::NAME;
+use super::name::NAME;
 use crate::session::engines::shared::tls::{self, Verify};
 use crate::session::error::{Error, Result};
 
