@@ -15,7 +15,7 @@ use super::error::fixed_response;
 use super::extractor::SessionExt;
 use super::flash::Flash;
 use super::form_state::FormState;
-use super::template::{RenderMode, Templates, View};
+use super::template::{RenderMode, Templates};
 use crate::session::{Error, Session};
 
 /// One request as a controller sees it: the request and its inputs, the
@@ -446,16 +446,15 @@ impl Context {
         } else {
             std::mem::take(&mut self.tpl_name)
         };
-        let needs_token = templates.may_show_token(&tpl_name, &self.layout, &self.layout_sections);
-        self.add_page_values(needs_token);
-        let view = View {
-            tpl_name: &tpl_name,
-            layout: &self.layout,
-            sections: &self.layout_sections,
-            data: &self.data,
-            trusted: &self.trusted,
-        };
-        match templates.render_view(&view) {
+        let layout = std::mem::take(&mut self.layout);
+        let sections = std::mem::take(&mut self.layout_sections);
+        let this = &mut *self;
+        let rendered = templates.render_page(&tpl_name, &layout, &sections, move |needs_token| {
+            this.add_page_values(needs_token);
+            let this: &Context = this;
+            (&this.data, &this.trusted)
+        });
+        match rendered {
             Ok(html) => HttpResponse::Ok()
                 .content_type("text/html; charset=utf-8")
                 .body(html),

@@ -57,7 +57,8 @@ impl Racy {
         let m = Manager::with_provider(Box::new(Delegate::new(inner, racy.clone())), cfg)
             .await
             .unwrap();
-        racy.manager.set(m.clone()).unwrap();
+        // A fresh cell: this is its only write.
+        let _ = racy.manager.set(m.clone());
         (m, racy)
     }
 }
@@ -66,9 +67,12 @@ impl Racy {
 impl Hooks for Racy {
     async fn after_attach(&self, owner: &Owner, _sid: &SessionId) -> Result<()> {
         self.maybe_yield().await;
+        // `manager` sets the cell before it returns, so before anyone can
+        // arm the hook; an unset cell just means there is nothing to race.
         if self.armed.swap(false, Ordering::SeqCst) {
-            let m = self.manager.get().unwrap();
-            m.destroy_sessions_of(owner.as_str(), None).await?;
+            if let Some(m) = self.manager.get() {
+                m.destroy_sessions_of(owner.as_str(), None).await?;
+            }
         }
         Ok(())
     }

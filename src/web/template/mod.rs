@@ -247,26 +247,6 @@ impl Templates {
         }
     }
 
-    /// Whether rendering `tpl_name` in `layout` with `sections` may show
-    /// the XSRF token: one of its files names `xsrf` or may include
-    /// another file.
-    pub(crate) fn may_show_token(
-        &self,
-        tpl_name: &str,
-        layout: &str,
-        sections: &BTreeMap<String, String>,
-    ) -> bool {
-        self.with_current(|current| {
-            let names = [tpl_name, layout]
-                .into_iter()
-                .chain(sections.values().map(String::as_str));
-            Ok(names
-                .filter(|n| !n.is_empty())
-                .any(|n| current.token_views.contains(n)))
-        })
-        .unwrap_or(true)
-    }
-
     /// Whether the file `name` is under the views path.
     ///
     /// # Examples
@@ -361,34 +341,69 @@ impl Templates {
     /// assert_eq!(t.render_view(&view).unwrap(), "<main><p>&lt;hi&gt;</p></main><hr>");
     /// ```
     pub fn render_view(&self, view: &View<'_>) -> Result<String, TemplateError> {
-        self.with_current(|current| match &current.compiled {
-            #[cfg(feature = "gotmpl")]
-            Compiled::Go(views) => {
-                let mut data = go::data(view.data, view.trusted);
-                layout(
-                    view,
-                    &mut data,
-                    |name, data| views.render(name, data),
-                    |data, k, v| {
-                        go::insert(data, k, go::html(&v));
-                    },
-                )
-            }
-            #[cfg(feature = "minijinja")]
-            Compiled::Jinja(views) => {
-                let mut data = jinja::data(view.data, view.trusted);
-                layout(
-                    view,
-                    &mut data,
-                    |name, data| views.render(name, data),
-                    |data, k, v| {
-                        data.insert(k.to_owned(), minijinja::Value::from_safe_string(v));
-                    },
-                )
-            }
-            #[cfg(not(any(feature = "gotmpl", feature = "minijinja")))]
-            Compiled::NoEngine => Err(TemplateError::NotFound(view.tpl_name.to_owned())),
+        self.with_current(|current| render_in(current, view))
+    }
+
+    /// Renders `tpl_name` (in `layout`, with `sections`) over the data
+    /// `page` gives once it knows whether those files may show the XSRF
+    /// token (one of them names `xsrf` or may include another file): one
+    /// look at the views, so with reload on the directory is read once a
+    /// page.
+    pub(crate) fn render_page<'a>(
+        &self,
+        tpl_name: &str,
+        layout: &str,
+        sections: &BTreeMap<String, String>,
+        page: impl FnOnce(bool) -> (&'a Map<String, Value>, &'a BTreeMap<String, String>),
+    ) -> Result<String, TemplateError> {
+        self.with_current(|current| {
+            let needs_token = [tpl_name, layout]
+                .into_iter()
+                .chain(sections.values().map(String::as_str))
+                .filter(|n| !n.is_empty())
+                .any(|n| current.token_views.contains(n));
+            let (data, trusted) = page(needs_token);
+            let view = View {
+                tpl_name,
+                layout,
+                sections,
+                data,
+                trusted,
+            };
+            render_in(current, &view)
         })
+    }
+}
+
+/// Renders `view` with the views of `current`.
+fn render_in(current: &Current, view: &View<'_>) -> Result<String, TemplateError> {
+    match &current.compiled {
+        #[cfg(feature = "gotmpl")]
+        Compiled::Go(views) => {
+            let mut data = go::data(view.data, view.trusted);
+            layout(
+                view,
+                &mut data,
+                |name, data| views.render(name, data),
+                |data, k, v| {
+                    go::insert(data, k, go::html(&v));
+                },
+            )
+        }
+        #[cfg(feature = "minijinja")]
+        Compiled::Jinja(views) => {
+            let mut data = jinja::data(view.data, view.trusted);
+            layout(
+                view,
+                &mut data,
+                |name, data| views.render(name, data),
+                |data, k, v| {
+                    data.insert(k.to_owned(), minijinja::Value::from_safe_string(v));
+                },
+            )
+        }
+        #[cfg(not(any(feature = "gotmpl", feature = "minijinja")))]
+        Compiled::NoEngine => Err(TemplateError::NotFound(view.tpl_name.to_owned())),
     }
 }
 
