@@ -900,6 +900,15 @@ fn placeholders() -> Vec<(&'static str, String)> {
             "host=db.internal port=5432",
             format!("host={}", host("POSTGRES_ADDR").replace(':', " port=")),
         ),
+        // The plain cluster's seed lists, in both of beego's separators.
+        (
+            "127.0.0.1:7001;127.0.0.1:7002;127.0.0.1:7003",
+            servers::setting("REDIS_CLUSTER_NODES").replace(',', ";"),
+        ),
+        (
+            "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003",
+            servers::setting("REDIS_CLUSTER_NODES"),
+        ),
         (
             "127.0.0.1:26379",
             servers::setting("SENTINELS")

@@ -130,7 +130,10 @@ engine_provider! {
     ///
     /// # Examples
     ///
-    /// ```
+    /// Not run here, as it needs a cluster on these ports; `tests/redis_cluster.rs`
+    /// does the same against a cluster the tests start.
+    ///
+    /// ```no_run
     /// # actix_rt::System::new().block_on(async {
     /// use std::time::Duration;
     /// use actix_bee::session::Provider;

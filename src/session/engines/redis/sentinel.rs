@@ -208,7 +208,10 @@ engine_provider! {
     ///
     /// # Examples
     ///
-    /// ```
+    /// Not run here, as it needs sentinels on these ports;
+    /// `tests/redis_sentinel.rs` does the same against sentinels the tests start.
+    ///
+    /// ```no_run
     /// # actix_rt::System::new().block_on(async {
     /// use std::time::Duration;
     /// use actix_bee::session::Provider;
