@@ -33,6 +33,8 @@ const DEFAULT: &[&str] = &[
     "bee-memory",
     "counter-memory",
     "bee-cookie",
+    "as-cookie-tpl",
+    "counter-cookie",
 ];
 
 fn main() {

@@ -49,7 +49,6 @@ pub(crate) use on::*;
 mod on {
     use std::future::Future;
     use std::sync::atomic::{AtomicU64, Ordering};
-    use std::time::Instant;
 
     use metrics::{counter, gauge, histogram, Counter, Gauge, Histogram};
     use tracing::Instrument;
@@ -119,6 +118,10 @@ mod on {
         expired: Counter,
         live: Gauge,
         live_at: AtomicU64,
+        /// The calls' timer: the CPU's invariant TSC where there is one
+        /// (read as a raw count, scaled once per call), else the monotonic
+        /// clock.
+        clock: quanta::Clock,
     }
 
     impl std::fmt::Debug for EngineMetrics {
@@ -144,6 +147,7 @@ mod on {
                 expired: counter!("actix_bee_sessions_expired_total", "engine" => engine),
                 live: gauge!("actix_bee_sessions_live", "engine" => engine),
                 live_at: AtomicU64::new(0),
+                clock: quanta::Clock::new(),
             }
         }
 
@@ -156,7 +160,7 @@ mod on {
             sid: Option<&SessionId>,
             call: impl Future<Output = Result<T>>,
         ) -> Result<T> {
-            let started = Instant::now();
+            let started = self.clock.raw();
             let done = if tracing::level_enabled!(tracing::Level::DEBUG) {
                 call.instrument(self.span(op, sid)).await
             } else {
@@ -175,7 +179,7 @@ mod on {
             sid: Option<&SessionId>,
             f: impl FnOnce() -> Option<Result<T>>,
         ) -> Option<Result<T>> {
-            let started = Instant::now();
+            let started = self.clock.raw();
             let done = if tracing::level_enabled!(tracing::Level::DEBUG) {
                 self.span(op, sid).in_scope(f)?
             } else {
@@ -199,9 +203,11 @@ mod on {
             )
         }
 
-        /// The duration of a call that started at `started`, and its error.
-        fn record<T>(&self, op: Op, started: Instant, done: &Result<T>) {
-            self.calls[op as usize].record(started.elapsed().as_secs_f64());
+        /// The duration of a call that started at `started` (a raw
+        /// reading of `clock`), and its error.
+        fn record<T>(&self, op: Op, started: u64, done: &Result<T>) {
+            let nanos = self.clock.delta_as_nanos(started, self.clock.raw());
+            self.calls[op as usize].record(nanos as f64 * 1e-9);
             if let Err(e) = done {
                 self.error(e);
             }

@@ -1,6 +1,7 @@
 //! What the HTTP benches (`http`, `callgrind`) share.
 #![allow(dead_code)]
 
+pub mod chart;
 pub mod load;
 pub mod redis_keys;
 pub mod report;

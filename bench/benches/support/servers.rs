@@ -3,8 +3,15 @@
 //! (`callgrind`, the same app called in-process).
 //!
 //! Every server answers `GET /` (read `asta`, write +1, reply the old
-//! value) and `GET /read` (read only). `bare` and `bare-tpl` keep no
-//! session; `bare-tpl` and `counter-memory` render `templates/index.tpl`.
+//! value) and `GET /read` (read only, plain text). `bare` and `bare-tpl`
+//! keep no session. `bare-tpl`, the `-tpl` peers and the `counter-`
+//! servers render `templates/index.tpl` on `/`; the `bee-` servers are
+//! plain handlers over the middleware, as the earlier rounds measured.
+//!
+//! The `counter-<engine>` servers are `examples/counter.rs` itself, over
+//! the counter's own `conf/app.conf` in `prod` (XSRF on, its key from
+//! `COUNTER_XSRF_KEY`), with only `sessionprovider` and
+//! `sessionproviderconfig` changed: what a user runs.
 
 use std::sync::Arc;
 
@@ -23,11 +30,18 @@ use super::redis_keys::redis_url;
 pub const SERVERS: &[&str] = &[
     "bare",
     "bare-tpl",
+    "as-cookie-tpl",
+    "as-redis-tpl",
+    "counter-memory",
+    "counter-cookie",
+    "counter-file",
+    "counter-redis",
+    "counter-mysql",
+    "counter-postgresql",
     "as-cookie",
     "as-redis",
     "bee-memory",
     "bee-memory-gc",
-    "counter-memory",
     "bee-cookie",
     "bee-file",
     "bee-redis",
@@ -57,8 +71,9 @@ pub enum Shared {
     Bare,
     /// No session; `/` renders `index.tpl` with the app's Go-template setup.
     Template(Arc<Templates>),
-    /// actix-session's private cookie store (`None`) or its Redis store.
-    Peer(Key, Option<RedisSessionStore>),
+    /// actix-session's private cookie store (`None`) or its Redis store;
+    /// with templates, `/` renders `index.tpl` as the counter does.
+    Peer(Key, Option<RedisSessionStore>, Option<Arc<Templates>>),
     /// actix-bee's middleware and a plain handler.
     Bee(Manager),
     /// `examples/counter.rs` itself: controllers and template.
@@ -82,7 +97,14 @@ fn bee_engine(server: &str) -> (&'static str, String) {
         "bee-memory" | "bee-memory-gc" => ("memory", MEMORY_UNBOUNDED.into()),
         // The counter example's default configuration.
         "counter-memory" => ("memory", String::new()),
-        "bee-cookie" => (
+        // The counter's default file limits: each run starts on an empty
+        // directory (see the harness), so a create run stays under the cap.
+        "counter-file" => ("file", file_dir().display().to_string()),
+        "counter-redis" => (
+            "redis",
+            format!("{}?key_prefix={PREFIX}counter:", redis_url()),
+        ),
+        "bee-cookie" | "counter-cookie" => (
             "cookie",
             r#"{"securityKey":"bench-only key of at least thirty-two bytes!"}"#.into(),
         ),
@@ -93,11 +115,11 @@ fn bee_engine(server: &str) -> (&'static str, String) {
             format!("{}?max_sessions=100000000", file_dir().display()),
         ),
         "bee-redis" => ("redis", format!("{}?key_prefix={PREFIX}bee:", redis_url())),
-        "bee-mysql" => {
+        "bee-mysql" | "counter-mysql" => {
             let url = env_or("ACTIX_BEE_MYSQL_URL", "mysql://root@127.0.0.1:3306/test");
             ("mysql", sql_config(&url))
         }
-        "bee-postgresql" => {
+        "bee-postgresql" | "counter-postgresql" => {
             let url = env_or(
                 "ACTIX_BEE_POSTGRES_URL",
                 "postgres://postgres@127.0.0.1:5432/test",
@@ -127,27 +149,26 @@ pub async fn prepare(server: &str) -> Shared {
     match server {
         "bare" => Shared::Bare,
         "bare-tpl" => Shared::Template(Arc::new(Templates::new(templates_dir()).unwrap())),
-        "as-cookie" => Shared::Peer(Key::generate(), None),
-        "as-redis" => {
+        "as-cookie" | "as-cookie-tpl" => {
+            Shared::Peer(Key::generate(), None, peer_templates(server))
+        }
+        "as-redis" | "as-redis-tpl" => {
             let store = RedisSessionStore::builder(redis_url())
                 .cache_keygen(|k| format!("{PREFIX}as:{k}"))
                 .build()
                 .await
                 .unwrap();
-            Shared::Peer(Key::generate(), Some(store))
+            Shared::Peer(Key::generate(), Some(store), peer_templates(server))
         }
-        "counter-memory" => {
-            let (provider, config) = bee_engine(server);
-            let mut cfg = actix_bee::config::BConfig::default();
-            let session = &mut cfg.web_config.session;
-            session.session_on = true;
-            session.session_provider = provider.into();
-            session.session_provider_config = config;
-            cfg.web_config.views_path = templates_dir().display().to_string();
-            cfg.run_mode = "prod".into();
-            let state = counter_example::app(cfg).build().await.unwrap();
-            let manager = state.manager().expect("sessions are on");
-            fill_past_the_cap(manager, super::env_num("BENCH_MEMORY_FILL", MEMORY_FILL)).await;
+        counter if counter.starts_with("counter-") => {
+            let state = counter_example::app(counter_config(counter))
+                .build()
+                .await
+                .unwrap();
+            if counter == "counter-memory" {
+                let manager = state.manager().expect("sessions are on");
+                fill_past_the_cap(manager, super::env_num("BENCH_MEMORY_FILL", MEMORY_FILL)).await;
+            }
             Shared::Counter(state)
         }
         "bee-memory-gc" => {
@@ -168,6 +189,44 @@ pub async fn prepare(server: &str) -> Shared {
             Shared::Bee(Manager::new(provider, cfg).await.unwrap())
         }
     }
+}
+
+/// The counter's own `conf/app.conf`, as `BEEGO_RUNMODE=prod` loads it
+/// (XSRF on, the key from `COUNTER_XSRF_KEY`), with `server`'s engine.
+fn counter_config(server: &str) -> actix_bee::config::BConfig {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    if std::env::var_os("COUNTER_XSRF_KEY").is_none() {
+        // A fresh key per run, as a deployment would set one.
+        let key: String = (0..48)
+            .map(|_| char::from(b'a' + rand::random_range(0..26u8)))
+            .collect();
+        std::env::set_var("COUNTER_XSRF_KEY", key);
+    }
+    let (provider, config) = bee_engine(server);
+    let mut loader = actix_bee::config::Loader::new()
+        .with_env_vars([("BEEGO_RUNMODE", "prod")])
+        .with_override("sessionprovider", provider)
+        // The bench runs from bench/: the views are the counter's own.
+        .with_override("viewspath", templates_dir().display().to_string());
+    if !config.is_empty() {
+        loader = loader.with_override("sessionproviderconfig", config);
+    }
+    let cfg = loader
+        .load_from(root.join("conf").join("app.conf"))
+        .unwrap();
+    assert_eq!(cfg.run_mode, "prod");
+    assert!(
+        cfg.web_config.enable_xsrf,
+        "the counter's app.conf turns XSRF on"
+    );
+    cfg
+}
+
+/// The peers' template, for the `-tpl` servers.
+fn peer_templates(server: &str) -> Option<Arc<Templates>> {
+    server
+        .ends_with("-tpl")
+        .then(|| Arc::new(Templates::new(templates_dir()).unwrap()))
 }
 
 /// `bee-memory-gc`'s idle lifetime and GC period: the sessions made at
@@ -229,12 +288,37 @@ pub mod bare {
 
 /// The handlers over actix-session.
 pub mod peer {
+    use actix_bee::web::Templates;
     use actix_session::Session;
+    use actix_web::{web, HttpResponse};
+
+    /// `/` and `/read`; with templates `/` renders `index.tpl` as the
+    /// counter's `MainController` does.
+    pub fn routes(tpl: Option<web::Data<Templates>>) -> impl FnOnce(&mut web::ServiceConfig) {
+        move |c| {
+            match tpl {
+                Some(t) => c.app_data(t).route("/", web::get().to(counter_page)),
+                None => c.route("/", web::get().to(counter)),
+            };
+            c.route("/read", web::get().to(read));
+        }
+    }
 
     pub async fn counter(s: Session) -> String {
         let v: i64 = s.get("asta").ok().flatten().unwrap_or(0);
         s.insert("asta", v + 1).unwrap();
         v.to_string()
+    }
+
+    pub async fn counter_page(s: Session, t: web::Data<Templates>) -> HttpResponse {
+        let v: i64 = s.get("asta").ok().flatten().unwrap_or(0);
+        s.insert("asta", v + 1).unwrap();
+        let mut data = serde_json::Map::new();
+        data.insert("num".into(), v.into());
+        let html = t.render("index.tpl", &data).unwrap();
+        HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(html)
     }
 
     pub async fn read(s: Session) -> String {
@@ -286,9 +370,10 @@ macro_rules! with_app_factory {
                 };
                 $body
             }
-            Shared::Peer(key, store) => {
+            Shared::Peer(key, store, templates) => {
                 use actix_session::storage::CookieSessionStore;
                 use actix_session::SessionMiddleware as Peer;
+                let tpl = templates.map(web::Data::from);
                 match store {
                     None => {
                         let $factory = move || {
@@ -298,8 +383,7 @@ macro_rules! with_app_factory {
                                         .cookie_secure(false)
                                         .build(),
                                 )
-                                .route("/", web::get().to(peer::counter))
-                                .route("/read", web::get().to(peer::read))
+                                .configure(peer::routes(tpl.clone()))
                         };
                         $body
                     }
@@ -311,8 +395,7 @@ macro_rules! with_app_factory {
                                         .cookie_secure(false)
                                         .build(),
                                 )
-                                .route("/", web::get().to(peer::counter))
-                                .route("/read", web::get().to(peer::read))
+                                .configure(peer::routes(tpl.clone()))
                         };
                         $body
                     }
@@ -337,13 +420,13 @@ macro_rules! with_app_factory {
 
 /// Empties what the servers stored in the shared backends (best effort).
 pub fn clean_backends(servers: &[&str]) {
-    if servers.contains(&"bee-file") {
+    if servers.iter().any(|s| s.ends_with("-file")) {
         let _ = std::fs::remove_dir_all(file_dir());
     }
     if servers.iter().any(|s| s.contains("redis")) {
         super::redis_keys::delete_prefixed(PREFIX);
     }
-    if servers.contains(&"bee-mysql") {
+    if servers.iter().any(|s| s.ends_with("-mysql")) {
         let url = env_or("ACTIX_BEE_MYSQL_URL", "mysql://root@127.0.0.1:3306/test");
         if let Ok(pool) = mysql::Pool::new(url.as_str()) {
             if let Ok(mut c) = pool.get_conn() {
@@ -354,7 +437,7 @@ pub fn clean_backends(servers: &[&str]) {
             }
         }
     }
-    if servers.contains(&"bee-postgresql") {
+    if servers.iter().any(|s| s.ends_with("-postgresql")) {
         let url = env_or(
             "ACTIX_BEE_POSTGRES_URL",
             "postgres://postgres@127.0.0.1:5432/test",
