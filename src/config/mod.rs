@@ -25,6 +25,7 @@ mod bind;
 mod error;
 mod ini;
 mod keys;
+mod layer;
 mod loader;
 mod origin;
 
