@@ -81,7 +81,7 @@ impl Session {
     ///
     /// # Examples
     ///
-    /// See [`Manager::session_regenerate_id`].
+    /// See [`Manager::session_regenerate_id`](crate::session::Manager::session_regenerate_id).
     pub async fn regenerate_id(&self) -> Result<()> {
         let mut state = self.state().await?;
         let new_id = self.0.manager.new_session_id()?;
@@ -162,7 +162,7 @@ impl Session {
     ///
     /// # Examples
     ///
-    /// See [`Manager::session_destroy`].
+    /// See [`Manager::session_destroy`](crate::session::Manager::session_destroy).
     pub async fn destroy(&self) -> Result<()> {
         let mut state = self.state().await?;
         if let Some(store) = state.store.take() {

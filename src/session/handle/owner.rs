@@ -10,18 +10,18 @@ use crate::session::owner::{Owner, OWNER_EPOCH_KEY};
 impl Session {
     /// Makes `owner` (a user id) the owner of this session, at login: the
     /// engine's owner index learns it when the request ends, so that
-    /// [`Manager::destroy_sessions_of`] can end every session of the user.
+    /// [`Manager::destroy_sessions_of`](crate::session::Manager::destroy_sessions_of) can end every session of the user.
     /// Setting the owner the session already has does nothing.
     ///
     /// The owner is a value in the session, so this works on every engine.
     /// On an engine without an owner index (memcache, cookie, couchbase)
     /// only listing and ending an owner's sessions are unavailable
-    /// ([`Error::Unsupported`] from [`Manager::sessions_of`] and
-    /// [`Manager::destroy_sessions_of`]).
+    /// ([`Error::Unsupported`](crate::session::Error::Unsupported) from [`Manager::sessions_of`](crate::session::Manager::sessions_of) and
+    /// [`Manager::destroy_sessions_of`](crate::session::Manager::destroy_sessions_of)).
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidOwner`] (empty, over 256 bytes, a control
+    /// [`Error::InvalidOwner`](crate::session::Error::InvalidOwner) (empty, over 256 bytes, a control
     /// character), engine errors.
     ///
     /// # Examples
