@@ -176,29 +176,21 @@ fn cell(rows: &[Row], server: &str, w: usize) -> Option<Cell> {
     find(rows, server).map(|r| r.cells[w])
 }
 
-/// CPU ratio of `a` over `b` in workload `w`.
-fn cpu_ratio(rows: &[Row], a: &str, b: &str, w: usize) -> f64 {
-    match (cell(rows, a, w), cell(rows, b, w)) {
-        (Some(a), Some(b)) => a.cpu / b.cpu,
-        _ => f64::NAN,
-    }
+/// The cells of `a` and `b` in workload `w`, when both were measured.
+fn pair(rows: &[Row], a: &str, b: &str, w: usize) -> Option<(Cell, Cell)> {
+    Some((cell(rows, a, w)?, cell(rows, b, w)?))
 }
 
-/// req/s ratio of `a` over `b` in workload `w`.
-fn rps_ratio(rows: &[Row], a: &str, b: &str, w: usize) -> f64 {
-    match (cell(rows, a, w), cell(rows, b, w)) {
-        (Some(a), Some(b)) => a.rps / b.rps,
-        _ => f64::NAN,
-    }
+/// `field` of `a` over `field` of `b` in workload `w` (NaN when either
+/// was not measured).
+fn ratio(rows: &[Row], a: &str, b: &str, w: usize, field: fn(&Cell) -> f64) -> f64 {
+    pair(rows, a, b, w).map_or(f64::NAN, |(a, b)| field(&a) / field(&b))
 }
 
 /// The CPU a session layer adds to the page: `server`'s CPU per request
 /// less `bare-tpl`'s (the same page without a session).
 fn overhead(rows: &[Row], server: &str, w: usize) -> f64 {
-    match (cell(rows, server, w), cell(rows, "bare-tpl", w)) {
-        (Some(a), Some(b)) => a.cpu - b.cpu,
-        _ => f64::NAN,
-    }
+    pair(rows, server, "bare-tpl", w).map_or(f64::NAN, |(a, b)| a.cpu - b.cpu)
 }
 
 /// Prints every target of issue 26 that this sitting measured, PASS or
@@ -213,12 +205,8 @@ pub fn targets(rows: &[Row]) -> Vec<Verdict> {
         (2, "bare-tpl", 1.30),
     ] {
         let what = format!("memory: counter CPU/req {} vs {base}", WORKLOADS[w].0);
-        v.add(
-            what,
-            cpu_ratio(rows, "counter-memory", base, w),
-            limit,
-            true,
-        );
+        let r = ratio(rows, "counter-memory", base, w, |c| c.cpu);
+        v.add(what, r, limit, true);
     }
     // 2. Cookie: the session's CPU above the page, against actix-session's.
     for (w, (name, _)) in WORKLOADS.iter().enumerate() {
@@ -229,21 +217,10 @@ pub fn targets(rows: &[Row]) -> Vec<Verdict> {
     // 3. Redis: throughput, and Redis's own CPU per request.
     for (w, (name, _)) in WORKLOADS.iter().enumerate() {
         let what = format!("redis: counter req/s {name} vs actix-session + template");
-        v.add(
-            what,
-            rps_ratio(rows, "counter-redis", "as-redis-tpl", w),
-            1.5,
-            false,
-        );
-        let redis = match (
-            cell(rows, "counter-redis", w),
-            cell(rows, "as-redis-tpl", w),
-        ) {
-            (Some(a), Some(b)) => a.redis / b.redis,
-            _ => f64::NAN,
-        };
+        let redis = |field| ratio(rows, "counter-redis", "as-redis-tpl", w, field);
+        v.add(what, redis(|c| c.rps), 1.5, false);
         let what = format!("redis: Redis CPU/req {name} vs actix-session's");
-        v.add(what, redis, 1.0, true);
+        v.add(what, redis(|c| c.redis), 1.0, true);
     }
     // 4. File, against beego's file provider (issue 26's figures).
     let beego = BEEGO_ANCHORS[0].1;

@@ -277,8 +277,13 @@ pub mod bare {
 
     /// What `MainController` renders for a fresh session, without one.
     pub async fn template(t: web::Data<Templates>) -> HttpResponse {
+        page(&t, 0)
+    }
+
+    /// `index.tpl` with the count `num`, as the counter renders it.
+    pub fn page(t: &Templates, num: i64) -> HttpResponse {
         let mut data = serde_json::Map::new();
-        data.insert("num".into(), 0.into());
+        data.insert("num".into(), num.into());
         let html = t.render("index.tpl", &data).unwrap();
         HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
@@ -313,12 +318,7 @@ pub mod peer {
     pub async fn counter_page(s: Session, t: web::Data<Templates>) -> HttpResponse {
         let v: i64 = s.get("asta").ok().flatten().unwrap_or(0);
         s.insert("asta", v + 1).unwrap();
-        let mut data = serde_json::Map::new();
-        data.insert("num".into(), v.into());
-        let html = t.render("index.tpl", &data).unwrap();
-        HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .body(html)
+        super::bare::page(&t, v)
     }
 
     pub async fn read(s: Session) -> String {
