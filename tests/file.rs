@@ -922,3 +922,110 @@ async fn refused_sessions_leave_no_lock_files() {
     assert!(files.contains(&kept_file));
     assert!(files.contains(&kept_file.with_extension("lock")));
 }
+
+/// An id in the same shard directory as `sid` (same last two characters).
+fn id_in_shard_of(sid: &SessionId) -> SessionId {
+    let tail = &sid.as_str()[sid.as_str().len() - 2..];
+    loop {
+        let candidate = IdGenerator::default().generate().unwrap();
+        if candidate.as_str().ends_with(tail) && candidate != *sid {
+            return candidate;
+        }
+    }
+}
+
+/// The engine holds its shard directories open. When another process
+/// removes one (its GC, once the directory is empty) and a session is then
+/// written into a new directory of the same name, this engine finds it,
+/// updates it there and destroys it there: never a stale directory.
+#[actix_rt::test]
+async fn a_shard_directory_replaced_by_another_process_is_followed() {
+    let dir = scratch().join("sessions");
+    let here = provider_at(&dir).await;
+    let first = create(&here, "k", 1).await;
+    let shard = session_path(&dir, &first).parent().unwrap().to_path_buf();
+    // The other process: the shard emptied and removed, then made again
+    // with a session of its own in it.
+    std::fs::remove_file(session_path(&dir, &first)).unwrap();
+    std::fs::remove_file(session_path(&dir, &first).with_extension("lock")).unwrap();
+    std::fs::remove_dir(&shard).unwrap();
+    let there = provider_at(&dir).await;
+    let second = id_in_shard_of(&first);
+    let store = there.session_read(&second).await.unwrap();
+    store.set("k", &2).await.unwrap();
+    assert!(store.session_release().await.unwrap().written);
+
+    assert!(here.session_exist(&second).await.unwrap(), "not found");
+    let store = here.session_read(&second).await.unwrap();
+    assert_eq!(store.get::<i64>("k").await.unwrap(), Some(2));
+    store.set("mine", &3).await.unwrap();
+    assert!(store.session_release().await.unwrap().written);
+    let seen = there.session_read(&second).await.unwrap();
+    assert_eq!(seen.get::<i64>("mine").await.unwrap(), Some(3), "lost");
+    here.session_destroy(&second).await.unwrap();
+    assert!(!there.session_exist(&second).await.unwrap(), "came back");
+    assert!(all_files(&dir).is_empty(), "{:?}", all_files(&dir));
+}
+
+/// Sets `n` in the session `sid` and writes it.
+async fn set_one(provider: Arc<dyn Provider>, sid: SessionId, n: i64) {
+    let store = provider.session_read(&sid).await.unwrap();
+    store.set("n", &n).await.unwrap();
+    assert!(store.session_release().await.unwrap().written);
+}
+
+/// A rewrite swaps the session file with its spare: after many writes the
+/// session has used two inodes, none made or freed per write, and a
+/// destroy leaves nothing behind.
+#[actix_rt::test]
+async fn rewrites_reuse_two_inodes() {
+    let dir = scratch().join("sessions");
+    let provider = provider_at(&dir).await;
+    let sid = create(&provider, "n", 0).await;
+    let path = session_path(&dir, &sid);
+    let mut inodes = std::collections::BTreeSet::new();
+    for n in 1..=20i64 {
+        set_one(provider.clone(), sid.clone(), n).await;
+        inodes.insert(std::fs::metadata(&path).unwrap().ino());
+        assert_eq!(std::fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
+    }
+    assert_eq!(inodes.len(), 2, "inodes used: {inodes:?}");
+    let store = provider.session_read(&sid).await.unwrap();
+    assert_eq!(store.get::<i64>("n").await.unwrap(), Some(20));
+    provider.session_destroy(&sid).await.unwrap();
+    assert!(all_files(&dir).is_empty(), "{:?}", all_files(&dir));
+}
+
+/// A reader holding the session file it opened keeps reading that
+/// content whole: the write that would refill that inode as its spare
+/// waits for the reader (a shared `flock`, as the engine's readers take).
+#[actix_rt::test]
+async fn a_rewrite_waits_for_a_reader_of_the_inode_it_refills() {
+    use std::io::Read as _;
+    let dir = scratch().join("sessions");
+    let provider = provider_at(&dir).await;
+    let sid = create(&provider, "n", 0).await;
+    let write = |n: i64| set_one(provider.clone(), sid.clone(), n);
+    // The reader: the session file as it is now, under a shared lock.
+    let mut reader = std::fs::File::open(session_path(&dir, &sid)).unwrap();
+    rustix::fs::flock(&reader, rustix::fs::FlockOperation::LockShared).unwrap();
+    let before = std::fs::read(session_path(&dir, &sid)).unwrap();
+    // The first write fills the other inode and swaps: no wait.
+    tokio::time::timeout(Duration::from_secs(5), write(1))
+        .await
+        .expect("a write waited with no reader in its way");
+    // The second would refill the reader's inode: it waits.
+    let second = tokio::spawn(write(2));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!second.is_finished(), "the reader's inode was rewritten");
+    let mut seen = Vec::new();
+    reader.read_to_end(&mut seen).unwrap();
+    assert_eq!(seen, before, "the reader saw another content");
+    drop(reader);
+    tokio::time::timeout(Duration::from_secs(5), second)
+        .await
+        .expect("the write still waits once the reader is gone")
+        .unwrap();
+    let store = provider.session_read(&sid).await.unwrap();
+    assert_eq!(store.get::<i64>("n").await.unwrap(), Some(2));
+}

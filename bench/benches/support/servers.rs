@@ -99,7 +99,7 @@ fn bee_engine(server: &str) -> (&'static str, String) {
         "counter-memory" => ("memory", String::new()),
         // The counter's default file limits: each run starts on an empty
         // directory (see the harness), so a create run stays under the cap.
-        "counter-file" => ("file", file_dir().display().to_string()),
+        "counter-file" => ("file", file_run_dir().display().to_string()),
         "counter-redis" => (
             "redis",
             format!("{}?key_prefix={PREFIX}counter:", redis_url()),
@@ -112,7 +112,7 @@ fn bee_engine(server: &str) -> (&'static str, String) {
         // sessions than the default cap of 100,000, which answers 503.
         "bee-file" => (
             "file",
-            format!("{}?max_sessions=100000000", file_dir().display()),
+            format!("{}?max_sessions=100000000", file_run_dir().display()),
         ),
         "bee-redis" => ("redis", format!("{}?key_prefix={PREFIX}bee:", redis_url())),
         "bee-mysql" | "counter-mysql" => {
@@ -137,6 +137,12 @@ pub fn file_dir() -> std::path::PathBuf {
         || std::env::temp_dir().join(format!("actix-bee-bench-{}", std::process::id())),
         Into::into,
     )
+}
+
+/// The directory of one run's file server: `BENCH_FILE_RUN_DIR`, which
+/// the harness sets per run under [`file_dir`], else [`file_dir`].
+fn file_run_dir() -> std::path::PathBuf {
+    std::env::var_os("BENCH_FILE_RUN_DIR").map_or_else(file_dir, Into::into)
 }
 
 fn sql_config(url: &str) -> String {

@@ -5,11 +5,15 @@
 //! characters of the id (random whatever `sessionidprefix` is), or beego's
 //! `dir/sid[0]/sid[1]/sid` with `sessionstoreformat = beego`; directories
 //! 0700 and files 0600 whatever the umask. Each session file holds a record in the
-//! engine's [`Format`](crate::session::engine::Format) and is replaced by
-//! rename, so readers never see a torn session and never lock. Writers take
-//! an advisory lock (`flock`) on `sid.lock` beside the session, then read,
-//! merge the request's changes and write: two processes writing different
-//! keys of one session lose nothing.
+//! engine's [`Format`](crate::session::engine::Format) and is replaced
+//! whole, never rewritten in place, so readers never see a torn session.
+//! Writers take an advisory lock (`flock`) on `sid.lock` beside the
+//! session, then read, merge the request's changes and write: two
+//! processes writing different keys of one session lose nothing. In the
+//! native layout a write fills the session's spare, `sid.spare`, and swaps
+//! the two names (`tree/spare.rs`: no inode made or freed per write);
+//! readers take a shared `flock` on the file they read so that a spare is
+//! never refilled under them.
 //!
 //! With `sessionstoreformat = beego` the files hold beego's gob map (an
 //! empty file is an empty session, as beego creates them) and the mtime is
@@ -20,6 +24,7 @@
 
 mod budget;
 mod config;
+mod dirs;
 mod owners;
 mod tree;
 
@@ -67,7 +72,9 @@ engine_provider! {
     ///   counts are kept in counters, set from a walk of the tree at start
     ///   and after each GC, not a walk per request; they miss what other
     ///   processes sharing the directory write between two GCs. Each session
-    ///   also has an empty `sid.lock` file: allow two inodes per session. A
+    ///   also has an empty `sid.lock` file and, once written twice, a spare
+    ///   `sid.spare` holding its previous content (not counted in
+    ///   `max_bytes`): allow three inodes and twice `max_bytes` of disk. A
     ///   refused session leaves nothing on disk, lock file included.
     /// - **Why refuse, not evict**: finding the oldest file means walking
     ///   the tree, a cost a flood would make us pay on every request, and
@@ -80,12 +87,22 @@ engine_provider! {
     ///   directory. Symlinks are never followed (O_NOFOLLOW, `lstat` on shard
     ///   directories): a symlink or a file owned by another user gives an
     ///   error, and nothing outside the directory is read, written or removed.
-    /// - **Concurrency**: readers never lock; writers and destroys hold a
-    ///   per-session `flock` on `sid.lock` (made when missing, as it is for
-    ///   sessions a beego app wrote) while they read, merge and write, or
-    ///   remove. There is no
-    ///   global lock, in the process or on disk. Regenerate renames the file
-    ///   under both sessions' locks.
+    /// - **Concurrency**: readers never wait for the session's lock; writers
+    ///   and destroys hold a per-session `flock` on `sid.lock` (made when
+    ///   missing, as it is for sessions a beego app wrote) while they read,
+    ///   merge and write, or remove. There is no global lock, in the
+    ///   process or on disk. Regenerate renames the file under both
+    ///   sessions' locks.
+    /// - **Writes** (native format): the new content goes into the
+    ///   session's spare file, then `renameat2(RENAME_EXCHANGE)` swaps the
+    ///   spare and the session file, so no inode is made or freed per
+    ///   write (on ext4 that churn cost more than the rest of a write).
+    ///   Readers hold a shared `flock` on the file they read and a writer
+    ///   an exclusive one on the spare it refills, so a read never sees a
+    ///   half-written file. Processes of versions before the spare file
+    ///   read without that lock: do not run them on the same directory as
+    ///   this one. Where the file system cannot exchange names, writes go
+    ///   through a temporary file and `rename`, as in beego's format.
     /// - **Expiry**: the idle lifetime slides with use (the file's mtime, which
     ///   a read-only request refreshes at most every quarter of the lifetime)
     ///   and is checked on every read; the creation time stays in the file for
@@ -106,8 +123,9 @@ engine_provider! {
     ///   left empty whose epoch is older than the idle lifetime plus five
     ///   minutes. The index grows only with logins, and is not counted in
     ///   `max_sessions`/`max_bytes`.
-    /// - **Durability**: writes are atomic (temporary file, then rename), so a
-    ///   crashed process never leaves a torn session. Files are not fsynced:
+    /// - **Durability**: writes are atomic (the whole new file, then one
+    ///   rename or exchange), so a crashed process never leaves a torn
+    ///   session. Files are not fsynced:
     ///   after a power loss a session may be lost, never half-written.
     ///
     /// Unix only.
@@ -181,7 +199,7 @@ impl Shared {
     fn write_counted(&self, p: &Paths, old: u64, data: &[u8]) -> Result<()> {
         let new = u64::try_from(data.len()).unwrap_or(u64::MAX);
         self.budget.grow(old, new)?;
-        let written = self.tree.write_atomic(p, data);
+        let written = self.tree.rewrite(p, data);
         if written.is_err() {
             let _ = self.budget.grow(new, old);
         }
