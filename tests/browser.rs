@@ -16,7 +16,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_bee::config::BConfig;
 use serde_json::{json, Value};
@@ -212,14 +212,37 @@ impl Browser {
         );
     }
 
-    /// Clicks `#id` (and waits for the navigation it starts).
+    /// Clicks `#id` and waits until the navigation it starts has loaded
+    /// the next page: chromedriver's click may return before a form's
+    /// POST and its redirect are done.
     fn click(&self, id: &str) {
         let element = self.element(id);
+        let before = self.call("GET", "/url", None);
         self.call(
             "POST",
             &format!("/element/{element}/click"),
             Some(&json!({})),
         );
+        let loaded = "return document.readyState === 'complete';";
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let session = format!("/session/{}", self.session);
+        let ask = |method: &str, path: &str, body: Option<&Value>| {
+            // Mid-navigation chromedriver may answer with an error: not yet.
+            webdriver(self.driver.port, method, &format!("{session}{path}"), body).ok()
+        };
+        loop {
+            let moved = ask("GET", "/url", None).is_some_and(|url| url != before);
+            let script = json!({"script": loaded, "args": []});
+            let ready = ask("POST", "/execute/sync", Some(&script)) == Some(json!(true));
+            if moved && ready {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "clicking #{id} loaded no new page"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn has(&self, id: &str) -> bool {

@@ -985,7 +985,21 @@ async fn rewrites_reuse_two_inodes() {
     let path = session_path(&dir, &sid);
     let mut inodes = std::collections::BTreeSet::new();
     for n in 1..=20i64 {
+        // Long and short in turn: a spare longer than the new content is
+        // cut to it, so nothing of the old one is left past the end.
+        let store = provider.session_read(&sid).await.unwrap();
+        store
+            .set("pad", &"p".repeat(((n % 2) * 3000) as usize))
+            .await
+            .unwrap();
+        store.session_release().await.unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.len() < 3000, n % 2 == 0, "stale bytes past the end");
+        inodes.insert(meta.ino());
         set_one(provider.clone(), sid.clone(), n).await;
+        let store = provider.session_read(&sid).await.unwrap();
+        let pad: String = store.get("pad").await.unwrap().unwrap();
+        assert_eq!(pad.len(), ((n % 2) * 3000) as usize);
         inodes.insert(std::fs::metadata(&path).unwrap().ino());
         assert_eq!(std::fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
     }
@@ -1028,4 +1042,32 @@ async fn a_rewrite_waits_for_a_reader_of_the_inode_it_refills() {
         .unwrap();
     let store = provider.session_read(&sid).await.unwrap();
     assert_eq!(store.get::<i64>("n").await.unwrap(), Some(2));
+}
+
+/// A read that finds the session file locked by a writer (as a spare
+/// being refilled is) does not read past the lock: it waits, off the
+/// async worker, and then reads the file whole.
+#[actix_rt::test]
+async fn a_read_waits_for_a_writer_holding_the_file_it_opened() {
+    let dir = scratch().join("sessions");
+    let provider = provider_at(&dir).await;
+    let sid = create(&provider, "n", 7).await;
+    let held = std::fs::File::open(session_path(&dir, &sid)).unwrap();
+    rustix::fs::flock(&held, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    let read = {
+        let (provider, sid) = (provider.clone(), sid.clone());
+        tokio::spawn(async move {
+            let store = provider.session_read(&sid).await.unwrap();
+            store.get::<i64>("n").await.unwrap()
+        })
+    };
+    // The worker stays free while the read waits: this timer fires.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!read.is_finished(), "the read went past a writer's lock");
+    drop(held);
+    let value = tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .expect("the read still waits once the lock is gone")
+        .unwrap();
+    assert_eq!(value, Some(7));
 }

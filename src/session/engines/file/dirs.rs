@@ -70,6 +70,11 @@ impl ShardDirs {
         Ok(Some(open.entry(key).or_insert(second).clone()))
     }
 
+    /// The session root, held open.
+    pub(super) fn root(&self) -> BorrowedFd<'_> {
+        self.root.as_fd()
+    }
+
     fn held(&self, key: ShardKey) -> Option<Arc<OwnedFd>> {
         let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         open.get(&key).cloned()

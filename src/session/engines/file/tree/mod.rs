@@ -16,10 +16,13 @@ use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags, Stat, Timespec
 
 use super::dirs::{ShardDirs, ShardKey, DIR_MODE};
 
+mod nowait;
 mod spare;
 mod walk;
+
 use crate::session::error::{Error, Result};
 use crate::session::id::SessionId;
+pub(super) use nowait::Nowait;
 
 /// The engine name, in errors.
 const NAME: &str = "file";
@@ -40,6 +43,9 @@ pub(super) struct Paths {
     lock: String,
     spare: String,
 }
+
+/// A session file's bytes and its mtime (ms since the epoch).
+pub(super) type Stored = (Vec<u8>, u64);
 
 /// A held per-session lock; dropping it (closing the file) unlocks.
 pub(super) struct Lock(#[allow(dead_code)] OwnedFd);
@@ -74,6 +80,8 @@ pub(super) struct Tree {
     /// Writes swap in a spare (the native layout, where the file system
     /// can exchange two names).
     swaps: AtomicBool,
+    /// Reads try in place first (a local file system; see `nowait.rs`).
+    inline: AtomicBool,
 }
 
 pub(super) fn nofollow() -> i32 {
@@ -197,8 +205,9 @@ impl Tree {
             root,
             uid,
             layout,
-            dirs,
             swaps: AtomicBool::new(layout == Layout::Tail),
+            inline: AtomicBool::new(nowait::is_local(dirs.root())),
+            dirs,
         })
     }
 
@@ -280,7 +289,7 @@ impl Tree {
     }
 
     /// The stored bytes and the file's mtime (ms), which Touch moves.
-    pub(super) fn read(&self, p: &Paths) -> Result<Option<(Vec<u8>, u64)>> {
+    pub(super) fn read(&self, p: &Paths) -> Result<Option<Stored>> {
         let Some((fd, st)) = self.at(p, false, |d| {
             let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
             let Some(fd) = found(rustix::fs::openat(d, p.name.as_str(), flags, Mode::empty()))?

@@ -60,14 +60,16 @@ impl Tree {
     /// the session file; `Ok(None)` when either name is missing.
     fn swap_in(&self, d: BorrowedFd<'_>, p: &Paths, bytes: &[u8]) -> Result<Option<Swap>> {
         // The lock waits for readers that opened it as the session file.
-        let Some((fd, _)) = self.open_locked(d, &p.spare, true, "a spare session file")? else {
+        let Some((fd, st)) = self.open_locked(d, &p.spare, true, "a spare session file")? else {
             return Ok(None);
         };
         let file = File::from(fd);
         let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        file.write_all_at(bytes, 0)
-            .and_then(|()| file.set_len(len))
-            .map_err(io_error)?;
+        file.write_all_at(bytes, 0).map_err(io_error)?;
+        // Cut what the old content left past the new end, if anything.
+        if u64::try_from(st.st_size).unwrap_or(u64::MAX) > len {
+            file.set_len(len).map_err(io_error)?;
+        }
         let exchanged = rustix::fs::renameat_with(
             d,
             p.spare.as_str(),
