@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rustix::fs::{FileType, Mode, OFlags};
 
-use super::tree::refused;
+use super::refusal::refused;
 use crate::session::error::{Error, Result};
 
 /// Permissions of every directory the engine makes.

@@ -27,6 +27,7 @@ mod config;
 mod dirs;
 mod io_threads;
 mod owners;
+mod refusal;
 mod tree;
 
 use std::sync::Arc;
@@ -36,7 +37,8 @@ use async_trait::async_trait;
 use self::budget::Budget;
 use self::config::FileConfig;
 use self::io_threads::IoThreads;
-use self::tree::{Layout, Nowait, Paths, Tree};
+use self::tree::nowait::Nowait;
+use self::tree::{Layout, Paths, Tree};
 use super::shared::blocking::blocking;
 use crate::session::engine::{Loaded, RecordStore, StoreContext};
 use crate::session::engine::{Released, Write, WriteMode};

@@ -37,7 +37,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
-use super::tree::{io_error, ms_of, nofollow, refused, safe_name};
+use super::refusal::{io_error, refused};
+use super::tree::{ms_of, nofollow, safe_name};
 use super::{Files, Shared};
 use crate::session::error::{Error, Result};
 use crate::session::format::Format;

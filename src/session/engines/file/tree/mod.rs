@@ -15,14 +15,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags, Stat, Timespec, Timestamps};
 
 use super::dirs::{ShardDirs, ShardKey, DIR_MODE};
+use super::refusal::{io_error, refused};
 
-mod nowait;
+pub(super) mod nowait;
 mod spare;
 mod walk;
 
 use crate::session::error::{Error, Result};
 use crate::session::id::SessionId;
-pub(super) use nowait::Nowait;
 
 /// The engine name, in errors.
 const NAME: &str = "file";
@@ -95,24 +95,6 @@ pub(super) fn safe_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-pub(super) fn refused(what: &'static str) -> Error {
-    tracing::warn!(
-        what,
-        "file session: refusing a symlink or a file owned by another user"
-    );
-    Error::corrupt(format!(
-        "file session: refusing {what}: a symlink, not a regular entry, or owned by another user"
-    ))
-}
-
-/// Maps an I/O error; a symlink hit by O_NOFOLLOW is a refusal, not an outage.
-pub(super) fn io_error(e: io::Error) -> Error {
-    if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
-        return refused("a session file");
-    }
-    Error::backend("file", e)
 }
 
 /// `Ok(None)` for an entry that is not there, the error otherwise.
