@@ -317,14 +317,23 @@ impl Shared {
 
     fn count(&self, now: u64) -> Result<usize> {
         let mut keys = BTreeSet::new();
-        for server in &self.cfg.servers {
-            count::dump_keys(
-                server,
-                &self.cfg.prefix,
-                self.cfg.connect_timeout,
-                self.cfg.io_timeout,
-                &mut keys,
-            )?;
+        // memcached's crawler can miss an item that its LRU maintainer is
+        // moving between segments while it walks (a session just written
+        // and read, say): a second walk a moment later, the union
+        // counted, makes a miss rare.
+        for walk in 0..2 {
+            if walk > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            for server in &self.cfg.servers {
+                count::dump_keys(
+                    server,
+                    &self.cfg.prefix,
+                    self.cfg.connect_timeout,
+                    self.cfg.io_timeout,
+                    &mut keys,
+                )?;
+            }
         }
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let mut live = 0;
