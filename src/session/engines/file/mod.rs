@@ -37,8 +37,7 @@ use async_trait::async_trait;
 use self::budget::Budget;
 use self::config::FileConfig;
 use self::io_threads::IoThreads;
-use self::tree::nowait::Nowait;
-use self::tree::{Layout, Paths, Tree};
+use self::tree::{Layout, Nowait, Paths, Tree};
 use super::shared::blocking::blocking;
 use crate::session::engine::{Loaded, RecordStore, StoreContext};
 use crate::session::engine::{Released, Write, WriteMode};
@@ -487,15 +486,12 @@ impl RecordStore for Files {
     }
 
     async fn load(&self, sid: &SessionId, now: u64) -> Loaded {
-        // In place when nothing would wait; an id that is not a file
-        // name gets its error from the pool's path below.
-        if let Ok(p) = self.0.tree.paths(sid) {
-            if let Nowait::Done(found) = self.0.live_nowait(&p, now)? {
-                return Ok(found);
-            }
+        // In place when nothing would wait, else on the I/O threads.
+        let p = self.0.tree.paths(sid)?;
+        if let Nowait::Done(found) = self.0.live_nowait(&p, now)? {
+            return Ok(found);
         }
-        let sid = sid.clone();
-        self.run(move |s| s.live(&s.tree.paths(&sid)?, now)).await
+        self.run(move |s| s.live(&p, now)).await
     }
 
     async fn exists(&self, sid: &SessionId, now: u64) -> Result<bool> {

@@ -17,7 +17,7 @@ use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags, Stat, Timespec
 use super::dirs::{ShardDirs, ShardKey, DIR_MODE};
 use super::refusal::{io_error, refused};
 
-pub(super) mod nowait;
+mod nowait;
 mod spare;
 mod walk;
 
@@ -42,6 +42,14 @@ pub(super) struct Paths {
     name: String,
     lock: String,
     spare: String,
+}
+
+/// The outcome of a call that never waits.
+pub(super) enum Nowait<T> {
+    /// Done in place.
+    Done(T),
+    /// It would have waited: do it on the blocking pool.
+    WouldBlock,
 }
 
 /// A session file's bytes and its mtime (ms since the epoch).
@@ -272,30 +280,47 @@ impl Tree {
 
     /// The stored bytes and the file's mtime (ms), which Touch moves.
     pub(super) fn read(&self, p: &Paths) -> Result<Option<Stored>> {
-        let Some((fd, st)) = self.at(p, false, |d| {
-            let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-            let Some(fd) = found(rustix::fs::openat(d, p.name.as_str(), flags, Mode::empty()))?
-            else {
-                return Ok(None);
-            };
-            let backend = |e: rustix::io::Errno| Error::backend("file", io::Error::from(e));
-            if self.layout == Layout::Tail {
-                // A writer may be about to refill this inode as its spare
-                // (`spare.rs`): it waits until we are done.
-                rustix::fs::flock(&fd, FlockOperation::LockShared).map_err(backend)?;
-            }
-            let st = rustix::fs::fstat(&fd).map_err(backend)?;
-            Ok(Some((fd, st)))
-        })?
+        let Some(Nowait::Done((fd, st))) = self.at(p, false, |d| self.open_to_read(d, p, true))?
         else {
             return Ok(None);
         };
-        if !regular_of(&st, self.uid) {
-            return Err(refused("a session file"));
-        }
         let len = usize::try_from(st.st_size).unwrap_or(0);
         let bytes = read_all(File::from(fd), len).map_err(|e| Error::backend("file", e))?;
         Ok(Some((bytes, mtime_ms(&st))))
+    }
+
+    /// Opens the session file in `d` for reading, without following a
+    /// symlink, under a shared lock: a writer may be about to refill this
+    /// inode as its spare (`spare.rs`) and waits until we are done. With
+    /// `wait` false the lock is not waited for (`WouldBlock`). Checks that
+    /// the file is a regular file of ours; `Ok(None)` when missing.
+    fn open_to_read(
+        &self,
+        d: BorrowedFd<'_>,
+        p: &Paths,
+        wait: bool,
+    ) -> Result<Option<Nowait<(OwnedFd, Stat)>>> {
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let Some(fd) = found(rustix::fs::openat(d, p.name.as_str(), flags, Mode::empty()))? else {
+            return Ok(None);
+        };
+        if self.layout == Layout::Tail {
+            let lock = if wait {
+                FlockOperation::LockShared
+            } else {
+                FlockOperation::NonBlockingLockShared
+            };
+            match rustix::fs::flock(&fd, lock) {
+                Ok(()) => {}
+                Err(rustix::io::Errno::WOULDBLOCK) => return Ok(Some(Nowait::WouldBlock)),
+                Err(e) => return Err(io_error(e.into())),
+            }
+        }
+        let st = rustix::fs::fstat(&fd).map_err(|e| io_error(e.into()))?;
+        if !regular_of(&st, self.uid) {
+            return Err(refused("a session file"));
+        }
+        Ok(Some(Nowait::Done((fd, st))))
     }
 
     /// The session file's status without following a symlink.

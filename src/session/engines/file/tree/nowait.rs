@@ -14,19 +14,10 @@ use std::io::IoSliceMut;
 use std::os::fd::BorrowedFd;
 use std::sync::atomic::Ordering;
 
-use rustix::fs::{FlockOperation, Mode, OFlags};
 use rustix::io::{Errno, ReadWriteFlags};
 
-use super::{found, io_error, mtime_ms, refused, regular_of, Layout, Paths, Stored, Tree};
+use super::{io_error, mtime_ms, Nowait, Paths, Stored, Tree};
 use crate::session::error::Result;
-
-/// The outcome of a call that never waits.
-pub(in crate::session::engines::file) enum Nowait<T> {
-    /// Done in place.
-    Done(T),
-    /// It would have waited: do it on the blocking pool.
-    WouldBlock,
-}
 
 /// `f_type`s of local file systems, where a cached read does not wait:
 /// ext2/3/4, XFS, Btrfs, tmpfs, F2FS, ZFS.
@@ -67,23 +58,11 @@ impl Tree {
     }
 
     fn read_nowait_in(&self, d: BorrowedFd<'_>, p: &Paths) -> Result<Option<Nowait<Stored>>> {
-        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let Some(fd) = found(rustix::fs::openat(d, p.name.as_str(), flags, Mode::empty()))? else {
-            return Ok(None);
+        let (fd, st) = match self.open_to_read(d, p, false)? {
+            Some(Nowait::Done(opened)) => opened,
+            Some(Nowait::WouldBlock) => return Ok(Some(Nowait::WouldBlock)),
+            None => return Ok(None),
         };
-        if self.layout == Layout::Tail {
-            // As `read`: a writer refilling this inode as its spare waits
-            // for us; one doing so now makes us wait, so not here.
-            match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockShared) {
-                Ok(()) => {}
-                Err(Errno::WOULDBLOCK) => return Ok(Some(Nowait::WouldBlock)),
-                Err(e) => return Err(io_error(e.into())),
-            }
-        }
-        let st = rustix::fs::fstat(&fd).map_err(|e| io_error(e.into()))?;
-        if !regular_of(&st, self.uid) {
-            return Err(refused("a session file"));
-        }
         let mut bytes = vec![0u8; usize::try_from(st.st_size).unwrap_or(0)];
         if !bytes.is_empty() {
             let mut bufs = [IoSliceMut::new(&mut bytes)];
