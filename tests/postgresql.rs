@@ -141,6 +141,12 @@ async fn closed_port_is_a_backend_error() {
     sql_common::closed_port_is_a_backend_error::<Postgres>().await;
 }
 
+/// A write never moves the expiry back: it is the row's version.
+#[actix_rt::test]
+async fn the_expiry_is_a_version_that_never_moves_back() {
+    sql_common::the_expiry_is_a_version_that_never_moves_back::<Postgres>().await;
+}
+
 #[actix_rt::test]
 async fn collisions_and_expired_rows() {
     sql_common::collisions_and_expired_rows::<Postgres>().await;

@@ -276,6 +276,52 @@ async fn expire<E: Engine>(table: &str, sid: &SessionId) {
     .await;
 }
 
+/// The stored expiry of `sid`, ms.
+async fn stored_expiry<E: Engine>(table: &str, sid: &SessionId) -> i64 {
+    let rows = E::strings(format!(
+        "SELECT CAST(session_expiry AS CHAR(20)) FROM {} WHERE session_key = '{}'",
+        E::quote(table),
+        sid.as_str()
+    ))
+    .await;
+    rows[0].trim().parse().unwrap()
+}
+
+/// The expiry column is each row's version (a write without a lock
+/// checks it): a write never moves it back, not even when the stored
+/// expiry is later than the idle time from now (a write in the same ms,
+/// a clock stepped back), and two requests that loaded the same version
+/// both keep their keys.
+pub async fn the_expiry_is_a_version_that_never_moves_back<E: Engine>() {
+    let table = table_name();
+    let provider = started::<E>(&table, "").await;
+    let sid = create(&provider, "base", 0).await;
+    E::exec(format!(
+        "UPDATE {} SET session_expiry = session_expiry + 600000 WHERE session_key = '{}'",
+        E::quote(&table),
+        sid.as_str()
+    ))
+    .await;
+    let ahead = stored_expiry::<E>(&table, &sid).await;
+    let first = provider.session_read(&sid).await.unwrap();
+    let second = provider.session_read(&sid).await.unwrap();
+    first.set("a", &1).await.unwrap();
+    assert!(first.session_release().await.unwrap().written);
+    let after_first = stored_expiry::<E>(&table, &sid).await;
+    assert!(
+        after_first > ahead,
+        "{after_first} <= {ahead}: the version went back"
+    );
+    second.set("b", &2).await.unwrap();
+    assert!(second.session_release().await.unwrap().written);
+    assert!(stored_expiry::<E>(&table, &sid).await > after_first);
+    let back = provider.session_read(&sid).await.unwrap();
+    for (key, value) in [("base", 0), ("a", 1), ("b", 2)] {
+        assert_eq!(back.get::<i64>(key).await.unwrap(), Some(value), "{key}");
+    }
+    drop_table::<E>(&table).await;
+}
+
 /// Regenerating onto a live id is a collision and changes nothing; a
 /// create over an expired row replaces it.
 pub async fn collisions_and_expired_rows<E: Engine>() {

@@ -47,6 +47,12 @@ pub struct Write<'a> {
     pub merged: &'a SessionRecord,
     /// The time of the write, ms since the epoch.
     pub now_ms: u64,
+    /// The session's access time as this request loaded it (for a new
+    /// session, its creation). An engine that derives the access time from
+    /// a stored version (the SQL engines: the expiry column) compares it
+    /// with the stored one to write without a lock when nobody else wrote
+    /// in between.
+    pub loaded_accessed_ms: u64,
 }
 
 /// The engine side of [`MapStore`]: applies one write atomically.
@@ -284,6 +290,7 @@ impl MapStore {
                 changes: &changes,
                 merged: &merged,
                 now_ms: now,
+                loaded_accessed_ms: self.accessed_ms,
             })
             .await;
         let mut state = self.state.lock();

@@ -501,6 +501,7 @@ mod tests {
                 changes: &changes,
                 merged: record,
                 now_ms: now,
+                loaded_accessed_ms: record.accessed_ms,
             })
             .await
             .unwrap();

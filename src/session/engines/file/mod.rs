@@ -25,7 +25,6 @@
 mod budget;
 mod config;
 mod dirs;
-mod io_threads;
 mod owners;
 mod refusal;
 mod tree;
@@ -36,9 +35,9 @@ use async_trait::async_trait;
 
 use self::budget::Budget;
 use self::config::FileConfig;
-use self::io_threads::IoThreads;
 use self::tree::{Layout, Nowait, Paths, Tree};
 use super::shared::blocking::blocking;
+use super::shared::io_threads::IoThreads;
 use crate::session::engine::{Loaded, RecordStore, StoreContext};
 use crate::session::engine::{Released, Write, WriteMode};
 use crate::session::engines::shared::wiring::engine_provider;
@@ -159,6 +158,13 @@ engine_provider! {
     /// ```
     #[derive(Default)]
     pub struct FileProvider(Files);
+}
+
+/// How many I/O threads: twice the cores this process may run on, 4 to
+/// 16. A call that waits on a session's lock holds its thread, so never
+/// fewer than 4.
+fn io_thread_count() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| n.get().saturating_mul(2).clamp(4, 16))
 }
 
 /// The records of the file engine; cheap to clone into blocking calls.
@@ -467,7 +473,8 @@ impl RecordStore for Files {
         let shared = blocking(NAME, move || {
             let shared = Shared {
                 tree: Tree::open(&cfg.dir, layout)?,
-                io: IoThreads::start().map_err(|e| Error::backend(NAME, e))?,
+                io: IoThreads::start(NAME, io_thread_count())
+                    .map_err(|e| Error::backend(NAME, e))?,
                 cx,
                 budget: Budget::new(cfg.max_sessions, cfg.max_bytes),
                 max_session_bytes: cfg.max_session_bytes,

@@ -23,7 +23,7 @@ where
 /// [`Error::Timeout`] (a 503) at once. The call itself cannot be cancelled
 /// and finishes on its blocking thread when the backend answers or its
 /// socket gives up; what it returns then is dropped.
-#[cfg(any(feature = "mysql", feature = "postgresql", feature = "memcache"))]
+#[cfg(feature = "memcache")]
 pub(crate) async fn blocking_within<T, F>(
     engine: &'static str,
     deadline: std::time::Duration,

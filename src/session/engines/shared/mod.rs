@@ -1,6 +1,6 @@
 //! What the engines share: option parsing, the `host:port` reader,
-//! key-value helpers, the blocking-pool bridge and TLS (certificate files,
-//! verifiers, errors).
+//! key-value helpers, the blocking-pool bridge, engines' own I/O threads
+//! and TLS (certificate files, verifiers, errors).
 
 #[cfg(any(
     feature = "memcache",
@@ -19,6 +19,8 @@ pub(crate) mod addr;
 pub(crate) mod blocking;
 #[cfg(test)]
 pub(crate) mod fuzz;
+#[cfg(any(feature = "file", feature = "mysql", feature = "postgresql"))]
+pub(crate) mod io_threads;
 #[cfg(any(feature = "memcache", feature = "couchbase"))]
 pub(crate) mod kv;
 pub(crate) mod options;

@@ -101,6 +101,8 @@ pub(crate) fn statements(dialect: Dialect, table: &str, idle_s: u64) -> Statemen
             ph(2),
             ph(3)
         ),
+        // beego writes this table too, without moving the expiry forward.
+        update_if_expiry: None,
         delete: format!("DELETE FROM {t} WHERE session_key = {}", ph(1)),
         delete_expired,
         expires,

@@ -38,7 +38,8 @@ use self::options::{EngineOptions, GC_BATCH, MAX_KEY_LEN};
 use self::owner_statements::OwnerStatements;
 use self::pool::{Conn, Param, Row, Runner};
 use self::statements::{Dialect, Statements};
-use super::shared::blocking::{blocking, blocking_within};
+use super::shared::blocking::blocking;
+use super::shared::io_threads::IoThreads;
 use crate::session::engine::{Loaded, RecordStore, StoreContext};
 use crate::session::engine::{Released, Write, WriteMode};
 use crate::session::error::{Error, Result};
@@ -92,6 +93,9 @@ fn check_key(sid: &SessionId) -> Result<()> {
 struct Shared {
     dialect: Dialect,
     runner: Box<dyn Runner>,
+    /// One thread per pooled connection: a call never waits on the pool's
+    /// lock for a connection, and a hung server holds at most these.
+    io: IoThreads,
     statements: Statements,
     /// Deadline of one call, pool check-out included (`call_timeout`).
     call_timeout: std::time::Duration,
@@ -113,9 +117,23 @@ impl Shared {
         now.saturating_add(ms(self.cx.lifetimes.idle_ms()))
     }
 
-    /// Runs `f` on the blocking pool against a pooled connection, within
-    /// the call deadline: a hung server gives [`Error::Timeout`], not a
-    /// request that never answers.
+    /// The expiry a write at `now` gives a row that expired at `stored`:
+    /// idle time from now, and always later than before, so that the
+    /// expiry is the row's version (two writes in one ms still differ).
+    fn next_expiry(&self, now: i64, stored: i64) -> i64 {
+        self.expiry(now).max(stored.saturating_add(1))
+    }
+
+    /// The stored expiry a record was loaded with: decoding sets the
+    /// access time to that expiry less the idle time, exactly, where
+    /// expiries are versions ([`Statements::update_if_expiry`]).
+    fn loaded_expiry(&self, accessed_ms: u64) -> i64 {
+        self.expiry(ms(accessed_ms))
+    }
+
+    /// Runs `f` on the engine's I/O threads against a pooled connection,
+    /// within the call deadline: a hung server gives [`Error::Timeout`],
+    /// not a request that never answers.
     async fn call<T, F>(self: &Arc<Self>, transaction: bool, f: F) -> Result<T>
     where
         T: Send + 'static,
@@ -123,16 +141,19 @@ impl Shared {
         F: FnMut(&Shared, &mut dyn Conn) -> Result<T> + Send + 'static,
     {
         let shared = self.clone();
-        blocking_within(self.name(), self.call_timeout, move || {
-            let mut f = f;
-            let mut out = None;
-            shared.runner.run(transaction, &mut |conn| {
-                out = Some(f(&shared, conn)?);
-                Ok(())
-            })?;
-            out.ok_or_else(|| Error::backend(shared.name(), "the pool did not run the statement"))
-        })
-        .await
+        self.io
+            .run_within(self.call_timeout, move || {
+                let mut f = f;
+                let mut out = None;
+                shared.runner.run(transaction, &mut |conn| {
+                    out = Some(f(&shared, conn)?);
+                    Ok(())
+                })?;
+                out.ok_or_else(|| {
+                    Error::backend(shared.name(), "the pool did not run the statement")
+                })
+            })
+            .await
     }
 
     /// Decodes a live row; [`Error::Corrupt`] when it does not decode.
@@ -140,10 +161,19 @@ impl Shared {
         let mut record = self.cx.format.decode(&row.data)?;
         // A touch moves only the expiry column; the access time it
         // implies drives the next touch.
-        let touched = row
-            .expiry_ms
-            .saturating_sub(ms(self.cx.lifetimes.idle_ms()));
-        record.accessed_ms = record.accessed_ms.max(unsigned(touched));
+        let touched = unsigned(
+            row.expiry_ms
+                .saturating_sub(ms(self.cx.lifetimes.idle_ms())),
+        );
+        record.accessed_ms = if self.statements.update_if_expiry.is_some() {
+            // Exactly, so that a write can name the version it read
+            // (`loaded_expiry`). Every write stores an access time no
+            // later than this, so it only differs after a change of the
+            // idle time, where an earlier touch does no harm.
+            touched
+        } else {
+            record.accessed_ms.max(touched)
+        };
         Ok(record)
     }
 
@@ -211,6 +241,42 @@ impl Shared {
     }
 }
 
+impl<D: Driver> Sql<D> {
+    /// Writes the request's view of the session in one statement, without
+    /// a lock, if the row still holds the version this request loaded
+    /// (nobody wrote or touched it since): then that view is the stored
+    /// session plus this request's changes. False when it does not, or
+    /// where expiries are not versions (beego's table); the caller then
+    /// merges under the row lock.
+    async fn write_if_unchanged(&self, w: &Write<'_>) -> Result<bool> {
+        let Some(_) = &self.shared.statements.update_if_expiry else {
+            return Ok(false);
+        };
+        let now = ms(w.now_ms);
+        let loaded = self.shared.loaded_expiry(w.loaded_accessed_ms);
+        if loaded < now {
+            // Expired since: the locked path finds it gone.
+            return Ok(false);
+        }
+        let data = self.shared.encode(w.merged)?;
+        let sid = w.sid.clone();
+        self.shared
+            .call(false, move |shared, conn| {
+                let Some(sql) = &shared.statements.update_if_expiry else {
+                    return Ok(false);
+                };
+                let params = [
+                    Param::Bytes(&data),
+                    Param::Int(shared.next_expiry(now, loaded)),
+                    Param::Str(sid.as_str()),
+                    Param::Int(loaded),
+                ];
+                Ok(conn.execute(sql, &params)? == 1)
+            })
+            .await
+    }
+}
+
 /// The record store of an SQL engine.
 pub(crate) struct Sql<D> {
     shared: Arc<Shared>,
@@ -252,9 +318,12 @@ impl<D: Driver> RecordStore for Sql<D> {
             all
         });
         let owner_statements = OwnerStatements::new(D::DIALECT, table, &statements);
+        let threads = usize::try_from(connected.options.pool_size).unwrap_or(1);
         let shared = Arc::new(Shared {
             dialect: D::DIALECT,
             runner: connected.runner,
+            io: IoThreads::start(D::DIALECT.name(), threads)
+                .map_err(|e| Error::backend(D::DIALECT.name(), e))?,
             statements,
             call_timeout: connected.options.call_timeout,
             cx,
@@ -333,21 +402,26 @@ impl<D: Driver> RecordStore for Sql<D> {
                     })
                     .await?
             }
-            // Merge under a row lock so concurrent requests on one session
-            // lose nothing, and a destroyed session is not written again.
             _ => {
+                if self.write_if_unchanged(&w).await? {
+                    return Ok(Released::wrote(true));
+                }
+                // Merge under a row lock so concurrent requests on one
+                // session lose nothing, and a destroyed session is not
+                // written again.
                 let changes = w.changes.clone();
                 self.shared
                     .call(true, move |shared, conn| {
                         let Some(mut record) = shared.load(conn, &sid, now, true)? else {
                             return Ok(false);
                         };
+                        let stored = shared.loaded_expiry(record.accessed_ms);
                         changes.apply(&mut record.values);
                         record.accessed_ms = unsigned(now);
                         let data = shared.encode(&record)?;
                         let params = [
                             Param::Bytes(&data),
-                            Param::Int(shared.expiry(now)),
+                            Param::Int(shared.next_expiry(now, stored)),
                             Param::Str(sid.as_str()),
                         ];
                         conn.execute(&shared.statements.update, &params)?;

@@ -75,6 +75,10 @@ pub(crate) struct Statements {
     pub(crate) update: String,
     pub(crate) replace_expired: String,
     pub(crate) touch: String,
+    /// `update` only while the expiry is still the one loaded (bound last):
+    /// the write without a row lock. `None` where writes do not move the
+    /// expiry strictly forward (beego's table, which beego writes too).
+    pub(crate) update_if_expiry: Option<String>,
     pub(crate) delete: String,
     pub(crate) delete_expired: String,
 }
@@ -115,7 +119,7 @@ impl Statements {
                 Dialect::Postgres => format!("{sql} ON CONFLICT (session_key) DO NOTHING"),
             }
         };
-        let (update, replace_expired) = {
+        let (update, replace_expired, update_if_expiry) = {
             let mut p = Placeholders::new(dialect);
             let update = format!(
                 "UPDATE {t} SET session_data = {}, session_expiry = {} WHERE session_key = {}",
@@ -123,13 +127,18 @@ impl Statements {
                 p.p(),
                 p.p()
             );
-            let replace = format!("{update} AND session_expiry < {}", p.p());
-            (update, replace)
+            let last = p.p();
+            let replace = format!("{update} AND session_expiry < {last}");
+            let if_expiry = format!("{update} AND session_expiry = {last}");
+            (update, replace, if_expiry)
         };
+        // Never back, not even within one ms: the expiry is the row's
+        // version for `update_if_expiry`.
         let touch = {
             let mut p = Placeholders::new(dialect);
             format!(
-                "UPDATE {t} SET session_expiry = {} WHERE session_key = {} AND session_expiry >= {}",
+                "UPDATE {t} SET session_expiry = GREATEST({}, session_expiry + 1) \
+                 WHERE session_key = {} AND session_expiry >= {}",
                 p.p(),
                 p.p(),
                 p.p()
@@ -160,6 +169,7 @@ impl Statements {
             update,
             replace_expired,
             touch,
+            update_if_expiry: Some(update_if_expiry),
             delete,
             delete_expired,
         }
@@ -180,6 +190,10 @@ mod tests {
             .replace_expired
             .contains("session_key = $3 AND session_expiry < $4"));
         assert!(pg.insert.ends_with("ON CONFLICT (session_key) DO NOTHING"));
+        assert!(pg
+            .update_if_expiry
+            .is_some_and(|sql| sql.ends_with("session_key = $3 AND session_expiry = $4")));
+        assert!(my.touch.contains("GREATEST(?, session_expiry + 1)"));
         assert!(pg.delete_expired.contains("FROM \"t_1\""));
     }
 }

@@ -138,12 +138,22 @@
 //!
 //! # Behaviour
 //!
-//! Every call runs on the blocking thread pool through an r2d2 pool that
-//! connects lazily (start-up never waits for the database unless
-//! `create_table` is on) and checks connections on check-out, so killed
-//! connections are replaced. Release merges this request's changes into the
-//! stored row under `SELECT ... FOR UPDATE` (connections run at READ
-//! COMMITTED, so these locks take no gap locks); creation is an `INSERT` on the
+//! Every call runs on the engine's own threads, one per pooled connection
+//! (`pool_size`), through an r2d2 pool that connects lazily (start-up never
+//! waits for the database unless `create_table` is on); a connection the
+//! server killed is replaced and the call run again. Release writes the
+//! request's view of the session in one
+//! `UPDATE ... WHERE session_expiry = <the expiry it loaded>`: every write
+//! and touch moves the expiry forward (by 1 ms at least), so the expiry is
+//! the row's version and the update lands only if nobody wrote in between.
+//! Otherwise (another request wrote or touched it, or it was destroyed or
+//! expired) release merges this request's changes into the stored row
+//! under `SELECT ... FOR UPDATE` (connections run at READ COMMITTED, so
+//! these locks take no gap locks); with `sessionstoreformat = beego`, whose
+//! table beego writes too, it always does. (An older actix-bee
+//! writing the same table moves the expiry without that step, so a write
+//! of its in the same millisecond as one a request loaded can go unseen:
+//! upgrade the app servers on one table together.) Creation is an `INSERT` on the
 //! primary key (a live duplicate is [`Error::IdCollision`](crate::session::Error::IdCollision),
 //! an expired one is replaced); regeneration inserts the new id and deletes
 //! the old one in one transaction; GC deletes expired rows 1,000 at a time.

@@ -112,10 +112,20 @@
 //! # Behaviour
 //!
 //! The `postgres` client is synchronous (and panics on an async worker
-//! thread), so every call runs on the blocking thread pool, through an
-//! r2d2 pool that connects lazily and validates connections on check-out.
-//! Release merges this request's changes into the stored row under
-//! `SELECT ... FOR UPDATE`; creation is `INSERT ... ON CONFLICT DO NOTHING`
+//! thread), so every call runs on the engine's own threads, one per pooled
+//! connection (`pool_size`), through an r2d2 pool that connects lazily; a
+//! connection the server closed is replaced and the call run again.
+//! Release writes the request's view of the session in one
+//! `UPDATE ... WHERE session_expiry = <the expiry it loaded>`: every write
+//! and touch moves the expiry forward (by 1 ms at least), so the expiry is
+//! the row's version and the update lands only if nobody wrote in between.
+//! Otherwise (another request wrote or touched it, or it was destroyed or
+//! expired) release merges this request's changes into the stored row
+//! under `SELECT ... FOR UPDATE`; with `sessionstoreformat = beego`, whose
+//! table beego writes too, it always does. (An older actix-bee
+//! writing the same table moves the expiry without that step, so a write
+//! of its in the same millisecond as one a request loaded can go unseen:
+//! upgrade the app servers on one table together.) Creation is `INSERT ... ON CONFLICT DO NOTHING`
 //! (a live duplicate is [`Error::IdCollision`](crate::session::Error::IdCollision),
 //! an expired one is replaced); regeneration inserts the new id and deletes
 //! the old one in one transaction; GC deletes expired rows 1,000 at a time.
