@@ -97,3 +97,56 @@ impl IoThreads {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Barrier};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A call whose caller gave up while it waited for a thread never
+    /// runs; the caller got a timeout at its deadline; the thread then
+    /// takes the next call.
+    #[cfg(any(feature = "mysql", feature = "postgresql"))]
+    #[tokio::test]
+    async fn a_call_nobody_waits_for_is_skipped() {
+        let threads = Arc::new(IoThreads::start("test", 1).unwrap());
+        let (held, release) = (Arc::new(Barrier::new(2)), Arc::new(Barrier::new(2)));
+        let (h, r) = (held.clone(), release.clone());
+        let on = threads.clone();
+        let busy = tokio::spawn(async move {
+            on.run(move || {
+                h.wait();
+                r.wait();
+                Ok(1)
+            })
+            .await
+        });
+        // Off the runtime's one thread, which must queue `busy` meanwhile.
+        tokio::task::spawn_blocking(move || held.wait())
+            .await
+            .unwrap();
+        let ran = Arc::new(AtomicBool::new(false));
+        let flag = ran.clone();
+        let late = threads.run_within(Duration::from_millis(50), move || {
+            flag.store(true, Ordering::SeqCst);
+            Ok(2)
+        });
+        assert!(matches!(late.await, Err(Error::Timeout { .. })));
+        release.wait();
+        assert_eq!(busy.await.unwrap().unwrap(), 1);
+        assert_eq!(threads.run(|| Ok(3)).await.unwrap(), 3);
+        assert!(!ran.load(Ordering::SeqCst), "an abandoned call ran");
+    }
+
+    /// A panic is that call's error; the thread lives on.
+    #[tokio::test]
+    async fn a_panic_fails_only_its_call() {
+        let threads = IoThreads::start("test", 1).unwrap();
+        let failed = threads.run(|| -> Result<()> { panic!("boom") }).await;
+        assert!(matches!(failed, Err(Error::Backend { .. })), "{failed:?}");
+        assert_eq!(threads.run(|| Ok(4)).await.unwrap(), 4);
+    }
+}
