@@ -131,6 +131,12 @@ impl Shared {
         self.expiry(ms(accessed_ms))
     }
 
+    /// Whether expiries are row versions here, so that a write may skip
+    /// the row lock ([`Statements::update_if_expiry`]).
+    fn versioned(&self) -> bool {
+        self.statements.update_if_expiry.is_some()
+    }
+
     /// Runs `f` on the engine's I/O threads against a pooled connection,
     /// within the call deadline: a hung server gives [`Error::Timeout`],
     /// not a request that never answers.
@@ -165,7 +171,7 @@ impl Shared {
             row.expiry_ms
                 .saturating_sub(ms(self.cx.lifetimes.idle_ms())),
         );
-        record.accessed_ms = if self.statements.update_if_expiry.is_some() {
+        record.accessed_ms = if self.versioned() {
             // Exactly, so that a write can name the version it read
             // (`loaded_expiry`). Every write stores an access time no
             // later than this, so it only differs after a change of the
@@ -249,9 +255,9 @@ impl<D: Driver> Sql<D> {
     /// where expiries are not versions (beego's table); the caller then
     /// merges under the row lock.
     async fn write_if_unchanged(&self, w: &Write<'_>) -> Result<bool> {
-        let Some(_) = &self.shared.statements.update_if_expiry else {
+        if !self.shared.versioned() {
             return Ok(false);
-        };
+        }
         let now = ms(w.now_ms);
         let loaded = self.shared.loaded_expiry(w.loaded_accessed_ms);
         if loaded < now {
